@@ -1,0 +1,25 @@
+namespace PeerChat.Core.Accounts;
+
+/// <summary>Where accounts live: a user name and its password hash record, nothing else.</summary>
+public interface IUserStore
+{
+    /// <summary>The stored record of <paramref name="userName"/> (any case), with the name as stored; null when unknown.</summary>
+    UserRecord? Find(string userName);
+
+    /// <summary>Adds an account; false when the name is taken (in any case). Durable when it returns true.</summary>
+    Task<bool> TryAddAsync(string userName, string hashRecord, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the hash record of an existing account (a rehash at a higher iteration count).</summary>
+    Task UpdateAsync(string userName, string hashRecord, CancellationToken cancellationToken = default);
+
+    /// <summary>Lines that could not be read when the store was loaded; they are kept in the file, never deleted.</summary>
+    IReadOnlyList<UserStoreIssue> Issues { get; }
+
+    int Count { get; }
+}
+
+/// <summary>One account.</summary>
+public sealed record UserRecord(string UserName, string HashRecord);
+
+/// <summary>A line of the store that was skipped, with its number (from 1) and why.</summary>
+public sealed record UserStoreIssue(string Path, int LineNumber, string Reason);

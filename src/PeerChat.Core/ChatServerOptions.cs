@@ -1,0 +1,115 @@
+using System.Net;
+
+namespace PeerChat.Core;
+
+/// <summary>
+/// Every limit and default of the server in one place. The defaults are those of docs/PROTOCOL.md;
+/// MaxClients 50, IdleTimeout 30 min and MinMessages 2 are the original program's rules.
+/// </summary>
+public sealed record ChatServerOptions
+{
+    public const int DefaultPort = 4400;
+
+    /// <summary>The address to listen on; <see cref="IPAddress.IPv6Any"/> also accepts IPv4 (dual mode).</summary>
+    public IPAddress ListenAddress { get; init; } = IPAddress.IPv6Any;
+
+    /// <summary>The TCP port; 0 lets the system pick a free one, read back from <see cref="Server.ChatServer.Port"/>.</summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>Connections held at once, logged in or not yet; the next gets <c>server_full</c>.</summary>
+    public int MaxClients { get; init; } = 50;
+
+    /// <summary>Connections one remote address may hold before logging in.</summary>
+    public int MaxPendingPerAddress { get; init; } = 10;
+
+    public int MaxFrameBytes { get; init; } = 65536;
+    public int MaxPreAuthFrameBytes { get; init; } = 4096;
+
+    /// <summary>Time from accept (TLS handshake included) to a successful login.</summary>
+    public TimeSpan AuthTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The idle window: a client that sent fewer than <see cref="MinMessages"/> user requests in it is dropped.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    public int MinMessages { get; init; } = 2;
+
+    public int MaxProtocolErrors { get; init; } = 3;
+    public int MaxLoginFailuresPerConnection { get; init; } = 5;
+
+    /// <summary>Flood control: a token bucket per connection.</summary>
+    public int FloodBurst { get; init; } = 20;
+
+    /// <summary>Requests per second that refill the bucket.</summary>
+    public double FloodRate { get; init; } = 10;
+
+    /// <summary>Bound of one client's outbound queue in bytes; past it the client is a slow consumer.</summary>
+    public long SendQueueBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Bound of one client's outbound queue in frames.</summary>
+    public int SendQueueFrames { get; init; } = 1000;
+
+    /// <summary>The longest one socket write may block before the client counts as a slow consumer.</summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// SO_SNDBUF of each client socket; null keeps the system's autotuning. A small buffer finds a
+    /// slow consumer sooner and costs less kernel memory per idle client.
+    /// </summary>
+    public int? SocketSendBufferBytes { get; init; }
+
+    /// <summary>PBKDF2 iterations for new and rehashed passwords.</summary>
+    public int HashIterations { get; init; } = Accounts.PasswordHasher.DefaultIterations;
+
+    /// <summary>How long a login may wait for a free hashing slot before it gets <c>throttled</c>.</summary>
+    public TimeSpan HashQueueTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public int MinPasswordLength { get; init; } = 8;
+    public bool AllowSignup { get; init; } = true;
+
+    /// <summary>Throttling of logins: failures counted per user and per remote address in this window.</summary>
+    public TimeSpan ThrottleWindow { get; init; } = TimeSpan.FromMinutes(15);
+
+    public int ThrottleFailures { get; init; } = 5;
+    public TimeSpan ThrottleInitialDelay { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ThrottleMaxDelay { get; init; } = TimeSpan.FromSeconds(600);
+
+    /// <summary>How long a graceful stop waits for clients to receive <c>server_shutdown</c>.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock of every protocol rule (auth and idle timeouts, throttling, flood control).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The name the server gives in <c>hello</c>.</summary>
+    public string ServerName { get; init; } = "PeerChat " + typeof(ChatServerOptions).Assembly.GetName().Version?.ToString(3);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
+    public void Validate()
+    {
+        Require(Port is >= 0 and <= 65535, nameof(Port), "must be 0 to 65535");
+        Require(MaxClients >= 1, nameof(MaxClients), "must be at least 1");
+        Require(MaxPendingPerAddress >= 1, nameof(MaxPendingPerAddress), "must be at least 1");
+        Require(MaxPreAuthFrameBytes >= 256, nameof(MaxPreAuthFrameBytes), "must be at least 256");
+        Require(MaxFrameBytes >= MaxPreAuthFrameBytes, nameof(MaxFrameBytes), "must be at least MaxPreAuthFrameBytes");
+        Require(AuthTimeout > TimeSpan.Zero, nameof(AuthTimeout), "must be positive");
+        Require(IdleTimeout > TimeSpan.Zero, nameof(IdleTimeout), "must be positive");
+        Require(MinMessages >= 0, nameof(MinMessages), "must not be negative");
+        Require(MaxProtocolErrors >= 1, nameof(MaxProtocolErrors), "must be at least 1");
+        Require(MaxLoginFailuresPerConnection >= 1, nameof(MaxLoginFailuresPerConnection), "must be at least 1");
+        Require(FloodBurst >= 1, nameof(FloodBurst), "must be at least 1");
+        Require(FloodRate > 0, nameof(FloodRate), "must be positive");
+        Require(SendQueueBytes >= MaxFrameBytes, nameof(SendQueueBytes), "must be at least MaxFrameBytes");
+        Require(SendQueueFrames >= 1, nameof(SendQueueFrames), "must be at least 1");
+        Require(WriteTimeout > TimeSpan.Zero, nameof(WriteTimeout), "must be positive");
+        Require(HashIterations >= 1, nameof(HashIterations), "must be at least 1");
+        Require(MinPasswordLength is >= 1 and <= Accounts.PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");
+        Require(ThrottleFailures >= 1, nameof(ThrottleFailures), "must be at least 1");
+    }
+
+    private static void Require(bool condition, string name, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"{name} {rule}.", name);
+        }
+    }
+}

@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Client;
+
+/// <summary>
+/// A connection to a PeerChat server. Requests are matched to replies by <c>id</c>; messages and
+/// notices arrive on <see cref="Events"/>. When the connection drops, every pending request fails
+/// with a <see cref="ChatClientException"/>; nothing waits forever.
+/// </summary>
+public sealed partial class ChatClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+    private readonly ChatClientOptions _options;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonElement>> _pending = new();
+    private readonly Channel<ChatEvent> _events = Channel.CreateUnbounded<ChatEvent>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly TaskCompletionSource<JsonElement> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _closed = new();
+    private long _nextId;
+    private Task _receiveLoop = Task.CompletedTask;
+
+    private ChatClient(Socket socket, Stream stream, ChatClientOptions options)
+    {
+        _socket = socket;
+        _stream = stream;
+        _options = options;
+    }
+
+    /// <summary>The server's <c>hello</c>.</summary>
+    public ServerHello Hello { get; private set; } = null!;
+
+    /// <summary>Set by a successful <see cref="LoginAsync"/>.</summary>
+    public Welcome? Session { get; private set; }
+
+    public string Host { get; private set; } = string.Empty;
+
+    public int Port { get; private set; }
+
+    /// <summary>Messages and notices, in arrival order; completes when the connection ends.</summary>
+    public ChannelReader<ChatEvent> Events => _events.Reader;
+
+    public bool IsConnected => !_closed.IsCancellationRequested;
+
+    /// <summary>Why the connection ended, once it has: the server's closing error or notice, or a local failure.</summary>
+    public ChatClientException? CloseReason { get; private set; }
+
+    /// <summary>Completes when the connection has ended.</summary>
+    public Task Completion => _receiveLoop;
+
+    /// <summary>
+    /// Connects and reads the server's <c>hello</c>. A server that turns the connection away
+    /// (<c>server_full</c>, <c>too_many_connections</c>) makes this throw with that code.
+    /// </summary>
+    public static async Task<ChatClient> ConnectAsync(string host, int port, ChatClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ChatClientOptions();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new ChatClientException(ErrorCodes.ConnectionClosed, $"Cannot reach a PeerChat server at {host}:{port}: {Describe(ex)}", innerException: ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var client = new ChatClient(socket, new NetworkStream(socket, ownsSocket: true), options) { Host = host, Port = port };
+        client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
+        try
+        {
+            var hello = await client._hello.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            client.Hello = ReadHello(hello);
+            return client;
+        }
+        catch (Exception ex)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ChatClientException(ErrorCodes.Timeout, $"{host}:{port} accepted the connection but sent no PeerChat hello within {options.ConnectTimeout.TotalSeconds:0.#} s.", innerException: ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Creates an account; does not log in (as in the original program).</summary>
+    public async Task SignUpAsync(string userName, string password, CancellationToken cancellationToken = default) =>
+        await RequestAsync("signup", (userName, password), static (w, s) =>
+        {
+            w.WriteString("user", s.userName);
+            w.WriteString("password", s.password);
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Logs in; <paramref name="peerPort"/> announces this client's own listener for direct messages.</summary>
+    public async Task<Welcome> LoginAsync(string userName, string password, int? peerPort = null, CancellationToken cancellationToken = default)
+    {
+        var reply = await RequestAsync("login", (userName, password, peerPort), static (w, s) =>
+        {
+            w.WriteString("user", s.userName);
+            w.WriteString("password", s.password);
+            if (s.peerPort is { } port)
+            {
+                w.WriteStartObject("peer");
+                w.WriteNumber("port", port);
+                w.WriteEndObject();
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        Session = new Welcome(
+            reply.GetProperty("clientId").GetString()!,
+            reply.GetProperty("user").GetString()!,
+            reply.GetProperty("address").GetString()!,
+            TimeSpan.FromSeconds(reply.GetProperty("idleTimeoutSeconds").GetDouble()),
+            reply.GetProperty("minMessages").GetInt32());
+        return Session;
+    }
+
+    public async Task<IReadOnlyList<ClientInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await RequestAsync("list", 0, static (_, _) => { }, cancellationToken).ConfigureAwait(false);
+        return reply.GetProperty("clients").EnumerateArray().Select(c => new ClientInfo(
+            c.GetProperty("clientId").GetString()!,
+            c.GetProperty("user").GetString()!,
+            c.GetProperty("address").GetString()!,
+            c.TryGetProperty("peer", out var peer) && peer.ValueKind == JsonValueKind.String ? peer.GetString() : null,
+            WireTime.Parse(c.GetProperty("connectedAt").GetString()!),
+            WireTime.Parse(c.GetProperty("lastActiveAt").GetString()!),
+            c.GetProperty("messages").GetInt32())).ToList();
+    }
+
+    /// <summary>Sends <paramref name="text"/> (and optional <paramref name="data"/>, a JSON object) to every other client.</summary>
+    public Task<SendReceipt> BroadcastAsync(string text, JsonElement? data = null, CancellationToken cancellationToken = default) =>
+        SendMessageAsync("broadcast", null, text, data, cancellationToken);
+
+    /// <summary>Sends a direct message through the server (the relay route).</summary>
+    public Task<SendReceipt> SendAsync(string to, string text, JsonElement? data = null, CancellationToken cancellationToken = default) =>
+        SendMessageAsync("send", to, text, data, cancellationToken);
+
+    /// <summary>Returns the round-trip time of a <c>ping</c>.</summary>
+    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await RequestAsync("ping", 0, static (_, _) => { }, cancellationToken).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>Says <c>logout</c> and waits (briefly) for the server to close the connection.</summary>
+    public async Task LogoutAsync(CancellationToken cancellationToken = default)
+    {
+        if (!IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            await WriteAsync(FrameWriter.Build("logout"), cancellationToken).ConfigureAwait(false);
+            await _receiveLoop.WaitAsync(_options.ConnectTimeout, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        catch (ChatClientException)
+        {
+            // Already gone: that is what logout wanted.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Close(new ChatClientException(ErrorCodes.ConnectionClosed, "The client was closed."));
+        await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _writeLock.Dispose();
+    }
+
+    private async Task<SendReceipt> SendMessageAsync(string type, string? to, string text, JsonElement? data, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var reply = await RequestAsync(type, (to, text, data), static (w, s) =>
+        {
+            if (s.to is not null)
+            {
+                w.WriteString("to", s.to);
+            }
+
+            w.WriteString("text", s.text);
+            if (s.data is { } value)
+            {
+                w.WritePropertyName("data");
+                value.WriteTo(w);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return new SendReceipt(
+            reply.GetProperty("messageId").GetString()!,
+            reply.GetProperty("recipients").GetInt32(),
+            DateTimeOffset.UtcNow,
+            MessageRoute.Relay,
+            Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Sends one request with a fresh id and waits for the frame that carries it as <c>re</c>.</summary>
+    private async Task<JsonElement> RequestAsync<TState>(string type, TState state, Action<Utf8JsonWriter, TState> write, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var reply = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = reply;
+        try
+        {
+            var frame = FrameWriter.Build(type, (id, state, write), static (w, s) =>
+            {
+                w.WriteNumber("id", s.id);
+                s.write(w, s.state);
+            });
+            await WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            JsonElement answer;
+            try
+            {
+                answer = await reply.Task.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                throw new ChatClientException(ErrorCodes.Timeout, $"The server did not answer '{type}' within {_options.RequestTimeout.TotalSeconds:0.#} s.", innerException: ex);
+            }
+
+            if (answer.GetProperty("type").GetString() == "error")
+            {
+                throw ErrorFrom(answer);
+            }
+
+            return answer;
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    private async Task WriteAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        if (!IsConnected)
+        {
+            throw CloseReason ?? new ChatClientException(ErrorCodes.ConnectionClosed, "The connection is closed.");
+        }
+
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            throw CloseReason ?? new ChatClientException(ErrorCodes.ConnectionClosed, "The connection to the server was lost.", innerException: ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static ServerHello ReadHello(JsonElement frame)
+    {
+        var type = frame.GetProperty("type").GetString();
+        if (type == "error")
+        {
+            throw ErrorFrom(frame);
+        }
+
+        if (type != "hello" || !frame.TryGetProperty("protocol", out var protocol) || protocol.GetString() != "peerchat/1")
+        {
+            throw new ChatClientException(ErrorCodes.ProtocolViolation, "The server does not speak peerchat/1.");
+        }
+
+        return new ServerHello(
+            protocol.GetString()!,
+            frame.TryGetProperty("server", out var server) ? server.GetString() ?? string.Empty : string.Empty,
+            frame.TryGetProperty("auth", out var auth) ? auth.EnumerateArray().Select(a => a.GetString() ?? string.Empty).ToList() : [],
+            frame.TryGetProperty("maxFrameBytes", out var max) ? max.GetInt32() : 65536);
+    }
+
+    internal static ChatClientException ErrorFrom(JsonElement frame)
+    {
+        var code = frame.TryGetProperty("code", out var c) ? c.GetString() ?? "error" : "error";
+        var message = frame.TryGetProperty("message", out var m) ? m.GetString() ?? code : code;
+        TimeSpan? retry = frame.TryGetProperty("retryAfterMs", out var r) && r.TryGetInt64(out var ms) ? TimeSpan.FromMilliseconds(ms) : null;
+        return new ChatClientException(code, message, retry);
+    }
+
+    private static string Describe(Exception ex) => ex is OperationCanceledException ? "timed out" : ex.Message;
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+
+namespace PeerChat.Core.Client;
+
+// What the client library hands back: small immutable records, one family, kept together.
+
+public sealed record ChatClientOptions
+{
+    /// <summary>How long a request waits for its reply (a login includes the server's hashing).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the TCP connect and the server's <c>hello</c> may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>The server's first frame.</summary>
+public sealed record ServerHello(string Protocol, string Server, IReadOnlyList<string> Auth, int MaxFrameBytes);
+
+/// <summary>The server's answer to a successful login.</summary>
+public sealed record Welcome(string ClientId, string UserName, string Address, TimeSpan IdleTimeout, int MinMessages);
+
+/// <summary>One logged-in client as the server lists it.</summary>
+public sealed record ClientInfo(
+    string ClientId,
+    string UserName,
+    string Address,
+    string? PeerEndpoint,
+    DateTimeOffset ConnectedAt,
+    DateTimeOffset LastActiveAt,
+    int Messages);
+
+public enum MessageKind
+{
+    Broadcast,
+    Direct,
+}
+
+public enum MessageRoute
+{
+    Relay,
+    Direct,
+}
+
+/// <summary>The server accepted a broadcast or a message.</summary>
+public sealed record SendReceipt(string MessageId, int Recipients, DateTimeOffset SentAt, MessageRoute Route, TimeSpan RoundTrip);
+
+/// <summary>Something that arrived without being asked for: a message or a notice.</summary>
+public abstract record ChatEvent(DateTimeOffset ReceivedAt);
+
+public sealed record ChatMessage(
+    DateTimeOffset ReceivedAt,
+    MessageKind Kind,
+    MessageRoute Route,
+    string MessageId,
+    string From,
+    string? FromClientId,
+    string? To,
+    string Text,
+    JsonElement? Data,
+    DateTimeOffset SentAt) : ChatEvent(ReceivedAt);
+
+/// <summary>A server notice (<c>idle_timeout</c>, <c>session_replaced</c>, …) or an error that answered no request.</summary>
+public sealed record ChatNotice(DateTimeOffset ReceivedAt, string Code, string Message, bool ClosesConnection) : ChatEvent(ReceivedAt);

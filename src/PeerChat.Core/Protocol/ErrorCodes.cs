@@ -1,0 +1,41 @@
+namespace PeerChat.Core.Protocol;
+
+/// <summary>The <c>code</c> values of <c>error</c> and <c>notice</c> frames (docs/PROTOCOL.md).</summary>
+public static class ErrorCodes
+{
+    public const string BadFrame = "bad_frame";
+    public const string UnknownType = "unknown_type";
+    public const string FrameTooLarge = "frame_too_large";
+    public const string AuthTimeout = "auth_timeout";
+    public const string TooManyErrors = "too_many_errors";
+    public const string ServerFull = "server_full";
+    public const string NotAuthenticated = "not_authenticated";
+    public const string InvalidCredentials = "invalid_credentials";
+    public const string Throttled = "throttled";
+    public const string UserExists = "user_exists";
+    public const string InvalidUsername = "invalid_username";
+    public const string InvalidPassword = "invalid_password";
+    public const string SignupDisabled = "signup_disabled";
+    public const string NoSuchUser = "no_such_user";
+    public const string PeerUnavailable = "peer_unavailable";
+    public const string InvalidToken = "invalid_token";
+    public const string TooManyConnections = "too_many_connections";
+    public const string RateLimited = "rate_limited";
+
+    // Client-side codes: not sent by a server, used by the client library for local failures.
+    public const string ConnectionClosed = "connection_closed";
+    public const string Timeout = "timeout";
+    public const string ProtocolViolation = "protocol_violation";
+}
+
+/// <summary>The <c>code</c> values of <c>notice</c> frames; each one closes the connection.</summary>
+public static class NoticeCodes
+{
+    public const string IdleTimeout = "idle_timeout";
+    public const string SlowConsumer = "slow_consumer";
+    public const string SessionReplaced = "session_replaced";
+    public const string ServerShutdown = "server_shutdown";
+
+    /// <summary>The original program's words, kept verbatim.</summary>
+    public const string IdleTimeoutText = "Inactive for too long, terminating connection";
+}

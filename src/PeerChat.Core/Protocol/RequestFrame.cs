@@ -1,0 +1,168 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace PeerChat.Core.Protocol;
+
+/// <summary>
+/// One request from a client, with the fields the server reads copied out of the JSON,
+/// so that nothing refers to the receive buffer once parsing returns.
+/// </summary>
+public sealed class RequestFrame
+{
+    public required string Type { get; init; }
+
+    /// <summary>The client's <c>id</c> (a string or a number), echoed as <c>re</c>; null when absent.</summary>
+    public JsonElement? Id { get; init; }
+
+    public string? User { get; init; }
+    public string? Password { get; init; }
+    public string? Text { get; init; }
+    public string? To { get; init; }
+
+    /// <summary>The optional <c>data</c> object, delivered verbatim.</summary>
+    public JsonElement? Data { get; init; }
+
+    public int? PeerPort { get; init; }
+    public string? PeerFingerprint { get; init; }
+
+    /// <summary>
+    /// Parses one line. A line that is not valid UTF-8, not JSON, not an object, or has no string
+    /// <c>type</c> fails with <paramref name="error"/> saying why (the <c>bad_frame</c> message).
+    /// </summary>
+    public static bool TryParse(in ReadOnlySequence<byte> line, out RequestFrame? frame, out string error)
+    {
+        frame = null;
+        byte[]? rented = null;
+        try
+        {
+            ReadOnlySpan<byte> bytes;
+            if (line.IsSingleSegment)
+            {
+                bytes = line.FirstSpan;
+            }
+            else
+            {
+                rented = ArrayPool<byte>.Shared.Rent((int)line.Length);
+                line.CopyTo(rented);
+                bytes = rented.AsSpan(0, (int)line.Length);
+            }
+
+            if (!Utf8.IsValid(bytes))
+            {
+                error = "The frame is not valid UTF-8.";
+                return false;
+            }
+
+            var reader = new Utf8JsonReader(bytes);
+            JsonElement root;
+            try
+            {
+                root = JsonElement.ParseValue(ref reader);
+            }
+            catch (JsonException)
+            {
+                error = "The frame is not valid JSON.";
+                return false;
+            }
+
+            if (!IsWhiteSpace(bytes[(int)reader.BytesConsumed..]))
+            {
+                error = "The frame has more than one JSON value.";
+                return false;
+            }
+
+            return TryRead(root, out frame, out error);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static bool TryRead(JsonElement root, out RequestFrame? frame, out string error)
+    {
+        frame = null;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            error = "The frame is not a JSON object.";
+            return false;
+        }
+
+        if (!root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            error = "The frame has no string 'type'.";
+            return false;
+        }
+
+        JsonElement? id = null;
+        if (root.TryGetProperty("id", out var idElement))
+        {
+            if (idElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
+            {
+                error = "'id' must be a string or a number.";
+                return false;
+            }
+
+            id = idElement;
+        }
+
+        JsonElement? data = null;
+        if (root.TryGetProperty("data", out var dataElement) && dataElement.ValueKind != JsonValueKind.Null)
+        {
+            if (dataElement.ValueKind != JsonValueKind.Object)
+            {
+                error = "'data' must be a JSON object.";
+                return false;
+            }
+
+            data = dataElement;
+        }
+
+        int? peerPort = null;
+        string? peerFingerprint = null;
+        if (root.TryGetProperty("peer", out var peer) && peer.ValueKind == JsonValueKind.Object)
+        {
+            if (peer.TryGetProperty("port", out var port) && port.TryGetInt32(out var portNumber) && portNumber is > 0 and <= 65535)
+            {
+                peerPort = portNumber;
+            }
+
+            peerFingerprint = OptionalString(peer, "fingerprint");
+        }
+
+        frame = new RequestFrame
+        {
+            Type = type.GetString()!,
+            Id = id,
+            User = OptionalString(root, "user"),
+            Password = OptionalString(root, "password"),
+            Text = OptionalString(root, "text"),
+            To = OptionalString(root, "to"),
+            Data = data,
+            PeerPort = peerPort,
+            PeerFingerprint = peerFingerprint,
+        };
+        error = string.Empty;
+        return true;
+    }
+
+    private static bool IsWhiteSpace(ReadOnlySpan<byte> rest)
+    {
+        foreach (var b in rest)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string? OptionalString(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

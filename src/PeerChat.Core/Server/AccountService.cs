@@ -1,0 +1,116 @@
+using PeerChat.Core.Accounts;
+
+namespace PeerChat.Core.Server;
+
+/// <summary>
+/// Signup and password checks over a user store, with the hashing done off the receive loops and
+/// at most <see cref="Environment.ProcessorCount"/> hashes at once, so logins cannot starve the server.
+/// </summary>
+internal sealed class AccountService
+{
+    private readonly IUserStore _store;
+    private readonly ChatServerOptions _options;
+    private readonly SemaphoreSlim _hashSlots = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
+    public AccountService(IUserStore store, ChatServerOptions options)
+    {
+        _store = store;
+        _options = options;
+    }
+
+    public enum Outcome
+    {
+        Ok,
+        Invalid,
+        UserExists,
+        InvalidUserName,
+        InvalidPassword,
+
+        /// <summary>No hashing slot came free within HashQueueTimeout.</summary>
+        Busy,
+    }
+
+    public async Task<Outcome> SignUpAsync(string userName, string password, CancellationToken cancellationToken)
+    {
+        if (!PasswordRules.IsValidUserName(userName))
+        {
+            return Outcome.InvalidUserName;
+        }
+
+        if (!PasswordRules.IsValidPassword(password, _options.MinPasswordLength))
+        {
+            return Outcome.InvalidPassword;
+        }
+
+        if (_store.Find(userName) is not null)
+        {
+            return Outcome.UserExists;
+        }
+
+        var (ran, record) = await HashAsync(() => PasswordHasher.Hash(password, _options.HashIterations), cancellationToken).ConfigureAwait(false);
+        if (!ran)
+        {
+            return Outcome.Busy;
+        }
+
+        return await _store.TryAddAsync(userName, record, cancellationToken).ConfigureAwait(false) ? Outcome.Ok : Outcome.UserExists;
+    }
+
+    /// <summary>Checks a password; on success CanonicalName is the name as stored.</summary>
+    public async Task<(Outcome Outcome, string? CanonicalName)> VerifyAsync(string userName, string password, CancellationToken cancellationToken)
+    {
+        var account = PasswordRules.IsValidUserName(userName) && password.Length <= PasswordRules.MaxLength ? _store.Find(userName) : null;
+        var (ran, verdict) = await HashAsync(
+            () =>
+            {
+                if (account is null)
+                {
+                    PasswordHasher.SpendEqualWork(password.Length <= PasswordRules.MaxLength ? password : string.Empty, _options.HashIterations);
+                    return (Match: false, Iterations: 0);
+                }
+
+                return (Match: PasswordHasher.Verify(password, account.HashRecord, out var iterations), Iterations: iterations);
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        if (!ran)
+        {
+            return (Outcome.Busy, null);
+        }
+
+        if (!verdict.Match)
+        {
+            return (Outcome.Invalid, null);
+        }
+
+        if (verdict.Iterations < _options.HashIterations)
+        {
+            // The record predates a higher HashIterations setting: rehash while we know the password.
+            var (rehashed, record) = await HashAsync(() => PasswordHasher.Hash(password, _options.HashIterations), cancellationToken).ConfigureAwait(false);
+            if (rehashed)
+            {
+                await _store.UpdateAsync(account!.UserName, record, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return (Outcome.Ok, account!.UserName);
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the thread pool in a hashing slot; Ran is false when no slot came free in time.</summary>
+    private async Task<(bool Ran, T Result)> HashAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        if (!await _hashSlots.WaitAsync(_options.HashQueueTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            return (false, default!);
+        }
+
+        try
+        {
+            return (true, await Task.Run(work, cancellationToken).ConfigureAwait(false));
+        }
+        finally
+        {
+            _hashSlots.Release();
+        }
+    }
+}

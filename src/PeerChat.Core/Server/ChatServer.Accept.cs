@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Server;
+
+public sealed partial class ChatServer
+{
+    // A turned-away client gets a moment to read its error before the socket closes.
+    private static readonly TimeSpan RejectLinger = TimeSpan.FromSeconds(1);
+
+    // After an accept failure that is not ours (out of file descriptors, say), pause so that the
+    // loop does not spin while the condition lasts.
+    private static readonly TimeSpan AcceptErrorBackoff = TimeSpan.FromMilliseconds(100);
+
+    private async Task AcceptLoopAsync()
+    {
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener!.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (token.IsCancellationRequested || SocketErrors.IsListenerClosed(ex))
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                ReportError("accept", ex);
+                await Task.Delay(AcceptErrorBackoff, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+
+            try
+            {
+                Admit(socket);
+            }
+            catch (Exception ex)
+            {
+                socket.Dispose();
+                ReportError("accept", ex);
+            }
+        }
+    }
+
+    /// <summary>Starts a connection, or turns it away when the server or its address is full.</summary>
+    private void Admit(Socket socket)
+    {
+        socket.NoDelay = true;
+        if (Options.SocketSendBufferBytes is { } sendBuffer)
+        {
+            socket.SendBufferSize = sendBuffer;
+        }
+
+        var address = socket.RemoteEndPoint is IPEndPoint remote ? remote.Address : IPAddress.None;
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (Interlocked.Increment(ref _connectionCount) > Options.MaxClients)
+        {
+            Interlocked.Decrement(ref _connectionCount);
+            Reject(socket, ErrorCodes.ServerFull, $"The server holds its maximum of {Options.MaxClients} clients.");
+            return;
+        }
+
+        if (_pendingByAddress.AddOrUpdate(address, 1, (_, n) => n + 1) > Options.MaxPendingPerAddress)
+        {
+            ReleasePending(address);
+            Interlocked.Decrement(ref _connectionCount);
+            Reject(socket, ErrorCodes.TooManyConnections, $"Your address has {Options.MaxPendingPerAddress} connections that have not logged in.");
+            return;
+        }
+
+        Counters.Connected();
+        var connection = new ClientConnection(this, socket, "c" + Interlocked.Increment(ref _nextClientId));
+        _connections[connection.ClientId] = connection;
+        Raise(new ClientConnectedEvent(Now, connection.ClientId, connection.Address));
+        var run = Task.Run(connection.RunAsync);
+        _running[connection] = run;
+        run.ContinueWith(_ => _running.TryRemove(connection, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        // A stop that began while this socket was being admitted must still reach it.
+        if (_stopping.IsCancellationRequested)
+        {
+            connection.RequestClose(NoticeCodes.ServerShutdown, FrameWriter.Notice(NoticeCodes.ServerShutdown, "The server is shutting down."));
+        }
+    }
+
+    private void Reject(Socket socket, string code, string message)
+    {
+        Counters.Rejected();
+        var endPoint = socket.RemoteEndPoint?.ToString() ?? "?";
+        Raise(new ClientRejectedEvent(Now, endPoint, code));
+        _ = RejectAsync(socket, FrameWriter.Error(null, code, message));
+    }
+
+    private static async Task RejectAsync(Socket socket, byte[] frame)
+    {
+        try
+        {
+            using var linger = new CancellationTokenSource(RejectLinger);
+            await socket.SendAsync(frame, SocketFlags.None, linger.Token).ConfigureAwait(false);
+            socket.Shutdown(SocketShutdown.Send);
+
+            // Read until the client closes, so our error is not lost to a reset.
+            var scratch = new byte[256];
+            while (await socket.ReceiveAsync(scratch, SocketFlags.None, linger.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
+        {
+            // The client left first; nothing to tell it.
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+}

@@ -1,0 +1,289 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using PeerChat.Core.Accounts;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Server;
+
+/// <summary>
+/// The PeerChat server: one accept loop, and for each connection a receive loop and a send loop
+/// on asynchronous I/O (never a thread per client). Start it with <see cref="Start"/>, stop it
+/// with <see cref="StopAsync"/>; <see cref="EventRaised"/> reports what happens.
+/// </summary>
+public sealed partial class ChatServer : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, ClientConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ClientConnection> _loggedIn = new(PasswordRules.UserNameComparer);
+    private readonly ConcurrentDictionary<IPAddress, int> _pendingByAddress = new();
+    private readonly ConcurrentDictionary<ClientConnection, Task> _running = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Socket? _listener;
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _connectionCount;
+    private long _nextClientId;
+    private long _nextMessageId;
+    private int _stopRequested;
+
+    public ChatServer(ChatServerOptions options, IUserStore userStore)
+    {
+        options.Validate();
+        Options = options;
+        UserStore = userStore;
+        Accounts = new AccountService(userStore, options);
+        Throttle = new LoginThrottle(options);
+        HelloFrame = FrameWriter.Build("hello", options, static (w, o) =>
+        {
+            w.WriteString("protocol", "peerchat/1");
+            w.WriteString("server", o.ServerName);
+            w.WriteStartArray("auth");
+            w.WriteStringValue("login");
+            if (o.AllowSignup)
+            {
+                w.WriteStringValue("signup");
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("maxFrameBytes", o.MaxFrameBytes);
+        });
+    }
+
+    /// <summary>Raised on the thread where the event happened; a handler must be quick and must not throw.</summary>
+    public event Action<ServerEvent>? EventRaised;
+
+    public ChatServerOptions Options { get; }
+
+    public IUserStore UserStore { get; }
+
+    /// <summary>The bound endpoint, with the real port when <see cref="ChatServerOptions.Port"/> was 0.</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    public int Port => LocalEndPoint?.Port ?? 0;
+
+    /// <summary>Completes when the server has stopped.</summary>
+    public Task Completion => _stopped.Task;
+
+    public int ConnectionCount => Volatile.Read(ref _connectionCount);
+
+    public int LoggedInCount => _loggedIn.Count;
+
+    internal AccountService Accounts { get; }
+
+    internal LoginThrottle Throttle { get; }
+
+    internal ServerCounters Counters { get; } = new();
+
+    internal byte[] HelloFrame { get; }
+
+    /// <summary>Binds and starts accepting. A port in use throws <see cref="SocketException"/> here, at once.</summary>
+    public void Start()
+    {
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("The server has already been started.");
+        }
+
+        var listener = new Socket(Options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (Options.ListenAddress.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true;
+            }
+
+            listener.Bind(new IPEndPoint(Options.ListenAddress, Options.Port));
+            listener.Listen(512);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        _listener = listener;
+
+        // The port may have been chosen by the system: read back what was bound.
+        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        foreach (var issue in UserStore.Issues)
+        {
+            Raise(new UserStoreIssueEvent(Now, issue.Path, issue.LineNumber, issue.Reason));
+        }
+
+        Raise(new ServerStartedEvent(Now, LocalEndPoint));
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>
+    /// Stops accepting, sends <c>server_shutdown</c> to every client and waits up to
+    /// ShutdownTimeout for them to be written before cutting what is left.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) != 0)
+        {
+            await Completion.ConfigureAwait(false);
+            return;
+        }
+
+        _stopping.Cancel();
+        _listener?.Dispose();
+        await _acceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        var shutdown = FrameWriter.Notice(NoticeCodes.ServerShutdown, "The server is shutting down.");
+        foreach (var connection in _connections.Values)
+        {
+            connection.RequestClose(NoticeCodes.ServerShutdown, shutdown);
+        }
+
+        var all = Task.WhenAll(_running.Values);
+        await all.WaitAsync(Options.ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!all.IsCompleted)
+        {
+            foreach (var connection in _connections.Values)
+            {
+                connection.Abort(NoticeCodes.ServerShutdown);
+            }
+
+            await Task.WhenAll(_running.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        Raise(new ServerStoppedEvent(Now));
+        _stopped.TrySetResult();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_listener is null)
+        {
+            _stopped.TrySetResult();
+            return;
+        }
+
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    public ServerStatistics GetStatistics() => Counters.Snapshot(ConnectionCount, LoggedInCount);
+
+    /// <summary>Snapshots of the logged-in clients, oldest first.</summary>
+    public IReadOnlyList<ClientStatus> GetClients() =>
+        _loggedIn.Values.Select(c => c.Snapshot()).OrderBy(c => c.ConnectedAt).ThenBy(c => c.ClientId, StringComparer.Ordinal).ToList();
+
+    internal DateTimeOffset Now => Options.TimeProvider.GetUtcNow();
+
+    internal string NextMessageId() => "m" + Interlocked.Increment(ref _nextMessageId);
+
+    internal ClientConnection? FindLoggedIn(string userName) =>
+        _loggedIn.TryGetValue(userName, out var connection) && !connection.IsClosing ? connection : null;
+
+    /// <summary>Queues one frame, serialised once, for every logged-in client but the sender; never waits on a socket.</summary>
+    internal int Broadcast(byte[] frame, ClientConnection except)
+    {
+        var recipients = 0;
+        foreach (var connection in _loggedIn.Values)
+        {
+            if (!ReferenceEquals(connection, except) && connection.Send(frame))
+            {
+                recipients++;
+            }
+        }
+
+        Counters.Relayed(recipients);
+        return recipients;
+    }
+
+    /// <summary>Makes <paramref name="connection"/> the session of its user, replacing an older one.</summary>
+    internal void RegisterLoggedIn(ClientConnection connection)
+    {
+        ClientConnection? replaced = null;
+        _loggedIn.AddOrUpdate(connection.UserName!, connection, (_, old) =>
+        {
+            replaced = old;
+            return connection;
+        });
+        if (replaced is not null && !ReferenceEquals(replaced, connection))
+        {
+            replaced.RequestClose(NoticeCodes.SessionReplaced, FrameWriter.Notice(NoticeCodes.SessionReplaced, "You logged in somewhere else; this session is closed."));
+        }
+    }
+
+    /// <summary>A closing connection leaves the list at once, so nothing more is queued for it.</summary>
+    internal void OnClosing(ClientConnection connection)
+    {
+        if (connection.UserName is { } user)
+        {
+            _loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(user, connection));
+        }
+    }
+
+    internal void OnConnectionEnded(ClientConnection connection, string reason)
+    {
+        OnClosing(connection);
+        _connections.TryRemove(connection.ClientId, out _);
+        Interlocked.Decrement(ref _connectionCount);
+        Raise(new ClientDisconnectedEvent(Now, connection.ClientId, connection.UserName, connection.Address, reason));
+    }
+
+    internal void ReleasePending(IPAddress address)
+    {
+        while (_pendingByAddress.TryGetValue(address, out var count))
+        {
+            var updated = _pendingByAddress.TryUpdate(address, count - 1, count);
+            if (updated)
+            {
+                if (count == 1)
+                {
+                    // Remove only if nobody raised it meanwhile, so the table holds active addresses only.
+                    _pendingByAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+                }
+
+                return;
+            }
+        }
+    }
+
+    internal byte[] ClientsFrame(JsonElement? re) =>
+        FrameWriter.Build("clients", (re, clients: GetClients()), static (w, s) =>
+        {
+            FrameWriter.WriteRe(w, s.re);
+            w.WriteStartArray("clients");
+            foreach (var client in s.clients)
+            {
+                w.WriteStartObject();
+                w.WriteString("clientId", client.ClientId);
+                w.WriteString("user", client.UserName);
+                w.WriteString("address", client.Address);
+                if (client.PeerEndpoint is null)
+                {
+                    w.WriteNull("peer");
+                }
+                else
+                {
+                    w.WriteString("peer", client.PeerEndpoint);
+                }
+
+                w.WriteString("connectedAt", WireTime.Format(client.ConnectedAt));
+                w.WriteString("lastActiveAt", WireTime.Format(client.LastActiveAt));
+                w.WriteNumber("messages", client.Messages);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
+
+    internal void Raise(ServerEvent serverEvent)
+    {
+        try
+        {
+            EventRaised?.Invoke(serverEvent);
+        }
+        catch
+        {
+            // A handler's fault must never reach a socket thread: an exception there ends the process.
+        }
+    }
+
+    internal void ReportError(string where, Exception exception) => Raise(new ServerErrorEvent(Now, where, exception));
+}

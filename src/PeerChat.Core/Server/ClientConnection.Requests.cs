@@ -1,0 +1,223 @@
+using System.Text.Json;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Server;
+
+internal sealed partial class ClientConnection
+{
+    private int _loginFailures;
+
+    private ValueTask HandleRequestAsync(RequestFrame request)
+    {
+        switch (request.Type)
+        {
+            case "ping":
+                Send(FrameWriter.Build("pong", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)));
+                return ValueTask.CompletedTask;
+            case "signup":
+                return new ValueTask(SignUpAsync(request));
+            case "login":
+                return new ValueTask(LoginAsync(request));
+            case "logout":
+                RequestClose("logout", null);
+                return ValueTask.CompletedTask;
+            case "list" or "broadcast" or "send" or "connect_peer" when UserName is null:
+                Send(FrameWriter.Error(request.Id, ErrorCodes.NotAuthenticated, "Log in first."));
+                return ValueTask.CompletedTask;
+            case "list":
+                CountUserRequest();
+                Send(_server.ClientsFrame(request.Id));
+                return ValueTask.CompletedTask;
+            case "broadcast":
+                Broadcast(request);
+                return ValueTask.CompletedTask;
+            case "send":
+                Relay(request);
+                return ValueTask.CompletedTask;
+            case "connect_peer":
+                // Direct connections are brokered from a later protocol step; until then the
+                // honest answer is that no peer can be reached directly, so clients use relay.
+                CountUserRequest();
+                Send(FrameWriter.Error(request.Id, ErrorCodes.PeerUnavailable, "This server does not broker direct connections yet; use send."));
+                return ValueTask.CompletedTask;
+            default:
+                ProtocolError(request.Id, ErrorCodes.UnknownType, $"Unknown frame type '{request.Type}'.");
+                return ValueTask.CompletedTask;
+        }
+    }
+
+    private async Task SignUpAsync(RequestFrame request)
+    {
+        if (request.User is null || request.Password is null)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "signup needs string fields 'user' and 'password'.");
+            return;
+        }
+
+        if (!_options.AllowSignup)
+        {
+            Send(FrameWriter.Error(request.Id, ErrorCodes.SignupDisabled, "This server does not accept new accounts."));
+            return;
+        }
+
+        var outcome = await _server.Accounts.SignUpAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
+        Send(outcome switch
+        {
+            AccountService.Outcome.Ok => FrameWriter.Build("ok", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)),
+            AccountService.Outcome.UserExists => FrameWriter.Error(request.Id, ErrorCodes.UserExists, $"The user name '{request.User}' is taken."),
+            AccountService.Outcome.InvalidUserName => FrameWriter.Error(request.Id, ErrorCodes.InvalidUsername, "A user name is 1 to 32 of A-Z a-z 0-9 . _ -"),
+            AccountService.Outcome.InvalidPassword => FrameWriter.Error(request.Id, ErrorCodes.InvalidPassword, $"A password is {_options.MinPasswordLength} to {Accounts.PasswordRules.MaxLength} characters."),
+            _ => FrameWriter.Error(request.Id, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", 1000),
+        });
+        if (outcome == AccountService.Outcome.Ok)
+        {
+            _server.Raise(new SignedUpEvent(_clock.GetUtcNow(), ClientId, request.User, Address));
+        }
+    }
+
+    private async Task LoginAsync(RequestFrame request)
+    {
+        if (request.User is null || request.Password is null)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "login needs string fields 'user' and 'password'.");
+            return;
+        }
+
+        if (UserName is not null)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, $"Already logged in as '{UserName}'.");
+            return;
+        }
+
+        var address = RemoteEndPoint.Address.ToString();
+        var retryAfter = _server.Throttle.RetryAfter(request.User, address);
+        if (retryAfter > TimeSpan.Zero)
+        {
+            LoginFailed(request, ErrorCodes.Throttled, "Too many failed logins; wait before trying again.", retryAfter);
+            return;
+        }
+
+        var (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
+        switch (outcome)
+        {
+            case AccountService.Outcome.Ok when !IsClosing:
+                _server.Throttle.RecordSuccess(request.User);
+                CompleteLogin(request, canonicalName!);
+                break;
+            case AccountService.Outcome.Ok:
+                break;
+            case AccountService.Outcome.Busy:
+                LoginFailed(request, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", TimeSpan.FromSeconds(1));
+                break;
+            default:
+                _server.Throttle.RecordFailure(request.User, address);
+                LoginFailed(request, ErrorCodes.InvalidCredentials, "Unknown user or wrong password.", null);
+                break;
+        }
+    }
+
+    private void LoginFailed(RequestFrame request, string code, string message, TimeSpan? retryAfter)
+    {
+        var retryMs = retryAfter is { } wait ? (long?)Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds)) : null;
+        Send(FrameWriter.Error(request.Id, code, message, retryMs));
+        _server.Raise(new LoginFailedEvent(_clock.GetUtcNow(), ClientId, request.User!, Address, code));
+        if (++_loginFailures >= _options.MaxLoginFailuresPerConnection)
+        {
+            RequestClose(ErrorCodes.TooManyErrors, FrameWriter.Error(null, ErrorCodes.TooManyErrors, $"{_loginFailures} failed logins on one connection; closing."));
+        }
+    }
+
+    private void CompleteLogin(RequestFrame request, string userName)
+    {
+        _authTimer?.Dispose();
+        UserName = userName;
+        if (request.PeerPort is { } port)
+        {
+            PeerEndpoint = new System.Net.IPEndPoint(RemoteEndPoint.Address, port).ToString();
+        }
+
+        ReleasePending();
+        Send(FrameWriter.Build("welcome", (request.Id, this), static (w, s) =>
+        {
+            FrameWriter.WriteRe(w, s.Id);
+            w.WriteString("clientId", s.Item2.ClientId);
+            w.WriteString("user", s.Item2.UserName);
+            w.WriteString("address", s.Item2.Address);
+            w.WriteNumber("idleTimeoutSeconds", (long)s.Item2._options.IdleTimeout.TotalSeconds);
+            w.WriteNumber("minMessages", s.Item2._options.MinMessages);
+        }));
+
+        // The welcome is queued first, so no message can reach the client ahead of it.
+        _server.RegisterLoggedIn(this);
+        _idleTimer = _clock.CreateTimer(static state => ((ClientConnection)state!).OnIdleCheck(), this, _options.IdleTimeout, Timeout.InfiniteTimeSpan);
+        _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
+    }
+
+    private void Broadcast(RequestFrame request)
+    {
+        if (request.Text is null)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "broadcast needs a string field 'text'.");
+            return;
+        }
+
+        CountUserRequest();
+        var messageId = _server.NextMessageId();
+        var frame = MessageFrame("broadcast", messageId, request, to: null);
+        var recipients = _server.Broadcast(frame, except: this);
+        Send(SentFrame(request.Id, messageId, recipients));
+    }
+
+    private void Relay(RequestFrame request)
+    {
+        if (request.To is null || request.Text is null)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "send needs string fields 'to' and 'text'.");
+            return;
+        }
+
+        CountUserRequest();
+        var recipient = _server.FindLoggedIn(request.To);
+        if (recipient is null)
+        {
+            Send(FrameWriter.Error(request.Id, ErrorCodes.NoSuchUser, $"No user named '{request.To}' is online."));
+            return;
+        }
+
+        var messageId = _server.NextMessageId();
+        var delivered = recipient.Send(MessageFrame("direct", messageId, request, to: recipient.UserName));
+        _server.Counters.Relayed(delivered ? 1 : 0);
+        Send(SentFrame(request.Id, messageId, delivered ? 1 : 0));
+    }
+
+    private byte[] MessageFrame(string kind, string messageId, RequestFrame request, string? to) =>
+        FrameWriter.Build("message", (kind, messageId, request, to, sender: this, sentAt: _clock.GetUtcNow()), static (w, s) =>
+        {
+            w.WriteString("kind", s.kind);
+            w.WriteString("route", "relay");
+            w.WriteString("messageId", s.messageId);
+            w.WriteString("from", s.sender.UserName);
+            w.WriteString("fromClientId", s.sender.ClientId);
+            if (s.to is not null)
+            {
+                w.WriteString("to", s.to);
+            }
+
+            w.WriteString("text", s.request.Text);
+            if (s.request.Data is { } data)
+            {
+                w.WritePropertyName("data");
+                data.WriteTo(w);
+            }
+
+            w.WriteString("sentAt", WireTime.Format(s.sentAt));
+        });
+
+    private static byte[] SentFrame(JsonElement? re, string messageId, int recipients) =>
+        FrameWriter.Build("sent", (re, messageId, recipients), static (w, s) =>
+        {
+            FrameWriter.WriteRe(w, s.re);
+            w.WriteString("messageId", s.messageId);
+            w.WriteNumber("recipients", s.recipients);
+        });
+}

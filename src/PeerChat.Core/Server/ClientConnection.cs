@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Sockets;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Server;
+
+/// <summary>
+/// One accepted socket: a receive loop and a send loop side by side (partial files by concern),
+/// sharing one cancellation source that is cancelled when the connection ends.
+/// </summary>
+internal sealed partial class ClientConnection
+{
+    // After the last frame is written and FIN sent, how long to keep reading (and discarding) so
+    // that the peer sees our last frame before the socket closes, instead of a reset.
+    private static readonly TimeSpan Linger = TimeSpan.FromSeconds(1);
+
+    private readonly ChatServer _server;
+    private readonly ChatServerOptions _options;
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly OutboundQueue _outbound;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly TimeProvider _clock;
+
+    private int _closeRequested;
+    private string? _closeReason;
+    private ITimer? _authTimer;
+    private ITimer? _idleTimer;
+    private int _pendingReleased;
+    private long _lastActiveTicks;
+    private int _messages;
+    private int _messagesInWindow;
+
+    public ClientConnection(ChatServer server, Socket socket, string clientId)
+    {
+        _server = server;
+        _options = server.Options;
+        _clock = _options.TimeProvider;
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames);
+        ClientId = clientId;
+        RemoteEndPoint = Normalize((IPEndPoint)socket.RemoteEndPoint!);
+        Address = RemoteEndPoint.ToString();
+        ConnectedAt = _clock.GetUtcNow();
+        _lastActiveTicks = ConnectedAt.UtcTicks;
+    }
+
+    public string ClientId { get; }
+
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>The remote end as <c>ip:port</c> (<c>[v6]:port</c>).</summary>
+    public string Address { get; }
+
+    public DateTimeOffset ConnectedAt { get; }
+
+    /// <summary>Set once, at a successful login.</summary>
+    public string? UserName { get; private set; }
+
+    /// <summary>The client's own listener for direct messages: the observed address with the announced port.</summary>
+    public string? PeerEndpoint { get; private set; }
+
+    public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
+
+    public ClientStatus Snapshot() => new(
+        ClientId,
+        UserName ?? string.Empty,
+        Address,
+        PeerEndpoint,
+        ConnectedAt,
+        new DateTimeOffset(Interlocked.Read(ref _lastActiveTicks), TimeSpan.Zero),
+        Volatile.Read(ref _messages));
+
+    /// <summary>Runs the connection to its end; never throws.</summary>
+    public async Task RunAsync()
+    {
+        Task receive = Task.CompletedTask;
+        try
+        {
+            Send(_server.HelloFrame);
+            _authTimer = _clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, _options.AuthTimeout, Timeout.InfiniteTimeSpan);
+            var send = SendLoopAsync();
+            receive = ReceiveLoopAsync();
+            await send.ConfigureAwait(false);
+            if (!_abort.IsCancellationRequested)
+            {
+                // Everything is written: FIN tells the client, then give it a moment to close its side.
+                _socket.Shutdown(SocketShutdown.Send);
+                await receive.WaitAsync(Linger).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
+        {
+            SetReason("connection_reset");
+        }
+        catch (Exception ex)
+        {
+            _server.ReportError("connection " + ClientId, ex);
+        }
+        finally
+        {
+            _abort.Cancel();
+            _authTimer?.Dispose();
+            _idleTimer?.Dispose();
+            _socket.Dispose();
+            await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ReleasePending();
+            _server.OnConnectionEnded(this, _closeReason ?? "client_closed");
+            _abort.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Ends the connection in order: <paramref name="finalFrame"/> (if any) is the last frame
+    /// written, then the socket closes. Only the first request counts; the close is bounded by
+    /// WriteTimeout, after which the connection is cut.
+    /// </summary>
+    public void RequestClose(string reason, byte[]? finalFrame)
+    {
+        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        {
+            return;
+        }
+
+        SetReason(reason);
+        _server.OnClosing(this);
+        _outbound.CompleteWith(finalFrame);
+        try
+        {
+            _abort.CancelAfter(_options.WriteTimeout + Linger);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already ended.
+        }
+    }
+
+    /// <summary>Cuts the connection at once, without flushing.</summary>
+    public void Abort(string reason)
+    {
+        RequestClose(reason, null);
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already ended.
+        }
+    }
+
+    /// <summary>Queues a frame; a client whose queue overflows is dropped as a slow consumer.</summary>
+    public bool Send(byte[] frame)
+    {
+        switch (_outbound.TryEnqueue(frame))
+        {
+            case OutboundQueue.Result.Queued:
+                return true;
+            case OutboundQueue.Result.Overflow:
+                DropSlowConsumer();
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private void DropSlowConsumer()
+    {
+        if (IsClosing)
+        {
+            return;
+        }
+
+        _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
+        RequestClose(NoticeCodes.SlowConsumer, FrameWriter.Notice(NoticeCodes.SlowConsumer, "Your connection could not keep up with its messages; closing it."));
+    }
+
+    private void OnAuthTimeout()
+    {
+        if (UserName is null)
+        {
+            RequestClose(ErrorCodes.AuthTimeout, FrameWriter.Error(null, ErrorCodes.AuthTimeout, $"No successful login within {_options.AuthTimeout.TotalSeconds:0.###} s."));
+        }
+    }
+
+    /// <summary>
+    /// The idle rule: at the end of each window a client that sent fewer than MinMessages user
+    /// requests is dropped; one that sent enough starts a new window.
+    /// </summary>
+    private void OnIdleCheck()
+    {
+        var sent = Interlocked.Exchange(ref _messagesInWindow, 0);
+        if (sent >= _options.MinMessages)
+        {
+            _idleTimer?.Change(_options.IdleTimeout, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        if (IsClosing)
+        {
+            return;
+        }
+
+        _server.Raise(new ClientIdleDroppedEvent(_clock.GetUtcNow(), ClientId, UserName!, sent));
+        RequestClose(NoticeCodes.IdleTimeout, FrameWriter.Notice(NoticeCodes.IdleTimeout, NoticeCodes.IdleTimeoutText));
+    }
+
+    private void CountUserRequest()
+    {
+        Interlocked.Increment(ref _messagesInWindow);
+        Interlocked.Increment(ref _messages);
+        Interlocked.Exchange(ref _lastActiveTicks, _clock.GetUtcNow().UtcTicks);
+    }
+
+    /// <summary>A connection stops counting as pending for its address once, at login or at its end.</summary>
+    private void ReleasePending()
+    {
+        if (Interlocked.Exchange(ref _pendingReleased, 1) == 0)
+        {
+            _server.ReleasePending(RemoteEndPoint.Address);
+        }
+    }
+
+    private void SetReason(string reason)
+    {
+        // The first reason given explains the end; later ones are consequences of it.
+        Interlocked.CompareExchange(ref _closeReason, reason, null);
+    }
+
+    private static IPEndPoint Normalize(IPEndPoint endPoint) =>
+        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
+}

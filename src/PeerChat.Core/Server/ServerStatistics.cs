@@ -1,0 +1,73 @@
+namespace PeerChat.Core.Server;
+
+/// <summary>A snapshot of the server's counters.</summary>
+public sealed record ServerStatistics(
+    int Connections,
+    int LoggedInClients,
+    long TotalConnections,
+    long FramesIn,
+    long FramesOut,
+    long BytesIn,
+    long BytesOut,
+    long MessagesRelayed,
+    long Rejected,
+    long PeakUnparsedBytes);
+
+/// <summary>The live counters; updated with interlocked operations from any connection.</summary>
+internal sealed class ServerCounters
+{
+    private long _totalConnections;
+    private long _framesIn;
+    private long _framesOut;
+    private long _bytesIn;
+    private long _bytesOut;
+    private long _messagesRelayed;
+    private long _rejected;
+    private long _peakUnparsedBytes;
+
+    public void Connected() => Interlocked.Increment(ref _totalConnections);
+
+    public void Rejected() => Interlocked.Increment(ref _rejected);
+
+    public void FrameIn(long bytes)
+    {
+        Interlocked.Increment(ref _framesIn);
+        Interlocked.Add(ref _bytesIn, bytes);
+    }
+
+    public void BytesOut(long bytes, int frames)
+    {
+        Interlocked.Add(ref _framesOut, frames);
+        Interlocked.Add(ref _bytesOut, bytes);
+    }
+
+    public void Relayed(int deliveries) => Interlocked.Add(ref _messagesRelayed, deliveries);
+
+    /// <summary>Records how many received bytes wait for their newline, to prove the frame limit bounds memory.</summary>
+    public void ObserveUnparsed(long bytes)
+    {
+        var peak = Volatile.Read(ref _peakUnparsedBytes);
+        while (bytes > peak)
+        {
+            var seen = Interlocked.CompareExchange(ref _peakUnparsedBytes, bytes, peak);
+            if (seen == peak)
+            {
+                return;
+            }
+
+            peak = seen;
+        }
+    }
+
+    public ServerStatistics Snapshot(int connections, int loggedIn) => new(
+        connections,
+        loggedIn,
+        Interlocked.Read(ref _totalConnections),
+        Interlocked.Read(ref _framesIn),
+        Interlocked.Read(ref _framesOut),
+        Interlocked.Read(ref _bytesIn),
+        Interlocked.Read(ref _bytesOut),
+        Interlocked.Read(ref _messagesRelayed),
+        Interlocked.Read(ref _rejected),
+        Interlocked.Read(ref _peakUnparsedBytes));
+}

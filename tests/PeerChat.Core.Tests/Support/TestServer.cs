@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Net;
+using PeerChat.Core;
+using PeerChat.Core.Accounts;
+using PeerChat.Core.Client;
+using PeerChat.Core.Server;
+
+namespace PeerChat.Core.Tests.Support;
+
+/// <summary>
+/// A real server on 127.0.0.1, port 0, with a throw-away user store and a low HashIterations.
+/// Disposing it stops the server and fails the test when the server reported an internal error.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const int TestIterations = 1000;
+    public const string Password = "correct horse battery";
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private readonly ConcurrentQueue<ServerEvent> _events = new();
+    private readonly List<ChatClient> _clients = [];
+    private readonly List<Action<ServerEvent>> _watchers = [];
+    private readonly object _watchLock = new();
+
+    private readonly bool _ownsFolder;
+
+    private TestServer(ChatServer server, TemporaryFolder folder, IUserStore store, bool ownsFolder)
+    {
+        _ownsFolder = ownsFolder;
+        Server = server;
+        Folder = folder;
+        Store = store;
+        server.EventRaised += OnEvent;
+    }
+
+    public ChatServer Server { get; }
+
+    public TemporaryFolder Folder { get; }
+
+    public IUserStore Store { get; }
+
+    public int Port => Server.Port;
+
+    public IReadOnlyCollection<ServerEvent> Events => _events;
+
+    public static ChatServerOptions DefaultOptions => new()
+    {
+        ListenAddress = IPAddress.Loopback,
+        Port = 0,
+        HashIterations = TestIterations,
+    };
+
+    /// <summary>Starts a server; a <paramref name="folder"/> passed in outlives it (for restarts), one made here does not.</summary>
+    public static Task<TestServer> StartAsync(Func<ChatServerOptions, ChatServerOptions>? configure = null, TemporaryFolder? folder = null)
+    {
+        var ownsFolder = folder is null;
+        folder ??= new TemporaryFolder();
+        var options = configure is null ? DefaultOptions : configure(DefaultOptions);
+        var store = CsvUserStore.Open(Path.Combine(folder.Path, "users.csv"));
+        var server = new ChatServer(options, store);
+        var test = new TestServer(server, folder, store, ownsFolder);
+        server.Start();
+        return Task.FromResult(test);
+    }
+
+    public async Task<ChatClient> ConnectAsync(ChatClientOptions? options = null)
+    {
+        var client = await ChatClient.ConnectAsync("127.0.0.1", Port, options);
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+
+        return client;
+    }
+
+    /// <summary>Signs up <paramref name="userName"/> (when new) and logs in on a fresh connection.</summary>
+    public async Task<ChatClient> LoginAsync(string userName)
+    {
+        var client = await ConnectAsync();
+        if (Store.Find(userName) is null)
+        {
+            await client.SignUpAsync(userName, Password);
+        }
+
+        await client.LoginAsync(userName, Password);
+        return client;
+    }
+
+    public RawClient ConnectRaw() => RawClient.Connect(Port);
+
+    /// <summary>Waits for the first event (already raised or still to come) that matches.</summary>
+    public async Task<T> WaitForEventAsync<T>(Func<T, bool>? match = null, TimeSpan? timeout = null)
+        where T : ServerEvent
+    {
+        var found = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Action<ServerEvent> watcher = e =>
+        {
+            if (e is T typed && (match?.Invoke(typed) ?? true))
+            {
+                found.TrySetResult(typed);
+            }
+        };
+        lock (_watchLock)
+        {
+            _watchers.Add(watcher);
+        }
+
+        try
+        {
+            foreach (var e in _events)
+            {
+                watcher(e);
+            }
+
+            return await found.Task.WaitAsync(timeout ?? Patience);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"No {typeof(T).Name} within {(timeout ?? Patience).TotalSeconds} s. Events: {string.Join(", ", _events.Select(e => e.ToString()))}");
+        }
+        finally
+        {
+            lock (_watchLock)
+            {
+                _watchers.Remove(watcher);
+            }
+        }
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, re-checking at each server event.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Patience);
+        while (!condition())
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
+
+            try
+            {
+                // Any event may change the condition; re-check at the next one (or after a short beat for counters).
+                await WaitForEventAsync<ServerEvent>(e => true, remaining < TimeSpan.FromMilliseconds(200) ? remaining : TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<ChatClient> clients;
+        lock (_clients)
+        {
+            clients = [.. _clients];
+        }
+
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        await Server.DisposeAsync();
+        if (_ownsFolder)
+        {
+            Folder.Dispose();
+        }
+
+        var errors = _events.OfType<ServerErrorEvent>().ToList();
+        Assert.True(errors.Count == 0, "The server reported internal errors: " + string.Join(Environment.NewLine, errors.Select(e => e.Where + ": " + e.Exception)));
+    }
+
+    private void OnEvent(ServerEvent serverEvent)
+    {
+        _events.Enqueue(serverEvent);
+        Action<ServerEvent>[] watchers;
+        lock (_watchLock)
+        {
+            watchers = [.. _watchers];
+        }
+
+        foreach (var watcher in watchers)
+        {
+            watcher(serverEvent);
+        }
+    }
+}

@@ -6,8 +6,8 @@
     Build   compiles the solution and lays out the module in out/PeerChat.
     Test    builds, runs the xunit suite and the Pester suite (in a child pwsh, so this shell never
             loads the module), and prints the combined closing line "Tests: N passed, N failed".
-    Serve   builds, then runs a PeerChat server in the foreground (port 4400, the default user
-            store ~/.peerchat/users.csv) until Ctrl+C.
+    Serve   builds, then runs a PeerChat server through Start-PeerChatServer in the foreground
+            (port 4400, the default user store ~/.peerchat/users.csv), showing its events, until Ctrl+C.
 
     Run it through the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 Test
 
@@ -57,7 +57,31 @@ function Get-ModuleVersion {
 
 function Invoke-Build {
     $version = Get-ModuleVersion
-    Invoke-Native 'dotnet build' { dotnet build (Join-Path $repo 'PeerChat.sln') -c $Configuration -p:Version=$version --nologo -v:q -clp:NoSummary }
+    Invoke-Native 'dotnet build' { dotnet build (Join-Path $repo 'PeerChat.sln') -c $Configuration -p:Version=$version --nologo -v:q }
+    Invoke-LayoutModule
+}
+
+function Invoke-LayoutModule {
+    # Lay out exactly the shipped files in out/PeerChat; the tests import that folder.
+    if (Test-Path $moduleOut) { Remove-Item -Recurse -Force $moduleOut }
+    New-Item -ItemType Directory -Force $moduleOut | Out-Null
+    $bin = Join-Path $repo "src/PeerChat.PowerShell/bin/$Configuration/net10.0"
+    foreach ($file in 'PeerChat.PowerShell.dll', 'PeerChat.PowerShell.pdb', 'PeerChat.Core.dll', 'PeerChat.Core.pdb', 'PeerChat.Core.xml') {
+        Copy-Item (Join-Path $bin $file) $moduleOut
+    }
+    Copy-Item (Join-Path $repo 'module/*') $moduleOut -Recurse
+    # The root manifest points into out/PeerChat; the shipped copy names its files locally.
+    (Get-Content -Raw (Join-Path $repo 'PeerChat.psd1')).Replace('out/PeerChat/', '') |
+        Set-Content -NoNewline (Join-Path $moduleOut 'PeerChat.psd1')
+}
+
+function Get-PesterPath {
+    # Pester comes from NuGet (the PowerShell Gallery is not reachable): a PackageDownload restore.
+    Invoke-Native 'restore of the test tools' { dotnet restore (Join-Path $repo 'build/tools/Tools.csproj') --nologo -v:q }
+    $packages = (dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $pester = Join-Path $packages.Trim() 'pester/6.2.0/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) { throw "Pester 6.2.0 was restored, but $pester is missing." }
+    $pester
 }
 
 function Invoke-CoreTests {
@@ -71,9 +95,20 @@ function Invoke-CoreTests {
     [pscustomobject]@{ Suite = 'xunit'; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
 }
 
+function Invoke-PesterTests {
+    # In a child pwsh, so that this shell never loads the module it just built.
+    $summary = Join-Path $testResults 'pester.json'
+    Remove-Item $summary -ErrorAction Ignore
+    $runner = Join-Path $repo 'tests/Pester/Run-Pester.ps1'
+    dotnet pwsh -NoProfile -NonInteractive -File $runner -PesterPath (Get-PesterPath) -ModulePath (Join-Path $moduleOut 'PeerChat.psd1') -SummaryPath $summary | Out-Host
+    if (-not (Test-Path $summary)) { return [pscustomobject]@{ Suite = 'Pester'; Passed = 0; Failed = 1 } }
+    $counts = Get-Content -Raw $summary | ConvertFrom-Json
+    [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed }
+}
+
 function Invoke-Test {
     New-Item -ItemType Directory -Force $testResults | Out-Null
-    $results = @(Invoke-CoreTests)
+    $results = @(Invoke-CoreTests; Invoke-PesterTests)
     $passed = ($results | Measure-Object Passed -Sum).Sum
     $failed = ($results | Measure-Object Failed -Sum).Sum
     foreach ($r in $results) { Write-Host ("{0}: {1} passed, {2} failed" -f $r.Suite, $r.Passed, $r.Failed) }
@@ -82,21 +117,16 @@ function Invoke-Test {
 }
 
 function Invoke-Serve {
-    # Until the cmdlets exist the server is hosted from PeerChat.Core directly.
-    $core = Join-Path $repo "src/PeerChat.Core/bin/$Configuration/net10.0/PeerChat.Core.dll"
-    Add-Type -Path $core
-    $storePath = [PeerChat.Core.Accounts.CsvUserStore]::DefaultPath
-    $store = [PeerChat.Core.Accounts.CsvUserStore]::Open($storePath)
-    $options = [PeerChat.Core.ChatServerOptions]@{ Port = $Port }
-    $server = [PeerChat.Core.Server.ChatServer]::new($options, $store)
-    $server.Start()
-    Write-Host "PeerChat listening on port $($server.Port), users in $storePath. Ctrl+C stops it."
+    Import-Module (Join-Path $moduleOut 'PeerChat.psd1')
+    $job = Start-PeerChatServer -Port $Port -ErrorAction Stop
+    Write-Host "PeerChat listening on port $($job.Port), users in $($job.UserStorePath). Ctrl+C stops it."
     try {
-        # Wait in short slices so that Ctrl+C is seen between them.
-        while (-not $server.Completion.Wait(500)) { }
+        # Streams the server's events until Ctrl+C.
+        Receive-Job $job -Wait
     }
     finally {
-        $server.StopAsync().GetAwaiter().GetResult()
+        $job | Stop-PeerChatServer
+        $job | Remove-Job
         Write-Host 'PeerChat stopped.'
     }
 }

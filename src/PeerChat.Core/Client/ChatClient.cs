@@ -70,7 +70,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new ChatClientException(ErrorCodes.ConnectionClosed, $"Cannot reach a PeerChat server at {host}:{port}: {Describe(ex)}", innerException: ex);
+            throw new ChatClientException(ErrorCodes.Unreachable, $"Cannot reach a PeerChat server at {host}:{port}: {Describe(ex)}", innerException: ex);
         }
         catch
         {

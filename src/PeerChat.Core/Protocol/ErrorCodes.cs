@@ -24,6 +24,7 @@ public static class ErrorCodes
 
     // Client-side codes: not sent by a server, used by the client library for local failures.
     public const string ConnectionClosed = "connection_closed";
+    public const string Unreachable = "unreachable";
     public const string Timeout = "timeout";
     public const string ProtocolViolation = "protocol_violation";
 }

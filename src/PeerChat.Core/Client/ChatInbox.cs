@@ -1,0 +1,127 @@
+namespace PeerChat.Core.Client;
+
+/// <summary>
+/// Keeps what a <see cref="ChatClient"/> receives until someone takes it, so that a caller can take
+/// only what matches (say, messages from one user) and leave the rest for later.
+/// </summary>
+public sealed class ChatInbox
+{
+    private readonly List<ChatEvent> _items = [];
+    private readonly object _lock = new();
+    private TaskCompletionSource _arrived = NewSignal();
+    private bool _completed;
+
+    /// <summary>Starts collecting everything <paramref name="client"/> receives.</summary>
+    public ChatInbox(ChatClient client)
+    {
+        Pump = Task.Run(() => PumpAsync(client));
+    }
+
+    /// <summary>Raised on a background thread for each event as it arrives; a handler must not throw.</summary>
+    public event Action<ChatEvent>? Received;
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _items.Count;
+            }
+        }
+    }
+
+    /// <summary>Completes when the connection has ended and everything it received is in the inbox.</summary>
+    public Task Pump { get; }
+
+    /// <summary>
+    /// Takes up to <paramref name="max"/> events that match, oldest first. With a positive
+    /// <paramref name="wait"/> it waits for the first match (or, when <paramref name="waitForAll"/>,
+    /// until <paramref name="max"/> have come), until the time passes or the connection ends.
+    /// </summary>
+    public async Task<IReadOnlyList<ChatEvent>> TakeAsync(Func<ChatEvent, bool> match, int max, TimeSpan wait, bool waitForAll, CancellationToken cancellationToken)
+    {
+        var taken = new List<ChatEvent>();
+        var deadline = wait == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + wait;
+        while (true)
+        {
+            Task arrived;
+            bool completed;
+            lock (_lock)
+            {
+                for (var i = 0; i < _items.Count && taken.Count < max; i++)
+                {
+                    if (match(_items[i]))
+                    {
+                        taken.Add(_items[i]);
+                        _items.RemoveAt(i--);
+                    }
+                }
+
+                arrived = _arrived.Task;
+                completed = _completed;
+            }
+
+            var enough = taken.Count >= max || (taken.Count > 0 && !waitForAll);
+            var remaining = deadline - DateTime.UtcNow;
+            if (enough || completed || remaining <= TimeSpan.Zero)
+            {
+                return taken;
+            }
+
+            try
+            {
+                await arrived.WaitAsync(deadline == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : remaining, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Take one last look, then return what there is.
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped by the caller (Ctrl+C): put back what was taken, so nothing is lost.
+                lock (_lock)
+                {
+                    _items.InsertRange(0, taken);
+                }
+
+                throw;
+            }
+        }
+    }
+
+    private async Task PumpAsync(ChatClient client)
+    {
+        await foreach (var chatEvent in client.Events.ReadAllAsync().ConfigureAwait(false))
+        {
+            TaskCompletionSource signal;
+            lock (_lock)
+            {
+                _items.Add(chatEvent);
+                signal = _arrived;
+                _arrived = NewSignal();
+            }
+
+            signal.TrySetResult();
+            try
+            {
+                Received?.Invoke(chatEvent);
+            }
+            catch
+            {
+                // A subscriber's fault must not stop delivery to the inbox.
+            }
+        }
+
+        TaskCompletionSource last;
+        lock (_lock)
+        {
+            _completed = true;
+            last = _arrived;
+        }
+
+        last.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

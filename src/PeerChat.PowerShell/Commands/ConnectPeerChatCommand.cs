@@ -1,0 +1,72 @@
+using System.Management.Automation;
+using PeerChat.Core;
+using PeerChat.Core.Client;
+
+namespace PeerChat.PowerShell.Commands;
+
+/// <summary>Connects and logs in; the session becomes the default of the other cmdlets.</summary>
+[Cmdlet(VerbsCommunications.Connect, "PeerChat")]
+[OutputType(typeof(PeerChatSession))]
+public sealed class ConnectPeerChatCommand : PeerChatCmdlet
+{
+    [Parameter(Position = 0)]
+    [Alias("Server", "HostName")]
+    [ValidateNotNullOrEmpty]
+    public string ComputerName { get; set; } = "localhost";
+
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = ChatServerOptions.DefaultPort;
+
+    [Parameter(Mandatory = true)]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential Credential { get; set; } = null!;
+
+    /// <summary>Create the account first, then log in.</summary>
+    [Parameter]
+    public SwitchParameter SignUp { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var userName = Credential.UserName;
+        ChatClient client;
+        try
+        {
+            WriteVerbose($"Connecting to {ComputerName}:{Port} as '{userName}'.");
+            client = Await(ChatClient.ConnectAsync(ComputerName, Port, cancellationToken: CancelToken));
+        }
+        catch (ChatClientException ex)
+        {
+            ThrowTerminatingError(PeerChatErrors.From(ex, $"{ComputerName}:{Port}"));
+            return;
+        }
+
+        try
+        {
+            var password = Credential.GetNetworkCredential().Password;
+            if (SignUp)
+            {
+                WriteVerbose($"Creating the account '{userName}'.");
+                Await(client.SignUpAsync(userName, password, CancelToken));
+            }
+
+            var welcome = Await(client.LoginAsync(userName, password, cancellationToken: CancelToken));
+            var session = new PeerChatSession(client, welcome, ComputerName, Port);
+            SessionRegistry.Add(session);
+            WriteVerbose($"Logged in as '{welcome.UserName}' ({welcome.ClientId}) from {welcome.Address}.");
+            WriteObject(session);
+        }
+        catch (ChatClientException ex)
+        {
+            client.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            ThrowTerminatingError(PeerChatErrors.From(ex, userName));
+        }
+        catch
+        {
+            // Ctrl+C or a fault: never leave a half-open connection behind.
+            client.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+}

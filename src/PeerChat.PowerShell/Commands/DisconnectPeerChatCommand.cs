@@ -1,0 +1,32 @@
+using System.Management.Automation;
+
+namespace PeerChat.PowerShell.Commands;
+
+/// <summary>Logs out and closes a session (the default one unless given).</summary>
+[Cmdlet(VerbsCommunications.Disconnect, "PeerChat", SupportsShouldProcess = true)]
+[OutputType(typeof(void))]
+public sealed class DisconnectPeerChatCommand : PeerChatCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    public PeerChatSession? Session { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var session = Session ?? SessionRegistry.Default;
+        if (session is null)
+        {
+            ThrowTerminatingError(PeerChatErrors.NotConnected());
+            return;
+        }
+
+        if (!ShouldProcess(session.ToString(), "Disconnect"))
+        {
+            return;
+        }
+
+        SessionRegistry.Remove(session);
+        Await(session.Client.LogoutAsync(CancelToken));
+        Await(session.Client.DisposeAsync().AsTask());
+        WriteVerbose($"Disconnected {session}.");
+    }
+}

@@ -1,0 +1,43 @@
+using System.Management.Automation;
+using PeerChat.Core.Client;
+
+namespace PeerChat.PowerShell.Commands;
+
+/// <summary>Lists the clients online on the server of a session.</summary>
+[Cmdlet(VerbsCommon.Get, "PeerChatClient")]
+[OutputType(typeof(PeerChatClientInfo))]
+public sealed class GetPeerChatClientCommand : PeerChatCmdlet
+{
+    /// <summary>Only clients whose user name matches one of these wildcards.</summary>
+    [Parameter(Position = 0)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? UserName { get; set; }
+
+    [Parameter]
+    public PeerChatSession? Session { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var session = ResolveSession(Session);
+        IReadOnlyList<ClientInfo> clients;
+        try
+        {
+            clients = Await(session.Client.ListAsync(CancelToken));
+        }
+        catch (ChatClientException ex)
+        {
+            ThrowTerminatingError(PeerChatErrors.From(ex, session));
+            return;
+        }
+
+        var patterns = UserName?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        foreach (var client in clients)
+        {
+            if (patterns is null || patterns.Any(p => p.IsMatch(client.UserName)))
+            {
+                WriteObject(new PeerChatClientInfo(client, session));
+            }
+        }
+    }
+}

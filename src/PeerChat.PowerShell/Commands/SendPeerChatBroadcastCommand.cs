@@ -1,0 +1,60 @@
+using System.Collections;
+using System.Management.Automation;
+using PeerChat.Core.Client;
+
+namespace PeerChat.PowerShell.Commands;
+
+/// <summary>Sends a message to every other client online; each pipeline input is one broadcast.</summary>
+[Cmdlet(VerbsCommunications.Send, "PeerChatBroadcast", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(PeerChatSendReceipt))]
+public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [AllowEmptyString]
+    [Alias("Text")]
+    public string Message { get; set; } = string.Empty;
+
+    /// <summary>Structured values delivered with the message, nested hashtables and arrays included.</summary>
+    [Parameter]
+    public Hashtable? Data { get; set; }
+
+    [Parameter]
+    public PeerChatSession? Session { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var session = ResolveSession(Session);
+        if (!ShouldProcess($"everyone on {session.ComputerName}:{session.Port}", "Broadcast"))
+        {
+            return;
+        }
+
+        System.Text.Json.JsonElement? data;
+        try
+        {
+            data = Data is null ? null : DataConverter.ToJson(Data);
+        }
+        catch (ArgumentException ex)
+        {
+            WriteError(PeerChatErrors.InvalidData(ex, Data));
+            return;
+        }
+
+        try
+        {
+            var receipt = Await(session.Client.BroadcastAsync(Message, data, CancelToken));
+            WriteVerbose($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients.");
+            if (PassThru)
+            {
+                WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Broadcast, null));
+            }
+        }
+        catch (ChatClientException ex)
+        {
+            WriteChatError(ex, session, Message);
+        }
+    }
+}

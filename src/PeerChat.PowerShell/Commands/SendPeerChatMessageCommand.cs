@@ -1,0 +1,81 @@
+using System.Collections;
+using System.Management.Automation;
+using PeerChat.Core.Client;
+
+namespace PeerChat.PowerShell.Commands;
+
+/// <summary>
+/// Sends a message to one or more users. <c>-UserName</c> binds by property name, so clients from
+/// Get-PeerChatClient can be piped in; an unknown user is a non-terminating error and the others
+/// still get theirs.
+/// </summary>
+[Cmdlet(VerbsCommunications.Send, "PeerChatMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(PeerChatSendReceipt))]
+public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("To", "User")]
+    [ValidateNotNullOrEmpty]
+    public string[] UserName { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [AllowEmptyString]
+    [Alias("Text")]
+    public string Message { get; set; } = string.Empty;
+
+    [Parameter]
+    public Hashtable? Data { get; set; }
+
+    [Parameter]
+    public PeerChatSession? Session { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private System.Text.Json.JsonElement? _data;
+    private bool _dataInvalid;
+
+    protected override void BeginProcessing()
+    {
+        try
+        {
+            _data = Data is null ? null : DataConverter.ToJson(Data);
+        }
+        catch (ArgumentException ex)
+        {
+            _dataInvalid = true;
+            ThrowTerminatingError(PeerChatErrors.InvalidData(ex, Data));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (_dataInvalid)
+        {
+            return;
+        }
+
+        var session = ResolveSession(Session);
+        foreach (var to in UserName)
+        {
+            if (!ShouldProcess(to, "Send PeerChat message"))
+            {
+                continue;
+            }
+
+            try
+            {
+                var receipt = Await(session.Client.SendAsync(to, Message, _data, CancelToken));
+                WriteVerbose($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}.");
+                if (PassThru)
+                {
+                    WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Direct, to));
+                }
+            }
+            catch (ChatClientException ex)
+            {
+                WriteChatError(ex, session, to);
+            }
+        }
+    }
+}

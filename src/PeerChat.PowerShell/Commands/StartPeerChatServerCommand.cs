@@ -1,0 +1,124 @@
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using PeerChat.Core;
+using PeerChat.Core.Accounts;
+using PeerChat.Core.Server;
+
+namespace PeerChat.PowerShell.Commands;
+
+/// <summary>
+/// Starts a PeerChat server in the background and returns its job at once. A port in use fails at
+/// once too: the job is Failed with the reason, and a PortInUse error says so.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "PeerChatServer", SupportsShouldProcess = true)]
+[OutputType(typeof(PeerChatServerJob))]
+public sealed class StartPeerChatServerCommand : PeerChatCmdlet
+{
+    [Parameter(Position = 0)]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; } = ChatServerOptions.DefaultPort;
+
+    /// <summary>The address to listen on; by default every address, IPv4 and IPv6.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public IPAddress ListenAddress { get; set; } = IPAddress.IPv6Any;
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int MaxClients { get; set; } = 50;
+
+    [Parameter]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int MinMessages { get; set; } = 2;
+
+    [Parameter]
+    public TimeSpan AuthTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    [Parameter]
+    [ValidateRange(4096, 16 * 1024 * 1024)]
+    public int MaxFrameBytes { get; set; } = 65536;
+
+    [Parameter]
+    [ValidateRange(1, 100_000_000)]
+    public int HashIterations { get; set; } = PasswordHasher.DefaultIterations;
+
+    /// <summary>The CSV user store; created (mode 0600) when missing.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string UserStorePath { get; set; } = CsvUserStore.DefaultPath;
+
+    /// <summary>Refuse new accounts (signup gets signup_disabled).</summary>
+    [Parameter]
+    public SwitchParameter DisableSignup { get; set; }
+
+    /// <summary>The job name; PeerChat-PORT by default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var storePath = GetUnresolvedProviderPathFromPSPath(UserStorePath);
+        if (!ShouldProcess($"{ListenAddress}:{Port} with users in {storePath}", "Start PeerChat server"))
+        {
+            return;
+        }
+
+        ChatServerOptions options;
+        CsvUserStore store;
+        try
+        {
+            options = new ChatServerOptions
+            {
+                Port = Port,
+                ListenAddress = ListenAddress,
+                MaxClients = MaxClients,
+                IdleTimeout = IdleTimeout,
+                MinMessages = MinMessages,
+                AuthTimeout = AuthTimeout,
+                MaxFrameBytes = MaxFrameBytes,
+                HashIterations = HashIterations,
+                AllowSignup = !DisableSignup,
+            };
+            options.Validate();
+            store = CsvUserStore.Open(storePath);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "InvalidServerSetting", ErrorCategory.InvalidArgument, null));
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "UserStoreUnavailable", ErrorCategory.ResourceUnavailable, storePath));
+            return;
+        }
+
+        var server = new ChatServer(options, store);
+        var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), Name ?? $"PeerChat-{Port}", storePath);
+        PeerChatJobSourceAdapter.Register(job, this);
+        try
+        {
+            job.StartJob();
+            WriteVerbose($"PeerChat server listening on {job.Location}, users in {storePath}.");
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            WriteError(new ErrorRecord(
+                new IOException($"Port {Port} on {ListenAddress} is already in use; pick another -Port, or -Port 0 for a free one.", ex),
+                "PortInUse",
+                ErrorCategory.ResourceUnavailable,
+                Port));
+        }
+        catch (Exception ex)
+        {
+            WriteError(new ErrorRecord(ex, "ServerStartFailed", ErrorCategory.OpenError, job));
+        }
+
+        WriteObject(job);
+    }
+}

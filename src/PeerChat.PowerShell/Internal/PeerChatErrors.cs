@@ -1,0 +1,59 @@
+using System.Management.Automation;
+using PeerChat.Core.Client;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.PowerShell;
+
+/// <summary>
+/// ErrorRecords with stable ErrorIds. Protocol error codes map to one ErrorId and category each,
+/// so scripts can catch <c>InvalidCredentials</c> or <c>ServerFull</c> whatever the message says.
+/// </summary>
+internal static class PeerChatErrors
+{
+    public static ErrorRecord From(ChatClientException exception, object? target)
+    {
+        var (errorId, category) = exception.Code switch
+        {
+            ErrorCodes.InvalidCredentials => ("InvalidCredentials", ErrorCategory.AuthenticationError),
+            ErrorCodes.NotAuthenticated => ("NotAuthenticated", ErrorCategory.AuthenticationError),
+            ErrorCodes.Throttled => ("Throttled", ErrorCategory.LimitsExceeded),
+            ErrorCodes.RateLimited => ("RateLimited", ErrorCategory.LimitsExceeded),
+            ErrorCodes.ServerFull => ("ServerFull", ErrorCategory.ResourceUnavailable),
+            ErrorCodes.TooManyConnections => ("TooManyConnections", ErrorCategory.ResourceUnavailable),
+            ErrorCodes.NoSuchUser => ("UserNotFound", ErrorCategory.ObjectNotFound),
+            ErrorCodes.UserExists => ("UserExists", ErrorCategory.ResourceExists),
+            ErrorCodes.InvalidUsername => ("InvalidUserName", ErrorCategory.InvalidArgument),
+            ErrorCodes.InvalidPassword => ("InvalidPassword", ErrorCategory.InvalidArgument),
+            ErrorCodes.SignupDisabled => ("SignupDisabled", ErrorCategory.PermissionDenied),
+            ErrorCodes.AuthTimeout => ("AuthTimeout", ErrorCategory.OperationTimeout),
+            ErrorCodes.Timeout => ("Timeout", ErrorCategory.OperationTimeout),
+            ErrorCodes.PeerUnavailable => ("PeerUnreachable", ErrorCategory.ConnectionError),
+            ErrorCodes.InvalidToken => ("InvalidToken", ErrorCategory.SecurityError),
+            ErrorCodes.Unreachable => ("ServerUnreachable", ErrorCategory.ConnectionError),
+            ErrorCodes.ConnectionClosed => ("ConnectionClosed", ErrorCategory.ConnectionError),
+            NoticeCodes.IdleTimeout => ("IdleTimeout", ErrorCategory.ConnectionError),
+            NoticeCodes.SessionReplaced => ("SessionReplaced", ErrorCategory.ConnectionError),
+            NoticeCodes.ServerShutdown => ("ServerShutdown", ErrorCategory.ConnectionError),
+            NoticeCodes.SlowConsumer => ("SlowConsumer", ErrorCategory.ConnectionError),
+            ErrorCodes.BadFrame or ErrorCodes.UnknownType or ErrorCodes.FrameTooLarge or ErrorCodes.TooManyErrors
+                or ErrorCodes.ProtocolViolation => ("ProtocolError", ErrorCategory.ProtocolError),
+            _ => ("PeerChatError", ErrorCategory.NotSpecified),
+        };
+        return new ErrorRecord(exception, errorId, category, target);
+    }
+
+    public static ErrorRecord NotConnected() => new(
+        new InvalidOperationException("There is no open PeerChat session. Connect first with Connect-PeerChat, or pass -Session."),
+        "NotConnected",
+        ErrorCategory.InvalidOperation,
+        null);
+
+    public static ErrorRecord SessionClosed(PeerChatSession session) => new(
+        new InvalidOperationException($"PeerChat session {session.Id} ({session.UserName}@{session.ComputerName}:{session.Port}) is closed: {session.CloseReason ?? "disconnected"}. Connect again with Connect-PeerChat."),
+        "NotConnected",
+        ErrorCategory.InvalidOperation,
+        session);
+
+    public static ErrorRecord InvalidData(ArgumentException exception, object? target) =>
+        new(exception, "InvalidData", ErrorCategory.InvalidArgument, target);
+}

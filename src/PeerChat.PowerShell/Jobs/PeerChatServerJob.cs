@@ -1,0 +1,189 @@
+using System.ComponentModel;
+using System.Management.Automation;
+using PeerChat.Core.Server;
+
+namespace PeerChat.PowerShell;
+
+/// <summary>
+/// A PeerChat server running in the background of this process, as a PowerShell job: Get-Job lists
+/// it, Receive-Job returns its events, Stop-Job stops it gracefully, Wait-Job waits for its end.
+/// </summary>
+public sealed class PeerChatServerJob : Job2
+{
+    private readonly ChatServer _server;
+    private int _stopRequested;
+
+    internal PeerChatServerJob(ChatServer server, string command, string name, string userStorePath)
+        : base(command, name)
+    {
+        _server = server;
+        UserStorePath = userStorePath;
+        PSJobTypeName = "PeerChatServer";
+
+        // Receive-Job reads these; they must never block an enumerator waiting for more.
+        Output.EnumeratorNeverBlocks = true;
+        Error.EnumeratorNeverBlocks = true;
+        Warning.EnumeratorNeverBlocks = true;
+        Verbose.EnumeratorNeverBlocks = true;
+        Progress.EnumeratorNeverBlocks = true;
+        Debug.EnumeratorNeverBlocks = true;
+        Information.EnumeratorNeverBlocks = true;
+        _server.EventRaised += OnServerEvent;
+    }
+
+    /// <summary>The bound port (the one the system picked when started with -Port 0).</summary>
+    public int Port => _server.Port != 0 ? _server.Port : _server.Options.Port;
+
+    public string ListenAddress => _server.Options.ListenAddress.ToString();
+
+    /// <summary>Logged-in clients now.</summary>
+    public int ClientCount => _server.LoggedInCount;
+
+    /// <summary>Connections now, logged in or not yet.</summary>
+    public int ConnectionCount => _server.ConnectionCount;
+
+    public int MaxClients => _server.Options.MaxClients;
+
+    public string UserStorePath { get; }
+
+    public DateTime? StartTime => PSBeginTime;
+
+    /// <summary>The server's counters: frames and bytes in and out, messages relayed, rejections.</summary>
+    public ServerStatistics Statistics => _server.GetStatistics();
+
+    public override bool HasMoreData => Output.Count > 0 || Error.Count > 0 || Warning.Count > 0;
+
+    public override string Location => $"{ListenAddress}:{Port}";
+
+    public override string StatusMessage => $"{ClientCount} clients";
+
+    internal ChatServer Server => _server;
+
+    /// <summary>Binds and starts the server; on failure the job is Failed with the reason and this throws it.</summary>
+    public override void StartJob()
+    {
+        try
+        {
+            _server.Start();
+        }
+        catch (Exception ex)
+        {
+            SetJobState(JobState.Failed, ex);
+            throw;
+        }
+
+        SetJobState(JobState.Running);
+    }
+
+    public override void StartJobAsync()
+    {
+        Exception? failure = null;
+        try
+        {
+            StartJob();
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        OnStartJobCompleted(new AsyncCompletedEventArgs(failure, false, null));
+    }
+
+    /// <summary>Stops gracefully: clients get <c>server_shutdown</c>, then the job is Stopped.</summary>
+    public override void StopJob()
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) != 0)
+        {
+            // Another caller is stopping it: return when that stop has finished.
+            if (JobStateInfo.State == JobState.Stopping)
+            {
+                _server.Completion.GetAwaiter().GetResult();
+            }
+
+            return;
+        }
+
+        if (JobStateInfo.State != JobState.Running)
+        {
+            return;
+        }
+
+        SetJobState(JobState.Stopping);
+        try
+        {
+            _server.StopAsync().GetAwaiter().GetResult();
+            SetJobState(JobState.Stopped);
+        }
+        catch (Exception ex)
+        {
+            SetJobState(JobState.Failed, ex);
+        }
+    }
+
+    public override void StopJob(bool force, string reason) => StopJob();
+
+    public override void StopJobAsync() => StopJobAsync(false, string.Empty);
+
+    public override void StopJobAsync(bool force, string reason) =>
+        Task.Run(() =>
+        {
+            StopJob();
+            OnStopJobCompleted(new AsyncCompletedEventArgs(null, false, null));
+        });
+
+    public override void SuspendJob() => throw NotSupported("suspended");
+
+    public override void SuspendJob(bool force, string reason) => throw NotSupported("suspended");
+
+    public override void SuspendJobAsync() => throw NotSupported("suspended");
+
+    public override void SuspendJobAsync(bool force, string reason) => throw NotSupported("suspended");
+
+    public override void ResumeJob() => throw NotSupported("resumed");
+
+    public override void ResumeJobAsync() => throw NotSupported("resumed");
+
+    public override void UnblockJob() => throw NotSupported("unblocked");
+
+    public override void UnblockJobAsync() => throw NotSupported("unblocked");
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            StopJob();
+            _server.EventRaised -= OnServerEvent;
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>
+    /// Runs on socket threads: it only adds to the job's thread-safe collections, and nothing it
+    /// does may throw into the server (an exception there would end the PowerShell process).
+    /// </summary>
+    private void OnServerEvent(ServerEvent serverEvent)
+    {
+        try
+        {
+            switch (serverEvent)
+            {
+                case ServerErrorEvent error:
+                    Error.Add(new ErrorRecord(error.Exception, "ServerInternalError", ErrorCategory.NotSpecified, error.Where));
+                    break;
+                case UserStoreIssueEvent issue:
+                    Warning.Add(new WarningRecord($"User store {issue.Path}, line {issue.LineNumber}: {issue.Reason}. The line is kept and skipped."));
+                    break;
+            }
+
+            Output.Add(PSObject.AsPSObject(new PeerChatServerEvent(serverEvent)));
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or PSInvalidOperationException or InvalidOperationException)
+        {
+            // The job was removed while the server still spoke: nobody is left to tell.
+        }
+    }
+
+    private static PSNotSupportedException NotSupported(string what) => new($"A PeerChat server job cannot be {what}; stop it and start a new one.");
+}

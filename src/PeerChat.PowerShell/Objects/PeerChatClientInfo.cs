@@ -1,0 +1,42 @@
+using PeerChat.Core.Client;
+
+namespace PeerChat.PowerShell;
+
+/// <summary>One online client, as <c>Get-PeerChatClient</c> lists it.</summary>
+public sealed class PeerChatClientInfo
+{
+    internal PeerChatClientInfo(ClientInfo client, PeerChatSession session)
+    {
+        ClientId = client.ClientId;
+        UserName = client.UserName;
+        Address = client.Address;
+        PeerEndpoint = client.PeerEndpoint;
+        ConnectedAt = client.ConnectedAt.LocalDateTime;
+        LastActiveAt = client.LastActiveAt.LocalDateTime;
+        MessageCount = client.Messages;
+        IsSelf = client.ClientId == session.ClientId;
+        Session = session;
+    }
+
+    public string ClientId { get; }
+
+    /// <summary>Binds by property name to <c>Send-PeerChatMessage -UserName</c>.</summary>
+    public string UserName { get; }
+
+    public string Address { get; }
+
+    public string? PeerEndpoint { get; }
+
+    public DateTime ConnectedAt { get; }
+
+    public DateTime LastActiveAt { get; }
+
+    public int MessageCount { get; }
+
+    public bool IsSelf { get; }
+
+    /// <summary>The session that listed this client.</summary>
+    public PeerChatSession Session { get; }
+
+    public override string ToString() => UserName;
+}

@@ -1,0 +1,69 @@
+using System.Collections;
+using PeerChat.Core.Client;
+
+namespace PeerChat.PowerShell;
+
+public enum PeerChatMessageKind
+{
+    Broadcast,
+    Direct,
+
+    /// <summary>A server notice (idle, replaced, shutdown, …) or an error that answered no request.</summary>
+    Notice,
+}
+
+/// <summary>Something that arrived: a broadcast, a direct message or a notice.</summary>
+public sealed class PeerChatMessage
+{
+    internal PeerChatMessage(ChatEvent chatEvent, PeerChatSession session)
+    {
+        Session = session;
+        ReceivedAt = chatEvent.ReceivedAt.LocalDateTime;
+        switch (chatEvent)
+        {
+            case ChatMessage message:
+                MessageId = message.MessageId;
+                Kind = message.Kind == MessageKind.Direct ? PeerChatMessageKind.Direct : PeerChatMessageKind.Broadcast;
+                Route = message.Route;
+                From = message.From;
+                To = message.To;
+                Text = message.Text;
+                Data = message.Data is { } data ? DataConverter.ToHashtable(data) : null;
+                SentAt = message.SentAt.LocalDateTime;
+                break;
+            case ChatNotice notice:
+                Kind = PeerChatMessageKind.Notice;
+                Code = notice.Code;
+                Text = notice.Message;
+                SentAt = ReceivedAt;
+                break;
+        }
+    }
+
+    public string? MessageId { get; }
+
+    public PeerChatMessageKind Kind { get; }
+
+    /// <summary>How a message came: through the server (Relay) or straight from the peer (Direct); null for notices.</summary>
+    public MessageRoute? Route { get; }
+
+    public string? From { get; }
+
+    public string? To { get; }
+
+    public string Text { get; } = string.Empty;
+
+    /// <summary>The structured <c>data</c> the sender attached, as a hashtable.</summary>
+    public Hashtable? Data { get; }
+
+    /// <summary>For notices: the protocol code, such as <c>idle_timeout</c>.</summary>
+    public string? Code { get; }
+
+    public DateTime SentAt { get; }
+
+    public DateTime ReceivedAt { get; }
+
+    public PeerChatSession Session { get; }
+
+    public override string ToString() => Kind == PeerChatMessageKind.Notice ? $"[{Code}] {Text}" : $"{From}: {Text}";
+}

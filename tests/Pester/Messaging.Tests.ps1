@@ -1,0 +1,164 @@
+# Get-PeerChatClient, Send-PeerChatBroadcast, Send-PeerChatMessage and Receive-PeerChatMessage
+# together: the original program's whole flow, and the pipeline an admin writes.
+BeforeAll {
+    . $PSScriptRoot/TestHelpers.ps1
+}
+
+Describe 'Send-PeerChatMessage' -Tag Unit {
+    It 'binds -UserName by property name, with the aliases To and User' {
+        $userName = (Get-Command Send-PeerChatMessage).Parameters['UserName']
+        $userName.Aliases | Should -Contain 'To'
+        $userName.Aliases | Should -Contain 'User'
+        $userName.Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
+    }
+}
+
+Describe 'Messaging' -Tag Integration {
+    BeforeAll {
+        $server = Start-TestServer
+        $alice = Connect-TestUser -UserName 'alice' -Port $server.Port
+        $bob = Connect-TestUser -UserName 'bob' -Port $server.Port
+        $carol = Connect-TestUser -UserName 'carol' -Port $server.Port
+    }
+
+    AfterAll {
+        Receive-Job $server | Format-Table | Out-String | Write-Host
+        Remove-TestServers
+    }
+
+    AfterEach {
+        # Nothing left over for the next test.
+        foreach ($s in $alice, $bob, $carol) { $null = Receive-PeerChatMessage -Session $s }
+    }
+
+    It 'lists who is online, with the caller marked' {
+        $clients = Get-PeerChatClient -Session $alice
+
+        $clients.UserName | Should -Be @('alice', 'bob', 'carol')
+        ($clients | Where-Object IsSelf).UserName | Should -Be 'alice'
+        $clients[0].Address | Should -Match '^127\.0\.0\.1:\d+$'
+        (Get-PeerChatClient -Session $alice -UserName 'c*').UserName | Should -Be 'carol'
+    }
+
+    It 'delivers a broadcast to both others and not to the sender' {
+        $receipt = Send-PeerChatBroadcast -Session $alice -Message 'hello all, from_alice' -PassThru
+
+        $atBob = Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10'
+        $atCarol = Receive-PeerChatMessage -Session $carol -Wait -Timeout '00:00:10'
+
+        $receipt.Recipients | Should -Be 2
+        foreach ($m in $atBob, $atCarol) {
+            $m.Kind | Should -Be 'Broadcast'
+            $m.From | Should -Be 'alice'
+            $m.Text | Should -Be 'hello all, from_alice'
+            $m.MessageId | Should -Be $receipt.MessageId
+        }
+        Receive-PeerChatMessage -Session $alice | Should -BeNullOrEmpty
+    }
+
+    It 'sends one broadcast per pipeline input' {
+        'a', 'b' | Send-PeerChatBroadcast -Session $alice
+
+        $received = Receive-PeerChatMessage -Session $bob -Wait -Count 2 -Timeout '00:00:10'
+
+        $received.Text | Should -Be @('a', 'b')
+    }
+
+    It 'sends a message to one peer only' {
+        Send-PeerChatMessage -Session $alice -UserName 'bob' -Message 'just for bob'
+
+        $atBob = Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10'
+
+        $atBob.Kind | Should -Be 'Direct'
+        $atBob.Route | Should -Be 'Relay'
+        $atBob.To | Should -Be 'bob'
+        $atBob.Text | Should -Be 'just for bob'
+        Receive-PeerChatMessage -Session $carol | Should -BeNullOrEmpty
+    }
+
+    It 'pipes Get-PeerChatClient into Send-PeerChatMessage; an unknown user is a non-terminating UserNotFound' {
+        $targets = @(Get-PeerChatClient -Session $alice -UserName 'b*', 'c*') + [pscustomobject]@{ UserName = 'ghost' }
+
+        $receipts = $targets | Send-PeerChatMessage -Session $alice -Message 'deploy done' -PassThru -ErrorVariable failures -ErrorAction SilentlyContinue
+
+        $receipts.To | Should -Be @('bob', 'carol')
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -Be 'UserNotFound,PeerChat.PowerShell.Commands.SendPeerChatMessageCommand'
+        $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failures[0].TargetObject | Should -Be 'ghost'
+        (Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10').Text | Should -Be 'deploy done'
+        (Receive-PeerChatMessage -Session $carol -Wait -Timeout '00:00:10').Text | Should -Be 'deploy done'
+    }
+
+    It 'makes UserNotFound terminating with -ErrorAction Stop' {
+        { Send-PeerChatMessage -Session $alice -UserName 'ghost' -Message 'x' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UserNotFound,PeerChat.PowerShell.Commands.SendPeerChatMessageCommand'
+    }
+
+    It 'carries -Data hashtables intact: nested, with arrays' {
+        $data = @{ build = 42; ok = $true; none = $null; ratio = 0.25; tags = @('x', 'y', 3); nested = @{ deeper = @{ list = @(@{ a = 1 }, @{ b = 'two' }) } } }
+
+        Send-PeerChatMessage -Session $alice -UserName 'carol' -Message 'with data' -Data $data
+        $received = Receive-PeerChatMessage -Session $carol -Wait -Timeout '00:00:10'
+
+        $received.Data | Should -BeOfType [hashtable]
+        $received.Data.build | Should -Be 42
+        $received.Data.ok | Should -BeTrue
+        $received.Data.ContainsKey('none') | Should -BeTrue
+        $received.Data.none | Should -BeNullOrEmpty
+        $received.Data.ratio | Should -Be 0.25
+        $received.Data.tags | Should -Be @('x', 'y', 3)
+        $received.Data.nested.deeper.list[0].a | Should -Be 1
+        $received.Data.nested.deeper.list[1].b | Should -Be 'two'
+        $received.Data.Keys | Sort-Object | Should -Be ($data.Keys | Sort-Object)
+    }
+
+    It 'Receive-PeerChatMessage -From takes only matching messages and leaves the rest' {
+        Send-PeerChatMessage -Session $alice -UserName 'carol' -Message 'from alice'
+        Send-PeerChatMessage -Session $bob -UserName 'carol' -Message 'from bob'
+        Wait-Until { $carol.PendingMessages -ge 2 } 'both messages reached carol'
+
+        $fromBob = Receive-PeerChatMessage -Session $carol -From 'b*' -Wait -Timeout '00:00:10'
+        $rest = Receive-PeerChatMessage -Session $carol
+
+        $fromBob.Text | Should -Be 'from bob'
+        $rest.Text | Should -Be 'from alice'
+    }
+
+    It 'Receive-PeerChatMessage -Wait returns empty when the timeout passes' {
+        $started = [datetime]::UtcNow
+        $nothing = Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:00.300'
+
+        $nothing | Should -BeNullOrEmpty
+        ([datetime]::UtcNow - $started).TotalMilliseconds | Should -BeGreaterOrEqual 250
+    }
+}
+
+Describe 'The idle rule' -Tag Integration {
+    AfterAll {
+        Remove-TestServers
+    }
+
+    It 'drops a client that sent fewer than MinMessages in IdleTimeout, with a notice, while an active one stays' {
+        $server = Start-TestServer -Settings @{ IdleTimeout = '00:00:01' }
+        $idle = Connect-TestUser -UserName 'sleepy' -Port $server.Port
+        $active = Connect-TestUser -UserName 'busy' -Port $server.Port
+
+        # The active client keeps sending user requests (lists) until the idle one hears its notice.
+        $notice = $null
+        $deadline = [datetime]::UtcNow.AddSeconds(20)
+        while (-not $notice -and [datetime]::UtcNow -lt $deadline) {
+            $null = Get-PeerChatClient -Session $active
+            $notice = Receive-PeerChatMessage -Session $idle -Wait -Timeout '00:00:00.200'
+        }
+        $online = (Get-PeerChatClient -Session $active).UserName
+
+        $notice.Kind | Should -Be 'Notice'
+        $notice.Code | Should -Be 'idle_timeout'
+        $notice.Text | Should -Be 'Inactive for too long, terminating connection'
+        $online | Should -Be @('busy')
+        $active.State | Should -Be 'Open'
+        Wait-Until { $idle.State -eq 'Closed' } 'the idle session is closed'
+        (Receive-Job $server | Where-Object EventType -EQ 'ClientIdleDropped').UserName | Should -Be 'sleepy'
+    }
+}

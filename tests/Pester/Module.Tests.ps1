@@ -1,0 +1,42 @@
+# The module as a whole: what the manifest exports, output types and their views.
+BeforeAll {
+    . $PSScriptRoot/TestHelpers.ps1
+    $manifest = Import-PowerShellDataFile $env:PEERCHAT_MODULE_PATH
+    $commands = Get-Command -Module PeerChat
+}
+
+Describe 'The PeerChat module' -Tag Unit {
+    It 'exports exactly the cmdlets its manifest names' {
+        Compare-Object $manifest.CmdletsToExport $commands.Name | Should -BeNullOrEmpty
+    }
+
+    It 'declares an OutputType on every cmdlet' {
+        foreach ($command in $commands) {
+            $command.OutputType | Should -Not -BeNullOrEmpty -Because "$($command.Name) needs [OutputType]"
+        }
+    }
+
+    It 'has a default table view for every output type' {
+        $types = $commands.OutputType.Type | Where-Object { $_ -ne [void] } | Sort-Object FullName -Unique
+        $types | Should -Not -BeNullOrEmpty
+        foreach ($type in $types) {
+            Get-FormatData -TypeName $type.FullName | Should -Not -BeNullOrEmpty -Because "$($type.FullName) needs a view in PeerChat.Format.ps1xml"
+        }
+    }
+
+    It 'uses approved verbs and the PeerChat noun prefix' {
+        $approved = (Get-Verb).Verb
+        foreach ($command in $commands) {
+            $command.Verb | Should -BeIn $approved
+            $command.Noun | Should -BeLike 'PeerChat*'
+        }
+    }
+
+    It 'has no plain-string password parameter' {
+        foreach ($command in $commands) {
+            foreach ($parameter in $command.Parameters.Values) {
+                if ($parameter.Name -match 'Password') { $parameter.ParameterType | Should -Not -Be ([string]) }
+            }
+        }
+    }
+}

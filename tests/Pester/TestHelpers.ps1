@@ -1,0 +1,48 @@
+# Dot-sourced by every test file in BeforeAll: imports the laid-out module and gives small helpers.
+# Servers run on port 0 (the bound port is read back), with a user store under $TestDrive and a low
+# HashIterations, so tests can run beside others on one machine.
+
+$modulePath = if ($env:PEERCHAT_MODULE_PATH) { $env:PEERCHAT_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/PeerChat/PeerChat.psd1' }
+Import-Module $modulePath
+
+$script:TestPassword = 'correct horse battery'
+
+function New-TestCredential {
+    param([Parameter(Mandatory)] [string] $UserName, [string] $Password = $script:TestPassword)
+    [pscredential]::new($UserName, (ConvertTo-SecureString $Password -AsPlainText -Force))
+}
+
+function Start-TestServer {
+    param([hashtable] $Settings = @{})
+    $parameters = @{
+        Port           = 0
+        ListenAddress  = [ipaddress]::Loopback
+        HashIterations = 1000
+        UserStorePath  = Join-Path $TestDrive "users-$(Get-Random).csv"
+        Name           = "pctest-$(Get-Random)"
+        ErrorAction    = 'Stop'
+    }
+    foreach ($key in $Settings.Keys) { $parameters[$key] = $Settings[$key] }
+    Start-PeerChatServer @parameters
+}
+
+function Connect-TestUser {
+    param([Parameter(Mandatory)] [string] $UserName, [Parameter(Mandatory)] [int] $Port)
+    Connect-PeerChat -ComputerName 127.0.0.1 -Port $Port -Credential (New-TestCredential $UserName) -SignUp -ErrorAction Stop
+}
+
+function Wait-Until {
+    # A bounded poll for what no event announces (a count going down), with a clear failure.
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [Parameter(Mandatory)] [string] $Because, [timespan] $Timeout = '00:00:20')
+    $deadline = [datetime]::UtcNow + $Timeout
+    while (-not (& $Condition)) {
+        if ([datetime]::UtcNow -gt $deadline) { throw "Timed out after $Timeout waiting until $Because." }
+        Start-Sleep -Milliseconds 50
+    }
+}
+
+function Remove-TestServers {
+    # Every PeerChat job a test started is stopped and removed, and every session closed.
+    Get-PeerChatSession | Disconnect-PeerChat -Confirm:$false -ErrorAction SilentlyContinue
+    Get-Job | Where-Object PSJobTypeName -EQ 'PeerChatServer' | Remove-Job -Force
+}

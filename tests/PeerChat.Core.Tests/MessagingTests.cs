@@ -24,7 +24,7 @@ public sealed class MessagingTests
         var broadcast = await alice.BroadcastAsync(TrickyText, data.RootElement);
         var atBob = (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
         var atCarol = (ChatMessage)await carol.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
-        var relay = await bob.SendAsync("CAROL", "just for you");
+        var relay = await bob.SendAsync("CAROL", "just for you", route: RoutePreference.Relay);
         var direct = (ChatMessage)await carol.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
 
         Assert.Equal(["alice", "bob", "carol"], list.Select(c => c.UserName));
@@ -51,13 +51,13 @@ public sealed class MessagingTests
         await using var server = await TestServer.StartAsync();
         var alice = await server.LoginAsync("alice");
 
-        var error = await Assert.ThrowsAsync<ChatClientException>(() => alice.SendAsync("ghost", "hello?"));
+        var error = await Assert.ThrowsAsync<ChatClientException>(() => alice.SendAsync("ghost", "hello?", route: RoutePreference.Relay));
 
         Assert.Equal(ErrorCodes.NoSuchUser, error.Code);
     }
 
     [Fact]
-    public async Task ConnectPeer_IsAnsweredWithPeerUnavailable_UntilDirectRoutesExist()
+    public async Task ConnectPeer_TellsThePeerToExpectAToken_ThenGivesTheEndpointTheServerSaw()
     {
         await using var server = await TestServer.StartAsync();
         await using var alice = await server.LoginAsync("alice");
@@ -68,12 +68,32 @@ public sealed class MessagingTests
         await raw.SendLineAsync("""{"type":"login","id":2,"user":"bob","password":"correct horse battery","peer":{"port":40000}}""");
         await raw.ReadFrameAsync("welcome");
 
-        await raw.SendLineAsync("""{"type":"connect_peer","id":3,"to":"alice"}""");
-        var reply = await raw.ReadFrameAsync();
-        var bob = (await alice.ListAsync()).Single(c => c.UserName == "bob");
+        var grant = await alice.ConnectPeerAsync("bob");
+        var expect = await raw.ReadFrameAsync("peer_expect");
+        var listed = (await alice.ListAsync()).Single(c => c.UserName == "bob");
 
-        reply.AssertError(ErrorCodes.PeerUnavailable);
-        Assert.Equal("127.0.0.1:40000", bob.PeerEndpoint);
+        Assert.Equal("127.0.0.1:40000", grant.Endpoint);
+        Assert.Equal(grant.Endpoint, listed.PeerEndpoint);
+        Assert.Equal(grant.Token, expect.Str("token"));
+        Assert.Equal("alice", expect.Str("from"));
+        Assert.Equal(alice.Session!.ClientId, expect.Str("fromClientId"));
+        Assert.True(Convert.FromBase64String(grant.Token.Replace('-', '+').Replace('_', '/') + "==").Length >= 16);
+        var expiresIn = Protocol.WireTime.Parse(expect.Str("expiresAt")) - DateTimeOffset.UtcNow;
+        Assert.InRange(expiresIn, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(31));
+    }
+
+    [Fact]
+    public async Task ConnectPeer_ToAClientWithoutAListener_GetsPeerUnavailable_AndToNobody_NoSuchUser()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.LoginAsync("alice");
+        await using var bob = await server.LoginAsync("bob", new ChatClientOptions { EnableDirect = false });
+
+        var unavailable = await Assert.ThrowsAsync<ChatClientException>(() => alice.ConnectPeerAsync("bob"));
+        var nobody = await Assert.ThrowsAsync<ChatClientException>(() => alice.ConnectPeerAsync("ghost"));
+
+        Assert.Equal(ErrorCodes.PeerUnavailable, unavailable.Code);
+        Assert.Equal(ErrorCodes.NoSuchUser, nobody.Code);
     }
 
     [Fact]

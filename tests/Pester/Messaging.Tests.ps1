@@ -64,16 +64,37 @@ Describe 'Messaging' -Tag Integration {
         $received.Text | Should -Be @('a', 'b')
     }
 
-    It 'sends a message to one peer only' {
-        Send-PeerChatMessage -Session $alice -UserName 'bob' -Message 'just for bob'
+    It 'sends a message to one peer only, straight to the peer by default' {
+        $relayedBefore = $server.Statistics.MessagesRelayed
+        $receipt = Send-PeerChatMessage -Session $alice -UserName 'bob' -Message 'just for bob' -PassThru
 
         $atBob = Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10'
 
+        $receipt.Route | Should -Be 'Direct'
+        $receipt.RoundTrip | Should -BeGreaterThan ([timespan]::Zero)
         $atBob.Kind | Should -Be 'Direct'
-        $atBob.Route | Should -Be 'Relay'
+        $atBob.Route | Should -Be 'Direct'
+        $atBob.From | Should -Be 'alice'
         $atBob.To | Should -Be 'bob'
         $atBob.Text | Should -Be 'just for bob'
+        $server.Statistics.MessagesRelayed | Should -Be $relayedBefore
         Receive-PeerChatMessage -Session $carol | Should -BeNullOrEmpty
+    }
+
+    It 'sends through the server with -Route Relay' {
+        $receipt = Send-PeerChatMessage -Session $alice -UserName 'bob' -Message 'relayed' -Route Relay -PassThru
+
+        $atBob = Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10'
+
+        $receipt.Route | Should -Be 'Relay'
+        $atBob.Route | Should -Be 'Relay'
+        $atBob.Text | Should -Be 'relayed'
+    }
+
+    It 'shows each client''s PeerEndpoint: the address the server saw, with the session''s own port' {
+        $listed = Get-PeerChatClient -Session $alice -UserName 'bob'
+
+        $listed.PeerEndpoint | Should -Be "127.0.0.1:$($bob.DirectPort)"
     }
 
     It 'pipes Get-PeerChatClient into Send-PeerChatMessage; an unknown user is a non-terminating UserNotFound' {
@@ -131,6 +152,29 @@ Describe 'Messaging' -Tag Integration {
 
         $nothing | Should -BeNullOrEmpty
         ([datetime]::UtcNow - $started).TotalMilliseconds | Should -BeGreaterOrEqual 250
+    }
+}
+
+Describe 'Routes' -Tag Integration {
+    AfterAll {
+        Remove-TestServers
+    }
+
+    It 'falls back to relay with Auto when the peer takes no direct connections, and fails with PeerUnreachable with Direct' {
+        $server = Start-TestServer
+        $sender = Connect-TestUser -UserName 'sender' -Port $server.Port
+        $hidden = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'hidden') -SignUp -NoDirect
+
+        $auto = Send-PeerChatMessage -Session $sender -UserName 'hidden' -Message 'via auto' -PassThru
+        { Send-PeerChatMessage -Session $sender -UserName 'hidden' -Message 'direct only' -Route Direct -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PeerUnreachable,PeerChat.PowerShell.Commands.SendPeerChatMessageCommand'
+        $received = Receive-PeerChatMessage -Session $hidden -Wait -Timeout '00:00:10'
+
+        $hidden.DirectPort | Should -BeNullOrEmpty
+        $auto.Route | Should -Be 'Relay'
+        $received.Text | Should -Be 'via auto'
+        $received.Route | Should -Be 'Relay'
+        Receive-PeerChatMessage -Session $hidden | Should -BeNullOrEmpty
     }
 }
 

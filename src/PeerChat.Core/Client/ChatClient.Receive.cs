@@ -92,6 +92,9 @@ public sealed partial class ChatClient
             case "message":
                 _events.Writer.TryWrite(ReadMessage(frame, now));
                 break;
+            case "peer_expect":
+                OnPeerExpect(frame);
+                break;
             case "notice":
                 var code = frame.TryGetProperty("code", out var c) ? c.GetString() ?? "notice" : "notice";
                 var text = frame.TryGetProperty("message", out var m) ? m.GetString() ?? code : code;
@@ -144,6 +147,9 @@ public sealed partial class ChatClient
         }
 
         _socket.Dispose();
+
+        // Without its server session nobody can hand out tokens for this client: stop listening too.
+        _ = CloseDirectAsync();
         _hello.TrySetException(CloseReason);
         foreach (var waiting in _pending.Values)
         {

@@ -19,7 +19,7 @@ public sealed partial class ChatClient : IAsyncDisposable
     private readonly ChatClientOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonElement>> _pending = new();
-    private readonly Channel<ChatEvent> _events = Channel.CreateUnbounded<ChatEvent>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<ChatEvent> _events = Channel.CreateUnbounded<ChatEvent>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly TaskCompletionSource<JsonElement> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _closed = new();
     private long _nextId;
@@ -79,6 +79,14 @@ public sealed partial class ChatClient : IAsyncDisposable
         }
 
         var client = new ChatClient(socket, new NetworkStream(socket, ownsSocket: true), options) { Host = host, Port = port };
+        if (options.EnableDirect)
+        {
+            // The listener for direct messages sits on the address this client used to reach the
+            // server: the one the server will see and hand to peers.
+            var local = ((System.Net.IPEndPoint)socket.LocalEndPoint!).Address;
+            client.StartDirectListener(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local);
+        }
+
         client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
         try
         {
@@ -106,10 +114,10 @@ public sealed partial class ChatClient : IAsyncDisposable
             w.WriteString("password", s.password);
         }, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Logs in; <paramref name="peerPort"/> announces this client's own listener for direct messages.</summary>
-    public async Task<Welcome> LoginAsync(string userName, string password, int? peerPort = null, CancellationToken cancellationToken = default)
+    /// <summary>Logs in, announcing this client's own listener for direct messages when it has one.</summary>
+    public async Task<Welcome> LoginAsync(string userName, string password, CancellationToken cancellationToken = default)
     {
-        var reply = await RequestAsync("login", (userName, password, peerPort), static (w, s) =>
+        var reply = await RequestAsync("login", (userName, password, peerPort: DirectPort), static (w, s) =>
         {
             w.WriteString("user", s.userName);
             w.WriteString("password", s.password);
@@ -147,10 +155,6 @@ public sealed partial class ChatClient : IAsyncDisposable
     public Task<SendReceipt> BroadcastAsync(string text, JsonElement? data = null, CancellationToken cancellationToken = default) =>
         SendMessageAsync("broadcast", null, text, data, cancellationToken);
 
-    /// <summary>Sends a direct message through the server (the relay route).</summary>
-    public Task<SendReceipt> SendAsync(string to, string text, JsonElement? data = null, CancellationToken cancellationToken = default) =>
-        SendMessageAsync("send", to, text, data, cancellationToken);
-
     /// <summary>Returns the round-trip time of a <c>ping</c>.</summary>
     public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
@@ -182,6 +186,7 @@ public sealed partial class ChatClient : IAsyncDisposable
     {
         Close(new ChatClientException(ErrorCodes.ConnectionClosed, "The client was closed."));
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await CloseDirectAsync().ConfigureAwait(false);
         _writeLock.Dispose();
     }
 

@@ -11,7 +11,36 @@ public sealed record ChatClientOptions
 
     /// <summary>How long the TCP connect and the server's <c>hello</c> may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Open a listener for direct messages and announce it at login.</summary>
+    public bool EnableDirect { get; init; } = true;
+
+    /// <summary>How long a direct connect may take before Auto falls back to relay.</summary>
+    public TimeSpan DirectConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>A direct connection unused this long is closed (by either side).</summary>
+    public TimeSpan DirectIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the receiver holds a token it was not yet told to expect.</summary>
+    public TimeSpan PeerTokenWait { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest frame a peer may send on a direct connection.</summary>
+    public int MaxDirectFrameBytes { get; init; } = 65536;
+
+    /// <summary>The clock that decides whether a direct-connection token has expired.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
+
+/// <summary>Which way a direct message goes: straight to the peer, through the server, or direct with relay as the fallback.</summary>
+public enum RoutePreference
+{
+    Auto,
+    Direct,
+    Relay,
+}
+
+/// <summary>The server's answer to <c>connect_peer</c>: where the peer listens and the token to show it.</summary>
+public sealed record PeerGrant(string To, string ClientId, string Endpoint, string? Fingerprint, string Token);
 
 /// <summary>The server's first frame.</summary>
 public sealed record ServerHello(string Protocol, string Server, IReadOnlyList<string> Auth, int MaxFrameBytes);

@@ -35,10 +35,7 @@ internal sealed partial class ClientConnection
                 Relay(request);
                 return ValueTask.CompletedTask;
             case "connect_peer":
-                // Direct connections are brokered from a later protocol step; until then the
-                // honest answer is that no peer can be reached directly, so clients use relay.
-                CountUserRequest();
-                Send(FrameWriter.Error(request.Id, ErrorCodes.PeerUnavailable, "This server does not broker direct connections yet; use send."));
+                ConnectPeer(request);
                 return ValueTask.CompletedTask;
             default:
                 ProtocolError(request.Id, ErrorCodes.UnknownType, $"Unknown frame type '{request.Type}'.");
@@ -134,6 +131,7 @@ internal sealed partial class ClientConnection
         if (request.PeerPort is { } port)
         {
             PeerEndpoint = new System.Net.IPEndPoint(RemoteEndPoint.Address, port).ToString();
+            PeerFingerprint = request.PeerFingerprint;
         }
 
         ReleasePending();
@@ -188,6 +186,57 @@ internal sealed partial class ClientConnection
         var delivered = recipient.Send(MessageFrame("direct", messageId, request, to: recipient.UserName));
         _server.Counters.Relayed(delivered ? 1 : 0);
         Send(SentFrame(request.Id, messageId, delivered ? 1 : 0));
+    }
+
+    /// <summary>
+    /// Brokers a direct connection: the peer is told to expect a one-time token, then the sender
+    /// gets the peer's endpoint (the address the server saw, never one a client claims) and the token.
+    /// </summary>
+    private void ConnectPeer(RequestFrame request)
+    {
+        if (request.To is null)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "connect_peer needs a string field 'to'.");
+            return;
+        }
+
+        CountUserRequest();
+        var peer = _server.FindLoggedIn(request.To);
+        if (peer is null)
+        {
+            Send(FrameWriter.Error(request.Id, ErrorCodes.NoSuchUser, $"No user named '{request.To}' is online."));
+            return;
+        }
+
+        if (peer.PeerEndpoint is null)
+        {
+            Send(FrameWriter.Error(request.Id, ErrorCodes.PeerUnavailable, $"'{peer.UserName}' takes no direct connections; use send."));
+            return;
+        }
+
+        var token = PeerTokens.Create();
+        var expiresAt = _clock.GetUtcNow() + PeerTokens.Lifetime;
+        peer.Send(FrameWriter.Build("peer_expect", (from: this, token, expiresAt), static (w, s) =>
+        {
+            w.WriteString("from", s.from.UserName);
+            w.WriteString("fromClientId", s.from.ClientId);
+            w.WriteString("token", s.token);
+            w.WriteString("expiresAt", WireTime.Format(s.expiresAt));
+        }));
+        Send(FrameWriter.Build("peer", (request.Id, peer, token), static (w, s) =>
+        {
+            FrameWriter.WriteRe(w, s.Id);
+            w.WriteString("to", s.peer.UserName);
+            w.WriteString("clientId", s.peer.ClientId);
+            w.WriteString("endpoint", s.peer.PeerEndpoint);
+            if (s.peer.PeerFingerprint is { } fingerprint)
+            {
+                w.WriteString("fingerprint", fingerprint);
+            }
+
+            w.WriteString("token", s.token);
+        }));
+        _server.Counters.Brokered();
     }
 
     private byte[] MessageFrame(string kind, string messageId, RequestFrame request, string? to) =>

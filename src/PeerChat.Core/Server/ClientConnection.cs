@@ -61,6 +61,9 @@ internal sealed partial class ClientConnection
     /// <summary>The client's own listener for direct messages: the observed address with the announced port.</summary>
     public string? PeerEndpoint { get; private set; }
 
+    /// <summary>Under TLS, the SHA-256 fingerprint of that listener's certificate, as the client announced it.</summary>
+    public string? PeerFingerprint { get; private set; }
+
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
     public ClientStatus Snapshot() => new(

@@ -11,6 +11,7 @@ public sealed record ServerStatistics(
     long BytesOut,
     long MessagesRelayed,
     long Rejected,
+    long DirectConnectionsBrokered,
     long PeakUnparsedBytes);
 
 /// <summary>The live counters; updated with interlocked operations from any connection.</summary>
@@ -23,11 +24,14 @@ internal sealed class ServerCounters
     private long _bytesOut;
     private long _messagesRelayed;
     private long _rejected;
+    private long _brokered;
     private long _peakUnparsedBytes;
 
     public void Connected() => Interlocked.Increment(ref _totalConnections);
 
     public void Rejected() => Interlocked.Increment(ref _rejected);
+
+    public void Brokered() => Interlocked.Increment(ref _brokered);
 
     public void FrameIn(long bytes)
     {
@@ -69,5 +73,6 @@ internal sealed class ServerCounters
         Interlocked.Read(ref _bytesOut),
         Interlocked.Read(ref _messagesRelayed),
         Interlocked.Read(ref _rejected),
+        Interlocked.Read(ref _brokered),
         Interlocked.Read(ref _peakUnparsedBytes));
 }

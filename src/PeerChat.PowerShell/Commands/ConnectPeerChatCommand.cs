@@ -27,6 +27,10 @@ public sealed class ConnectPeerChatCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter SignUp { get; set; }
 
+    /// <summary>Open no listener for direct messages: peers reach this session only through the server.</summary>
+    [Parameter]
+    public SwitchParameter NoDirect { get; set; }
+
     protected override void ProcessRecord()
     {
         var userName = Credential.UserName;
@@ -34,7 +38,7 @@ public sealed class ConnectPeerChatCommand : PeerChatCmdlet
         try
         {
             WriteVerbose($"Connecting to {ComputerName}:{Port} as '{userName}'.");
-            client = Await(ChatClient.ConnectAsync(ComputerName, Port, cancellationToken: CancelToken));
+            client = Await(ChatClient.ConnectAsync(ComputerName, Port, new ChatClientOptions { EnableDirect = !NoDirect }, CancelToken));
         }
         catch (ChatClientException ex)
         {

@@ -37,7 +37,7 @@ public sealed class RegisterPeerChatUserCommand : PeerChatCmdlet
 
         try
         {
-            var client = Await(ChatClient.ConnectAsync(ComputerName, Port, cancellationToken: CancelToken));
+            var client = Await(ChatClient.ConnectAsync(ComputerName, Port, new ChatClientOptions { EnableDirect = false }, CancelToken));
             try
             {
                 Await(client.SignUpAsync(userName, Credential.GetNetworkCredential().Password, CancelToken));

@@ -7,7 +7,8 @@ namespace PeerChat.PowerShell.Commands;
 /// <summary>
 /// Sends a message to one or more users. <c>-UserName</c> binds by property name, so clients from
 /// Get-PeerChatClient can be piped in; an unknown user is a non-terminating error and the others
-/// still get theirs.
+/// still get theirs. By default a message goes straight to the peer, with the server's relay as
+/// the fallback.
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "PeerChatMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(PeerChatSendReceipt))]
@@ -25,6 +26,10 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
 
     [Parameter]
     public Hashtable? Data { get; set; }
+
+    /// <summary>Auto (direct, falling back to relay), Direct (PeerUnreachable when the peer cannot be reached) or Relay.</summary>
+    [Parameter]
+    public RoutePreference Route { get; set; } = RoutePreference.Auto;
 
     [Parameter]
     public PeerChatSession? Session { get; set; }
@@ -65,7 +70,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
 
             try
             {
-                var receipt = Await(session.Client.SendAsync(to, Message, _data, CancelToken));
+                var receipt = Await(session.Client.SendAsync(to, Message, _data, Route, CancelToken));
                 WriteVerbose($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}.");
                 if (PassThru)
                 {

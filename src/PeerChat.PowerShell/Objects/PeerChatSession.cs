@@ -39,6 +39,9 @@ public sealed class PeerChatSession
 
     public TimeSpan IdleTimeout { get; }
 
+    /// <summary>The port this session listens on for direct messages; null with -NoDirect.</summary>
+    public int? DirectPort => Client.DirectPort;
+
     public DateTime ConnectedAt { get; }
 
     /// <summary>Open, or Closed once the connection has ended.</summary>

@@ -75,9 +75,9 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>Signs up <paramref name="userName"/> (when new) and logs in on a fresh connection.</summary>
-    public async Task<ChatClient> LoginAsync(string userName)
+    public async Task<ChatClient> LoginAsync(string userName, ChatClientOptions? options = null)
     {
-        var client = await ConnectAsync();
+        var client = await ConnectAsync(options);
         if (Store.Find(userName) is null)
         {
             await client.SignUpAsync(userName, Password);

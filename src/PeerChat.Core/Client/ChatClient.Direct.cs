@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using PeerChat.Core.Client.Direct;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Client;
+
+public sealed partial class ChatClient
+{
+    private readonly ConcurrentDictionary<string, Task<DirectLink>> _links = new(Accounts.PasswordRules.UserNameComparer);
+    private PeerTokenBook? _tokens;
+    private PeerListener? _peerListener;
+
+    /// <summary>The port of this client's listener for direct messages; null when direct messages are off.</summary>
+    public int? DirectPort => _peerListener?.Port;
+
+    /// <summary>
+    /// Sends a direct message. Auto tries a direct connection and falls back to the server's relay
+    /// when the peer cannot be reached; Direct fails with <c>peer_unavailable</c> instead; Relay
+    /// goes through the server at once. The receipt says which route the message took.
+    /// </summary>
+    public async Task<SendReceipt> SendAsync(string to, string text, JsonElement? data = null, RoutePreference route = RoutePreference.Auto, CancellationToken cancellationToken = default)
+    {
+        if (route == RoutePreference.Relay)
+        {
+            return await SendMessageAsync("send", to, text, data, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await SendDirectAsync(to, text, data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChatClientException ex) when (route == RoutePreference.Auto && ex.Code is ErrorCodes.PeerUnavailable or ErrorCodes.InvalidToken)
+        {
+            return await SendMessageAsync("send", to, text, data, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the server for a peer's endpoint and a one-time token (<c>connect_peer</c>).</summary>
+    public async Task<PeerGrant> ConnectPeerAsync(string to, CancellationToken cancellationToken = default)
+    {
+        var reply = await RequestAsync("connect_peer", to, static (w, s) => w.WriteString("to", s), cancellationToken).ConfigureAwait(false);
+        return new PeerGrant(
+            reply.GetProperty("to").GetString()!,
+            reply.GetProperty("clientId").GetString()!,
+            reply.GetProperty("endpoint").GetString()!,
+            reply.TryGetProperty("fingerprint", out var fingerprint) && fingerprint.ValueKind == JsonValueKind.String ? fingerprint.GetString() : null,
+            reply.GetProperty("token").GetString()!);
+    }
+
+    /// <summary>Stops accepting direct connections (a peer's view: the listener is gone).</summary>
+    internal async Task CloseDirectListenerAsync()
+    {
+        if (_peerListener is { } listener)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<SendReceipt> SendDirectAsync(string to, string text, JsonElement? data, CancellationToken cancellationToken)
+    {
+        var from = Session?.UserName ?? throw new ChatClientException(ErrorCodes.NotAuthenticated, "Log in first.");
+        var messageId = "d" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var link = await GetLinkAsync(to, from, cancellationToken).ConfigureAwait(false);
+        TimeSpan roundTrip;
+        try
+        {
+            roundTrip = await link.SendAsync(messageId, from, text, data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChatClientException)
+        {
+            // A cached link may have died with its peer's old session: one fresh link, then give up.
+            link = await GetLinkAsync(to, from, cancellationToken).ConfigureAwait(false);
+            roundTrip = await link.SendAsync(messageId, from, text, data, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new SendReceipt(messageId, 1, DateTimeOffset.UtcNow, MessageRoute.Direct, roundTrip);
+    }
+
+    /// <summary>The open link to <paramref name="to"/>, or a new one; concurrent callers share one attempt.</summary>
+    private async Task<DirectLink> GetLinkAsync(string to, string from, CancellationToken cancellationToken)
+    {
+        var attempt = _links.GetOrAdd(to, _ => OpenLinkAsync(to, from));
+        try
+        {
+            var link = await attempt.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (link.IsOpen)
+            {
+                return link;
+            }
+        }
+        catch (ChatClientException)
+        {
+            _links.TryRemove(new KeyValuePair<string, Task<DirectLink>>(to, attempt));
+            throw;
+        }
+
+        _links.TryRemove(new KeyValuePair<string, Task<DirectLink>>(to, attempt));
+        return await GetLinkAsync(to, from, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DirectLink> OpenLinkAsync(string to, string from)
+    {
+        var grant = await ConnectPeerAsync(to, _closed.Token).ConfigureAwait(false);
+        return await DirectLink.OpenAsync(grant.To, grant.Endpoint, from, grant.Token, _options, _closed.Token).ConfigureAwait(false);
+    }
+
+    private void StartDirectListener(IPAddress localAddress)
+    {
+        _tokens = new PeerTokenBook(_options.TimeProvider);
+        _peerListener = new PeerListener(localAddress, _tokens, _options, () => Session?.UserName ?? string.Empty, message => _events.Writer.TryWrite(message));
+    }
+
+    /// <summary><c>peer_expect</c>: the server announces a token a peer will present.</summary>
+    private void OnPeerExpect(JsonElement frame)
+    {
+        if (_tokens is not null
+            && frame.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String
+            && frame.TryGetProperty("from", out var from) && from.ValueKind == JsonValueKind.String
+            && frame.TryGetProperty("expiresAt", out var expires) && WireTime.TryParse(expires.GetString(), out var expiresAt))
+        {
+            _tokens.Expect(token.GetString()!, from.GetString()!, expiresAt);
+        }
+    }
+
+    private async Task CloseDirectAsync()
+    {
+        foreach (var attempt in _links.Values)
+        {
+            if (attempt.IsCompletedSuccessfully)
+            {
+                await attempt.Result.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        await CloseDirectListenerAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Client.Direct;
+
+/// <summary>
+/// The sender's side of a direct connection to one peer: opened with the token the server gave,
+/// reused for later messages, closed after DirectIdleTimeout unused. Each message waits for its ack.
+/// </summary>
+internal sealed class DirectLink : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly FrameReader _reader;
+    private readonly ChatClientOptions _options;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _acks = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _closed = new();
+    private readonly ITimer _idleTimer;
+    private Task _readLoop = Task.CompletedTask;
+
+    private DirectLink(Socket socket, ChatClientOptions options, string peerUser)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = new FrameReader(_stream, options.MaxDirectFrameBytes);
+        _options = options;
+        PeerUser = peerUser;
+        _idleTimer = TimeProvider.System.CreateTimer(static state => ((DirectLink)state!).Close(), this, options.DirectIdleTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    public string PeerUser { get; }
+
+    public bool IsOpen => !_closed.IsCancellationRequested;
+
+    /// <summary>Connects to <paramref name="endpoint"/> and presents the token; throws <see cref="ChatClientException"/> (<c>peer_unavailable</c>, <c>invalid_token</c>) when refused.</summary>
+    public static async Task<DirectLink> OpenAsync(string peerUser, string endpoint, string fromUser, string token, ChatClientOptions options, CancellationToken cancellationToken)
+    {
+        if (!IPEndPoint.TryParse(endpoint, out var address))
+        {
+            throw new ChatClientException(ErrorCodes.PeerUnavailable, $"The server gave '{endpoint}' as {peerUser}'s address, which is not ip:port.");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.DirectConnectTimeout);
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        DirectLink? link = null;
+        try
+        {
+            await socket.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+            link = new DirectLink(socket, options, peerUser);
+            await link.WriteAsync(FrameWriter.Build("peer_hello", (fromUser, token), static (w, s) =>
+            {
+                w.WriteString("from", s.fromUser);
+                w.WriteString("token", s.token);
+            }), timeout.Token).ConfigureAwait(false);
+
+            // The receiver may hold an early token for a few seconds while its peer_expect arrives.
+            timeout.CancelAfter(options.DirectConnectTimeout + options.PeerTokenWait);
+            var answer = await link._reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+            switch (answer?.GetProperty("type").GetString())
+            {
+                case "peer_welcome":
+                    link._readLoop = Task.Run(link.ReadAcksAsync);
+                    return link;
+                case "error":
+                    throw ChatClient.ErrorFrom(answer.Value);
+                default:
+                    throw new ChatClientException(ErrorCodes.PeerUnavailable, $"{peerUser} at {endpoint} did not welcome the connection.");
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or InvalidDataException && !cancellationToken.IsCancellationRequested)
+        {
+            await DisposeQuietly(link, socket).ConfigureAwait(false);
+            throw new ChatClientException(ErrorCodes.PeerUnavailable, $"Cannot reach {peerUser} directly at {endpoint}: {(ex is OperationCanceledException ? "timed out" : ex.Message)}", innerException: ex);
+        }
+        catch
+        {
+            await DisposeQuietly(link, socket).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Sends one message and waits for its ack; returns the round-trip time.</summary>
+    public async Task<TimeSpan> SendAsync(string messageId, string fromUser, string text, JsonElement? data, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        _idleTimer.Change(_options.DirectIdleTimeout, Timeout.InfiniteTimeSpan);
+        var acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _acks[messageId] = acked;
+        try
+        {
+            var frame = FrameWriter.Build("message", (messageId, fromUser, PeerUser, text, data, sentAt: DateTimeOffset.UtcNow), static (w, s) =>
+            {
+                w.WriteString("kind", "direct");
+                w.WriteString("route", "direct");
+                w.WriteString("messageId", s.messageId);
+                w.WriteString("from", s.fromUser);
+                w.WriteString("to", s.PeerUser);
+                w.WriteString("text", s.text);
+                if (s.data is { } value)
+                {
+                    w.WritePropertyName("data");
+                    value.WriteTo(w);
+                }
+
+                w.WriteString("sentAt", WireTime.Format(s.sentAt));
+            });
+            await WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            await acked.Task.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            return Stopwatch.GetElapsedTime(started);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            Close();
+            throw new ChatClientException(ErrorCodes.PeerUnavailable, $"The direct connection to {PeerUser} failed: {ex.Message}", innerException: ex);
+        }
+        finally
+        {
+            _acks.TryRemove(messageId, out _);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Close();
+        await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task ReadAcksAsync()
+    {
+        try
+        {
+            while (await _reader.ReadAsync(_closed.Token).ConfigureAwait(false) is { } frame)
+            {
+                if (frame.GetProperty("type").GetString() == "ack"
+                    && frame.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String
+                    && _acks.TryGetValue(id.GetString()!, out var waiting))
+                {
+                    waiting.TrySetResult();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidDataException)
+        {
+            // The link ends; pending sends fail below.
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    private async Task WriteAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void Close()
+    {
+        lock (_acks)
+        {
+            if (_closed.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _closed.Cancel();
+        }
+
+        _idleTimer.Dispose();
+        _socket.Dispose();
+        foreach (var waiting in _acks.Values)
+        {
+            waiting.TrySetException(new IOException($"The direct connection to {PeerUser} closed."));
+        }
+    }
+
+    private static async Task DisposeQuietly(DirectLink? link, Socket socket)
+    {
+        if (link is not null)
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+
+        socket.Dispose();
+    }
+}

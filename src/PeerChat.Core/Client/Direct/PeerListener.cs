@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Client.Direct;
+
+/// <summary>
+/// A client's own listener for direct messages. A peer connects, says <c>peer_hello</c> with a
+/// token the server gave it, and once the token checks out sends <c>message</c> frames, each
+/// answered with <c>ack</c>. A connection without a valid token delivers nothing and is closed;
+/// it never touches the listener's other connections.
+/// </summary>
+internal sealed class PeerListener : IAsyncDisposable
+{
+    // Bounds on what a stranger can make us hold: connections at once, and time to say hello.
+    private const int MaxConnections = 256;
+    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Socket _listener;
+    private readonly PeerTokenBook _tokens;
+    private readonly ChatClientOptions _options;
+    private readonly Func<string> _ownUserName;
+    private readonly Action<ChatMessage> _deliver;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<Socket, Task> _connections = new();
+    private readonly Task _acceptLoop;
+
+    public PeerListener(IPAddress localAddress, PeerTokenBook tokens, ChatClientOptions options, Func<string> ownUserName, Action<ChatMessage> deliver)
+    {
+        _tokens = tokens;
+        _options = options;
+        _ownUserName = ownUserName;
+        _deliver = deliver;
+        _listener = new Socket(localAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(localAddress, 0));
+        _listener.Listen(64);
+        Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    public int Port { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        _listener.Dispose();
+        await _acceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var socket in _connections.Keys)
+        {
+            socket.Dispose();
+        }
+
+        await Task.WhenAll(_connections.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stopping.IsCancellationRequested || ex is ObjectDisposedException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (_connections.Count >= MaxConnections)
+            {
+                socket.Dispose();
+                continue;
+            }
+
+            socket.NoDelay = true;
+            _connections[socket] = Task.Run(() => ServeAsync(socket));
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        var reader = new FrameReader(stream, _options.MaxDirectFrameBytes);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        try
+        {
+            idle.CancelAfter(HelloTimeout);
+            var peer = await HandshakeAsync(stream, reader, idle.Token).ConfigureAwait(false);
+            if (peer is null)
+            {
+                return;
+            }
+
+            while (true)
+            {
+                idle.CancelAfter(_options.DirectIdleTimeout);
+                var frame = await reader.ReadAsync(idle.Token).ConfigureAwait(false);
+                if (frame is not { } message)
+                {
+                    return;
+                }
+
+                if (message.GetProperty("type").GetString() != "message" || !message.TryGetProperty("messageId", out var id) || id.ValueKind != JsonValueKind.String)
+                {
+                    await WriteAsync(stream, FrameWriter.Error(null, ErrorCodes.BadFrame, "Expected a message frame with a messageId."), idle.Token).ConfigureAwait(false);
+                    return;
+                }
+
+                _deliver(ReadMessage(message, peer));
+                await WriteAsync(stream, FrameWriter.Build("ack", id.GetString()!, static (w, messageId) => w.WriteString("messageId", messageId)), idle.Token).ConfigureAwait(false);
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            await TryWriteAsync(stream, FrameWriter.Error(null, ex.Message.Contains("longer", StringComparison.Ordinal) ? ErrorCodes.FrameTooLarge : ErrorCodes.BadFrame, ex.Message)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            // Idle for too long, the peer left, or we are closing: the connection simply ends.
+        }
+        finally
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            _connections.TryRemove(socket, out _);
+        }
+    }
+
+    /// <summary>Checks <c>peer_hello</c>; returns the peer's user name, or null after refusing it.</summary>
+    private async Task<string?> HandshakeAsync(Stream stream, FrameReader reader, CancellationToken cancellationToken)
+    {
+        var hello = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (hello is not { } frame)
+        {
+            return null;
+        }
+
+        var from = frame.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+        var token = frame.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        if (frame.GetProperty("type").GetString() != "peer_hello" || from is null || token is null)
+        {
+            await WriteAsync(stream, FrameWriter.Error(null, ErrorCodes.BadFrame, "Expected peer_hello with 'from' and 'token'."), cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        var (ok, reason) = await _tokens.TryRedeemAsync(token, from, _options.PeerTokenWait, cancellationToken).ConfigureAwait(false);
+        if (!ok)
+        {
+            await WriteAsync(stream, FrameWriter.Error(null, ErrorCodes.InvalidToken, $"Refused: {reason}."), cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        await WriteAsync(stream, FrameWriter.Build("peer_welcome"), cancellationToken).ConfigureAwait(false);
+        return from;
+    }
+
+    private ChatMessage ReadMessage(JsonElement frame, string from)
+    {
+        var now = _options.TimeProvider.GetUtcNow();
+        return new ChatMessage(
+            now,
+            MessageKind.Direct,
+            MessageRoute.Direct,
+            frame.GetProperty("messageId").GetString()!,
+            from, // who the token was issued for, not what the frame claims
+            null,
+            _ownUserName(),
+            frame.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString()! : string.Empty,
+            frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data : null,
+            frame.TryGetProperty("sentAt", out var sent) && WireTime.TryParse(sent.GetString(), out var sentAt) ? sentAt : now);
+    }
+
+    private static async Task WriteAsync(Stream stream, byte[] frame, CancellationToken cancellationToken) =>
+        await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+
+    private static async Task TryWriteAsync(Stream stream, byte[] frame)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await stream.WriteAsync(frame, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            // The peer is gone; nothing to tell it.
+        }
+    }
+}

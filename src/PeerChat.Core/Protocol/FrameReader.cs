@@ -1,0 +1,82 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace PeerChat.Core.Protocol;
+
+/// <summary>
+/// Reads whole frames, one JSON object per line, from a stream, refusing a line longer than the
+/// limit before it is buffered whole. Used where frames are read one at a time (peer connections).
+/// </summary>
+public sealed class FrameReader : IAsyncDisposable
+{
+    private readonly PipeReader _reader;
+    private readonly int _maxFrameBytes;
+
+    public FrameReader(Stream stream, int maxFrameBytes)
+    {
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+        _maxFrameBytes = maxFrameBytes;
+    }
+
+    /// <summary>The next frame, or null when the other side closed. A bad or oversized line throws <see cref="InvalidDataException"/>.</summary>
+    public async ValueTask<JsonElement?> ReadAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (LineFramer.TryReadLine(ref buffer, out var line))
+            {
+                try
+                {
+                    return line.Length > _maxFrameBytes ? throw TooLarge() : Parse(line);
+                }
+                finally
+                {
+                    _reader.AdvanceTo(buffer.Start);
+                }
+            }
+
+            if (buffer.Length > _maxFrameBytes)
+            {
+                throw TooLarge();
+            }
+
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return null;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => _reader.CompleteAsync();
+
+    private InvalidDataException TooLarge() => new($"A frame longer than {_maxFrameBytes} bytes.");
+
+    private static JsonElement Parse(in ReadOnlySequence<byte> line)
+    {
+        var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
+        if (!Utf8.IsValid(bytes))
+        {
+            throw new InvalidDataException("A frame that is not valid UTF-8.");
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(bytes);
+            var frame = JsonElement.ParseValue(ref reader);
+            if (frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)
+            {
+                return frame;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        throw new InvalidDataException("A frame that is not a JSON object with a string 'type'.");
+    }
+}

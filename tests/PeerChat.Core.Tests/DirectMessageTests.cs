@@ -1,0 +1,226 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using PeerChat.Core.Client;
+using PeerChat.Core.Protocol;
+using PeerChat.Core.Tests.Support;
+
+namespace PeerChat.Core.Tests;
+
+public sealed class DirectMessageTests
+{
+    // Tests of refused tokens wait this long for a peer_expect that never comes.
+    private static readonly ChatClientOptions ShortHold = new() { PeerTokenWait = TimeSpan.FromMilliseconds(300) };
+
+    [Fact]
+    public async Task TwoSessions_ExchangeDirectMessages_AndTheServerRelaysNone()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob");
+        using var data = JsonDocument.Parse("""{"n":1,"list":[1,"two",null]}""");
+
+        var receipts = new List<SendReceipt>();
+        for (var i = 0; i < 3; i++)
+        {
+            receipts.Add(await alice.SendAsync("bob", $"hi bob {i}", i == 0 ? data.RootElement : null));
+        }
+
+        var reply = await bob.SendAsync("alice", "hi alice");
+        var atBob = new List<ChatMessage>();
+        for (var i = 0; i < 3; i++)
+        {
+            atBob.Add((ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience));
+        }
+
+        var atAlice = (ChatMessage)await alice.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
+        var statistics = server.Server.GetStatistics();
+
+        Assert.All(receipts.Append(reply), r => Assert.Equal(MessageRoute.Direct, r.Route));
+        Assert.All(receipts, r => Assert.True(r.RoundTrip > TimeSpan.Zero));
+        Assert.Equal(["hi bob 0", "hi bob 1", "hi bob 2"], atBob.Select(m => m.Text));
+        Assert.All(atBob, m => Assert.Equal((MessageKind.Direct, MessageRoute.Direct, "alice", "bob"), (m.Kind, m.Route, m.From, m.To)));
+        Assert.Equal(receipts.Select(r => r.MessageId), atBob.Select(m => m.MessageId));
+        Assert.True(JsonElement.DeepEquals(data.RootElement, atBob[0].Data!.Value));
+        Assert.Equal(("hi alice", MessageRoute.Direct), (atAlice.Text, atAlice.Route));
+        Assert.Equal(0, statistics.MessagesRelayed);
+
+        // The connection is reused: one brokered connection each way, not one per message.
+        Assert.Equal(2, statistics.DirectConnectionsBrokered);
+    }
+
+    [Fact]
+    public async Task Auto_FallsBackToRelay_WhenThePeersListenerIsGone_AndDirectFails()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob");
+        await bob.CloseDirectListenerAsync();
+
+        var auto = await alice.SendAsync("bob", "via auto");
+        var direct = await Assert.ThrowsAsync<ChatClientException>(() => alice.SendAsync("bob", "direct only", route: RoutePreference.Direct));
+        var atBob = (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
+
+        Assert.Equal(MessageRoute.Relay, auto.Route);
+        Assert.Equal(("via auto", MessageRoute.Relay), (atBob.Text, atBob.Route));
+        Assert.Equal(ErrorCodes.PeerUnavailable, direct.Code);
+        Assert.False(bob.Events.TryRead(out var extra), $"the failed direct message arrived anyway: {extra}");
+    }
+
+    [Fact]
+    public async Task AForgedToken_DeliversNothing_AndTheReceiverKeepsWorking()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob", ShortHold);
+
+        var refused = await PresentAsync(bob, "alice", "AAAAAAAAAAAAAAAAAAAAAA");
+
+        Assert.Equal(ErrorCodes.InvalidToken, refused);
+        await AssertReceiverStillWorksAsync(alice, bob);
+    }
+
+    [Fact]
+    public async Task AReplayedToken_IsRefused_TheSecondTime()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob", ShortHold);
+        var grant = await alice.ConnectPeerAsync("bob");
+
+        var first = await PresentAsync(bob, "alice", grant.Token);
+        var second = await PresentAsync(bob, "alice", grant.Token);
+
+        Assert.Equal("peer_welcome", first);
+        Assert.Equal(ErrorCodes.InvalidToken, second);
+        await AssertReceiverStillWorksAsync(alice, bob);
+    }
+
+    [Fact]
+    public async Task AnExpiredToken_IsRefused()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock, AuthTimeout = TimeSpan.FromDays(1) });
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob", ShortHold with { TimeProvider = clock });
+        var grant = await alice.ConnectPeerAsync("bob");
+        await WaitForExpectationAsync(bob);
+
+        clock.Advance(TimeSpan.FromSeconds(30));
+        var refused = await PresentAsync(bob, "alice", grant.Token);
+
+        Assert.Equal(ErrorCodes.InvalidToken, refused);
+    }
+
+    [Fact]
+    public async Task ATokenPresentedByTheWrongSender_IsRefused()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob", ShortHold);
+        var grant = await alice.ConnectPeerAsync("bob");
+
+        var refused = await PresentAsync(bob, "mallory", grant.Token);
+
+        Assert.Equal(ErrorCodes.InvalidToken, refused);
+        await AssertReceiverStillWorksAsync(alice, bob);
+    }
+
+    [Fact]
+    public async Task ATokenForAnotherReceiver_IsRefused()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob", ShortHold);
+        var carol = await server.LoginAsync("carol", ShortHold);
+        var grantForBob = await alice.ConnectPeerAsync("bob");
+
+        var refused = await PresentAsync(carol, "alice", grantForBob.Token);
+
+        Assert.Equal(ErrorCodes.InvalidToken, refused);
+        await AssertReceiverStillWorksAsync(alice, carol);
+    }
+
+    [Fact]
+    public async Task TwentySessions_SendingToEachOtherDirectlyAtOnce_DeliverEveryMessageExactlyOnce()
+    {
+        const int sessions = 20;
+        await using var server = await TestServer.StartAsync(o => o with { FloodBurst = 100 });
+        var clients = new List<ChatClient>();
+        for (var i = 0; i < sessions; i++)
+        {
+            clients.Add(await server.LoginAsync($"s{i:00}"));
+        }
+
+        var sends = from sender in clients
+                    from receiver in clients
+                    where sender != receiver
+                    select sender.SendAsync(receiver.Session!.UserName, $"{sender.Session!.UserName}->{receiver.Session.UserName}", route: RoutePreference.Direct);
+        var receipts = await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(60));
+        var received = await Task.WhenAll(clients.Select(async client =>
+        {
+            var texts = new List<string>();
+            while (texts.Count < sessions - 1)
+            {
+                var message = (ChatMessage)await client.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
+                Assert.Equal(MessageRoute.Direct, message.Route);
+                texts.Add(message.Text);
+            }
+
+            return (client.Session!.UserName, texts);
+        }));
+
+        Assert.Equal(sessions * (sessions - 1), receipts.Length);
+        Assert.All(receipts, r => Assert.Equal(MessageRoute.Direct, r.Route));
+        foreach (var (user, texts) in received)
+        {
+            var expected = clients.Select(c => c.Session!.UserName).Where(u => u != user).Select(u => $"{u}->{user}").Order();
+            Assert.Equal(expected, texts.Order());
+        }
+
+        Assert.All(clients, c => Assert.False(c.Events.TryRead(out _), "a message arrived twice"));
+        Assert.Equal(0, server.Server.GetStatistics().MessagesRelayed);
+    }
+
+    /// <summary>Connects to <paramref name="receiver"/>'s listener as a raw peer; returns the answer's type or error code.</summary>
+    private static async Task<string> PresentAsync(ChatClient receiver, string from, string token)
+    {
+        using var raw = RawClient.Connect(receiver.DirectPort!.Value);
+        await raw.SendLineAsync(JsonSerializer.Serialize(new { type = "peer_hello", from, token }));
+        var answer = await raw.ReadFrameAsync();
+        if (answer.Type() == "peer_welcome")
+        {
+            await raw.SendLineAsync("""{"type":"message","messageId":"raw1","text":"over a raw link"}""");
+            var ack = await raw.ReadFrameAsync();
+            Assert.Equal(("ack", "raw1"), (ack.Type(), ack.Str("messageId")));
+            var delivered = (ChatMessage)await receiver.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
+            Assert.Equal((from, "over a raw link"), (delivered.From, delivered.Text));
+            return answer.Type();
+        }
+
+        // Refused: whatever the stranger sends next is never delivered, and the connection closes.
+        try
+        {
+            await raw.SendLineAsync("""{"type":"message","messageId":"sneaky","text":"let me in"}""");
+        }
+        catch (IOException)
+        {
+            // Already closed.
+        }
+
+        Assert.Empty(await raw.ReadUntilClosedAsync());
+        Assert.False(receiver.Events.TryRead(out var leaked), $"a refused connection delivered {leaked}");
+        return answer.Code()!;
+    }
+
+    private static async Task AssertReceiverStillWorksAsync(ChatClient sender, ChatClient receiver)
+    {
+        var receipt = await sender.SendAsync(receiver.Session!.UserName, "still there?", route: RoutePreference.Direct);
+        var message = (ChatMessage)await receiver.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
+
+        Assert.Equal(MessageRoute.Direct, receipt.Route);
+        Assert.Equal("still there?", message.Text);
+    }
+
+    /// <summary>The receiver learns of a token from the server; a ping after it proves peer_expect was read first.</summary>
+    private static Task WaitForExpectationAsync(ChatClient receiver) => receiver.PingAsync();
+}

@@ -141,6 +141,25 @@ public sealed class DirectMessageTests
     }
 
     [Fact]
+    public async Task ADirectConnection_UnusedForDirectIdleTimeout_IsClosedByTheReceiver()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob", new ChatClientOptions { DirectIdleTimeout = TimeSpan.FromMilliseconds(300) });
+        var grant = await alice.ConnectPeerAsync("bob");
+        using var raw = RawClient.Connect(bob.DirectPort!.Value);
+        await raw.SendLineAsync(JsonSerializer.Serialize(new { type = "peer_hello", from = "alice", token = grant.Token }));
+        await raw.ReadFrameAsync("peer_welcome");
+
+        await raw.SendLineAsync("""{"type":"message","messageId":"m-1","text":"one"}""");
+        var ack = await raw.ReadFrameAsync();
+        var afterIdle = await raw.ReadUntilClosedAsync();
+
+        Assert.Equal("m-1", ack.Str("messageId"));
+        Assert.Empty(afterIdle);
+    }
+
+    [Fact]
     public async Task TwentySessions_SendingToEachOtherDirectlyAtOnce_DeliverEveryMessageExactlyOnce()
     {
         const int sessions = 20;

@@ -46,6 +46,28 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task Presence_TellsSubscribersWhoJoinsAndLeaves_AndNobodyElse()
+    {
+        await using var server = await TestServer.StartAsync();
+        var watcher = await server.LoginAsync("watcher", new ChatClientOptions { ReceivePresence = true });
+        var quiet = await server.LoginAsync("quiet");
+
+        var bob = await server.LoginAsync("bob");
+        await bob.LogoutAsync();
+        var seen = new List<ChatPresence>();
+        for (var i = 0; i < 3; i++)
+        {
+            seen.Add((ChatPresence)await watcher.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience));
+        }
+
+        await quiet.PingAsync();
+
+        Assert.Equal([(true, "quiet"), (true, "bob"), (false, "bob")], seen.Select(p => (p.Joined, p.UserName)));
+        Assert.Equal(bob.Session!.ClientId, seen[1].ClientId);
+        Assert.False(quiet.Events.TryRead(out var unexpected), $"a client that did not ask got {unexpected}");
+    }
+
+    [Fact]
     public async Task Send_ToSomeoneOffline_GetsNoSuchUser()
     {
         await using var server = await TestServer.StartAsync();

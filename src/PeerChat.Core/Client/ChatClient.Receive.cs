@@ -95,6 +95,14 @@ public sealed partial class ChatClient
             case "peer_expect":
                 OnPeerExpect(frame);
                 break;
+            case "presence":
+                _events.Writer.TryWrite(new ChatPresence(
+                    now,
+                    OptionalString(frame, "event") == "joined",
+                    OptionalString(frame, "user") ?? string.Empty,
+                    OptionalString(frame, "clientId") ?? string.Empty,
+                    WireTime.TryParse(OptionalString(frame, "at"), out var at) ? at : now));
+                break;
             case "notice":
                 var code = frame.TryGetProperty("code", out var c) ? c.GetString() ?? "notice" : "notice";
                 var text = frame.TryGetProperty("message", out var m) ? m.GetString() ?? code : code;

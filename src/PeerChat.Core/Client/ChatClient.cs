@@ -117,10 +117,15 @@ public sealed partial class ChatClient : IAsyncDisposable
     /// <summary>Logs in, announcing this client's own listener for direct messages when it has one.</summary>
     public async Task<Welcome> LoginAsync(string userName, string password, CancellationToken cancellationToken = default)
     {
-        var reply = await RequestAsync("login", (userName, password, peerPort: DirectPort), static (w, s) =>
+        var reply = await RequestAsync("login", (userName, password, peerPort: DirectPort, presence: _options.ReceivePresence), static (w, s) =>
         {
             w.WriteString("user", s.userName);
             w.WriteString("password", s.password);
+            if (s.presence)
+            {
+                w.WriteBoolean("presence", true);
+            }
+
             if (s.peerPort is { } port)
             {
                 w.WriteStartObject("peer");

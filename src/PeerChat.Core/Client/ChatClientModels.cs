@@ -12,6 +12,9 @@ public sealed record ChatClientOptions
     /// <summary>How long the TCP connect and the server's <c>hello</c> may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Ask the server at login to tell this client who joins and leaves (<see cref="ChatPresence"/> events).</summary>
+    public bool ReceivePresence { get; init; }
+
     /// <summary>Open a listener for direct messages and announce it at login.</summary>
     public bool EnableDirect { get; init; } = true;
 
@@ -87,6 +90,9 @@ public sealed record ChatMessage(
     string Text,
     JsonElement? Data,
     DateTimeOffset SentAt) : ChatEvent(ReceivedAt);
+
+/// <summary>Someone logged in (<c>joined</c>) or their session ended (<c>left</c>); only with <see cref="ChatClientOptions.ReceivePresence"/>.</summary>
+public sealed record ChatPresence(DateTimeOffset ReceivedAt, bool Joined, string UserName, string ClientId, DateTimeOffset At) : ChatEvent(ReceivedAt);
 
 /// <summary>A server notice (<c>idle_timeout</c>, <c>session_replaced</c>, …) or an error that answered no request.</summary>
 public sealed record ChatNotice(DateTimeOffset ReceivedAt, string Code, string Message, bool ClosesConnection) : ChatEvent(ReceivedAt);

@@ -94,6 +94,13 @@ public sealed class ChatInbox
     {
         await foreach (var chatEvent in client.Events.ReadAllAsync().ConfigureAwait(false))
         {
+            if (chatEvent is ChatPresence)
+            {
+                // Presence is news, not mail: subscribers hear it, the inbox does not keep it.
+                RaiseReceived(chatEvent);
+                continue;
+            }
+
             TaskCompletionSource signal;
             lock (_lock)
             {
@@ -103,14 +110,7 @@ public sealed class ChatInbox
             }
 
             signal.TrySetResult();
-            try
-            {
-                Received?.Invoke(chatEvent);
-            }
-            catch
-            {
-                // A subscriber's fault must not stop delivery to the inbox.
-            }
+            RaiseReceived(chatEvent);
         }
 
         TaskCompletionSource last;
@@ -121,6 +121,18 @@ public sealed class ChatInbox
         }
 
         last.TrySetResult();
+    }
+
+    private void RaiseReceived(ChatEvent chatEvent)
+    {
+        try
+        {
+            Received?.Invoke(chatEvent);
+        }
+        catch
+        {
+            // A subscriber's fault must not stop delivery to the inbox.
+        }
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -23,6 +23,9 @@ public sealed class RequestFrame
     /// <summary>The optional <c>data</c> object, delivered verbatim.</summary>
     public JsonElement? Data { get; init; }
 
+    /// <summary><c>login</c> with <c>"presence": true</c>: send this client joined/left events.</summary>
+    public bool Presence { get; init; }
+
     public int? PeerPort { get; init; }
     public string? PeerFingerprint { get; init; }
 
@@ -143,6 +146,7 @@ public sealed class RequestFrame
             Text = OptionalString(root, "text"),
             To = OptionalString(root, "to"),
             Data = data,
+            Presence = root.TryGetProperty("presence", out var presence) && presence.ValueKind == JsonValueKind.True,
             PeerPort = peerPort,
             PeerFingerprint = peerFingerprint,
         };

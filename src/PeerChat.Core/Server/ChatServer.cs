@@ -207,14 +207,36 @@ public sealed partial class ChatServer : IAsyncDisposable
         {
             replaced.RequestClose(NoticeCodes.SessionReplaced, FrameWriter.Notice(NoticeCodes.SessionReplaced, "You logged in somewhere else; this session is closed."));
         }
+
+        AnnouncePresence("joined", connection);
     }
 
     /// <summary>A closing connection leaves the list at once, so nothing more is queued for it.</summary>
     internal void OnClosing(ClientConnection connection)
     {
-        if (connection.UserName is { } user)
+        if (connection.UserName is { } user && _loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(user, connection)))
         {
-            _loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(user, connection));
+            AnnouncePresence("left", connection);
+        }
+    }
+
+    /// <summary>The presence extension: clients that asked for it hear who joins and leaves.</summary>
+    private void AnnouncePresence(string presenceEvent, ClientConnection subject)
+    {
+        byte[]? frame = null;
+        foreach (var connection in _loggedIn.Values)
+        {
+            if (connection.WantsPresence && !ReferenceEquals(connection, subject))
+            {
+                frame ??= FrameWriter.Build("presence", (presenceEvent, subject, at: Now), static (w, s) =>
+                {
+                    w.WriteString("event", s.presenceEvent);
+                    w.WriteString("user", s.subject.UserName);
+                    w.WriteString("clientId", s.subject.ClientId);
+                    w.WriteString("at", WireTime.Format(s.at));
+                });
+                connection.Send(frame);
+            }
         }
     }
 

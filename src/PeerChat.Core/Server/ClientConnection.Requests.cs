@@ -128,6 +128,7 @@ internal sealed partial class ClientConnection
     {
         _authTimer?.Dispose();
         UserName = userName;
+        WantsPresence = request.Presence;
         if (request.PeerPort is { } port)
         {
             PeerEndpoint = new System.Net.IPEndPoint(RemoteEndPoint.Address, port).ToString();

@@ -66,6 +66,9 @@ internal sealed partial class ClientConnection
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
+    /// <summary>Logged in with <c>"presence": true</c>: told when others join and leave.</summary>
+    public bool WantsPresence { get; private set; }
+
     public ClientStatus Snapshot() => new(
         ClientId,
         UserName ?? string.Empty,

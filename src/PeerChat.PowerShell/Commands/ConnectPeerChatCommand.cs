@@ -38,7 +38,7 @@ public sealed class ConnectPeerChatCommand : PeerChatCmdlet
         try
         {
             WriteVerbose($"Connecting to {ComputerName}:{Port} as '{userName}'.");
-            client = Await(ChatClient.ConnectAsync(ComputerName, Port, new ChatClientOptions { EnableDirect = !NoDirect }, CancelToken));
+            client = Await(ChatClient.ConnectAsync(ComputerName, Port, new ChatClientOptions { EnableDirect = !NoDirect, ReceivePresence = true }, CancelToken));
         }
         catch (ChatClientException ex)
         {
@@ -56,7 +56,7 @@ public sealed class ConnectPeerChatCommand : PeerChatCmdlet
             }
 
             var welcome = Await(client.LoginAsync(userName, password, cancellationToken: CancelToken));
-            var session = new PeerChatSession(client, welcome, ComputerName, Port);
+            var session = new PeerChatSession(client, welcome, ComputerName, Port, Events);
             SessionRegistry.Add(session);
             WriteVerbose($"Logged in as '{welcome.UserName}' ({welcome.ClientId}) from {welcome.Address}.");
             WriteObject(session);

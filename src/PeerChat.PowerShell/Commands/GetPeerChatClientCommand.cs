@@ -11,6 +11,7 @@ public sealed class GetPeerChatClientCommand : PeerChatCmdlet
     /// <summary>Only clients whose user name matches one of these wildcards.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? UserName { get; set; }
 
@@ -31,6 +32,7 @@ public sealed class GetPeerChatClientCommand : PeerChatCmdlet
             return;
         }
 
+        session.RememberOnline(clients);
         var patterns = UserName?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
         foreach (var client in clients)
         {

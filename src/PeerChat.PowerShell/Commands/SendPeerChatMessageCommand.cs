@@ -16,6 +16,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("To", "User")]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] UserName { get; set; } = [];
 

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
 
 namespace PeerChat.PowerShell;
@@ -8,10 +11,23 @@ namespace PeerChat.PowerShell;
 /// </summary>
 public sealed class PeerChatSession
 {
+    /// <summary>The engine events a session raises, when someone subscribed (Register-EngineEvent).</summary>
+    public const string MessageReceivedEvent = "PeerChat.MessageReceived";
+    public const string ClientJoinedEvent = "PeerChat.ClientJoined";
+    public const string ClientLeftEvent = "PeerChat.ClientLeft";
+
+    // How long tab completion may wait for the first list of online users; later it uses the cache.
+    private static readonly TimeSpan FirstListTimeout = TimeSpan.FromSeconds(2);
+
     private static int s_nextId;
 
-    internal PeerChatSession(ChatClient client, Welcome welcome, string computerName, int port)
+    private readonly PSEventManager? _events;
+    private readonly ConcurrentDictionary<string, byte> _onlineUsers = new(PasswordRules.UserNameComparer);
+    private int _onlineUsersKnown;
+
+    internal PeerChatSession(ChatClient client, Welcome welcome, string computerName, int port, PSEventManager? events)
     {
+        _events = events;
         Id = Interlocked.Increment(ref s_nextId);
         Client = client;
         Inbox = new ChatInbox(client);
@@ -22,6 +38,7 @@ public sealed class PeerChatSession
         Address = welcome.Address;
         IdleTimeout = welcome.IdleTimeout;
         ConnectedAt = DateTime.Now;
+        Inbox.Received += OnReceived;
     }
 
     public int Id { get; }
@@ -60,4 +77,72 @@ public sealed class PeerChatSession
     internal ChatInbox Inbox { get; }
 
     public override string ToString() => $"{UserName}@{ComputerName}:{Port}";
+
+    /// <summary>
+    /// The user names online, for tab completion: listed once, then kept fresh by presence events,
+    /// so a key press never waits on the network.
+    /// </summary>
+    internal IReadOnlyCollection<string> OnlineUserNames()
+    {
+        if (Volatile.Read(ref _onlineUsersKnown) == 0 && Client.IsConnected)
+        {
+            try
+            {
+                RememberOnline(Client.ListAsync().WaitAsync(FirstListTimeout).GetAwaiter().GetResult());
+            }
+            catch (Exception ex) when (ex is ChatClientException or TimeoutException)
+            {
+                // Completion offers nothing rather than an error.
+            }
+        }
+
+        return [.. _onlineUsers.Keys.Order(StringComparer.OrdinalIgnoreCase)];
+    }
+
+    /// <summary>Replaces the cache with a fresh list (Get-PeerChatClient calls this too).</summary>
+    internal void RememberOnline(IEnumerable<ClientInfo> clients)
+    {
+        _onlineUsers.Clear();
+        foreach (var client in clients)
+        {
+            _onlineUsers[client.UserName] = 0;
+        }
+
+        Volatile.Write(ref _onlineUsersKnown, 1);
+    }
+
+    /// <summary>On a background thread: keeps the cache current and raises engine events for subscribers.</summary>
+    private void OnReceived(ChatEvent chatEvent)
+    {
+        switch (chatEvent)
+        {
+            case ChatPresence presence:
+                if (presence.Joined)
+                {
+                    _onlineUsers[presence.UserName] = 0;
+                }
+                else
+                {
+                    _onlineUsers.TryRemove(presence.UserName, out _);
+                }
+
+                Raise(presence.Joined ? ClientJoinedEvent : ClientLeftEvent, () => new PeerChatPresenceEvent(presence, this));
+                break;
+            default:
+                Raise(MessageReceivedEvent, () => new PeerChatMessage(chatEvent, this));
+                break;
+        }
+    }
+
+    private void Raise(string sourceIdentifier, Func<object> makeArgument)
+    {
+        // Nobody subscribed: nothing is queued, so an unwatched event never piles up.
+        if (_events is null || !_events.Subscribers.Any(s => string.Equals(s.SourceIdentifier, sourceIdentifier, StringComparison.OrdinalIgnoreCase)))
+        {
+            return;
+        }
+
+        var argument = makeArgument();
+        _events.GenerateEvent(sourceIdentifier, this, [argument], null);
+    }
 }

@@ -1,0 +1,27 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace PeerChat.PowerShell;
+
+/// <summary>Completes -UserName/-To with the users online, from the session's cache (no network call per key press).</summary>
+public sealed class UserNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var session = fakeBoundParameters["Session"] as PeerChatSession
+            ?? (fakeBoundParameters["Session"] as PSObject)?.BaseObject as PeerChatSession
+            ?? SessionRegistry.Default;
+        if (session is null)
+        {
+            return [];
+        }
+
+        var typed = wordToComplete.Trim('\'', '"');
+        var pattern = new WildcardPattern(typed + "*", WildcardOptions.IgnoreCase);
+        return session.OnlineUserNames()
+            .Where(pattern.IsMatch)
+            .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name))
+            .ToList();
+    }
+}

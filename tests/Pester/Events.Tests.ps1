@@ -1,0 +1,126 @@
+# Engine events for bots (PeerChat.MessageReceived, PeerChat.ClientJoined, PeerChat.ClientLeft) and
+# tab completion of user names.
+BeforeAll {
+    . $PSScriptRoot/TestHelpers.ps1
+
+    function Watch-PeerChatEvent([string] $SourceIdentifier) {
+        # An engine event needs an action; this one re-queues it as Test.<name> for Wait-Event.
+        $null = Register-EngineEvent -SourceIdentifier $SourceIdentifier -Action {
+            $null = New-Event -SourceIdentifier "Test.$($Event.SourceIdentifier)" -Sender $Event.Sender -EventArguments $Event.SourceArgs
+        }
+    }
+}
+
+Describe 'Engine events' -Tag Integration {
+    BeforeAll {
+        $server = Start-TestServer
+        $asker = Connect-TestUser -UserName 'asker' -Port $server.Port
+        $bot = Connect-TestUser -UserName 'bot' -Port $server.Port
+    }
+
+    AfterEach {
+        Get-EventSubscriber | Where-Object SourceIdentifier -Like 'PeerChat.*' | Unregister-Event
+        Get-Event | Remove-Event
+    }
+
+    AfterAll {
+        Remove-TestServers
+    }
+
+    It 'raises PeerChat.MessageReceived for each incoming message, with the message as its argument' {
+        Watch-PeerChatEvent PeerChat.MessageReceived
+
+        Send-PeerChatMessage -Session $asker -UserName 'bot' -Message 'hello bot'
+        $event = Wait-Event -SourceIdentifier Test.PeerChat.MessageReceived -Timeout 10
+
+        $event | Should -Not -BeNullOrEmpty
+        $event.SourceArgs[0].Text | Should -Be 'hello bot'
+        $event.SourceArgs[0].From | Should -Be 'asker'
+        $event.Sender.UserName | Should -Be 'bot'
+    }
+
+    It 'queues nothing when nobody subscribed' {
+        Send-PeerChatMessage -Session $asker -UserName 'bot' -Message 'unwatched'
+        $null = Receive-PeerChatMessage -Session $bot -Wait -Timeout '00:00:10'
+
+        Get-Event | Should -BeNullOrEmpty
+    }
+
+    It 'makes a bot in a few lines: it answers !uptime' {
+        $global:BotStarted = $started = Get-Date
+        $null = Register-EngineEvent -SourceIdentifier PeerChat.MessageReceived -Action {
+            $message = $Event.SourceArgs[0]
+            if ($message.Text -eq '!uptime') {
+                Send-PeerChatMessage -Session $message.Session -UserName $message.From -Message "up since $($global:BotStarted.ToString('o'))"
+                $null = New-Event -SourceIdentifier Test.Answered
+            }
+        }
+
+        Send-PeerChatMessage -Session $asker -UserName 'bot' -Message '!uptime'
+        $answered = Wait-Event -SourceIdentifier Test.Answered -Timeout 10
+        $reply = Receive-PeerChatMessage -Session $asker -Wait -Timeout '00:00:10'
+
+        $answered | Should -Not -BeNullOrEmpty
+        $reply.From | Should -Be 'bot'
+        $reply.Text | Should -Be "up since $($started.ToString('o'))"
+    }
+
+    It 'raises PeerChat.ClientJoined and PeerChat.ClientLeft as others come and go' {
+        Watch-PeerChatEvent PeerChat.ClientJoined
+        Watch-PeerChatEvent PeerChat.ClientLeft
+
+        $visitor = Connect-TestUser -UserName 'visitor' -Port $server.Port
+        $joined = Wait-Event -SourceIdentifier Test.PeerChat.ClientJoined -Timeout 10
+        Disconnect-PeerChat -Session $visitor
+        $left = Wait-Event -SourceIdentifier Test.PeerChat.ClientLeft -Timeout 10
+
+        $joined.SourceArgs[0].UserName | Should -Be 'visitor'
+        $joined.SourceArgs[0].Joined | Should -BeTrue
+        $left.SourceArgs[0].UserName | Should -Be 'visitor'
+        $left.SourceArgs[0].Joined | Should -BeFalse
+    }
+}
+
+Describe 'Tab completion of user names' -Tag Integration {
+    BeforeAll {
+        $server = Start-TestServer
+        $null = Connect-TestUser -UserName 'bravo' -Port $server.Port
+        $null = Connect-TestUser -UserName 'builder' -Port $server.Port
+        $null = Connect-TestUser -UserName 'me' -Port $server.Port
+
+        function Get-Completion([string] $Line) {
+            (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText
+        }
+    }
+
+    AfterAll {
+        Get-EventSubscriber | Where-Object SourceIdentifier -Like 'PeerChat.*' | Unregister-Event
+        Get-Event | Remove-Event
+        Remove-TestServers
+    }
+
+    It 'offers the online users for -UserName and -To, from a cache: one list, then no network call per key press' {
+        $first = Get-Completion 'Send-PeerChatMessage -UserName b'
+        $framesAfterFirst = $server.Statistics.FramesIn
+        $second = Get-Completion 'Send-PeerChatMessage -To bu'
+        $third = Get-Completion 'Get-PeerChatClient m'
+
+        $first | Should -Be @('bravo', 'builder')
+        $second | Should -Be @('builder')
+        $third | Should -Be @('me')
+        $server.Statistics.FramesIn | Should -Be $framesAfterFirst
+    }
+
+    It 'learns who joined from presence, still without asking the server' {
+        Watch-PeerChatEvent PeerChat.ClientJoined
+        $frames = $server.Statistics.FramesIn
+
+        $null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'bystander') -SignUp -NoDirect -ErrorAction Stop
+        $null = Wait-Event -SourceIdentifier Test.PeerChat.ClientJoined -Timeout 10
+        $framesFromLogin = $server.Statistics.FramesIn - $frames
+        $completions = Get-Completion 'Send-PeerChatMessage -To by'
+
+        $completions | Should -Be @('bystander')
+        $framesFromLogin | Should -Be 2 -Because 'only the new session''s signup and login reached the server'
+    }
+}

@@ -23,6 +23,7 @@
         'Send-PeerChatBroadcast'
         'Send-PeerChatMessage'
         'Receive-PeerChatMessage'
+        'Enter-PeerChat'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -6,6 +6,7 @@
     Build   compiles the solution and lays out the module in out/PeerChat.
     Test    builds, runs the xunit suite and the Pester suite (in a child pwsh, so this shell never
             loads the module), and prints the combined closing line "Tests: N passed, N failed".
+    Package builds, then makes out/packages/PeerChat.<version>.nupkg with Compress-PSResource.
     Serve   builds, then runs a PeerChat server through Start-PeerChatServer in the foreground
             (port 4400, the default user store ~/.peerchat/users.csv), showing its events, until Ctrl+C.
 
@@ -26,7 +27,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Serve')]
+    [ValidateSet('Build', 'Test', 'Serve', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
@@ -73,6 +74,23 @@ function Invoke-LayoutModule {
     # The root manifest points into out/PeerChat; the shipped copy names its files locally.
     (Get-Content -Raw (Join-Path $repo 'PeerChat.psd1')).Replace('out/PeerChat/', '') |
         Set-Content -NoNewline (Join-Path $moduleOut 'PeerChat.psd1')
+    # MAML help from docs/cmdlets and the cmdlets' metadata, in a child pwsh that may load the module.
+    Invoke-Native 'help generation' {
+        dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $repo 'build/New-MamlHelp.ps1') -ModulePath (Join-Path $moduleOut 'PeerChat.psd1') `
+            -MarkdownPath (Join-Path $repo 'docs/cmdlets') -OutputPath (Join-Path $moduleOut 'en-US/PeerChat.PowerShell.dll-Help.xml')
+    }
+}
+
+function Invoke-Package {
+    # A .nupkg of exactly the laid-out module, for any PSResourceGet repository.
+    $packages = Join-Path $outDir 'packages'
+    if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
+    New-Item -ItemType Directory -Force $packages | Out-Null
+    Compress-PSResource -Path $moduleOut -DestinationPath $packages
+    $package = Get-ChildItem $packages -Filter 'PeerChat.*.nupkg' | Select-Object -First 1
+    if (-not $package) { throw "Compress-PSResource wrote no package into $packages." }
+    Write-Host "Package: $($package.FullName)"
+    $package.FullName
 }
 
 function Get-PesterPath {
@@ -96,11 +114,13 @@ function Invoke-CoreTests {
 }
 
 function Invoke-PesterTests {
+    param([string] $PackagePath)
     # In a child pwsh, so that this shell never loads the module it just built.
     $summary = Join-Path $testResults 'pester.json'
     Remove-Item $summary -ErrorAction Ignore
     $runner = Join-Path $repo 'tests/Pester/Run-Pester.ps1'
-    dotnet pwsh -NoProfile -NonInteractive -File $runner -PesterPath (Get-PesterPath) -ModulePath (Join-Path $moduleOut 'PeerChat.psd1') -SummaryPath $summary | Out-Host
+    dotnet pwsh -NoProfile -NonInteractive -File $runner -PesterPath (Get-PesterPath) -ModulePath (Join-Path $moduleOut 'PeerChat.psd1') `
+        -PackagePath $PackagePath -SummaryPath $summary | Out-Host
     if (-not (Test-Path $summary)) { return [pscustomobject]@{ Suite = 'Pester'; Passed = 0; Failed = 1 } }
     $counts = Get-Content -Raw $summary | ConvertFrom-Json
     [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed }
@@ -108,7 +128,8 @@ function Invoke-PesterTests {
 
 function Invoke-Test {
     New-Item -ItemType Directory -Force $testResults | Out-Null
-    $results = @(Invoke-CoreTests; Invoke-PesterTests)
+    $package = Invoke-Package
+    $results = @(Invoke-CoreTests; Invoke-PesterTests -PackagePath $package)
     $passed = ($results | Measure-Object Passed -Sum).Sum
     $failed = ($results | Measure-Object Failed -Sum).Sum
     foreach ($r in $results) { Write-Host ("{0}: {1} passed, {2} failed" -f $r.Suite, $r.Passed, $r.Failed) }
@@ -137,6 +158,7 @@ try {
         'Build' { Invoke-Build }
         'Test' { Invoke-Build; Invoke-Test }
         'Serve' { Invoke-Build; Invoke-Serve }
+        'Package' { Invoke-Build; $null = Invoke-Package }
     }
 }
 finally {

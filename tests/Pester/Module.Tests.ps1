@@ -32,6 +32,22 @@ Describe 'The PeerChat module' -Tag Unit {
         }
     }
 
+    It 'uses singular nouns' {
+        foreach ($command in $commands) {
+            $command.Noun | Should -Not -Match 's$' -Because "$($command.Name) should have a singular noun"
+        }
+    }
+
+    It 'supports -WhatIf and -Confirm on every cmdlet that changes state' {
+        $changing = 'Start-PeerChatServer', 'Stop-PeerChatServer', 'Register-PeerChatUser', 'Send-PeerChatBroadcast', 'Send-PeerChatMessage', 'Disconnect-PeerChat'
+        foreach ($name in $changing) {
+            $binding = (Get-Command $name).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0]
+            $binding.SupportsShouldProcess | Should -BeTrue -Because "$name changes state"
+        }
+        $send = (Get-Command Send-PeerChatMessage).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0]
+        $send.ConfirmImpact | Should -Be 'Low'
+    }
+
     It 'has no plain-string password parameter' {
         foreach ($command in $commands) {
             foreach ($parameter in $command.Parameters.Values) {

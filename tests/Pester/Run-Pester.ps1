@@ -5,6 +5,7 @@
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $PackagePath,
     [Parameter(Mandatory)] [string] $SummaryPath
 )
 
@@ -12,6 +13,7 @@ $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
 # The test files import the module from here.
 $env:PEERCHAT_MODULE_PATH = $ModulePath
+$env:PEERCHAT_PACKAGE_PATH = $PackagePath
 
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot

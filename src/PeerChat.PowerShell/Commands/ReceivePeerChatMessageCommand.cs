@@ -11,6 +11,9 @@ namespace PeerChat.PowerShell.Commands;
 [OutputType(typeof(PeerChatMessage))]
 public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
 {
+    private const int ProgressActivityId = 0x5043;
+    private static readonly TimeSpan ProgressSlice = TimeSpan.FromMilliseconds(250);
+
     [Parameter]
     public PeerChatSession? Session { get; set; }
 
@@ -48,16 +51,49 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
         }
 
         var pattern = From is null ? null : new WildcardPattern(From, WildcardOptions.IgnoreCase);
-        var wait = Wait ? Timeout ?? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.Zero;
-        var taken = Await(session.Inbox.TakeAsync(
-            e => pattern is null || (e is ChatMessage m && pattern.IsMatch(m.From)),
-            Count ?? int.MaxValue,
-            wait,
-            waitForAll: Count is not null,
-            CancelToken));
+        Func<ChatEvent, bool> match = e => pattern is null || (e is ChatMessage m && pattern.IsMatch(m.From));
+        var max = Count ?? int.MaxValue;
+        var taken = Wait
+            ? WaitWithProgress(session, match, max)
+            : Await(session.Inbox.TakeAsync(match, max, TimeSpan.Zero, waitForAll: false, CancelToken));
         foreach (var chatEvent in taken)
         {
             WriteObject(new PeerChatMessage(chatEvent, session));
+        }
+    }
+
+    /// <summary>Waits in short slices, so that a progress bar can say what it is waiting for and how long is left.</summary>
+    private List<ChatEvent> WaitWithProgress(PeerChatSession session, Func<ChatEvent, bool> match, int max)
+    {
+        var progress = new ProgressRecord(ProgressActivityId, $"Waiting for PeerChat messages for {session.UserName}", "Waiting");
+        var deadline = Timeout is { } timeout ? DateTime.UtcNow + timeout : DateTime.MaxValue;
+        var taken = new List<ChatEvent>();
+        try
+        {
+            while (true)
+            {
+                var remaining = deadline - DateTime.UtcNow;
+                var slice = remaining < ProgressSlice ? remaining : ProgressSlice;
+                if (slice > TimeSpan.Zero)
+                {
+                    taken.AddRange(Await(session.Inbox.TakeAsync(match, max - taken.Count, slice, waitForAll: Count is not null, CancelToken)));
+                }
+
+                var done = taken.Count >= max || (Count is null && taken.Count > 0);
+                if (done || DateTime.UtcNow >= deadline || !session.Client.IsConnected && session.Inbox.Count == 0)
+                {
+                    return taken;
+                }
+
+                progress.StatusDescription = Count is null ? "Waiting for the first message" : $"{taken.Count} of {Count} received";
+                progress.SecondsRemaining = deadline == DateTime.MaxValue ? -1 : (int)Math.Ceiling((deadline - DateTime.UtcNow).TotalSeconds);
+                WriteProgress(progress);
+            }
+        }
+        finally
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
         }
     }
 }

@@ -38,8 +38,12 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private const int ProgressActivityId = 0x5044;
+
     private System.Text.Json.JsonElement? _data;
     private bool _dataInvalid;
+    private int _sent;
+    private ProgressRecord? _progress;
 
     protected override void BeginProcessing()
     {
@@ -69,9 +73,11 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
                 continue;
             }
 
+            ReportProgress(to);
             try
             {
                 var receipt = Await(session.Client.SendAsync(to, Message, _data, Route, CancelToken));
+                _sent++;
                 WriteVerbose($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}.");
                 if (PassThru)
                 {
@@ -83,5 +89,23 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
                 WriteChatError(ex, session, to);
             }
         }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_progress is not null)
+        {
+            _progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(_progress);
+        }
+    }
+
+    /// <summary>Many recipients from the pipeline take a while: say who is next and how many are done.</summary>
+    private void ReportProgress(string to)
+    {
+        _progress ??= new ProgressRecord(ProgressActivityId, "Sending PeerChat messages", "Starting");
+        _progress.StatusDescription = $"{_sent} sent";
+        _progress.CurrentOperation = $"To {to}";
+        WriteProgress(_progress);
     }
 }

@@ -55,7 +55,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter DisableSignup { get; set; }
 
-    /// <summary>The job name; PeerChat-PORT by default.</summary>
+    /// <summary>The job name; PeerChat-PORT by default, with the bound port.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
@@ -104,6 +104,12 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         try
         {
             job.StartJob();
+            if (Name is null && Port == 0)
+            {
+                // Named after the port the system picked, so that it can be told apart from others.
+                job.Name = $"PeerChat-{job.Port}";
+            }
+
             WriteVerbose($"PeerChat server listening on {job.Location}, users in {storePath}.");
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)

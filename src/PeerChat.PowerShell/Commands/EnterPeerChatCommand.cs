@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Management.Automation;
+using System.Management.Automation.Host;
+using System.Text;
+using PeerChat.Core.Client;
+
+namespace PeerChat.PowerShell.Commands;
+
+/// <summary>
+/// An interactive chat console, like the original program's client: messages appear as they
+/// arrive while you type; /list, /broadcast, /msg, msg_TEXT_ADDRESS, /help and /quit.
+/// </summary>
+[Cmdlet(VerbsCommon.Enter, "PeerChat")]
+[OutputType(typeof(void))]
+public sealed class EnterPeerChatCommand : PeerChatCmdlet
+{
+    // Keys are polled between short waits for messages, so both appear without delay.
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(50);
+
+    private readonly StringBuilder _input = new();
+    private PeerChatSession _session = null!;
+    private PSHostRawUserInterface _raw = null!;
+
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    public PeerChatSession? Session { get; set; }
+
+    private string Prompt => $"{_session.UserName}> ";
+
+    protected override void ProcessRecord()
+    {
+        _session = ResolveSession(Session);
+        _raw = InteractiveRawUI() ?? throw new PipelineStoppedException();
+        Host.UI.WriteLine($"PeerChat: {_session} — type /help for commands, /quit to leave.");
+        Host.UI.Write(Prompt);
+        while (!CancelToken.IsCancellationRequested)
+        {
+            var arrived = Await(_session.Inbox.TakeAsync(_ => true, 100, Tick, waitForAll: false, CancelToken));
+            foreach (var chatEvent in arrived)
+            {
+                PrintAbovePrompt(Describe(chatEvent));
+            }
+
+            if (!_session.Client.IsConnected)
+            {
+                PrintAbovePrompt($"*** The session ended: {_session.CloseReason ?? "disconnected"}");
+                break;
+            }
+
+            if (!ReadKeys())
+            {
+                break;
+            }
+        }
+
+        Host.UI.WriteLine();
+        Host.UI.WriteLine("Left the chat; the session stays connected.");
+    }
+
+    /// <summary>The host's raw UI when it can read keys; otherwise a terminating HostNotInteractive error.</summary>
+    private PSHostRawUserInterface? InteractiveRawUI()
+    {
+        var raw = Host.UI.RawUI;
+        try
+        {
+            if (raw is not null && !Console.IsInputRedirected)
+            {
+                _ = raw.KeyAvailable;
+                return raw;
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotImplementedException or PSNotImplementedException or IOException)
+        {
+            // Falls through to the error below.
+        }
+
+        ThrowTerminatingError(new ErrorRecord(
+            new PSInvalidOperationException("Enter-PeerChat needs an interactive console that can read keys; this host cannot. Use Receive-PeerChatMessage and the Send cmdlets in scripts."),
+            "HostNotInteractive",
+            ErrorCategory.InvalidOperation,
+            Host.Name));
+        return null;
+    }
+
+    /// <summary>Reads the keys typed so far; false when the user quit.</summary>
+    private bool ReadKeys()
+    {
+        while (_raw.KeyAvailable)
+        {
+            var key = _raw.ReadKey(ReadKeyOptions.NoEcho | ReadKeyOptions.IncludeKeyDown);
+            switch (key.VirtualKeyCode)
+            {
+                case 13: // Enter
+                    var line = _input.ToString();
+                    _input.Clear();
+                    Host.UI.WriteLine();
+                    if (!Execute(ConsoleCommand.Parse(line)))
+                    {
+                        return false;
+                    }
+
+                    Host.UI.Write(Prompt);
+                    break;
+                case 8: // Backspace
+                    if (_input.Length > 0)
+                    {
+                        _input.Length--;
+                        Host.UI.Write("\b \b");
+                    }
+
+                    break;
+                case 27: // Escape clears the line
+                    Redraw(string.Empty);
+                    break;
+                default:
+                    if (key.Character != '\0' && !char.IsControl(key.Character))
+                    {
+                        _input.Append(key.Character);
+                        Host.UI.Write(key.Character.ToString());
+                    }
+
+                    break;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Runs one command; false for /quit.</summary>
+    private bool Execute(ConsoleCommand command)
+    {
+        try
+        {
+            switch (command.Kind)
+            {
+                case ConsoleCommandKind.Quit:
+                    return false;
+                case ConsoleCommandKind.Empty:
+                    break;
+                case ConsoleCommandKind.Help:
+                    Host.UI.WriteLine(ConsoleCommand.HelpText);
+                    break;
+                case ConsoleCommandKind.List:
+                    foreach (var client in Await(_session.Client.ListAsync(CancelToken)))
+                    {
+                        var self = client.ClientId == _session.ClientId ? "  (you)" : string.Empty;
+                        Host.UI.WriteLine($"  {client.UserName,-20} {client.Address,-24} {client.Messages,5} messages{self}");
+                    }
+
+                    break;
+                case ConsoleCommandKind.Broadcast:
+                    var receipt = Await(_session.Client.BroadcastAsync(command.Text, null, CancelToken));
+                    Host.UI.WriteLine($"  (sent to {receipt.Recipients})");
+                    break;
+                case ConsoleCommandKind.Message:
+                    Send(command.Target, command.Text);
+                    break;
+                case ConsoleCommandKind.MessageToAddress:
+                    var clients = Await(_session.Client.ListAsync(CancelToken));
+                    var target = clients.FirstOrDefault(c => c.Address == command.Target || c.PeerEndpoint == command.Target);
+                    if (target is null)
+                    {
+                        Host.UI.WriteErrorLine($"  Nobody online is at {command.Target}; /list shows the addresses.");
+                        break;
+                    }
+
+                    Send(target.UserName, command.Text);
+                    break;
+                default:
+                    Host.UI.WriteErrorLine($"  Unknown command '{command.Text}'. /help lists the commands.");
+                    break;
+            }
+        }
+        catch (ChatClientException ex)
+        {
+            Host.UI.WriteErrorLine($"  {ex.Message}");
+        }
+
+        return true;
+    }
+
+    private void Send(string to, string text)
+    {
+        var receipt = Await(_session.Client.SendAsync(to, text, null, RoutePreference.Auto, CancelToken));
+        Host.UI.WriteLine($"  (sent to {to}, {receipt.Route.ToString().ToLowerInvariant()})");
+    }
+
+    /// <summary>Prints a line above what the user is typing, then puts the prompt and the typing back.</summary>
+    private void PrintAbovePrompt(string line)
+    {
+        Host.UI.Write("\r" + new string(' ', Prompt.Length + _input.Length) + "\r");
+        Host.UI.WriteLine(line);
+        Host.UI.Write(Prompt + _input);
+    }
+
+    private void Redraw(string input)
+    {
+        Host.UI.Write("\r" + new string(' ', Prompt.Length + _input.Length) + "\r");
+        _input.Clear().Append(input);
+        Host.UI.Write(Prompt + _input);
+    }
+
+    private static string Describe(ChatEvent chatEvent)
+    {
+        var time = chatEvent.ReceivedAt.LocalDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        return chatEvent switch
+        {
+            ChatMessage { Kind: MessageKind.Direct } m => $"[{time}] {m.From} (to you, {m.Route.ToString().ToLowerInvariant()}): {m.Text}",
+            ChatMessage m => $"[{time}] {m.From}: {m.Text}",
+            ChatNotice n => $"[{time}] *** {n.Message}",
+            _ => $"[{time}] {chatEvent}",
+        };
+    }
+}

@@ -1,0 +1,92 @@
+# Enter-PeerChat, driven in a real terminal: tmux runs pwsh, send-keys types, capture-pane reads.
+BeforeAll {
+    . $PSScriptRoot/TestHelpers.ps1
+
+    function Get-Screen { (& tmux capture-pane -p -t $tmuxSession) -join "`n" }
+
+    function Wait-Screen {
+        param([string] $Pattern, [string] $Because)
+        try { Wait-Until { (Get-Screen) -match $Pattern } $Because -Timeout '00:00:30' }
+        catch { throw "$($_.Exception.Message) The screen:`n$(Get-Screen)" }
+    }
+
+    function Send-Keys { param([Parameter(ValueFromRemainingArguments)] [string[]] $Keys) & tmux send-keys -t $tmuxSession @Keys }
+}
+
+Describe 'Enter-PeerChat outside a terminal' -Tag Integration {
+    It 'refuses clearly where the host cannot read keys' {
+        $server = Start-TestServer
+        try {
+            Register-PeerChatUser -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'scripted')
+            $script = "Import-Module '$env:PEERCHAT_MODULE_PATH'; `$null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $($server.Port) -Credential ([pscredential]::new('scripted', (ConvertTo-SecureString '$TestPassword' -AsPlainText -Force))); try { Enter-PeerChat } catch { 'ERRORID ' + `$_.FullyQualifiedErrorId }"
+
+            $output = '' | & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1
+
+            $output | Should -Contain 'ERRORID HostNotInteractive,PeerChat.PowerShell.Commands.EnterPeerChatCommand'
+        }
+        finally {
+            Remove-TestServers
+        }
+    }
+}
+
+Describe 'Enter-PeerChat' -Tag Integration {
+    BeforeAll {
+        $tmux = Get-Command tmux -ErrorAction SilentlyContinue
+        $server = Start-TestServer
+        $peer = Connect-TestUser -UserName 'peer' -Port $server.Port
+        Register-PeerChatUser -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'typist')
+        $tmuxSession = "pctest-$(Get-Random)"
+        $consoleScript = Join-Path $TestDrive 'console.ps1'
+        @"
+Import-Module '$env:PEERCHAT_MODULE_PATH'
+`$null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $($server.Port) -Credential ([pscredential]::new('typist', (ConvertTo-SecureString '$TestPassword' -AsPlainText -Force)))
+Enter-PeerChat
+'CONSOLE CLOSED'
+Start-Sleep -Seconds 60
+"@ | Set-Content $consoleScript
+        if ($tmux) {
+            & tmux new-session -d -s $tmuxSession -x 160 -y 40 "dotnet '$(Join-Path $PSHOME 'pwsh.dll')' -NoProfile -NoLogo -File '$consoleScript'"
+        }
+    }
+
+    AfterAll {
+        if ($tmux) { & tmux kill-session -t $tmuxSession 2>$null }
+        Remove-TestServers
+    }
+
+    It 'is an interactive chat like the original client: list, incoming while typing, /msg, msg_TEXT_ADDRESS, broadcast, /quit' {
+        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it)'; return }
+        Wait-Screen '(?m)^typist>\s*$' 'the console shows its prompt'
+
+        Send-Keys '/list' Enter
+        Wait-Screen '(?m)^\s+peer\s+127\.0\.0\.1:\d+' 'the list shows peer'
+        Wait-Screen '(?m)^\s+typist\s+.*\(you\)' 'the list marks the typist'
+
+        Send-Keys 'half-typed'
+        Wait-Screen '(?m)^typist> half-typed\s*$' 'the typing is echoed'
+        Send-PeerChatBroadcast -Session $peer -Message 'hello console'
+        Wait-Screen '(?m)^\[\d\d:\d\d:\d\d\] peer: hello console\s*\ntypist> half-typed' 'the message appears above the line being typed'
+
+        Send-Keys Escape '/msg peer hi from console' Enter
+        (Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10').Text | Should -Be 'hi from console'
+
+        $peerAddress = (Get-PeerChatClient -Session $peer -UserName 'peer').Address
+        Send-Keys "msg_via the_old form_$peerAddress" Enter
+        $old = Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10'
+        $old.Text | Should -Be 'via the_old form'
+        $old.From | Should -Be 'typist'
+
+        Send-Keys 'plain words go to everyone' Enter
+        $broadcast = Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10'
+        $broadcast.Kind | Should -Be 'Broadcast'
+        $broadcast.Text | Should -Be 'plain words go to everyone'
+
+        Send-Keys '/nonsense' Enter
+        Wait-Screen "Unknown command '/nonsense'" 'an unknown command is refused, not broadcast'
+
+        Send-Keys '/quit' Enter
+        Wait-Screen 'CONSOLE CLOSED' 'the console ends on /quit'
+        (Get-PeerChatClient -Session $peer).UserName | Should -Contain 'typist'
+    }
+}

@@ -19,6 +19,7 @@
         'Disconnect-PeerChat'
         'Get-PeerChatSession'
         'Register-PeerChatUser'
+        'Import-PeerChatUser'
         'Get-PeerChatClient'
         'Send-PeerChatBroadcast'
         'Send-PeerChatMessage'

@@ -62,10 +62,37 @@ public sealed class CsvUserStore : IUserStore
 
     public UserRecord? Find(string userName)
     {
+        ReloadIfChangedElsewhere();
         lock (_stateLock)
         {
             return _content.Accounts.TryGetValue(userName, out var record) ? record : null;
         }
+    }
+
+    /// <summary>
+    /// Adds every account whose name is free, in one atomic write; returns the ones added. For
+    /// imports, where one write per account would rewrite the file once per line.
+    /// </summary>
+    public async Task<IReadOnlyList<UserRecord>> TryAddManyAsync(IReadOnlyList<UserRecord> records, CancellationToken cancellationToken = default)
+    {
+        var added = new List<UserRecord>();
+        await ChangeAsync(
+            content =>
+            {
+                added.Clear();
+                foreach (var record in records)
+                {
+                    if (PasswordRules.IsValidUserName(record.UserName) && !content.Accounts.ContainsKey(record.UserName))
+                    {
+                        content = content.WithAccount(record);
+                        added.Add(record);
+                    }
+                }
+
+                return added.Count > 0 ? content : null;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return added;
     }
 
     public Task<bool> TryAddAsync(string userName, string hashRecord, CancellationToken cancellationToken = default)
@@ -128,6 +155,24 @@ public sealed class CsvUserStore : IUserStore
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>Another process (an import, say) changed the file: read it again, so its accounts can log in.</summary>
+    private void ReloadIfChangedElsewhere()
+    {
+        if (FileStamp.Of(Path) == _loadedStamp)
+        {
+            return;
+        }
+
+        try
+        {
+            Reload();
+        }
+        catch (IOException)
+        {
+            // Mid-rename on a busy file system: the next look will see it.
         }
     }
 

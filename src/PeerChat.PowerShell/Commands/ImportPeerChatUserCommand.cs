@@ -1,0 +1,101 @@
+using System.Management.Automation;
+using PeerChat.Core.Accounts;
+
+namespace PeerChat.PowerShell.Commands;
+
+/// <summary>
+/// Imports the original program's users.csv (<c>name,password</c> in plain text) into a PeerChat
+/// user store as salted, slow hashes. Lines it cannot import are reported and skipped.
+/// </summary>
+[Cmdlet(VerbsData.Import, "PeerChatUser", SupportsShouldProcess = true)]
+[OutputType(typeof(PeerChatImportResult))]
+public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = string.Empty;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string UserStorePath { get; set; } = CsvUserStore.DefaultPath;
+
+    [Parameter]
+    [ValidateRange(1, 100_000_000)]
+    public int HashIterations { get; set; } = PasswordHasher.DefaultIterations;
+
+    protected override void ProcessRecord()
+    {
+        var source = GetUnresolvedProviderPathFromPSPath(Path);
+        var storePath = GetUnresolvedProviderPathFromPSPath(UserStorePath);
+        IReadOnlyList<OriginalUserFile.Entry> entries;
+        CsvUserStore store;
+        try
+        {
+            entries = OriginalUserFile.Read(File.ReadAllBytes(source));
+            store = CsvUserStore.Open(storePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            WriteError(new ErrorRecord(ex, "ImportFileUnreadable", ErrorCategory.ReadError, source));
+            return;
+        }
+
+        var results = new List<PeerChatImportResult>();
+        var toImport = new List<OriginalUserFile.Entry>();
+        foreach (var entry in entries)
+        {
+            var problem = entry.Problem ?? (store.Find(entry.UserName!) is null ? null : $"'{entry.UserName}' already has an account in {storePath}");
+            if (problem is not null)
+            {
+                WriteWarning($"{source}, line {entry.LineNumber}: {problem}; skipped.");
+                results.Add(new PeerChatImportResult(entry.LineNumber, entry.UserName, PeerChatImportStatus.Skipped, problem));
+            }
+            else if (ShouldProcess($"{entry.UserName} into {storePath}", "Import PeerChat account"))
+            {
+                toImport.Add(entry);
+            }
+            else
+            {
+                results.Add(new PeerChatImportResult(entry.LineNumber, entry.UserName, PeerChatImportStatus.WouldImport, null));
+            }
+        }
+
+        foreach (var (entry, added) in Import(store, toImport))
+        {
+            results.Add(new PeerChatImportResult(entry.LineNumber, entry.UserName, added ? PeerChatImportStatus.Imported : PeerChatImportStatus.Skipped, added ? null : "the name was taken meanwhile"));
+        }
+
+        WriteObject(results.OrderBy(r => r.LineNumber), enumerateCollection: true);
+    }
+
+    /// <summary>Hashes on every core (each hash is slow on purpose), then writes the store once.</summary>
+    private IEnumerable<(OriginalUserFile.Entry Entry, bool Added)> Import(CsvUserStore store, List<OriginalUserFile.Entry> entries)
+    {
+        if (entries.Count == 0)
+        {
+            return [];
+        }
+
+        var records = new UserRecord[entries.Count];
+        var done = 0;
+        var hashing = Task.Run(() => Parallel.For(0, entries.Count, new ParallelOptions { CancellationToken = CancelToken }, i =>
+        {
+            records[i] = new UserRecord(entries[i].UserName!, PasswordHasher.Hash(entries[i].Password!, HashIterations));
+            Interlocked.Increment(ref done);
+        }));
+        var progress = new ProgressRecord(0x5045, "Importing PeerChat accounts", "Hashing passwords");
+        while (!((IAsyncResult)hashing).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(250)))
+        {
+            progress.PercentComplete = 100 * Volatile.Read(ref done) / entries.Count;
+            progress.StatusDescription = $"Hashed {Volatile.Read(ref done)} of {entries.Count}";
+            WriteProgress(progress);
+        }
+
+        Await(hashing);
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+        var added = Await(store.TryAddManyAsync(records, CancelToken)).Select(r => r.UserName).ToHashSet(PasswordRules.UserNameComparer);
+        return entries.Select(e => (e, added.Contains(e.UserName!)));
+    }
+}

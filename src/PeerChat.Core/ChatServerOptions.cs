@@ -76,6 +76,9 @@ public sealed record ChatServerOptions
     /// <summary>How long a graceful stop waits for clients to receive <c>server_shutdown</c>.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>With a certificate (and its private key) the server speaks TLS from the first byte; without, plain TCP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
+
     /// <summary>The clock of every protocol rule (auth and idle timeouts, throttling, flood control).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

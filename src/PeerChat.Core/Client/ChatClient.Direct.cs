@@ -12,9 +12,13 @@ public sealed partial class ChatClient
     private readonly ConcurrentDictionary<string, Task<DirectLink>> _links = new(Accounts.PasswordRules.UserNameComparer);
     private PeerTokenBook? _tokens;
     private PeerListener? _peerListener;
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _peerCertificate;
 
     /// <summary>The port of this client's listener for direct messages; null when direct messages are off.</summary>
     public int? DirectPort => _peerListener?.Port;
+
+    /// <summary>Under TLS, the SHA-256 fingerprint of the certificate made for this session's listener.</summary>
+    public string? DirectFingerprint { get; private set; }
 
     /// <summary>
     /// Sends a direct message. Auto tries a direct connection and falls back to the server's relay
@@ -32,7 +36,7 @@ public sealed partial class ChatClient
         {
             return await SendDirectAsync(to, text, data, cancellationToken).ConfigureAwait(false);
         }
-        catch (ChatClientException ex) when (route == RoutePreference.Auto && ex.Code is ErrorCodes.PeerUnavailable or ErrorCodes.InvalidToken)
+        catch (ChatClientException ex) when (route == RoutePreference.Auto && ex.Code is ErrorCodes.PeerUnavailable or ErrorCodes.InvalidToken or ErrorCodes.CertificateRejected)
         {
             return await SendMessageAsync("send", to, text, data, cancellationToken).ConfigureAwait(false);
         }
@@ -104,13 +108,21 @@ public sealed partial class ChatClient
     private async Task<DirectLink> OpenLinkAsync(string to, string from)
     {
         var grant = await ConnectPeerAsync(to, _closed.Token).ConfigureAwait(false);
-        return await DirectLink.OpenAsync(grant.To, grant.Endpoint, from, grant.Token, _options, _closed.Token).ConfigureAwait(false);
+        return await DirectLink.OpenAsync(grant, from, _options, _closed.Token).ConfigureAwait(false);
     }
 
     private void StartDirectListener(IPAddress localAddress)
     {
         _tokens = new PeerTokenBook(_options.TimeProvider);
-        _peerListener = new PeerListener(localAddress, _tokens, _options, () => Session?.UserName ?? string.Empty, message => _events.Writer.TryWrite(message));
+        if (_options.UseTls)
+        {
+            // Under TLS the listener gets a certificate of its own; peers are told its fingerprint
+            // through the server, as WebRTC signals fingerprints, and accept nothing else.
+            _peerCertificate = Security.Certificates.CreateSelfSigned("PeerChat peer");
+            DirectFingerprint = Security.Certificates.Fingerprint(_peerCertificate);
+        }
+
+        _peerListener = new PeerListener(localAddress, _tokens, _options, _peerCertificate, () => Session?.UserName ?? string.Empty, message => _events.Writer.TryWrite(message));
     }
 
     /// <summary><c>peer_expect</c>: the server announces a token a peer will present.</summary>
@@ -136,5 +148,6 @@ public sealed partial class ChatClient
         }
 
         await CloseDirectListenerAsync().ConfigureAwait(false);
+        _peerCertificate?.Dispose();
     }
 }

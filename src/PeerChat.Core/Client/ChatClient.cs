@@ -78,7 +78,19 @@ public sealed partial class ChatClient : IAsyncDisposable
             throw;
         }
 
-        var client = new ChatClient(socket, new NetworkStream(socket, ownsSocket: true), options) { Host = host, Port = port };
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (options.UseTls)
+        {
+            stream = await ClientTls.AuthenticateAsync(stream, host, options, timeout.Token, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // A TLS server cannot tell a plain client until it says something: a ping makes it answer
+            // at once with tls_required instead of both sides waiting. A plain server just answers pong.
+            await stream.WriteAsync(FrameWriter.Build("ping"), timeout.Token).ConfigureAwait(false);
+        }
+
+        var client = new ChatClient(socket, stream, options) { Host = host, Port = port };
         if (options.EnableDirect)
         {
             // The listener for direct messages sits on the address this client used to reach the
@@ -93,6 +105,11 @@ public sealed partial class ChatClient : IAsyncDisposable
             var hello = await client._hello.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
             client.Hello = ReadHello(hello);
             return client;
+        }
+        catch (ChatClientException ex) when (ex.Code == ErrorCodes.TlsRequired)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw new ChatClientException(ErrorCodes.TlsRequired, $"{host}:{port} speaks TLS; connect with TLS (Connect-PeerChat -UseTls).");
         }
         catch (Exception ex)
         {
@@ -117,7 +134,7 @@ public sealed partial class ChatClient : IAsyncDisposable
     /// <summary>Logs in, announcing this client's own listener for direct messages when it has one.</summary>
     public async Task<Welcome> LoginAsync(string userName, string password, CancellationToken cancellationToken = default)
     {
-        var reply = await RequestAsync("login", (userName, password, peerPort: DirectPort, presence: _options.ReceivePresence), static (w, s) =>
+        var reply = await RequestAsync("login", (userName, password, peerPort: DirectPort, fingerprint: DirectFingerprint, presence: _options.ReceivePresence), static (w, s) =>
         {
             w.WriteString("user", s.userName);
             w.WriteString("password", s.password);
@@ -130,6 +147,11 @@ public sealed partial class ChatClient : IAsyncDisposable
             {
                 w.WriteStartObject("peer");
                 w.WriteNumber("port", port);
+                if (s.fingerprint is not null)
+                {
+                    w.WriteString("fingerprint", s.fingerprint);
+                }
+
                 w.WriteEndObject();
             }
         }, cancellationToken).ConfigureAwait(false);

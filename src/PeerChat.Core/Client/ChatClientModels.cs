@@ -12,6 +12,15 @@ public sealed record ChatClientOptions
     /// <summary>How long the TCP connect and the server's <c>hello</c> may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Speak TLS to the server; the session's listener for direct messages then uses TLS too.</summary>
+    public bool UseTls { get; init; }
+
+    /// <summary>With TLS: accept only a server certificate with this SHA-256 fingerprint (hex), whatever the trust store says.</summary>
+    public string? ServerCertificateThumbprint { get; init; }
+
+    /// <summary>With TLS: accept any server certificate. For tests and first contact only.</summary>
+    public bool SkipCertificateCheck { get; init; }
+
     /// <summary>Ask the server at login to tell this client who joins and leaves (<see cref="ChatPresence"/> events).</summary>
     public bool ReceivePresence { get; init; }
 

@@ -22,9 +22,14 @@ public static class ErrorCodes
     public const string TooManyConnections = "too_many_connections";
     public const string RateLimited = "rate_limited";
 
+    /// <summary>A TLS server got plain text (this implementation's extension; the connection is closed).</summary>
+    public const string TlsRequired = "tls_required";
+
     // Client-side codes: not sent by a server, used by the client library for local failures.
     public const string ConnectionClosed = "connection_closed";
     public const string Unreachable = "unreachable";
+    public const string TlsUnavailable = "tls_unavailable";
+    public const string CertificateRejected = "certificate_rejected";
     public const string Timeout = "timeout";
     public const string ProtocolViolation = "protocol_violation";
 }

@@ -126,7 +126,7 @@ internal sealed partial class ClientConnection
 
     private void CompleteLogin(RequestFrame request, string userName)
     {
-        _authTimer?.Dispose();
+        _authTimer.Dispose();
         UserName = userName;
         WantsPresence = request.Presence;
         if (request.PeerPort is { } port)

@@ -17,14 +17,16 @@ internal sealed partial class ClientConnection
     private readonly ChatServer _server;
     private readonly ChatServerOptions _options;
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly NetworkStream _network;
+    private Stream _stream;
+    private volatile bool _handshakeDone;
     private readonly OutboundQueue _outbound;
     private readonly CancellationTokenSource _abort = new();
     private readonly TimeProvider _clock;
 
     private int _closeRequested;
     private string? _closeReason;
-    private ITimer? _authTimer;
+    private readonly ITimer _authTimer;
     private ITimer? _idleTimer;
     private int _pendingReleased;
     private long _lastActiveTicks;
@@ -37,13 +39,17 @@ internal sealed partial class ClientConnection
         _options = server.Options;
         _clock = _options.TimeProvider;
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: false);
+        _network = new NetworkStream(socket, ownsSocket: false);
+        _stream = _network;
         _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames);
         ClientId = clientId;
         RemoteEndPoint = Normalize((IPEndPoint)socket.RemoteEndPoint!);
         Address = RemoteEndPoint.ToString();
         ConnectedAt = _clock.GetUtcNow();
         _lastActiveTicks = ConnectedAt.UtcTicks;
+
+        // AuthTimeout counts from accept, TLS handshake included.
+        _authTimer = _clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, _options.AuthTimeout, Timeout.InfiniteTimeSpan);
     }
 
     public string ClientId { get; }
@@ -84,8 +90,17 @@ internal sealed partial class ClientConnection
         Task receive = Task.CompletedTask;
         try
         {
-            Send(_server.HelloFrame);
-            _authTimer = _clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, _options.AuthTimeout, Timeout.InfiniteTimeSpan);
+            if (_options.Certificate is { } certificate && !await StartTlsAsync(certificate).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            _handshakeDone = true;
+            if (!IsClosing)
+            {
+                Send(_server.HelloFrame);
+            }
+
             var send = SendLoopAsync();
             receive = ReceiveLoopAsync();
             await send.ConfigureAwait(false);
@@ -107,10 +122,11 @@ internal sealed partial class ClientConnection
         finally
         {
             _abort.Cancel();
-            _authTimer?.Dispose();
+            _authTimer.Dispose();
             _idleTimer?.Dispose();
             _socket.Dispose();
             await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _stream.DisposeAsync().ConfigureAwait(false);
             ReleasePending();
             _server.OnConnectionEnded(this, _closeReason ?? "client_closed");
             _abort.Dispose();
@@ -184,6 +200,13 @@ internal sealed partial class ClientConnection
 
     private void OnAuthTimeout()
     {
+        if (!_handshakeDone)
+        {
+            // Still in the TLS handshake: no frame can be sent, so the connection is just cut.
+            Abort(ErrorCodes.AuthTimeout);
+            return;
+        }
+
         if (UserName is null)
         {
             RequestClose(ErrorCodes.AuthTimeout, FrameWriter.Error(null, ErrorCodes.AuthTimeout, $"No successful login within {_options.AuthTimeout.TotalSeconds:0.###} s."));

@@ -31,14 +31,28 @@ public sealed class ConnectPeerChatCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter NoDirect { get; set; }
 
+    /// <summary>Speak TLS; the session's listener for direct messages then uses TLS with a certificate of its own.</summary>
+    [Parameter]
+    public SwitchParameter UseTls { get; set; }
+
+    /// <summary>Accept only a server certificate with this SHA-256 fingerprint (hex), whatever the trust store says.</summary>
+    [Parameter]
+    [ValidatePattern("^[0-9A-Fa-f: ]{64,95}$")]
+    public string? ServerCertificateThumbprint { get; set; }
+
+    /// <summary>Accept any server certificate (always warns): for tests and first contact only.</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
     protected override void ProcessRecord()
     {
         var userName = Credential.UserName;
+        var options = ClientOptions(UseTls, ServerCertificateThumbprint, SkipCertificateCheck, enableDirect: !NoDirect, receivePresence: true);
         ChatClient client;
         try
         {
             WriteVerbose($"Connecting to {ComputerName}:{Port} as '{userName}'.");
-            client = Await(ChatClient.ConnectAsync(ComputerName, Port, new ChatClientOptions { EnableDirect = !NoDirect, ReceivePresence = true }, CancelToken));
+            client = Await(ChatClient.ConnectAsync(ComputerName, Port, options, CancelToken));
         }
         catch (ChatClientException ex)
         {

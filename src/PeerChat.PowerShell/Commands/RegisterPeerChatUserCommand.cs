@@ -23,6 +23,19 @@ public sealed class RegisterPeerChatUserCommand : PeerChatCmdlet
     [ValidateNotNull]
     public PSCredential Credential { get; set; } = null!;
 
+    /// <summary>Speak TLS to the server.</summary>
+    [Parameter]
+    public SwitchParameter UseTls { get; set; }
+
+    /// <summary>Accept only a server certificate with this SHA-256 fingerprint (hex).</summary>
+    [Parameter]
+    [ValidatePattern("^[0-9A-Fa-f: ]{64,95}$")]
+    public string? ServerCertificateThumbprint { get; set; }
+
+    /// <summary>Accept any server certificate (always warns).</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
     /// <summary>Write an object describing the new account.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -37,7 +50,7 @@ public sealed class RegisterPeerChatUserCommand : PeerChatCmdlet
 
         try
         {
-            var client = Await(ChatClient.ConnectAsync(ComputerName, Port, new ChatClientOptions { EnableDirect = false }, CancelToken));
+            var client = Await(ChatClient.ConnectAsync(ComputerName, Port, ClientOptions(UseTls, ServerCertificateThumbprint, SkipCertificateCheck, enableDirect: false, receivePresence: false), CancelToken));
             try
             {
                 Await(client.SignUpAsync(userName, Credential.GetNetworkCredential().Password, CancelToken));

@@ -51,6 +51,24 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateNotNullOrEmpty]
     public string UserStorePath { get; set; } = CsvUserStore.DefaultPath;
 
+    /// <summary>Speak TLS with this certificate (it must hold its private key).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
+
+    /// <summary>Speak TLS with the certificate in this PFX or PEM file (certificate and private key).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The password of -CertificatePath's file.</summary>
+    [Parameter]
+    public System.Security.SecureString? CertificatePassword { get; set; }
+
+    /// <summary>Speak TLS with an ECDSA certificate made at start; the job shows its SHA-256 fingerprint for clients to pin.</summary>
+    [Parameter]
+    public SwitchParameter SelfSignedCertificate { get; set; }
+
     /// <summary>Refuse new accounts (signup gets signup_disabled).</summary>
     [Parameter]
     public SwitchParameter DisableSignup { get; set; }
@@ -70,6 +88,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
 
         ChatServerOptions options;
         CsvUserStore store;
+        var certificate = LoadCertificate();
         try
         {
             options = new ChatServerOptions
@@ -83,6 +102,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 MaxFrameBytes = MaxFrameBytes,
                 HashIterations = HashIterations,
                 AllowSignup = !DisableSignup,
+                Certificate = certificate,
             };
             options.Validate();
             store = CsvUserStore.Open(storePath);
@@ -126,5 +146,41 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         }
 
         WriteObject(job);
+    }
+
+    /// <summary>The certificate of one of the three TLS parameters, or null for plain TCP.</summary>
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? LoadCertificate()
+    {
+        var given = (Certificate is null ? 0 : 1) + (CertificatePath is null ? 0 : 1) + (SelfSignedCertificate ? 1 : 0);
+        if (given > 1)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give one of -Certificate, -CertificatePath and -SelfSignedCertificate."), "ConflictingCertificateParameters", ErrorCategory.InvalidArgument, null));
+        }
+
+        if (SelfSignedCertificate)
+        {
+            return Core.Security.Certificates.CreateSelfSigned(Environment.MachineName);
+        }
+
+        if (CertificatePath is not null)
+        {
+            var path = GetUnresolvedProviderPathFromPSPath(CertificatePath);
+            try
+            {
+                var password = CertificatePassword is null ? null : new System.Net.NetworkCredential(string.Empty, CertificatePassword).Password;
+                return Core.Security.Certificates.Load(path, password);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, "CertificateUnreadable", ErrorCategory.ReadError, path));
+            }
+        }
+
+        if (Certificate is { HasPrivateKey: false })
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Certificate has no private key; a server needs one."), "CertificateWithoutPrivateKey", ErrorCategory.InvalidArgument, Certificate));
+        }
+
+        return Certificate;
     }
 }

@@ -48,6 +48,11 @@ public sealed class PeerChatServerJob : Job2
 
     public DateTime? StartTime => PSBeginTime;
 
+    /// <summary>With TLS, the SHA-256 fingerprint of the server's certificate, for Connect-PeerChat -ServerCertificateThumbprint.</summary>
+    public string? CertificateThumbprint => _server.Options.Certificate is { } certificate ? Core.Security.Certificates.Fingerprint(certificate) : null;
+
+    public bool UsesTls => _server.Options.Certificate is not null;
+
     /// <summary>The server's counters: frames and bytes in and out, messages relayed, rejections.</summary>
     public ServerStatistics Statistics => _server.GetStatistics();
 

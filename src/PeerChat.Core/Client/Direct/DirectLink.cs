@@ -14,7 +14,7 @@ namespace PeerChat.Core.Client.Direct;
 internal sealed class DirectLink : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly FrameReader _reader;
     private readonly ChatClientOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -23,10 +23,10 @@ internal sealed class DirectLink : IAsyncDisposable
     private readonly ITimer _idleTimer;
     private Task _readLoop = Task.CompletedTask;
 
-    private DirectLink(Socket socket, ChatClientOptions options, string peerUser)
+    private DirectLink(Socket socket, Stream stream, ChatClientOptions options, string peerUser)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _reader = new FrameReader(_stream, options.MaxDirectFrameBytes);
         _options = options;
         PeerUser = peerUser;
@@ -37,9 +37,14 @@ internal sealed class DirectLink : IAsyncDisposable
 
     public bool IsOpen => !_closed.IsCancellationRequested;
 
-    /// <summary>Connects to <paramref name="endpoint"/> and presents the token; throws <see cref="ChatClientException"/> (<c>peer_unavailable</c>, <c>invalid_token</c>) when refused.</summary>
-    public static async Task<DirectLink> OpenAsync(string peerUser, string endpoint, string fromUser, string token, ChatClientOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to the peer the server named in <paramref name="grant"/> (over TLS, pinned to its
+    /// fingerprint, when it gave one) and presents the token; throws <see cref="ChatClientException"/>
+    /// (<c>peer_unavailable</c>, <c>invalid_token</c>, <c>certificate_rejected</c>) when refused.
+    /// </summary>
+    public static async Task<DirectLink> OpenAsync(PeerGrant grant, string fromUser, ChatClientOptions options, CancellationToken cancellationToken)
     {
+        var (peerUser, endpoint, token) = (grant.To, grant.Endpoint, grant.Token);
         if (!IPEndPoint.TryParse(endpoint, out var address))
         {
             throw new ChatClientException(ErrorCodes.PeerUnavailable, $"The server gave '{endpoint}' as {peerUser}'s address, which is not ip:port.");
@@ -52,7 +57,13 @@ internal sealed class DirectLink : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
-            link = new DirectLink(socket, options, peerUser);
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (grant.Fingerprint is { } fingerprint)
+            {
+                stream = await ClientTls.AuthenticatePeerAsync(stream, peerUser, fingerprint, timeout.Token).ConfigureAwait(false);
+            }
+
+            link = new DirectLink(socket, stream, options, peerUser);
             await link.WriteAsync(FrameWriter.Build("peer_hello", (fromUser, token), static (w, s) =>
             {
                 w.WriteString("from", s.fromUser);

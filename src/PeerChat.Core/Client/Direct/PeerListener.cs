@@ -27,8 +27,11 @@ internal sealed class PeerListener : IAsyncDisposable
     private readonly ConcurrentDictionary<Socket, Task> _connections = new();
     private readonly Task _acceptLoop;
 
-    public PeerListener(IPAddress localAddress, PeerTokenBook tokens, ChatClientOptions options, Func<string> ownUserName, Action<ChatMessage> deliver)
+    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
+
+    public PeerListener(IPAddress localAddress, PeerTokenBook tokens, ChatClientOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, Func<string> ownUserName, Action<ChatMessage> deliver)
     {
+        _certificate = certificate;
         _tokens = tokens;
         _options = options;
         _ownUserName = ownUserName;
@@ -87,12 +90,20 @@ internal sealed class PeerListener : IAsyncDisposable
 
     private async Task ServeAsync(Socket socket)
     {
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        var reader = new FrameReader(stream, _options.MaxDirectFrameBytes);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        FrameReader? reader = null;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         try
         {
             idle.CancelAfter(HelloTimeout);
+            if (_certificate is not null)
+            {
+                var tls = new System.Net.Security.SslStream(stream, leaveInnerStreamOpen: false);
+                stream = tls;
+                await tls.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions { ServerCertificate = _certificate }, idle.Token).ConfigureAwait(false);
+            }
+
+            reader = new FrameReader(stream, _options.MaxDirectFrameBytes);
             var peer = await HandshakeAsync(stream, reader, idle.Token).ConfigureAwait(false);
             if (peer is null)
             {
@@ -122,13 +133,17 @@ internal sealed class PeerListener : IAsyncDisposable
         {
             await TryWriteAsync(stream, FrameWriter.Error(null, ex.Message.Contains("longer", StringComparison.Ordinal) ? ErrorCodes.FrameTooLarge : ErrorCodes.BadFrame, ex.Message)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
         {
-            // Idle for too long, the peer left, or we are closing: the connection simply ends.
+            // Idle for too long, the peer left, a failed handshake, or we are closing: the connection simply ends.
         }
         finally
         {
-            await reader.DisposeAsync().ConfigureAwait(false);
+            if (reader is not null)
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+            }
+
             await stream.DisposeAsync().ConfigureAwait(false);
             _connections.TryRemove(socket, out _);
         }

@@ -121,6 +121,6 @@ Describe 'Tab completion of user names' -Tag Integration {
         $completions = Get-Completion 'Send-PeerChatMessage -To by'
 
         $completions | Should -Be @('bystander')
-        $framesFromLogin | Should -Be 2 -Because 'only the new session''s signup and login reached the server'
+        $framesFromLogin | Should -Be 3 -Because 'only the new session''s opening ping, signup and login reached the server'
     }
 }

@@ -127,6 +127,7 @@ public sealed class CsvUserStore : IUserStore
         try
         {
             using var processLock = await FileLock.AcquireAsync(Path + ".lock", cancellationToken).ConfigureAwait(false);
+            RemoveAbandonedTemporaryFiles();
             if (FileStamp.Of(Path) != _loadedStamp)
             {
                 Reload();
@@ -215,10 +216,24 @@ public sealed class CsvUserStore : IUserStore
         }
     }
 
+    private string TemporaryFilePattern => $".{System.IO.Path.GetFileName(Path)}.*.tmp";
+
+    /// <summary>
+    /// A writer killed between writing its temporary file and renaming it leaves the file behind.
+    /// Only called under the lock between processes, so no live writer's file is touched.
+    /// </summary>
+    private void RemoveAbandonedTemporaryFiles()
+    {
+        foreach (var abandoned in Directory.EnumerateFiles(System.IO.Path.GetDirectoryName(Path)!, TemporaryFilePattern))
+        {
+            File.Delete(abandoned);
+        }
+    }
+
     private void WriteAtomically(byte[] bytes)
     {
         var folder = System.IO.Path.GetDirectoryName(Path)!;
-        var temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(Path)}.{Guid.NewGuid():N}.tmp");
+        var temporary = System.IO.Path.Combine(folder, TemporaryFilePattern.Replace("*", Guid.NewGuid().ToString("N"), StringComparison.Ordinal));
         try
         {
             using (var stream = new FileStream(temporary, CreateOptions(FileMode.CreateNew)))

@@ -1,0 +1,25 @@
+// Signs up user<first>, user<first+1>, ... through a real server and client over loopback, one at a
+// time, and prints "ACK <name>" once the server has answered ok: from then on the account must
+// survive anything, SIGKILL included. Runs until killed (or <count> accounts).
+using System.Net;
+using PeerChat.Core;
+using PeerChat.Core.Accounts;
+using PeerChat.Core.Client;
+using PeerChat.Core.Server;
+
+var storePath = args[0];
+var first = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+var count = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+
+var options = new ChatServerOptions { ListenAddress = IPAddress.Loopback, Port = 0, HashIterations = 1, FloodBurst = 1_000_000, FloodRate = 1_000_000 };
+await using var server = new ChatServer(options, CsvUserStore.Open(storePath));
+server.Start();
+await using var client = await ChatClient.ConnectAsync("127.0.0.1", server.Port, new ChatClientOptions { EnableDirect = false });
+Console.Out.Flush();
+Console.WriteLine("READY");
+for (var i = first; i < first + count; i++)
+{
+    var name = $"user{i}";
+    await client.SignUpAsync(name, "fault-test-password");
+    Console.WriteLine($"ACK {name}");
+}

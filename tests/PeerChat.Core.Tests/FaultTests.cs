@@ -64,6 +64,9 @@ public sealed class FaultTests(ITestOutputHelper output)
         {
             MaxClients = vanishing + 20,
             MaxPendingPerAddress = vanishing + 20,
+
+            // A thousand logins share two cores with the rest of the suite: no login may be cut off for slowness.
+            AuthTimeout = TimeSpan.FromMinutes(5),
             MaxFrameBytes = 16 * 1024,
             SendQueueBytes = 64 * 1024,
             SocketSendBufferBytes = 16 * 1024,

@@ -7,6 +7,8 @@
     Test    builds, runs the xunit suite and the Pester suite (in a child pwsh, so this shell never
             loads the module), and prints the combined closing line "Tests: N passed, N failed".
     Package builds, then makes out/packages/PeerChat.<version>.nupkg with Compress-PSResource.
+    Fuzz    installs AFL++ (Debian) and SharpFuzz, instruments PeerChat.Core and fuzzes each target
+            for -Seconds; findings land in out/fuzz/findings/<target>. Not part of Test or CI.
     Serve   builds, then runs a PeerChat server through Start-PeerChatServer in the foreground
             (port 4400, the default user store ~/.peerchat/users.csv), showing its events, until Ctrl+C.
 
@@ -27,13 +29,20 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Serve', 'Package')]
+    [ValidateSet('Build', 'Test', 'Serve', 'Package', 'Fuzz')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
 
-    [int] $Port = 4400
+    [int] $Port = 4400,
+
+    # Fuzz: how long each target runs under AFL++.
+    [int] $Seconds = 300,
+
+    # Fuzz: which targets (frames, userstore, client); all by default.
+    [ValidateSet('frames', 'userstore', 'client')]
+    [string[]] $Target = @('frames', 'userstore', 'client')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -137,6 +146,47 @@ function Invoke-Test {
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 }
 
+function Invoke-Fuzz {
+    # AFL++ drives the SharpFuzz harness (fuzz/PeerChat.Fuzz) against an instrumented PeerChat.Core.
+    if (-not (Get-Command afl-fuzz -ErrorAction SilentlyContinue)) {
+        Invoke-Native 'apt-get install afl++' { apt-get update -qq; apt-get install -y -qq afl++ }
+    }
+    $tools = Join-Path $outDir 'tools'
+    if (-not (Test-Path (Join-Path $tools 'sharpfuzz'))) {
+        Invoke-Native 'dotnet tool install SharpFuzz.CommandLine' { dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path $tools }
+    }
+    $bin = Join-Path $outDir 'fuzz/bin'
+    Invoke-Native 'dotnet publish of the fuzz harness' { dotnet publish (Join-Path $repo 'fuzz/PeerChat.Fuzz') -c Release -o $bin --nologo -v:q }
+    Invoke-Native 'sharpfuzz instrumentation' { & (Join-Path $tools 'sharpfuzz') (Join-Path $bin 'PeerChat.Core.dll') }
+
+    # AFL's checks meant for native targets do not fit a managed one started through dotnet.
+    $env:AFL_SKIP_BIN_CHECK = '1'
+    $env:AFL_SKIP_CPUFREQ = '1'
+    $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'
+    $env:AFL_NO_UI = '1'
+    foreach ($name in $Target) {
+        $findings = Join-Path $outDir "fuzz/findings/$name"
+        New-Item -ItemType Directory -Force $findings | Out-Null
+        Write-Host "Fuzzing '$name' for $Seconds s; findings in $findings"
+        afl-fuzz -V $Seconds -t 5000 -m none -i (Join-Path $repo "fuzz/corpus/$name") -o $findings -- dotnet (Join-Path $bin 'PeerChat.Fuzz.dll') $name | Out-Null
+        $stats = @{}
+        foreach ($line in Get-Content (Join-Path $findings 'default/fuzzer_stats')) {
+            $key, $value = $line -split '\s*:\s*', 2
+            $stats[$key.Trim()] = "$value"
+        }
+        [pscustomobject]@{
+            Target      = $name
+            Execs       = $stats.execs_done.Trim()
+            ExecsPerSec = $stats.execs_per_sec.Trim()
+            Corpus      = $stats.corpus_count.Trim()
+            Edges       = "$($stats.edges_found.Trim()) ($($stats.bitmap_cvg.Trim()))"
+            Crashes     = $stats.saved_crashes.Trim()
+            Hangs       = $stats.saved_hangs.Trim()
+            LastFind    = $stats.last_find.Trim()
+        }
+    }
+}
+
 function Invoke-Serve {
     Import-Module (Join-Path $moduleOut 'PeerChat.psd1')
     $job = Start-PeerChatServer -Port $Port -ErrorAction Stop
@@ -159,6 +209,7 @@ try {
         'Test' { Invoke-Build; Invoke-Test }
         'Serve' { Invoke-Build; Invoke-Serve }
         'Package' { Invoke-Build; $null = Invoke-Package }
+        'Fuzz' { Invoke-Fuzz | Format-Table -AutoSize | Out-Host }
     }
 }
 finally {

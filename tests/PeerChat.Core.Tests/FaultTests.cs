@@ -10,7 +10,11 @@ using Xunit.Abstractions;
 
 namespace PeerChat.Core.Tests;
 
-/// <summary>Faults: killed writers, clients that vanish, slow and flooding clients. The figures go to docs/RELIABILITY.md.</summary>
+/// <summary>
+/// Faults: killed writers, clients that vanish, slow and flooding clients. The figures go to
+/// docs/RELIABILITY.md. They load the machine, so they run alone, not beside the other classes.
+/// </summary>
+[Collection(nameof(FaultTests))]
 public sealed class FaultTests(ITestOutputHelper output)
 {
     [Fact]
@@ -199,6 +203,9 @@ public sealed class FaultTests(ITestOutputHelper output)
         limited.AssertError(ErrorCodes.RateLimited);
         Assert.True(framesRead < 200, $"the server read all {framesRead} frames of the flood at once");
     }
+
+    [CollectionDefinition(nameof(FaultTests), DisableParallelization = true)]
+    public sealed class RunAlone;
 
     private static string ParseAck(string? line)
     {

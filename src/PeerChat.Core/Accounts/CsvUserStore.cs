@@ -162,14 +162,9 @@ public sealed class CsvUserStore : IUserStore
     /// <summary>Another process (an import, say) changed the file: read it again, so its accounts can log in.</summary>
     private void ReloadIfChangedElsewhere()
     {
-        if (FileStamp.Of(Path) == _loadedStamp)
-        {
-            return;
-        }
-
         try
         {
-            Reload();
+            Reload(onlyIfChanged: true);
         }
         catch (IOException)
         {
@@ -177,13 +172,21 @@ public sealed class CsvUserStore : IUserStore
         }
     }
 
-    private void Reload()
+    /// <summary>
+    /// Reads the file into memory. The check, the read and the swap happen under one lock that a
+    /// write's own update also takes, so a reader can never put back content older than a write.
+    /// </summary>
+    private void Reload(bool onlyIfChanged = false)
     {
-        var stamp = FileStamp.Of(Path);
-        var content = UserStoreContent.Parse(Path, File.ReadAllBytes(Path), StrictUtf8);
         lock (_stateLock)
         {
-            _content = content;
+            var stamp = FileStamp.Of(Path);
+            if (onlyIfChanged && stamp == _loadedStamp)
+            {
+                return;
+            }
+
+            _content = UserStoreContent.Parse(Path, File.ReadAllBytes(Path), StrictUtf8);
             _loadedStamp = stamp;
         }
     }

@@ -46,12 +46,7 @@ public sealed partial class ChatClient
     public async Task<PeerGrant> ConnectPeerAsync(string to, CancellationToken cancellationToken = default)
     {
         var reply = await RequestAsync("connect_peer", to, static (w, s) => w.WriteString("to", s), cancellationToken).ConfigureAwait(false);
-        return new PeerGrant(
-            reply.GetProperty("to").GetString()!,
-            reply.GetProperty("clientId").GetString()!,
-            reply.GetProperty("endpoint").GetString()!,
-            reply.TryGetProperty("fingerprint", out var fingerprint) && fingerprint.ValueKind == JsonValueKind.String ? fingerprint.GetString() : null,
-            reply.GetProperty("token").GetString()!);
+        return ServerFrames.Peer(reply);
     }
 
     /// <summary>Stops accepting direct connections (a peer's view: the listener is gone).</summary>
@@ -128,12 +123,9 @@ public sealed partial class ChatClient
     /// <summary><c>peer_expect</c>: the server announces a token a peer will present.</summary>
     private void OnPeerExpect(JsonElement frame)
     {
-        if (_tokens is not null
-            && frame.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String
-            && frame.TryGetProperty("from", out var from) && from.ValueKind == JsonValueKind.String
-            && frame.TryGetProperty("expiresAt", out var expires) && WireTime.TryParse(expires.GetString(), out var expiresAt))
+        if (_tokens is not null && ServerFrames.PeerExpect(frame) is { } expectation)
         {
-            _tokens.Expect(token.GetString()!, from.GetString()!, expiresAt);
+            _tokens.Expect(expectation.Token, expectation.From, expectation.ExpiresAt);
         }
     }
 

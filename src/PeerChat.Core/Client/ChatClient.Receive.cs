@@ -27,7 +27,7 @@ public sealed partial class ChatClient
                 var buffer = result.Buffer;
                 while (LineFramer.TryReadLine(ref buffer, out var line))
                 {
-                    Dispatch(Parse(line));
+                    Dispatch(ServerFrames.Parse(line));
                 }
 
                 reader.AdvanceTo(buffer.Start, buffer.End);
@@ -56,18 +56,6 @@ public sealed partial class ChatClient
         }
     }
 
-    private static JsonElement Parse(in ReadOnlySequence<byte> line)
-    {
-        var reader = new Utf8JsonReader(line);
-        var frame = JsonElement.ParseValue(ref reader);
-        if (frame.ValueKind != JsonValueKind.Object || !frame.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            throw new ChatClientException(ErrorCodes.ProtocolViolation, "The server sent a frame without a string 'type'.");
-        }
-
-        return frame;
-    }
-
     private void Dispatch(JsonElement frame)
     {
         if (!_hello.Task.IsCompleted)
@@ -87,30 +75,24 @@ public sealed partial class ChatClient
         }
 
         var now = DateTimeOffset.UtcNow;
-        switch (frame.GetProperty("type").GetString())
+        switch (ServerFrames.Type(frame))
         {
             case "message":
-                _events.Writer.TryWrite(ReadMessage(frame, now));
+                _events.Writer.TryWrite(ServerFrames.Message(frame, now));
                 break;
             case "peer_expect":
                 OnPeerExpect(frame);
                 break;
             case "presence":
-                _events.Writer.TryWrite(new ChatPresence(
-                    now,
-                    OptionalString(frame, "event") == "joined",
-                    OptionalString(frame, "user") ?? string.Empty,
-                    OptionalString(frame, "clientId") ?? string.Empty,
-                    WireTime.TryParse(OptionalString(frame, "at"), out var at) ? at : now));
+                _events.Writer.TryWrite(ServerFrames.Presence(frame, now));
                 break;
             case "notice":
-                var code = frame.TryGetProperty("code", out var c) ? c.GetString() ?? "notice" : "notice";
-                var text = frame.TryGetProperty("message", out var m) ? m.GetString() ?? code : code;
-                _events.Writer.TryWrite(new ChatNotice(now, code, text, ClosesConnection: true));
-                CloseReason ??= new ChatClientException(code, text);
+                var notice = ServerFrames.Notice(frame, now);
+                _events.Writer.TryWrite(notice);
+                CloseReason ??= new ChatClientException(notice.Code, notice.Message);
                 break;
             case "error":
-                var error = ErrorFrom(frame);
+                var error = ServerFrames.Error(frame);
                 var closes = ClosingErrors.Contains(error.Code);
                 _events.Writer.TryWrite(new ChatNotice(now, error.Code, error.Message, closes));
                 if (closes)
@@ -124,21 +106,6 @@ public sealed partial class ChatClient
                 break;
         }
     }
-
-    private static ChatMessage ReadMessage(JsonElement frame, DateTimeOffset receivedAt) => new(
-        receivedAt,
-        frame.TryGetProperty("kind", out var kind) && kind.GetString() == "direct" ? MessageKind.Direct : MessageKind.Broadcast,
-        frame.TryGetProperty("route", out var route) && route.GetString() == "direct" ? MessageRoute.Direct : MessageRoute.Relay,
-        OptionalString(frame, "messageId") ?? string.Empty,
-        OptionalString(frame, "from") ?? string.Empty,
-        OptionalString(frame, "fromClientId"),
-        OptionalString(frame, "to"),
-        OptionalString(frame, "text") ?? string.Empty,
-        frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data : null,
-        WireTime.TryParse(OptionalString(frame, "sentAt"), out var sentAt) ? sentAt : receivedAt);
-
-    private static string? OptionalString(JsonElement frame, string name) =>
-        frame.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     /// <summary>Ends the connection once: fails every pending request and completes <see cref="Events"/>.</summary>
     private void Close(ChatClientException reason)

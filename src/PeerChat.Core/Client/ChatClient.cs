@@ -103,7 +103,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         try
         {
             var hello = await client._hello.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
-            client.Hello = ReadHello(hello);
+            client.Hello = ServerFrames.Hello(hello);
             return client;
         }
         catch (ChatClientException ex) when (ex.Code == ErrorCodes.TlsRequired)
@@ -156,26 +156,14 @@ public sealed partial class ChatClient : IAsyncDisposable
             }
         }, cancellationToken).ConfigureAwait(false);
 
-        Session = new Welcome(
-            reply.GetProperty("clientId").GetString()!,
-            reply.GetProperty("user").GetString()!,
-            reply.GetProperty("address").GetString()!,
-            TimeSpan.FromSeconds(reply.GetProperty("idleTimeoutSeconds").GetDouble()),
-            reply.GetProperty("minMessages").GetInt32());
+        Session = ServerFrames.Welcome(reply);
         return Session;
     }
 
     public async Task<IReadOnlyList<ClientInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
         var reply = await RequestAsync("list", 0, static (_, _) => { }, cancellationToken).ConfigureAwait(false);
-        return reply.GetProperty("clients").EnumerateArray().Select(c => new ClientInfo(
-            c.GetProperty("clientId").GetString()!,
-            c.GetProperty("user").GetString()!,
-            c.GetProperty("address").GetString()!,
-            c.TryGetProperty("peer", out var peer) && peer.ValueKind == JsonValueKind.String ? peer.GetString() : null,
-            WireTime.Parse(c.GetProperty("connectedAt").GetString()!),
-            WireTime.Parse(c.GetProperty("lastActiveAt").GetString()!),
-            c.GetProperty("messages").GetInt32())).ToList();
+        return ServerFrames.Clients(reply);
     }
 
     /// <summary>Sends <paramref name="text"/> (and optional <paramref name="data"/>, a JSON object) to every other client.</summary>
@@ -234,12 +222,7 @@ public sealed partial class ChatClient : IAsyncDisposable
                 value.WriteTo(w);
             }
         }, cancellationToken).ConfigureAwait(false);
-        return new SendReceipt(
-            reply.GetProperty("messageId").GetString()!,
-            reply.GetProperty("recipients").GetInt32(),
-            DateTimeOffset.UtcNow,
-            MessageRoute.Relay,
-            Stopwatch.GetElapsedTime(started));
+        return ServerFrames.Sent(reply, MessageRoute.Relay, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>Sends one request with a fresh id and waits for the frame that carries it as <c>re</c>.</summary>
@@ -266,9 +249,9 @@ public sealed partial class ChatClient : IAsyncDisposable
                 throw new ChatClientException(ErrorCodes.Timeout, $"The server did not answer '{type}' within {_options.RequestTimeout.TotalSeconds:0.#} s.", innerException: ex);
             }
 
-            if (answer.GetProperty("type").GetString() == "error")
+            if (ServerFrames.Type(answer) == "error")
             {
-                throw ErrorFrom(answer);
+                throw ServerFrames.Error(answer);
             }
 
             return answer;
@@ -299,34 +282,6 @@ public sealed partial class ChatClient : IAsyncDisposable
         {
             _writeLock.Release();
         }
-    }
-
-    private static ServerHello ReadHello(JsonElement frame)
-    {
-        var type = frame.GetProperty("type").GetString();
-        if (type == "error")
-        {
-            throw ErrorFrom(frame);
-        }
-
-        if (type != "hello" || !frame.TryGetProperty("protocol", out var protocol) || protocol.GetString() != "peerchat/1")
-        {
-            throw new ChatClientException(ErrorCodes.ProtocolViolation, "The server does not speak peerchat/1.");
-        }
-
-        return new ServerHello(
-            protocol.GetString()!,
-            frame.TryGetProperty("server", out var server) ? server.GetString() ?? string.Empty : string.Empty,
-            frame.TryGetProperty("auth", out var auth) ? auth.EnumerateArray().Select(a => a.GetString() ?? string.Empty).ToList() : [],
-            frame.TryGetProperty("maxFrameBytes", out var max) ? max.GetInt32() : 65536);
-    }
-
-    internal static ChatClientException ErrorFrom(JsonElement frame)
-    {
-        var code = frame.TryGetProperty("code", out var c) ? c.GetString() ?? "error" : "error";
-        var message = frame.TryGetProperty("message", out var m) ? m.GetString() ?? code : code;
-        TimeSpan? retry = frame.TryGetProperty("retryAfterMs", out var r) && r.TryGetInt64(out var ms) ? TimeSpan.FromMilliseconds(ms) : null;
-        return new ChatClientException(code, message, retry);
     }
 
     private static string Describe(Exception ex) => ex is OperationCanceledException ? "timed out" : ex.Message;

@@ -48,10 +48,14 @@ public sealed class RawClient : IDisposable
         while (true)
         {
             var frame = await ReadFrameAsync(timeout);
-            if (frame.GetProperty("type").GetString() == type)
+            var actual = frame.GetProperty("type").GetString();
+            if (actual == type)
             {
                 return frame;
             }
+
+            // An error while waiting for something else fails at once, saying what it was.
+            Assert.False(actual == "error", $"Waiting for '{type}', the server answered {frame}");
         }
     }
 

@@ -73,13 +73,13 @@ internal sealed class DirectLink : IAsyncDisposable
             // The receiver may hold an early token for a few seconds while its peer_expect arrives.
             timeout.CancelAfter(options.DirectConnectTimeout + options.PeerTokenWait);
             var answer = await link._reader.ReadAsync(timeout.Token).ConfigureAwait(false);
-            switch (answer?.GetProperty("type").GetString())
+            switch (answer is { } frame ? ServerFrames.Type(frame) : null)
             {
                 case "peer_welcome":
                     link._readLoop = Task.Run(link.ReadAcksAsync);
                     return link;
                 case "error":
-                    throw ChatClient.ErrorFrom(answer.Value);
+                    throw ServerFrames.Error(answer!.Value);
                 default:
                     throw new ChatClientException(ErrorCodes.PeerUnavailable, $"{peerUser} at {endpoint} did not welcome the connection.");
             }
@@ -148,9 +148,9 @@ internal sealed class DirectLink : IAsyncDisposable
         {
             while (await _reader.ReadAsync(_closed.Token).ConfigureAwait(false) is { } frame)
             {
-                if (frame.GetProperty("type").GetString() == "ack"
-                    && frame.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String
-                    && _acks.TryGetValue(id.GetString()!, out var waiting))
+                if (ServerFrames.Type(frame) == "ack"
+                    && ServerFrames.OptionalString(frame, "messageId") is { } id
+                    && _acks.TryGetValue(id, out var waiting))
                 {
                     waiting.TrySetResult();
                 }

@@ -119,14 +119,14 @@ internal sealed class PeerListener : IAsyncDisposable
                     return;
                 }
 
-                if (message.GetProperty("type").GetString() != "message" || !message.TryGetProperty("messageId", out var id) || id.ValueKind != JsonValueKind.String)
+                if (ServerFrames.Type(message) != "message" || ServerFrames.OptionalString(message, "messageId") is not { } id)
                 {
                     await WriteAsync(stream, FrameWriter.Error(null, ErrorCodes.BadFrame, "Expected a message frame with a messageId."), idle.Token).ConfigureAwait(false);
                     return;
                 }
 
                 _deliver(ReadMessage(message, peer));
-                await WriteAsync(stream, FrameWriter.Build("ack", id.GetString()!, static (w, messageId) => w.WriteString("messageId", messageId)), idle.Token).ConfigureAwait(false);
+                await WriteAsync(stream, FrameWriter.Build("ack", id, static (w, messageId) => w.WriteString("messageId", messageId)), idle.Token).ConfigureAwait(false);
             }
         }
         catch (InvalidDataException ex)
@@ -158,9 +158,9 @@ internal sealed class PeerListener : IAsyncDisposable
             return null;
         }
 
-        var from = frame.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-        var token = frame.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        if (frame.GetProperty("type").GetString() != "peer_hello" || from is null || token is null)
+        var from = ServerFrames.OptionalString(frame, "from");
+        var token = ServerFrames.OptionalString(frame, "token");
+        if (ServerFrames.Type(frame) != "peer_hello" || from is null || token is null)
         {
             await WriteAsync(stream, FrameWriter.Error(null, ErrorCodes.BadFrame, "Expected peer_hello with 'from' and 'token'."), cancellationToken).ConfigureAwait(false);
             return null;
@@ -177,21 +177,16 @@ internal sealed class PeerListener : IAsyncDisposable
         return from;
     }
 
-    private ChatMessage ReadMessage(JsonElement frame, string from)
-    {
-        var now = _options.TimeProvider.GetUtcNow();
-        return new ChatMessage(
-            now,
-            MessageKind.Direct,
-            MessageRoute.Direct,
-            frame.GetProperty("messageId").GetString()!,
-            from, // who the token was issued for, not what the frame claims
-            null,
-            _ownUserName(),
-            frame.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString()! : string.Empty,
-            frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data : null,
-            frame.TryGetProperty("sentAt", out var sent) && WireTime.TryParse(sent.GetString(), out var sentAt) ? sentAt : now);
-    }
+    /// <summary>A peer's message; the sender is who the token was issued for, not what the frame claims.</summary>
+    private ChatMessage ReadMessage(JsonElement frame, string from) =>
+        ServerFrames.Message(frame, _options.TimeProvider.GetUtcNow()) with
+        {
+            Kind = MessageKind.Direct,
+            Route = MessageRoute.Direct,
+            From = from,
+            FromClientId = null,
+            To = _ownUserName(),
+        };
 
     private static async Task WriteAsync(Stream stream, byte[] frame, CancellationToken cancellationToken) =>
         await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Text.Json;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Client;
+
+/// <summary>
+/// Reads what a server (or a peer) sends. A frame that is not what the protocol says becomes a
+/// <see cref="ChatClientException"/> with <c>protocol_violation</c>, never another exception, so a
+/// malformed or hostile frame cannot crash a session in an unexpected way.
+/// </summary>
+internal static class ServerFrames
+{
+    public static JsonElement Parse(in ReadOnlySequence<byte> line)
+    {
+        JsonElement frame;
+        try
+        {
+            var reader = new Utf8JsonReader(line);
+            frame = JsonElement.ParseValue(ref reader);
+        }
+        catch (JsonException ex)
+        {
+            throw Violation("The server sent a line that is not JSON.", ex);
+        }
+
+        if (frame.ValueKind != JsonValueKind.Object || OptionalString(frame, "type") is null)
+        {
+            throw Violation("The server sent a frame without a string 'type'.");
+        }
+
+        return frame;
+    }
+
+    public static string Type(JsonElement frame) => frame.GetProperty("type").GetString()!;
+
+    /// <summary>Reads any frame the way the client would; for the fuzzer, which needs every reader in one place.</summary>
+    public static object? Interpret(in ReadOnlySequence<byte> line, DateTimeOffset now)
+    {
+        var frame = Parse(line);
+        return Type(frame) switch
+        {
+            "hello" => Hello(frame),
+            "welcome" => Welcome(frame),
+            "clients" => Clients(frame),
+            "sent" => Sent(frame, MessageRoute.Relay, TimeSpan.Zero),
+            "peer" => Peer(frame),
+            "peer_expect" => PeerExpect(frame),
+            "message" => Message(frame, now),
+            "notice" => Notice(frame, now),
+            "presence" => Presence(frame, now),
+            "error" => Error(frame),
+            _ => null,
+        };
+    }
+
+    public static ServerHello Hello(JsonElement frame)
+    {
+        if (Type(frame) == "error")
+        {
+            throw Error(frame);
+        }
+
+        if (Type(frame) != "hello" || OptionalString(frame, "protocol") != "peerchat/1")
+        {
+            throw Violation("The server does not speak peerchat/1.");
+        }
+
+        var auth = frame.TryGetProperty("auth", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString()!).ToList()
+            : [];
+        return new ServerHello("peerchat/1", OptionalString(frame, "server") ?? string.Empty, auth, OptionalInt(frame, "maxFrameBytes") ?? 65536);
+    }
+
+    public static Welcome Welcome(JsonElement frame) => new(
+        RequiredString(frame, "clientId"),
+        RequiredString(frame, "user"),
+        RequiredString(frame, "address"),
+        TimeSpan.FromSeconds(OptionalInt(frame, "idleTimeoutSeconds") ?? 0),
+        OptionalInt(frame, "minMessages") ?? 0);
+
+    public static IReadOnlyList<ClientInfo> Clients(JsonElement frame)
+    {
+        if (!frame.TryGetProperty("clients", out var clients) || clients.ValueKind != JsonValueKind.Array)
+        {
+            throw Violation("The server's 'clients' frame has no 'clients' array.");
+        }
+
+        return clients.EnumerateArray().Select(c => c.ValueKind != JsonValueKind.Object ? throw Violation("A client in 'clients' is not an object.") : new ClientInfo(
+            RequiredString(c, "clientId"),
+            RequiredString(c, "user"),
+            RequiredString(c, "address"),
+            OptionalString(c, "peer"),
+            OptionalTime(c, "connectedAt") ?? DateTimeOffset.MinValue,
+            OptionalTime(c, "lastActiveAt") ?? DateTimeOffset.MinValue,
+            OptionalInt(c, "messages") ?? 0)).ToList();
+    }
+
+    public static SendReceipt Sent(JsonElement frame, MessageRoute route, TimeSpan roundTrip) =>
+        new(RequiredString(frame, "messageId"), OptionalInt(frame, "recipients") ?? 0, DateTimeOffset.UtcNow, route, roundTrip);
+
+    public static PeerGrant Peer(JsonElement frame) => new(
+        RequiredString(frame, "to"),
+        RequiredString(frame, "clientId"),
+        RequiredString(frame, "endpoint"),
+        OptionalString(frame, "fingerprint"),
+        RequiredString(frame, "token"));
+
+    /// <summary><c>peer_expect</c>; null when it lacks a field (it is then ignored, as an unusable announcement).</summary>
+    public static (string Token, string From, DateTimeOffset ExpiresAt)? PeerExpect(JsonElement frame) =>
+        OptionalString(frame, "token") is { } token && OptionalString(frame, "from") is { } from && OptionalTime(frame, "expiresAt") is { } expiresAt
+            ? (token, from, expiresAt)
+            : null;
+
+    public static ChatMessage Message(JsonElement frame, DateTimeOffset receivedAt) => new(
+        receivedAt,
+        OptionalString(frame, "kind") == "direct" ? MessageKind.Direct : MessageKind.Broadcast,
+        OptionalString(frame, "route") == "direct" ? MessageRoute.Direct : MessageRoute.Relay,
+        OptionalString(frame, "messageId") ?? string.Empty,
+        OptionalString(frame, "from") ?? string.Empty,
+        OptionalString(frame, "fromClientId"),
+        OptionalString(frame, "to"),
+        OptionalString(frame, "text") ?? string.Empty,
+        frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data : null,
+        OptionalTime(frame, "sentAt") ?? receivedAt);
+
+    public static ChatNotice Notice(JsonElement frame, DateTimeOffset receivedAt)
+    {
+        var code = OptionalString(frame, "code") ?? "notice";
+        return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? code, ClosesConnection: true);
+    }
+
+    public static ChatPresence Presence(JsonElement frame, DateTimeOffset receivedAt) => new(
+        receivedAt,
+        OptionalString(frame, "event") == "joined",
+        OptionalString(frame, "user") ?? string.Empty,
+        OptionalString(frame, "clientId") ?? string.Empty,
+        OptionalTime(frame, "at") ?? receivedAt);
+
+    public static ChatClientException Error(JsonElement frame)
+    {
+        var code = OptionalString(frame, "code") ?? "error";
+        var message = OptionalString(frame, "message") ?? code;
+        TimeSpan? retry = frame.TryGetProperty("retryAfterMs", out var r) && r.ValueKind == JsonValueKind.Number && r.TryGetInt64(out var ms) && ms >= 0
+            ? TimeSpan.FromMilliseconds(Math.Min(ms, (long)TimeSpan.FromDays(1).TotalMilliseconds))
+            : null;
+        return new ChatClientException(code, message, retry);
+    }
+
+    public static string? OptionalString(JsonElement frame, string name) =>
+        frame.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static string RequiredString(JsonElement frame, string name) =>
+        OptionalString(frame, name) ?? throw Violation($"The server's '{OptionalString(frame, "type") ?? "?"}' frame has no string '{name}'.");
+
+    private static int? OptionalInt(JsonElement frame, string name) =>
+        frame.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : null;
+
+    private static DateTimeOffset? OptionalTime(JsonElement frame, string name) =>
+        WireTime.TryParse(OptionalString(frame, name), out var time) ? time : null;
+
+    private static ChatClientException Violation(string message, Exception? inner = null) =>
+        new(ErrorCodes.ProtocolViolation, message, innerException: inner);
+}

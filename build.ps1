@@ -164,6 +164,8 @@ function Invoke-Fuzz {
     $env:AFL_SKIP_CPUFREQ = '1'
     $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'
     $env:AFL_NO_UI = '1'
+    # A second run of a target continues from its findings instead of starting over.
+    $env:AFL_AUTORESUME = '1'
     foreach ($name in $Target) {
         $findings = Join-Path $outDir "fuzz/findings/$name"
         New-Item -ItemType Directory -Force $findings | Out-Null
@@ -182,7 +184,9 @@ function Invoke-Fuzz {
             Edges       = "$($stats.edges_found.Trim()) ($($stats.bitmap_cvg.Trim()))"
             Crashes     = $stats.saved_crashes.Trim()
             Hangs       = $stats.saved_hangs.Trim()
-            LastFind    = $stats.last_find.Trim()
+            RunSeconds  = $stats.run_time.Trim()
+            # When the last new path turned up, in seconds since the start: far from the end is a plateau.
+            LastFindAt  = [long]$stats.last_find - [long]$stats.start_time
         }
     }
 }

@@ -12,7 +12,8 @@ Action<byte[]> run = target switch
     _ => throw new ArgumentException($"Unknown target '{target}': frames, userstore or client."),
 };
 
-// `PeerChat.Fuzz <target> <file>` replays one input, for reproducing a crash outside AFL.
+// `dotnet run --project fuzz/PeerChat.Fuzz -- <target> <file>` replays one input on a plain build, to
+// see the exception behind a crash (the instrumented build in out/fuzz/bin only runs under AFL).
 if (args.Length > 1)
 {
     run(File.ReadAllBytes(args[1]));

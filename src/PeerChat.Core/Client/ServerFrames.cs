@@ -13,10 +13,18 @@ internal static class ServerFrames
 {
     public static JsonElement Parse(in ReadOnlySequence<byte> line)
     {
+        // Utf8JsonReader leaves string contents unchecked; a bad byte would only throw later, from
+        // GetString, as something other than a protocol error. Found by fuzzing (fuzz/regressions/client).
+        var bytes = line.IsSingleSegment ? line.First : line.ToArray();
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+        {
+            throw Violation("The server sent a line that is not valid UTF-8.");
+        }
+
         JsonElement frame;
         try
         {
-            var reader = new Utf8JsonReader(line);
+            var reader = new Utf8JsonReader(bytes.Span);
             frame = JsonElement.ParseValue(ref reader);
         }
         catch (JsonException ex)

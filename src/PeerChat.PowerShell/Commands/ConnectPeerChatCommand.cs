@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using PeerChat.Core;
 using PeerChat.Core.Client;
 
 namespace PeerChat.PowerShell.Commands;
@@ -7,17 +6,8 @@ namespace PeerChat.PowerShell.Commands;
 /// <summary>Connects and logs in; the session becomes the default of the other cmdlets.</summary>
 [Cmdlet(VerbsCommunications.Connect, "PeerChat")]
 [OutputType(typeof(PeerChatSession))]
-public sealed class ConnectPeerChatCommand : PeerChatCmdlet
+public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
 {
-    [Parameter(Position = 0)]
-    [Alias("Server", "HostName")]
-    [ValidateNotNullOrEmpty]
-    public string ComputerName { get; set; } = "localhost";
-
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int Port { get; set; } = ChatServerOptions.DefaultPort;
-
     [Parameter(Mandatory = true)]
     [Credential]
     [ValidateNotNull]
@@ -31,23 +21,10 @@ public sealed class ConnectPeerChatCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter NoDirect { get; set; }
 
-    /// <summary>Speak TLS; the session's listener for direct messages then uses TLS with a certificate of its own.</summary>
-    [Parameter]
-    public SwitchParameter UseTls { get; set; }
-
-    /// <summary>Accept only a server certificate with this SHA-256 fingerprint (hex), whatever the trust store says.</summary>
-    [Parameter]
-    [ValidatePattern("^[0-9A-Fa-f: ]{64,95}$")]
-    public string? ServerCertificateThumbprint { get; set; }
-
-    /// <summary>Accept any server certificate (always warns): for tests and first contact only.</summary>
-    [Parameter]
-    public SwitchParameter SkipCertificateCheck { get; set; }
-
     protected override void ProcessRecord()
     {
         var userName = Credential.UserName;
-        var options = ClientOptions(UseTls, ServerCertificateThumbprint, SkipCertificateCheck, enableDirect: !NoDirect, receivePresence: true);
+        var options = ClientOptions(enableDirect: !NoDirect, receivePresence: true);
         ChatClient client;
         try
         {

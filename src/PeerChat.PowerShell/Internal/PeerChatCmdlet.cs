@@ -47,24 +47,6 @@ public abstract class PeerChatCmdlet : PSCmdlet
         return session;
     }
 
-    /// <summary>Client options from the TLS switches that Connect-PeerChat and Register-PeerChatUser share; -SkipCertificateCheck always warns.</summary>
-    protected ChatClientOptions ClientOptions(bool useTls, string? thumbprint, bool skipCertificateCheck, bool enableDirect, bool receivePresence)
-    {
-        if (skipCertificateCheck)
-        {
-            WriteWarning("-SkipCertificateCheck accepts any certificate: anyone between you and the server could read this session. Pin the server with -ServerCertificateThumbprint instead.");
-        }
-
-        return new ChatClientOptions
-        {
-            EnableDirect = enableDirect,
-            ReceivePresence = receivePresence,
-            UseTls = useTls || thumbprint is not null || skipCertificateCheck,
-            ServerCertificateThumbprint = thumbprint,
-            SkipCertificateCheck = skipCertificateCheck,
-        };
-    }
-
     /// <summary>Reports a failed request: terminating when the session itself is gone, else for this item only.</summary>
     protected void WriteChatError(ChatClientException exception, PeerChatSession session, object? target)
     {

@@ -111,6 +111,14 @@ Describe 'Messaging' -Tag Integration {
         (Receive-PeerChatMessage -Session $carol -Wait -Timeout '00:00:10').Text | Should -Be 'deploy done'
     }
 
+    It 'sends from the session that listed the clients it is given' {
+        Get-PeerChatClient -Session $carol -UserName 'bob' | Send-PeerChatMessage -Message 'from the listing session'
+
+        $received = Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10'
+
+        $received.From | Should -Be 'carol'
+    }
+
     It 'makes UserNotFound terminating with -ErrorAction Stop' {
         { Send-PeerChatMessage -Session $alice -UserName 'ghost' -Message 'x' -ErrorAction Stop } |
             Should -Throw -ErrorId 'UserNotFound,PeerChat.PowerShell.Commands.SendPeerChatMessageCommand'

@@ -32,7 +32,8 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
     [Parameter]
     public RoutePreference Route { get; set; } = RoutePreference.Auto;
 
-    [Parameter]
+    /// <summary>Also from the pipeline by property name: clients listed by a session are sent to from that session.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public PeerChatSession? Session { get; set; }
 
     [Parameter]

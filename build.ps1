@@ -9,6 +9,8 @@
     Package builds, then makes out/packages/PeerChat.<version>.nupkg with Compress-PSResource.
     Fuzz    installs AFL++ (Debian) and SharpFuzz, instruments PeerChat.Core and fuzzes each target
             for -Seconds; findings land in out/fuzz/findings/<target>. Not part of Test or CI.
+    Bench   installs nats-server (Debian) and runs bench/PeerChat.Bench against PeerChat and nats-server
+            side by side; the table goes to out/bench/results.md. Not part of Test or CI.
     Serve   builds, then runs a PeerChat server through Start-PeerChatServer in the foreground
             (port 4400, the default user store ~/.peerchat/users.csv), showing its events, until Ctrl+C.
 
@@ -29,7 +31,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Serve', 'Package', 'Fuzz')]
+    [ValidateSet('Build', 'Test', 'Serve', 'Package', 'Fuzz', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
@@ -42,7 +44,10 @@ param(
 
     # Fuzz: which targets (frames, userstore, client); all by default.
     [ValidateSet('frames', 'userstore', 'client')]
-    [string[]] $Target = @('frames', 'userstore', 'client')
+    [string[]] $Target = @('frames', 'userstore', 'client'),
+
+    # Bench: passed on to the benchmark, e.g. --quick.
+    [string[]] $BenchArguments = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -156,6 +161,8 @@ function Invoke-Fuzz {
         Invoke-Native 'dotnet tool install SharpFuzz.CommandLine' { dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path $tools }
     }
     $bin = Join-Path $outDir 'fuzz/bin'
+    # Fresh each time: sharpfuzz refuses to instrument an assembly twice.
+    if (Test-Path $bin) { Remove-Item -Recurse -Force $bin }
     Invoke-Native 'dotnet publish of the fuzz harness' { dotnet publish (Join-Path $repo 'fuzz/PeerChat.Fuzz') -c Release -o $bin --nologo -v:q }
     Invoke-Native 'sharpfuzz instrumentation' { & (Join-Path $tools 'sharpfuzz') (Join-Path $bin 'PeerChat.Core.dll') }
 
@@ -191,6 +198,14 @@ function Invoke-Fuzz {
     }
 }
 
+function Invoke-Bench {
+    if (-not (Get-Command nats-server -ErrorAction SilentlyContinue)) {
+        Invoke-Native 'apt-get install nats-server' { apt-get update -qq; apt-get install -y -qq nats-server }
+    }
+    Invoke-Native 'dotnet build of the benchmark' { dotnet build (Join-Path $repo 'bench/PeerChat.Bench') -c Release --nologo -v:q }
+    Invoke-Native 'the benchmark' { dotnet (Join-Path $repo 'bench/PeerChat.Bench/bin/Release/net10.0/PeerChat.Bench.dll') all @BenchArguments }
+}
+
 function Invoke-Serve {
     Import-Module (Join-Path $moduleOut 'PeerChat.psd1')
     $job = Start-PeerChatServer -Port $Port -ErrorAction Stop
@@ -214,6 +229,7 @@ try {
         'Serve' { Invoke-Build; Invoke-Serve }
         'Package' { Invoke-Build; $null = Invoke-Package }
         'Fuzz' { Invoke-Fuzz | Format-Table -AutoSize | Out-Host }
+        'Bench' { Invoke-Bench }
     }
 }
 finally {

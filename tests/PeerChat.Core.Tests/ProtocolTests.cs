@@ -42,6 +42,7 @@ public sealed class ProtocolTests
     [InlineData("broadcast")]
     [InlineData("send")]
     [InlineData("connect_peer")]
+    [InlineData("logout")]
     public async Task UserRequests_BeforeLogin_GetNotAuthenticated(string type)
     {
         await using var server = await TestServer.StartAsync();
@@ -172,6 +173,22 @@ public sealed class ProtocolTests
 
         Assert.Equal(1, receipt.Recipients);
         Assert.Equal(text, ((Client.ChatMessage)message).Text);
+    }
+
+    [Fact]
+    public async Task ALoginWithAPeerPortThatIsNotANumber_IsServedNormally_NotCutOffWithAServerError()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var raw = server.ConnectRaw();
+        await raw.ReadFrameAsync();
+        await raw.SendLineAsync("""{"type":"signup","id":1,"user":"alice","password":"correct horse battery"}""");
+        await raw.ReadFrameAsync();
+
+        await raw.SendLineAsync("""{"type":"login","id":2,"user":"alice","password":"correct horse battery","peer":{"port":[{"b":null}]}}""");
+        var welcome = await raw.ReadFrameAsync("welcome");
+
+        Assert.Equal("alice", welcome.Str("user"));
+        Assert.Empty(server.Events.OfType<Server.ServerErrorEvent>());
     }
 
     [Fact]

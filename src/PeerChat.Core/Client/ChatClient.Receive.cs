@@ -15,6 +15,9 @@ public sealed partial class ChatClient
         ErrorCodes.InvalidToken, ErrorCodes.TooManyConnections,
     ];
 
+    // The server's own frames are bounded by what clients may send it, plus its envelope.
+    private const int MaxServerFrameBytes = 1024 * 1024;
+
     private async Task ReceiveLoopAsync()
     {
         var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
@@ -28,6 +31,12 @@ public sealed partial class ChatClient
                 while (LineFramer.TryReadLine(ref buffer, out var line))
                 {
                     Dispatch(ServerFrames.Parse(line));
+                }
+
+                // A server that never ends its line must not make the client buffer without bound.
+                if (buffer.Length > MaxServerFrameBytes)
+                {
+                    throw new ChatClientException(ErrorCodes.ProtocolViolation, $"The server sent a line longer than {MaxServerFrameBytes} bytes.");
                 }
 
                 reader.AdvanceTo(buffer.Start, buffer.End);

@@ -186,6 +186,13 @@ public sealed partial class ChatClient : IAsyncDisposable
             return;
         }
 
+        if (Session is null)
+        {
+            // Not logged in: logout would only get not_authenticated; just close.
+            await DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             await WriteAsync(FrameWriter.Build("logout"), cancellationToken).ConfigureAwait(false);
@@ -272,11 +279,16 @@ public sealed partial class ChatClient : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            // Once started, a frame is written whole or the connection is given up: a write cut
+            // short by the caller would glue the next frame onto half of this one.
+            using var timeout = new CancellationTokenSource(_options.RequestTimeout);
+            await _stream.WriteAsync(frame, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            throw CloseReason ?? new ChatClientException(ErrorCodes.ConnectionClosed, "The connection to the server was lost.", innerException: ex);
+            var failure = CloseReason ?? new ChatClientException(ErrorCodes.ConnectionClosed, ex is OperationCanceledException ? "A write to the server did not finish in time." : "The connection to the server was lost.", innerException: ex);
+            Close(failure);
+            throw failure;
         }
         finally
         {

@@ -129,7 +129,9 @@ public sealed class RequestFrame
         string? peerFingerprint = null;
         if (root.TryGetProperty("peer", out var peer) && peer.ValueKind == JsonValueKind.Object)
         {
-            if (peer.TryGetProperty("port", out var port) && port.TryGetInt32(out var portNumber) && portNumber is > 0 and <= 65535)
+            // TryGetInt32 throws on a non-number, so the kind is checked first (found by fuzzing,
+            // fuzz/regressions/frames: "peer":{"port":[...]} ended the connection with a server error).
+            if (peer.TryGetProperty("port", out var port) && port.ValueKind == JsonValueKind.Number && port.TryGetInt32(out var portNumber) && portNumber is > 0 and <= 65535)
             {
                 peerPort = portNumber;
             }

@@ -8,6 +8,8 @@ public sealed partial class ChatServer
 {
     // A turned-away client gets a moment to read its error before the socket closes.
     private static readonly TimeSpan RejectLinger = TimeSpan.FromSeconds(1);
+    private const int MaxLingeringRejections = 256;
+    private int _rejecting;
 
     // After an accept failure that is not ours (out of file descriptors, say), pause so that the
     // loop does not spin while the condition lasts.
@@ -27,7 +29,7 @@ public sealed partial class ChatServer
             {
                 return;
             }
-            catch (SocketException ex)
+            catch (Exception ex)
             {
                 ReportError("accept", ex);
                 await Task.Delay(AcceptErrorBackoff, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -96,10 +98,24 @@ public sealed partial class ChatServer
         Counters.Rejected();
         var endPoint = socket.RemoteEndPoint?.ToString() ?? "?";
         Raise(new ClientRejectedEvent(Now, endPoint, code));
+
+        // Under TLS no plain-text frame may go out; and the rejections lingering at once are capped,
+        // so a connection storm cannot hold sockets open through them.
+        if (Options.Certificate is not null || Interlocked.Increment(ref _rejecting) > MaxLingeringRejections)
+        {
+            if (Options.Certificate is null)
+            {
+                Interlocked.Decrement(ref _rejecting);
+            }
+
+            socket.Dispose();
+            return;
+        }
+
         _ = RejectAsync(socket, FrameWriter.Error(null, code, message));
     }
 
-    private static async Task RejectAsync(Socket socket, byte[] frame)
+    private async Task RejectAsync(Socket socket, byte[] frame)
     {
         try
         {
@@ -120,6 +136,7 @@ public sealed partial class ChatServer
         finally
         {
             socket.Dispose();
+            Interlocked.Decrement(ref _rejecting);
         }
     }
 }

@@ -203,6 +203,14 @@ public sealed partial class ChatServer : IAsyncDisposable
             replaced = old;
             return connection;
         });
+        // A close that raced with this login (auth timeout, stop, slow consumer) has already run its
+        // OnClosing before we registered: undo the registration rather than keep a closing session.
+        if (connection.IsClosing)
+        {
+            OnClosing(connection);
+            return;
+        }
+
         if (replaced is not null && !ReferenceEquals(replaced, connection))
         {
             replaced.RequestClose(NoticeCodes.SessionReplaced, FrameWriter.Notice(NoticeCodes.SessionReplaced, "You logged in somewhere else; this session is closed."));

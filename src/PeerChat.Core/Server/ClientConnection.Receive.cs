@@ -19,7 +19,9 @@ internal sealed partial class ClientConnection
     private async Task ReceiveLoopAsync()
     {
         _flood = new TokenBucket(_options.FloodBurst, _options.FloodRate, _clock);
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+        // Zero-byte reads: an idle connection waits for data without holding a buffer, and rents
+        // one only when bytes arrive, which keeps thousands of idle clients cheap.
+        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         try
         {
             while (true)

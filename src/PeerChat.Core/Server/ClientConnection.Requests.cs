@@ -18,11 +18,11 @@ internal sealed partial class ClientConnection
                 return new ValueTask(SignUpAsync(request));
             case "login":
                 return new ValueTask(LoginAsync(request));
+            case "list" or "broadcast" or "send" or "connect_peer" or "logout" when UserName is null:
+                Send(FrameWriter.Error(request.Id, ErrorCodes.NotAuthenticated, "Log in first."));
+                return ValueTask.CompletedTask;
             case "logout":
                 RequestClose("logout", null);
-                return ValueTask.CompletedTask;
-            case "list" or "broadcast" or "send" or "connect_peer" when UserName is null:
-                Send(FrameWriter.Error(request.Id, ErrorCodes.NotAuthenticated, "Log in first."));
                 return ValueTask.CompletedTask;
             case "list":
                 CountUserRequest();

@@ -33,6 +33,8 @@ internal sealed partial class ClientConnection
                 await WriteBatchAsync(batch, total, writeTimeout.Token).ConfigureAwait(false);
                 if (!writeTimeout.TryReset())
                 {
+                    // The timeout fired just as the write finished: the client is as slow as if it had not.
+                    OnWriteTimeout();
                     break;
                 }
 

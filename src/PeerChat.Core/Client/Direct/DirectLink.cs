@@ -171,7 +171,15 @@ internal sealed class DirectLink : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            // Written whole or not at all: a cut-short frame would corrupt the link, so a write that
+            // does not finish in time closes it.
+            using var timeout = new CancellationTokenSource(_options.RequestTimeout);
+            await _stream.WriteAsync(frame, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Close();
+            throw;
         }
         finally
         {

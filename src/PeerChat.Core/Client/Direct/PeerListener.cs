@@ -84,7 +84,14 @@ internal sealed class PeerListener : IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            _connections[socket] = Task.Run(() => ServeAsync(socket));
+            var serving = Task.Run(() => ServeAsync(socket));
+            _connections[socket] = serving;
+
+            // A connection that ended before it was recorded would otherwise hold its slot for good.
+            if (serving.IsCompleted)
+            {
+                _connections.TryRemove(socket, out _);
+            }
         }
     }
 

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace PeerChat.Bench;
+
+/// <summary>
+/// Fan-out: N receivers, one sender, 64-byte messages with at most <c>window</c> not yet delivered to
+/// everyone. Measures deliveries per second and delivery latency (sender and receivers share this
+/// process's clock), and counts what never arrived.
+/// </summary>
+internal static class FanOut
+{
+    public sealed record Result(string System, int Receivers, int Messages, double DeliveriesPerSecond, double P50Ms, double P99Ms, long Lost, double Seconds);
+
+    public static async Task<Result> RunAsync(ChatSystem system, int receivers, int messages, int window)
+    {
+        var connections = new List<LineConnection>();
+        for (var i = 0; i < receivers; i += 50)
+        {
+            connections.AddRange(await Task.WhenAll(Enumerable.Range(i, Math.Min(50, receivers - i)).Select(n => system.ConnectReceiverAsync($"r{n}"))));
+        }
+
+        var sender = await system.ConnectSenderAsync("sender");
+        var deliveredPerMessage = new int[messages];
+        var credits = new SemaphoreSlim(window, window);
+        var latencies = new long[receivers][];
+        var received = new int[receivers];
+        var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var remaining = (long)receivers * messages;
+        using var stop = new CancellationTokenSource();
+
+        var readers = connections.Select((connection, r) => Task.Run(async () =>
+        {
+            latencies[r] = new long[messages];
+            var payloadNext = false;
+            try
+            {
+                while (await connection.ReadLineAsync(stop.Token) is { } line)
+                {
+                    if (system.Payload(line, connection, ref payloadNext) is not { } payload)
+                    {
+                        continue;
+                    }
+
+                    var colon = payload.IndexOf(':');
+                    var seq = int.Parse(payload.AsSpan(0, colon), CultureInfo.InvariantCulture);
+                    var sentAt = long.Parse(payload.AsSpan(colon + 1, payload.IndexOf('x') - colon - 1), CultureInfo.InvariantCulture);
+                    latencies[r][received[r]++] = Stopwatch.GetTimestamp() - sentAt;
+                    if (Interlocked.Increment(ref deliveredPerMessage[seq]) == receivers)
+                    {
+                        credits.Release();
+                    }
+
+                    if (Interlocked.Decrement(ref remaining) == 0)
+                    {
+                        allDone.TrySetResult();
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        })).ToList();
+
+        // The sender's own replies are read and dropped, so that its queue never fills.
+        var drain = Task.Run(async () =>
+        {
+            try
+            {
+                while (await sender.ReadLineAsync(stop.Token) is not null)
+                {
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+
+        var started = Stopwatch.GetTimestamp();
+        for (var seq = 0; seq < messages; seq++)
+        {
+            await credits.WaitAsync();
+            var payload = $"{seq}:{Stopwatch.GetTimestamp()}";
+            await sender.WriteAsync(system.PublishFrame(payload.PadRight(64, 'x')));
+        }
+
+        await Task.WhenAny(allDone.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        await stop.CancelAsync();
+        foreach (var connection in connections.Append(sender))
+        {
+            await connection.DisposeAsync();
+        }
+
+        await Task.WhenAll(readers.Append(drain));
+        var all = latencies.SelectMany((l, r) => l.Take(received[r])).Order().ToArray();
+        double Percentile(double p) => all.Length == 0 ? double.NaN : all[(int)Math.Min(all.Length - 1, p * all.Length)] * 1000.0 / Stopwatch.Frequency;
+        var delivered = received.Sum(n => (long)n);
+        return new Result(system.Name, receivers, messages, delivered / elapsed.TotalSeconds, Percentile(0.50), Percentile(0.99), ((long)receivers * messages) - delivered, elapsed.TotalSeconds);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace PeerChat.Bench;
+
+/// <summary>A raw TCP connection that reads lines (\n-terminated, \r stripped) and writes bytes.</summary>
+internal sealed class LineConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _reader;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    private LineConnection(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024));
+    }
+
+    public static async Task<LineConnection> ConnectAsync(IPEndPoint server, IPAddress? localAddress = null)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (localAddress is not null)
+        {
+            socket.Bind(new IPEndPoint(localAddress, 0));
+        }
+
+        await socket.ConnectAsync(server);
+        return new LineConnection(socket);
+    }
+
+    public async Task WriteAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            await _stream.WriteAsync(bytes);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public Task WriteAsync(string text) => WriteAsync(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>The next line as a string, or null at the end of the stream.</summary>
+    public async Task<string?> ReadLineAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            var newline = buffer.PositionOf((byte)'\n');
+            if (newline is { } end)
+            {
+                var line = buffer.Slice(0, end);
+                var text = Encoding.UTF8.GetString(line.IsSingleSegment ? line.FirstSpan : line.ToArray()).TrimEnd('\r');
+                _reader.AdvanceTo(buffer.GetPosition(1, end));
+                return text;
+            }
+
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Reads lines until one contains <paramref name="marker"/>; fails at the end of the stream.</summary>
+    public async Task<string> ReadUntilAsync(string marker, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var line = await ReadLineAsync(cancellationToken) ?? throw new IOException($"Closed while waiting for {marker}.");
+            if (line.Contains(marker, StringComparison.Ordinal))
+            {
+                return line;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.CompleteAsync();
+        _socket.Dispose();
+    }
+}

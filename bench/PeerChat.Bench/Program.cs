@@ -1,0 +1,179 @@
+// PeerChat's benchmark: `PeerChat.Bench all` runs every workload against PeerChat and nats-server in
+// one run and prints the side-by-side table; the other modes are its parts (see docs/PERFORMANCE.md).
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using PeerChat.Bench;
+using PeerChat.Core;
+using PeerChat.Core.Accounts;
+using PeerChat.Core.Server;
+
+var mode = args.Length > 0 ? args[0] : "all";
+switch (mode)
+{
+    case "serve":
+        await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
+        break;
+    case "idle-worker":
+        await IdleWorkerAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+        break;
+    default:
+        await RunAllAsync(args.Skip(1).ToArray());
+        break;
+}
+
+// A PeerChat server in a process of its own, so that its memory and CPU are its own.
+static async Task ServeAsync(int maxClients)
+{
+    var folder = Directory.CreateTempSubdirectory("peerchat-bench-");
+    var options = new ChatServerOptions
+    {
+        ListenAddress = IPAddress.Loopback,
+        Port = 0,
+        MaxClients = maxClients,
+        MaxPendingPerAddress = maxClients,
+        HashIterations = 1,
+        FloodBurst = 1_000_000,
+        FloodRate = 1_000_000,
+        AuthTimeout = TimeSpan.FromMinutes(10),
+    };
+    var store = CsvUserStore.Open(Path.Combine(folder.FullName, "users.csv"));
+
+    // Every account the workloads use exists before they start, in one write: signups rewrite the
+    // store file each time (durably), which is not what the workloads measure.
+    var record = PasswordHasher.Hash(PeerChatSystem.Password, options.HashIterations);
+    var names = new[] { "sender" }
+        .Concat(Enumerable.Range(0, 2000).Select(i => $"r{i}"))
+        .Concat(Enumerable.Range(0, 50).SelectMany(i => new[] { $"pa{i}", $"pb{i}" }))
+        .Concat(Enumerable.Range(0, 20_000).Select(i => $"idle{i}"));
+    await store.TryAddManyAsync(names.Select(n => new UserRecord(n, record)).ToList());
+    await using var server = new ChatServer(options, store);
+    server.Start();
+    Console.WriteLine($"PORT {server.Port}");
+    await Console.In.ReadLineAsync();
+    await server.StopAsync();
+    folder.Delete(recursive: true);
+}
+
+// Part of the idle workload run from several processes (each may hold 20,000 files).
+static async Task IdleWorkerAsync(string system, int port, int first, int count)
+{
+    ChatSystem target = system == "nats"
+        ? new NatsSystem { Server = new IPEndPoint(IPAddress.Loopback, port) }
+        : new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) };
+    var (connections, elapsed) = await Idle.ConnectAsync(target, first, count);
+    Console.WriteLine($"READY {connections.Count} {elapsed.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
+    await Console.In.ReadLineAsync();
+    foreach (var connection in connections)
+    {
+        await connection.DisposeAsync();
+    }
+}
+
+static async Task RunAllAsync(string[] options)
+{
+    var quick = options.Contains("--quick");
+    var report = new StringBuilder();
+    using var peerchat = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
+    var peerchatPort = int.Parse((await peerchat.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
+    var natsPort = FreePort();
+    using var nats = ChildProcess.Start("nats-server", ["-a", "127.0.0.1", "-p", natsPort.ToString(CultureInfo.InvariantCulture)], readyOnStderr: "Server is ready");
+    await nats.WaitReadyAsync();
+    var systems = new ChatSystem[]
+    {
+        new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, peerchatPort) },
+        new NatsSystem { Server = new IPEndPoint(IPAddress.Loopback, natsPort) },
+    };
+    var pids = new Dictionary<string, int> { ["PeerChat"] = peerchat.Pid, ["NATS"] = nats.Pid };
+
+    report.AppendLine("### Fan-out (64-byte messages, 200 in flight)");
+    report.AppendLine();
+    report.AppendLine("| receivers | system | deliveries/s | p50 ms | p99 ms | lost | server peak RSS MiB | server CPU s | generator CPU s | PeerChat / NATS |");
+    report.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var receivers in quick ? [50] : new[] { 50, 500, 2000 })
+    {
+        var messages = Math.Max(200, (quick ? 200_000 : 2_000_000) / receivers);
+        var results = new List<(FanOut.Result Result, long Peak, TimeSpan ServerCpu, TimeSpan GeneratorCpu)>();
+        foreach (var system in systems)
+        {
+            var pid = pids[system.Name];
+            ProcessStats.ResetPeak(pid);
+            var (serverCpu, generatorCpu) = (ProcessStats.Cpu(pid), Process.GetCurrentProcess().TotalProcessorTime);
+            var result = await FanOut.RunAsync(system, receivers, messages, window: 200);
+            results.Add((result, ProcessStats.Memory(pid).Peak, ProcessStats.Cpu(pid) - serverCpu, Process.GetCurrentProcess().TotalProcessorTime - generatorCpu));
+            await WaitForDisconnectsAsync();
+        }
+
+        var ratio = results[0].Result.DeliveriesPerSecond / results[1].Result.DeliveriesPerSecond;
+        foreach (var (r, peak, serverCpu, generatorCpu) in results)
+        {
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {r.Receivers} | {r.System} | {r.DeliveriesPerSecond:N0} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {r.Lost} | {peak / 1048576.0:0.0} | {serverCpu.TotalSeconds:0.0} | {generatorCpu.TotalSeconds:0.0} | {(r.System == "PeerChat" ? ratio.ToString("0.00", CultureInfo.InvariantCulture) + "×" : string.Empty)} |");
+        }
+    }
+
+    report.AppendLine();
+    report.AppendLine("### Ping-pong (relay through the server)");
+    report.AppendLine();
+    report.AppendLine("| pairs | system | round trips/s | RTT p50 ms | RTT p99 ms | PeerChat / NATS |");
+    report.AppendLine("|---:|---|---:|---:|---:|---:|");
+    var pingPongs = new List<PingPong.Result>();
+    foreach (var system in systems)
+    {
+        pingPongs.Add(await PingPong.RunAsync(system, 50, TimeSpan.FromSeconds(quick ? 3 : 10)));
+        await WaitForDisconnectsAsync();
+    }
+
+    foreach (var r in pingPongs)
+    {
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {r.Pairs} | {r.System} | {r.RoundTripsPerSecond:N0} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {(r.System == "PeerChat" ? (r.RoundTripsPerSecond / pingPongs[1].RoundTripsPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "×" : string.Empty)} |");
+    }
+
+    report.AppendLine();
+    report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run)");
+    report.AppendLine();
+    report.AppendLine("| clients | system | connections/s | server RSS MiB | bytes per connection |");
+    report.AppendLine("|---:|---|---:|---:|---:|");
+    foreach (var clients in quick ? [2000] : new[] { 10_000, 19_000 })
+    {
+        foreach (var system in systems)
+        {
+            var pid = pids[system.Name];
+            var before = ProcessStats.Memory(pid).Rss;
+            var perWorker = 9_500;
+            var workers = Enumerable.Range(0, (clients + perWorker - 1) / perWorker)
+                .Select(w => ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "idle-worker", system is NatsSystem ? "nats" : "peerchat", system.Server.Port.ToString(CultureInfo.InvariantCulture), (w * perWorker).ToString(CultureInfo.InvariantCulture), Math.Min(perWorker, clients - (w * perWorker)).ToString(CultureInfo.InvariantCulture)]))
+                .ToList();
+            var started = Stopwatch.GetTimestamp();
+            foreach (var worker in workers)
+            {
+                await worker.ReadReportAsync("READY", TimeSpan.FromMinutes(5));
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var after = ProcessStats.Memory(pid).Rss;
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {clients} | {system.Name} | {clients / elapsed.TotalSeconds:N0} | {after / 1048576.0:0.0} | {(after - before) / clients:N0} |");
+            foreach (var worker in workers)
+            {
+                worker.Dispose();
+            }
+
+            await WaitForDisconnectsAsync();
+        }
+    }
+
+    Console.WriteLine(report.ToString());
+    Directory.CreateDirectory("out/bench");
+    await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+}
+
+// Closed connections take a moment to leave a server; the next workload should not see them.
+static Task WaitForDisconnectsAsync() => Task.Delay(TimeSpan.FromSeconds(2));
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}

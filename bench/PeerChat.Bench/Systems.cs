@@ -1,0 +1,119 @@
+using System.Net;
+
+namespace PeerChat.Bench;
+
+/// <summary>One system under test, seen through the few operations the workloads need.</summary>
+internal abstract class ChatSystem
+{
+    public abstract string Name { get; }
+
+    public required IPEndPoint Server { get; init; }
+
+    /// <summary>A connection that receives everything published to all (subscribed or logged in).</summary>
+    public abstract Task<LineConnection> ConnectReceiverAsync(string name, IPAddress? local = null);
+
+    /// <summary>A connection that publishes; whatever comes back to it is read and dropped.</summary>
+    public abstract Task<LineConnection> ConnectSenderAsync(string name);
+
+    public abstract byte[] PublishFrame(string payload);
+
+    /// <summary>A point-to-point frame to <paramref name="to"/>.</summary>
+    public abstract byte[] DirectFrame(string to, string payload);
+
+    /// <summary>The payload of a delivered line, or null for lines that carry none (replies, headers).</summary>
+    public abstract string? Payload(string line, LineConnection connection, ref bool nextLineIsPayload);
+}
+
+/// <summary>PeerChat over peerchat/1: log in, broadcast, send; payloads in the frame's text.</summary>
+internal sealed class PeerChatSystem : ChatSystem
+{
+    public const string Password = "bench password 1";
+
+    public override string Name => "PeerChat";
+
+    public override Task<LineConnection> ConnectReceiverAsync(string name, IPAddress? local = null) => LoginAsync(name, local);
+
+    public override Task<LineConnection> ConnectSenderAsync(string name) => LoginAsync(name, null);
+
+    public override byte[] PublishFrame(string payload) =>
+        System.Text.Encoding.UTF8.GetBytes($"{{\"type\":\"broadcast\",\"text\":\"{payload}\"}}\n");
+
+    public override byte[] DirectFrame(string to, string payload) =>
+        System.Text.Encoding.UTF8.GetBytes($"{{\"type\":\"send\",\"to\":\"{to}\",\"text\":\"{payload}\"}}\n");
+
+    public override string? Payload(string line, LineConnection connection, ref bool nextLineIsPayload)
+    {
+        const string marker = "\"text\":\"";
+        if (!line.StartsWith("{\"type\":\"message\"", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var start = line.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
+        return line[start..line.IndexOf('"', start)];
+    }
+
+    private async Task<LineConnection> LoginAsync(string name, IPAddress? local)
+    {
+        var connection = await LineConnection.ConnectAsync(Server, local);
+        await connection.ReadUntilAsync("\"hello\"");
+        await connection.WriteAsync($"{{\"type\":\"signup\",\"id\":1,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n{{\"type\":\"login\",\"id\":2,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n");
+        var answer = await connection.ReadUntilAsync("\"re\":2");
+        if (!answer.Contains("\"welcome\"", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Login of {name} failed: {answer}");
+        }
+
+        return connection;
+    }
+}
+
+/// <summary>nats-server over the NATS text protocol: one subject for fan-out, one per client for direct.</summary>
+internal sealed class NatsSystem : ChatSystem
+{
+    public override string Name => "NATS";
+
+    public override async Task<LineConnection> ConnectReceiverAsync(string name, IPAddress? local = null)
+    {
+        var connection = await ConnectAsync(local);
+        await connection.WriteAsync($"SUB all 1\r\nSUB to.{name} 2\r\nPING\r\n");
+        await connection.ReadUntilAsync("PONG");
+        return connection;
+    }
+
+    public override Task<LineConnection> ConnectSenderAsync(string name) => ConnectReceiverAsync(name);
+
+    public override byte[] PublishFrame(string payload) =>
+        System.Text.Encoding.ASCII.GetBytes($"PUB all {payload.Length}\r\n{payload}\r\n");
+
+    public override byte[] DirectFrame(string to, string payload) =>
+        System.Text.Encoding.ASCII.GetBytes($"PUB to.{to} {payload.Length}\r\n{payload}\r\n");
+
+    public override string? Payload(string line, LineConnection connection, ref bool nextLineIsPayload)
+    {
+        if (nextLineIsPayload)
+        {
+            nextLineIsPayload = false;
+            return line;
+        }
+
+        if (line.StartsWith("MSG ", StringComparison.Ordinal))
+        {
+            nextLineIsPayload = true;
+        }
+        else if (line == "PING")
+        {
+            _ = connection.WriteAsync("PONG\r\n");
+        }
+
+        return null;
+    }
+
+    private async Task<LineConnection> ConnectAsync(IPAddress? local)
+    {
+        var connection = await LineConnection.ConnectAsync(Server, local);
+        await connection.ReadUntilAsync("INFO");
+        await connection.WriteAsync("CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":false}\r\n");
+        return connection;
+    }
+}

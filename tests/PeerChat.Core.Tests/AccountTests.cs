@@ -175,6 +175,21 @@ public sealed class AccountTests
     }
 
     [Fact]
+    public async Task ManyWrongLoginsAtOnce_CannotAllSlipPastTheThrottle()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { MaxPendingPerAddress = 20 });
+        var owner = await server.ConnectAsync();
+        await owner.SignUpAsync("alice", TestServer.Password);
+        var guessers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => server.ConnectAsync()));
+
+        var answers = await Task.WhenAll(guessers.Select(async (g, i) =>
+            (await Assert.ThrowsAsync<ChatClientException>(() => g.LoginAsync("alice", $"guess {i}"))).Code));
+
+        Assert.True(answers.Count(a => a == ErrorCodes.InvalidCredentials) <= 5, $"more than 5 guesses were checked: {string.Join(", ", answers)}");
+        Assert.All(answers, a => Assert.Contains(a, new[] { ErrorCodes.InvalidCredentials, ErrorCodes.Throttled }));
+    }
+
+    [Fact]
     public async Task FiftyParallelSignups_ThenARestart_AllFiftyLogIn()
     {
         using var folder = new TemporaryFolder();

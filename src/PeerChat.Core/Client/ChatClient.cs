@@ -208,6 +208,7 @@ public sealed partial class ChatClient : IAsyncDisposable
     {
         Close(new ChatClientException(ErrorCodes.ConnectionClosed, "The client was closed."));
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         await CloseDirectAsync().ConfigureAwait(false);
         _writeLock.Dispose();
     }

@@ -87,29 +87,38 @@ internal sealed partial class ClientConnection
         }
 
         var address = RemoteEndPoint.Address.ToString();
-        var retryAfter = _server.Throttle.RetryAfter(request.User, address);
-        if (retryAfter > TimeSpan.Zero)
+        if (!_server.Throttle.TryBegin(request.User, address, out var retryAfter))
         {
             LoginFailed(request, ErrorCodes.Throttled, "Too many failed logins; wait before trying again.", retryAfter);
             return;
         }
 
-        var (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
-        switch (outcome)
+        bool? succeeded = null;
+        try
         {
-            case AccountService.Outcome.Ok when !IsClosing:
-                _server.Throttle.RecordSuccess(request.User);
-                CompleteLogin(request, canonicalName!);
-                break;
-            case AccountService.Outcome.Ok:
-                break;
-            case AccountService.Outcome.Busy:
-                LoginFailed(request, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", TimeSpan.FromSeconds(1));
-                break;
-            default:
-                _server.Throttle.RecordFailure(request.User, address);
-                LoginFailed(request, ErrorCodes.InvalidCredentials, "Unknown user or wrong password.", null);
-                break;
+            var (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
+            switch (outcome)
+            {
+                case AccountService.Outcome.Ok:
+                    succeeded = true;
+                    if (!IsClosing)
+                    {
+                        CompleteLogin(request, canonicalName!);
+                    }
+
+                    break;
+                case AccountService.Outcome.Busy:
+                    LoginFailed(request, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", TimeSpan.FromSeconds(1));
+                    break;
+                default:
+                    succeeded = false;
+                    LoginFailed(request, ErrorCodes.InvalidCredentials, "Unknown user or wrong password.", null);
+                    break;
+            }
+        }
+        finally
+        {
+            _server.Throttle.End(request.User, address, succeeded);
         }
     }
 

@@ -23,25 +23,66 @@ internal sealed class LoginThrottle
         public readonly Queue<DateTimeOffset> Failures = new();
         public DateTimeOffset BlockedUntil;
         public TimeSpan NextDelay;
+
+        /// <summary>Attempts checked but not yet decided: they count as possible failures.</summary>
+        public int InFlight;
     }
 
-    /// <summary>How long the caller must still wait before trying <paramref name="userName"/> from <paramref name="address"/>; zero when allowed.</summary>
-    public TimeSpan RetryAfter(string userName, string address)
+    /// <summary>
+    /// Starts an attempt on <paramref name="userName"/> from <paramref name="address"/>, or says how
+    /// long to wait. Attempts still being hashed count as failures-to-be, so that many logins sent at
+    /// once cannot all slip past the check before the first failure is recorded. Every started
+    /// attempt must be ended with <see cref="End"/>.
+    /// </summary>
+    public bool TryBegin(string userName, string address, out TimeSpan retryAfter)
     {
         var now = _options.TimeProvider.GetUtcNow();
         lock (_lock)
         {
-            return Max(Remaining(UserKey(userName), now), Remaining(AddressKey(address), now));
+            var user = GetEntry(UserKey(userName), now);
+            var origin = GetEntry(AddressKey(address), now);
+            retryAfter = Max(Remaining(user, now), Remaining(origin, now));
+            // For one user, attempts under way always count (one person rarely logs in many times at
+            // once); for one address only once it has failures, since many users may share it.
+            if (retryAfter == TimeSpan.Zero && (WouldReachLimit(user) || (origin.Failures.Count > 0 && WouldReachLimit(origin))))
+            {
+                // The attempts under way may fail and block; the next may come once they are decided.
+                retryAfter = _options.ThrottleInitialDelay;
+            }
+
+            if (retryAfter > TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            user.InFlight++;
+            origin.InFlight++;
+            return true;
         }
     }
 
-    public void RecordFailure(string userName, string address)
+    /// <summary>Ends an attempt started with <see cref="TryBegin"/>: a failure counts; a success resets the user's counter; null (undecided) counts neither way.</summary>
+    public void End(string userName, string address, bool? succeeded)
     {
         var now = _options.TimeProvider.GetUtcNow();
         lock (_lock)
         {
-            Fail(UserKey(userName), now);
-            Fail(AddressKey(address), now);
+            var user = GetEntry(UserKey(userName), now);
+            var origin = GetEntry(AddressKey(address), now);
+            user.InFlight--;
+            origin.InFlight--;
+            if (succeeded == true)
+            {
+                user.Failures.Clear();
+                user.BlockedUntil = default;
+                user.NextDelay = _options.ThrottleInitialDelay;
+            }
+            else if (succeeded == false)
+            {
+                Fail(user, now);
+                Fail(origin, now);
+            }
+
             if (_entries.Count > PruneThreshold)
             {
                 Prune(now);
@@ -49,22 +90,9 @@ internal sealed class LoginThrottle
         }
     }
 
-    public void RecordSuccess(string userName)
-    {
-        lock (_lock)
-        {
-            _entries.Remove(UserKey(userName));
-        }
-    }
+    private bool WouldReachLimit(Entry entry) => entry.InFlight > 0 && entry.Failures.Count + entry.InFlight >= _options.ThrottleFailures;
 
-    private static string UserKey(string userName) => "user:" + userName;
-
-    private static string AddressKey(string address) => "addr:" + address;
-
-    private TimeSpan Remaining(string key, DateTimeOffset now) =>
-        _entries.TryGetValue(key, out var entry) && entry.BlockedUntil > now ? entry.BlockedUntil - now : TimeSpan.Zero;
-
-    private void Fail(string key, DateTimeOffset now)
+    private Entry GetEntry(string key, DateTimeOffset now)
     {
         if (!_entries.TryGetValue(key, out var entry))
         {
@@ -73,6 +101,18 @@ internal sealed class LoginThrottle
         }
 
         Expire(entry, now);
+        return entry;
+    }
+
+    private static string UserKey(string userName) => "user:" + userName;
+
+    private static string AddressKey(string address) => "addr:" + address;
+
+    private static TimeSpan Remaining(Entry entry, DateTimeOffset now) =>
+        entry.BlockedUntil > now ? entry.BlockedUntil - now : TimeSpan.Zero;
+
+    private void Fail(Entry entry, DateTimeOffset now)
+    {
         entry.Failures.Enqueue(now);
         if (entry.Failures.Count >= _options.ThrottleFailures)
         {
@@ -101,7 +141,7 @@ internal sealed class LoginThrottle
         foreach (var (key, entry) in _entries.ToList())
         {
             Expire(entry, now);
-            if (entry.Failures.Count == 0 && entry.BlockedUntil <= now)
+            if (entry.Failures.Count == 0 && entry.BlockedUntil <= now && entry.InFlight == 0)
             {
                 _entries.Remove(key);
             }

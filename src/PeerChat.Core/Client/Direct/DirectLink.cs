@@ -201,6 +201,7 @@ internal sealed class DirectLink : IAsyncDisposable
 
         _idleTimer.Dispose();
         _socket.Dispose();
+        _stream.Dispose();
         foreach (var waiting in _acks.Values)
         {
             waiting.TrySetException(new IOException($"The direct connection to {PeerUser} closed."));

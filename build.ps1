@@ -204,6 +204,13 @@ function Invoke-Bench {
     }
     Invoke-Native 'dotnet build of the benchmark' { dotnet build (Join-Path $repo 'bench/PeerChat.Bench') -c Release --nologo -v:q }
     Invoke-Native 'the benchmark' { dotnet (Join-Path $repo 'bench/PeerChat.Bench/bin/Release/net10.0/PeerChat.Bench.dll') all @BenchArguments }
+
+    # The PowerShell workload, in a child pwsh that loads the built module.
+    $rows = dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $repo 'bench/PowerShell.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PeerChat.psd1')
+    if ($LASTEXITCODE -ne 0) { throw "The PowerShell benchmark failed: $rows" }
+    $table = @('', '### From PowerShell', '', '| workload | result |', '|---|---:|') + $rows
+    $table | Out-Host
+    Add-Content (Join-Path $outDir 'bench/results.md') $table
 }
 
 function Invoke-Serve {
@@ -229,7 +236,7 @@ try {
         'Serve' { Invoke-Build; Invoke-Serve }
         'Package' { Invoke-Build; $null = Invoke-Package }
         'Fuzz' { Invoke-Fuzz | Format-Table -AutoSize | Out-Host }
-        'Bench' { Invoke-Bench }
+        'Bench' { Invoke-Build; Invoke-Bench }
     }
 }
 finally {

@@ -114,21 +114,24 @@ static async Task RunAllAsync(string[] options)
     }
 
     report.AppendLine();
-    report.AppendLine("### Ping-pong (relay through the server)");
+    report.AppendLine("### Ping-pong (50 pairs; relay through the server, and PeerChat's direct route)");
     report.AppendLine();
-    report.AppendLine("| pairs | system | round trips/s | RTT p50 ms | RTT p99 ms | PeerChat / NATS |");
-    report.AppendLine("|---:|---|---:|---:|---:|---:|");
+    report.AppendLine("| system | route | round trips/s | RTT p50 ms | RTT p99 ms | ratio |");
+    report.AppendLine("|---|---|---:|---:|---:|---:|");
+    var pingDuration = TimeSpan.FromSeconds(quick ? 3 : 10);
     var pingPongs = new List<PingPong.Result>();
     foreach (var system in systems)
     {
-        pingPongs.Add(await PingPong.RunAsync(system, 50, TimeSpan.FromSeconds(quick ? 3 : 10)));
+        pingPongs.Add(await PingPong.RunAsync(system, 50, pingDuration));
         await WaitForDisconnectsAsync();
     }
 
-    foreach (var r in pingPongs)
-    {
-        report.AppendLine(CultureInfo.InvariantCulture, $"| {r.Pairs} | {r.System} | {r.RoundTripsPerSecond:N0} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {(r.System == "PeerChat" ? (r.RoundTripsPerSecond / pingPongs[1].RoundTripsPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "×" : string.Empty)} |");
-    }
+    pingPongs.Add(await DirectPingPong.RunAsync(systems[0].Server, 50, pingDuration));
+    await WaitForDisconnectsAsync();
+    var (relay, natsRelay, direct) = (pingPongs[0], pingPongs[1], pingPongs[2]);
+    report.AppendLine(CultureInfo.InvariantCulture, $"| PeerChat | relay | {relay.RoundTripsPerSecond:N0} | {relay.P50Ms:0.00} | {relay.P99Ms:0.00} | {relay.RoundTripsPerSecond / natsRelay.RoundTripsPerSecond:0.00}× NATS |");
+    report.AppendLine(CultureInfo.InvariantCulture, $"| NATS | relay | {natsRelay.RoundTripsPerSecond:N0} | {natsRelay.P50Ms:0.00} | {natsRelay.P99Ms:0.00} |  |");
+    report.AppendLine(CultureInfo.InvariantCulture, $"| PeerChat | direct | {direct.RoundTripsPerSecond:N0} | {direct.P50Ms:0.00} | {direct.P99Ms:0.00} | {direct.RoundTripsPerSecond / relay.RoundTripsPerSecond:0.00}× relay |");
 
     report.AppendLine();
     report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run)");

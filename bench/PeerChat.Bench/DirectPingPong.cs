@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net;
+using PeerChat.Core.Client;
+
+namespace PeerChat.Bench;
+
+/// <summary>
+/// Ping-pong over the direct route. Here the server only brokers the first connection and the
+/// messages go client to client, so the peers are PeerChat's own client library (it holds the peer
+/// listener, the token check and the acks); the figure is what two PeerChat clients achieve.
+/// </summary>
+internal static class DirectPingPong
+{
+    public static async Task<PingPong.Result> RunAsync(IPEndPoint server, int pairs, TimeSpan duration)
+    {
+        var a = new ChatClient[pairs];
+        var b = new ChatClient[pairs];
+        for (var i = 0; i < pairs; i++)
+        {
+            a[i] = await ChatClient.ConnectAsync(server.Address.ToString(), server.Port);
+            await a[i].LoginAsync($"pa{i}", PeerChatSystem.Password);
+            b[i] = await ChatClient.ConnectAsync(server.Address.ToString(), server.Port);
+            await b[i].LoginAsync($"pb{i}", PeerChatSystem.Password);
+        }
+
+        using var stop = new CancellationTokenSource(duration);
+        var rtts = new List<long>[pairs];
+        var tasks = Enumerable.Range(0, pairs).SelectMany(i => new[]
+        {
+            Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var chatEvent in b[i].Events.ReadAllAsync(stop.Token))
+                    {
+                        if (chatEvent is ChatMessage message)
+                        {
+                            await b[i].SendAsync($"pa{i}", message.Text, route: RoutePreference.Direct);
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or ChatClientException)
+                {
+                }
+            }),
+            Task.Run(async () =>
+            {
+                rtts[i] = [];
+                try
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        await a[i].SendAsync($"pb{i}", "ping", route: RoutePreference.Direct);
+                        await a[i].Events.ReadAsync(stop.Token);
+                        rtts[i].Add(Stopwatch.GetTimestamp() - started);
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or ChatClientException)
+                {
+                }
+            }),
+        }).ToList();
+
+        await Task.WhenAll(tasks);
+        foreach (var client in a.Concat(b))
+        {
+            await client.DisposeAsync();
+        }
+
+        var all = rtts.SelectMany(r => r).Order().ToArray();
+        double Percentile(double p) => all.Length == 0 ? double.NaN : all[(int)Math.Min(all.Length - 1, p * all.Length)] * 1000.0 / Stopwatch.Frequency;
+        return new PingPong.Result("PeerChat", "direct", pairs, all.Length / duration.TotalSeconds, Percentile(0.50), Percentile(0.99));
+    }
+}

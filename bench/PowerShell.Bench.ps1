@@ -1,0 +1,54 @@
+<#
+.SYNOPSIS
+    The PowerShell part of the benchmark: Import-Module time in fresh processes, and
+    Send-PeerChatMessage / Receive-PeerChatMessage in a script loop. Run by build.ps1 Bench.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [int] $Messages = 5000
+)
+
+$ErrorActionPreference = 'Stop'
+$pwsh = Join-Path $PSHOME 'pwsh.dll'
+
+# Import-Module in a fresh process each time: the median of five.
+$imports = 1..5 | ForEach-Object {
+    [double](& dotnet $pwsh -NoProfile -NonInteractive -Command "(Measure-Command { Import-Module '$ModulePath' }).TotalMilliseconds")
+} | Sort-Object
+
+Import-Module $ModulePath
+$store = Join-Path ([IO.Path]::GetTempPath()) "peerchat-bench-$(Get-Random).csv"
+$server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1 -UserStorePath $store
+try {
+    $credential = { param($name) [pscredential]::new($name, (ConvertTo-SecureString 'bench password 1' -AsPlainText -Force)) }
+    $receiver = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'ps-receiver') -SignUp
+    $sender = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'ps-sender') -SignUp
+
+    # The default route, Auto: straight to the peer after the first message. (Relay would meet the
+    # server's flood control, 10 requests a second by default, which is what a default server does.)
+    Send-PeerChatMessage -Session $sender -UserName 'ps-receiver' -Message 'warm-up'
+    $null = Receive-PeerChatMessage -Session $receiver -Wait -Timeout '00:00:10'
+    $send = Measure-Command {
+        for ($i = 0; $i -lt $Messages; $i++) {
+            Send-PeerChatMessage -Session $sender -UserName 'ps-receiver' -Message "message $i"
+        }
+    }
+    $received = 0
+    $receive = Measure-Command {
+        while ($received -lt $Messages) {
+            $batch = @(Receive-PeerChatMessage -Session $receiver -Wait -Timeout '00:00:10')
+            if (-not $batch) { break }
+            $received += $batch.Count
+        }
+    }
+
+    "| Import-Module (median of 5 fresh processes) | $([math]::Round($imports[2])) ms |"
+    "| Send-PeerChatMessage in a loop, direct route | $([math]::Round($Messages / $send.TotalSeconds)) calls/s ($Messages in $([math]::Round($send.TotalSeconds, 2)) s) |"
+    "| Receive-PeerChatMessage -Wait in a loop | $([math]::Round($received / $receive.TotalSeconds)) messages/s ($received received) |"
+}
+finally {
+    Get-PeerChatSession | Disconnect-PeerChat
+    $server | Stop-PeerChatServer
+    $server | Remove-Job
+    Remove-Item $store -ErrorAction Ignore
+}

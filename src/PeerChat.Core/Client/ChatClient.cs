@@ -79,24 +79,32 @@ public sealed partial class ChatClient : IAsyncDisposable
         }
 
         Stream stream = new NetworkStream(socket, ownsSocket: true);
-        if (options.UseTls)
+        ChatClient client;
+        try
         {
-            stream = await ClientTls.AuthenticateAsync(stream, host, options, timeout.Token, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // A TLS server cannot tell a plain client until it says something: a ping makes it answer
-            // at once with tls_required instead of both sides waiting. A plain server just answers pong.
-            await stream.WriteAsync(FrameWriter.Build("ping"), timeout.Token).ConfigureAwait(false);
-        }
+            if (options.UseTls)
+            {
+                stream = await ClientTls.AuthenticateAsync(stream, host, options, timeout.Token, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await SayPingAsync(stream, timeout.Token).ConfigureAwait(false);
+            }
 
-        var client = new ChatClient(socket, stream, options) { Host = host, Port = port };
-        if (options.EnableDirect)
+            client = new ChatClient(socket, stream, options) { Host = host, Port = port };
+            if (options.EnableDirect)
+            {
+                // The listener for direct messages sits on the address this client used to reach the
+                // server: the one the server will see and hand to peers.
+                var local = ((System.Net.IPEndPoint)socket.LocalEndPoint!).Address;
+                client.StartDirectListener(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local);
+            }
+        }
+        catch
         {
-            // The listener for direct messages sits on the address this client used to reach the
-            // server: the one the server will see and hand to peers.
-            var local = ((System.Net.IPEndPoint)socket.LocalEndPoint!).Address;
-            client.StartDirectListener(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local);
+            // Cancelled or failed before the client existed: nothing else will close the socket.
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
 
         client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
@@ -294,6 +302,23 @@ public sealed partial class ChatClient : IAsyncDisposable
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// A TLS server cannot tell a plain client until it says something: a ping makes it answer at once
+    /// with tls_required instead of both sides waiting. A plain server just answers pong. A server
+    /// that already turned us away may have closed: its reason is read as the first frame anyway.
+    /// </summary>
+    private static async Task SayPingAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await stream.WriteAsync(FrameWriter.Build("ping"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            // The receive loop finds the server's last frame, or the closed connection.
         }
     }
 

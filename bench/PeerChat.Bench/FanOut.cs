@@ -94,8 +94,7 @@ internal static class FanOut
 
         await Task.WhenAll(readers.Append(drain));
         var all = latencies.SelectMany((l, r) => l.Take(received[r])).Order().ToArray();
-        double Percentile(double p) => all.Length == 0 ? double.NaN : all[(int)Math.Min(all.Length - 1, p * all.Length)] * 1000.0 / Stopwatch.Frequency;
         var delivered = received.Sum(n => (long)n);
-        return new Result(system.Name, receivers, messages, delivered / elapsed.TotalSeconds, Percentile(0.50), Percentile(0.99), ((long)receivers * messages) - delivered, elapsed.TotalSeconds);
+        return new Result(system.Name, receivers, messages, delivered / elapsed.TotalSeconds, Latency.Percentile(all, 0.50), Latency.Percentile(all, 0.99), ((long)receivers * messages) - delivered, elapsed.TotalSeconds);
     }
 }

@@ -71,7 +71,6 @@ internal static class PingPong
         }
 
         var all = rtts.SelectMany(r => r).Order().ToArray();
-        double Percentile(double p) => all.Length == 0 ? double.NaN : all[(int)Math.Min(all.Length - 1, p * all.Length)] * 1000.0 / Stopwatch.Frequency;
-        return new Result(system.Name, "relay", pairs, all.Length / duration.TotalSeconds, Percentile(0.50), Percentile(0.99));
+        return new Result(system.Name, "relay", pairs, all.Length / duration.TotalSeconds, Latency.Percentile(all, 0.50), Latency.Percentile(all, 0.99));
     }
 }

@@ -25,8 +25,20 @@ switch (mode)
 
         break;
     case "pingpong":
-        // Relay ping-pong against a PeerChat server already running: port, seconds.
-        Console.WriteLine(await PingPong.RunAsync(new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)) }, 50, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture))));
+        // Relay ping-pong against a server already running: port, seconds, [peerchat|peerchat-no-receipts|nats|nats-verbose].
+        var pingPongServer = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture));
+        ChatSystem pingPongSystem = (args.Length > 3 ? args[3] : "peerchat") switch
+        {
+            "nats" => new NatsSystem { Server = pingPongServer },
+            "nats-verbose" => new NatsSystem { Server = pingPongServer, Verbose = true },
+            "peerchat-no-receipts" => new PeerChatSystem { Server = pingPongServer, Receipts = false },
+            _ => new PeerChatSystem { Server = pingPongServer },
+        };
+        Console.WriteLine(await PingPong.RunAsync(pingPongSystem, 50, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture))));
+        break;
+    case "direct":
+        // Direct ping-pong between PeerChat clients brokered by a server already running: port, seconds.
+        Console.WriteLine(await DirectPingPong.RunAsync(new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)), 50, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture))));
         break;
     case "idle-worker":
         await IdleWorkerAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
@@ -115,6 +127,10 @@ static async Task RunAllAsync(string[] options)
         await WaitForDisconnectsAsync();
     }
 
+    // The direct route runs PeerChat's client library in this process: it is warmed up too.
+    await DirectPingPong.RunAsync(systems[0].Server, 50, TimeSpan.FromSeconds(quick ? 1 : 3));
+    await WaitForDisconnectsAsync();
+
     report.AppendLine("### Fan-out (64-byte messages, 200 in flight)");
     report.AppendLine();
     report.AppendLine("| receivers | system | deliveries/s | p50 ms | p99 ms | lost | server peak RSS MiB | server CPU s | generator CPU s | PeerChat / NATS |");
@@ -141,25 +157,7 @@ static async Task RunAllAsync(string[] options)
     }
 
     report.AppendLine();
-    report.AppendLine("### Ping-pong (50 pairs; relay through the server, and PeerChat's direct route)");
-    report.AppendLine();
-    report.AppendLine("| system | route | round trips/s | RTT p50 ms | RTT p99 ms | ratio |");
-    report.AppendLine("|---|---|---:|---:|---:|---:|");
-    var pingDuration = TimeSpan.FromSeconds(quick ? 3 : 10);
-    var pingPongs = new List<PingPong.Result>();
-    foreach (var system in systems)
-    {
-        pingPongs.Add(await PingPong.RunAsync(system, 50, pingDuration));
-        await WaitForDisconnectsAsync();
-    }
-
-    pingPongs.Add(await DirectPingPong.RunAsync(systems[0].Server, 50, pingDuration));
-    await WaitForDisconnectsAsync();
-    var (relay, natsRelay, direct) = (pingPongs[0], pingPongs[1], pingPongs[2]);
-    report.AppendLine(CultureInfo.InvariantCulture, $"| PeerChat | relay | {relay.RoundTripsPerSecond:N0} | {relay.P50Ms:0.00} | {relay.P99Ms:0.00} | {relay.RoundTripsPerSecond / natsRelay.RoundTripsPerSecond:0.00}× NATS |");
-    report.AppendLine(CultureInfo.InvariantCulture, $"| NATS | relay | {natsRelay.RoundTripsPerSecond:N0} | {natsRelay.P50Ms:0.00} | {natsRelay.P99Ms:0.00} |  |");
-    report.AppendLine(CultureInfo.InvariantCulture, $"| PeerChat | direct | {direct.RoundTripsPerSecond:N0} | {direct.P50Ms:0.00} | {direct.P99Ms:0.00} | {direct.RoundTripsPerSecond / relay.RoundTripsPerSecond:0.00}× relay |");
-
+    report.AppendLine(await PingPongTableAsync(systems[0].Server, systems[1].Server, quick));
     report.AppendLine();
     report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run)");
     report.AppendLine();
@@ -196,6 +194,57 @@ static async Task RunAllAsync(string[] options)
     Console.WriteLine(report.ToString());
     Directory.CreateDirectory("out/bench");
     await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+}
+
+// Ping-pong in like-for-like pairs: PeerChat answers every send with a `sent` receipt unless a client
+// logs in with "receipts": false, NATS answers every PUB with +OK only when a client connects with
+// verbose on. Each configuration runs three times, interleaved with the others so that drift in the
+// machine touches all alike, and the median run is reported.
+static async Task<string> PingPongTableAsync(IPEndPoint peerchat, IPEndPoint nats, bool quick)
+{
+    var duration = TimeSpan.FromSeconds(quick ? 2 : 5);
+    var configurations = new (string Label, int Pairs, Func<Task<PingPong.Result>> Run)[]
+    {
+        ("PeerChat | relay, `sent` receipt per send (protocol default)", 50, () => PingPong.RunAsync(new PeerChatSystem { Server = peerchat }, 50, duration)),
+        ("NATS | relay, verbose: `+OK` per PUB", 50, () => PingPong.RunAsync(new NatsSystem { Server = nats, Verbose = true }, 50, duration)),
+        ("PeerChat | relay, `\"receipts\": false`", 50, () => PingPong.RunAsync(new PeerChatSystem { Server = peerchat, Receipts = false }, 50, duration)),
+        ("NATS | relay, verbose off (client default)", 50, () => PingPong.RunAsync(new NatsSystem { Server = nats }, 50, duration)),
+        ("PeerChat | direct, `ack` per message", 50, () => DirectPingPong.RunAsync(peerchat, 50, duration)),
+        ("PeerChat | relay, `sent` receipt per send", 1, () => PingPong.RunAsync(new PeerChatSystem { Server = peerchat }, 1, duration)),
+        ("NATS | relay, verbose: `+OK` per PUB", 1, () => PingPong.RunAsync(new NatsSystem { Server = nats, Verbose = true }, 1, duration)),
+        ("PeerChat | direct, `ack` per message", 1, () => DirectPingPong.RunAsync(peerchat, 1, duration)),
+    };
+    var runs = configurations.Select(_ => new List<PingPong.Result>()).ToArray();
+    for (var round = 0; round < 3; round++)
+    {
+        for (var i = 0; i < configurations.Length; i++)
+        {
+            runs[i].Add(await configurations[i].Run());
+            await WaitForDisconnectsAsync();
+        }
+    }
+
+    var median = runs.Select(r => r.OrderBy(x => x.RoundTripsPerSecond).ElementAt(1)).ToArray();
+    string Ratio(int i, int of, string name) => $"{median[i].RoundTripsPerSecond / median[of].RoundTripsPerSecond:0.00}× {name}";
+    var ratios = new[]
+    {
+        Ratio(0, 1, "NATS verbose"), string.Empty, Ratio(2, 3, "NATS"), string.Empty, Ratio(4, 0, "relay"),
+        string.Empty, string.Empty, Ratio(7, 5, "relay"),
+    };
+    var table = new StringBuilder();
+    table.AppendLine("### Ping-pong (relay through the server, and PeerChat's direct route; median of three runs)");
+    table.AppendLine();
+    table.AppendLine("| pairs | system | route and acknowledgement | round trips/s | RTT p50 ms | RTT p99 ms | runs (round trips/s) | ratio |");
+    table.AppendLine("|---:|---|---|---:|---:|---:|---|---:|");
+    for (var i = 0; i < configurations.Length; i++)
+    {
+        var (label, pairs, _) = configurations[i];
+        var r = median[i];
+        var all = string.Join(" / ", runs[i].Select(x => x.RoundTripsPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
+        table.AppendLine(CultureInfo.InvariantCulture, $"| {pairs} | {label} | {r.RoundTripsPerSecond:N0} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {all} | {ratios[i]} |");
+    }
+
+    return table.ToString();
 }
 
 // Closed connections take a moment to leave a server; the next workload should not see them.

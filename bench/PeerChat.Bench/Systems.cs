@@ -31,6 +31,9 @@ internal sealed class PeerChatSystem : ChatSystem
 
     public override string Name => "PeerChat";
 
+    /// <summary>False: log in with <c>"receipts": false</c>, so a successful send gets no <c>sent</c> answer.</summary>
+    public bool Receipts { get; init; } = true;
+
     public override Task<LineConnection> ConnectReceiverAsync(string name, IPAddress? local = null) => LoginAsync(name, local);
 
     public override Task<LineConnection> ConnectSenderAsync(string name) => LoginAsync(name, null);
@@ -57,7 +60,8 @@ internal sealed class PeerChatSystem : ChatSystem
     {
         var connection = await LineConnection.ConnectAsync(Server, local);
         await connection.ReadUntilAsync("\"hello\"");
-        await connection.WriteAsync($"{{\"type\":\"signup\",\"id\":1,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n{{\"type\":\"login\",\"id\":2,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n");
+        var receipts = Receipts ? string.Empty : ",\"receipts\":false";
+        await connection.WriteAsync($"{{\"type\":\"signup\",\"id\":1,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n{{\"type\":\"login\",\"id\":2,\"user\":\"{name}\",\"password\":\"{Password}\"{receipts}}}\n");
         var answer = await connection.ReadUntilAsync("\"re\":2");
         if (!answer.Contains("\"welcome\"", StringComparison.Ordinal))
         {
@@ -72,6 +76,9 @@ internal sealed class PeerChatSystem : ChatSystem
 internal sealed class NatsSystem : ChatSystem
 {
     public override string Name => "NATS";
+
+    /// <summary>True: CONNECT with <c>verbose</c>, so the server answers every PUB with <c>+OK</c> (as PeerChat answers with <c>sent</c>).</summary>
+    public bool Verbose { get; init; }
 
     public override async Task<LineConnection> ConnectReceiverAsync(string name, IPAddress? local = null)
     {
@@ -113,7 +120,7 @@ internal sealed class NatsSystem : ChatSystem
     {
         var connection = await LineConnection.ConnectAsync(Server, local);
         await connection.ReadUntilAsync("INFO");
-        await connection.WriteAsync("CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":false}\r\n");
+        await connection.WriteAsync($"CONNECT {{\"verbose\":{(Verbose ? "true" : "false")},\"pedantic\":false,\"echo\":false}}\r\n");
         return connection;
     }
 }

@@ -68,6 +68,33 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task LoginWithReceiptsOff_SendsAndBroadcastsGoUnanswered_ErrorsStillCome()
+    {
+        await using var server = await TestServer.StartAsync();
+        var bob = await server.LoginAsync("bob");
+        var quiet = await server.LoginAsync("quiet");
+        await quiet.LogoutAsync();
+        using var raw = server.ConnectRaw();
+        await raw.ReadFrameAsync("hello");
+        await raw.SendLineAsync("""{"type":"login","id":1,"user":"quiet","password":"correct horse battery","receipts":false}""");
+        await raw.ReadFrameAsync("welcome");
+
+        await raw.SendLineAsync("""{"type":"send","id":2,"to":"bob","text":"one"}""");
+        await raw.SendLineAsync("""{"type":"broadcast","id":3,"text":"two"}""");
+        await raw.SendLineAsync("""{"type":"send","id":4,"to":"ghost","text":"three"}""");
+        await raw.SendLineAsync("""{"type":"ping","id":5}""");
+        var answers = new[] { await raw.ReadFrameAsync(), await raw.ReadFrameAsync() };
+        var atBob = new[] { (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience), (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience) };
+
+        // Requests are answered in order, so a receipt would have come before the error and the pong.
+        answers[0].AssertError(ErrorCodes.NoSuchUser);
+        Assert.Equal(4, answers[0].GetProperty("re").GetInt32());
+        Assert.Equal(("pong", 5), (answers[1].Type(), answers[1].GetProperty("re").GetInt32()));
+        Assert.Equal([("one", MessageKind.Direct), ("two", MessageKind.Broadcast)], atBob.Select(m => (m.Text, m.Kind)));
+        Assert.Equal(2, server.Server.GetStatistics().MessagesRelayed);
+    }
+
+    [Fact]
     public async Task Send_ToSomeoneOffline_GetsNoSuchUser()
     {
         await using var server = await TestServer.StartAsync();

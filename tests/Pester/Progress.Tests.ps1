@@ -35,6 +35,18 @@ Describe 'Progress' -Tag Integration {
         $records[-1].RecordType | Should -Be 'Completed'
     }
 
+    It 'writes no progress for a single message, so a script sending one per call pays nothing for it' {
+        $null = $ps.AddScript({ param($session) Send-PeerChatMessage -Session $session -UserName 'listener1' -Message 'one'; Send-PeerChatMessage -Session $session -UserName 'listener2' -Message 'two' -PassThru }).AddArgument($sender)
+        $receipt = $ps.Invoke()
+        $ps.Commands.Clear()
+
+        $records = @($ps.Streams.Progress | Where-Object Activity -EQ 'Sending PeerChat messages')
+        $ps.Streams.Progress.Clear()
+
+        $receipt.Recipients | Should -Be 1
+        $records | Should -BeNullOrEmpty
+    }
+
     It 'reports progress while Receive-PeerChatMessage -Wait waits' {
         $null = $ps.AddScript({ param($session) Receive-PeerChatMessage -Session $session -Wait -Timeout '00:00:00.800' }).AddArgument($sender)
         $received = $ps.Invoke()

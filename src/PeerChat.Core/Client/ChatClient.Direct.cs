@@ -14,6 +14,11 @@ public sealed partial class ChatClient
     private PeerListener? _peerListener;
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _peerCertificate;
 
+    // Direct message ids need only be unique per sender (the receiver acks by them): a random
+    // prefix per client and a counter, rather than random bytes for each message.
+    private readonly string _directMessageIdPrefix = "d" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + "-";
+    private long _directMessageCount;
+
     /// <summary>The port of this client's listener for direct messages; null when direct messages are off.</summary>
     public int? DirectPort => _peerListener?.Port;
 
@@ -61,7 +66,7 @@ public sealed partial class ChatClient
     private async Task<SendReceipt> SendDirectAsync(string to, string text, JsonElement? data, CancellationToken cancellationToken)
     {
         var from = Session?.UserName ?? throw new ChatClientException(ErrorCodes.NotAuthenticated, "Log in first.");
-        var messageId = "d" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var messageId = _directMessageIdPrefix + Interlocked.Increment(ref _directMessageCount).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         var link = await GetLinkAsync(to, from, cancellationToken).ConfigureAwait(false);
         TimeSpan roundTrip;
         try

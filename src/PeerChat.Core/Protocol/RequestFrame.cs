@@ -26,6 +26,9 @@ public sealed class RequestFrame
     /// <summary><c>login</c> with <c>"presence": true</c>: send this client joined/left events.</summary>
     public bool Presence { get; init; }
 
+    /// <summary><c>login</c> with <c>"receipts": false</c>: no <c>sent</c> answer to a successful broadcast or send.</summary>
+    public bool Receipts { get; init; } = true;
+
     public int? PeerPort { get; init; }
     public string? PeerFingerprint { get; init; }
 
@@ -149,6 +152,7 @@ public sealed class RequestFrame
             To = OptionalString(root, "to"),
             Data = data,
             Presence = root.TryGetProperty("presence", out var presence) && presence.ValueKind == JsonValueKind.True,
+            Receipts = !(root.TryGetProperty("receipts", out var receipts) && receipts.ValueKind == JsonValueKind.False),
             PeerPort = peerPort,
             PeerFingerprint = peerFingerprint,
         };

@@ -138,6 +138,7 @@ internal sealed partial class ClientConnection
         _authTimer.Dispose();
         UserName = userName;
         WantsPresence = request.Presence;
+        WantsReceipts = request.Receipts;
         if (request.PeerPort is { } port)
         {
             PeerEndpoint = new System.Net.IPEndPoint(RemoteEndPoint.Address, port).ToString();
@@ -173,7 +174,7 @@ internal sealed partial class ClientConnection
         var messageId = _server.NextMessageId();
         var frame = MessageFrame("broadcast", messageId, request, to: null);
         var recipients = _server.Broadcast(frame, except: this);
-        Send(SentFrame(request.Id, messageId, recipients));
+        SendReceipt(request.Id, messageId, recipients);
     }
 
     private void Relay(RequestFrame request)
@@ -195,7 +196,7 @@ internal sealed partial class ClientConnection
         var messageId = _server.NextMessageId();
         var delivered = recipient.Send(MessageFrame("direct", messageId, request, to: recipient.UserName));
         _server.Counters.Relayed(delivered ? 1 : 0);
-        Send(SentFrame(request.Id, messageId, delivered ? 1 : 0));
+        SendReceipt(request.Id, messageId, delivered ? 1 : 0);
     }
 
     /// <summary>
@@ -271,6 +272,19 @@ internal sealed partial class ClientConnection
 
             w.WriteString("sentAt", WireTime.Format(s.sentAt));
         });
+
+    /// <summary>
+    /// The <c>sent</c> receipt, unless the client turned receipts off at login: a client that sends
+    /// without waiting (a bot, a load generator) then saves a frame per message, as NATS clients do
+    /// with <c>verbose</c> off. Errors are always answered.
+    /// </summary>
+    private void SendReceipt(JsonElement? re, string messageId, int recipients)
+    {
+        if (WantsReceipts)
+        {
+            Send(SentFrame(re, messageId, recipients));
+        }
+    }
 
     private static byte[] SentFrame(JsonElement? re, string messageId, int recipients) =>
         FrameWriter.Build("sent", (re, messageId, recipients), static (w, s) =>

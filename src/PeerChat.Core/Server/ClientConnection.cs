@@ -75,6 +75,9 @@ internal sealed partial class ClientConnection
     /// <summary>Logged in with <c>"presence": true</c>: told when others join and leave.</summary>
     public bool WantsPresence { get; private set; }
 
+    /// <summary>False when the client logged in with <c>"receipts": false</c>: successful sends go unanswered.</summary>
+    public bool WantsReceipts { get; private set; } = true;
+
     public ClientStatus Snapshot() => new(
         ClientId,
         UserName ?? string.Empty,

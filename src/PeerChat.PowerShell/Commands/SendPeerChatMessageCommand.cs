@@ -44,6 +44,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
     private System.Text.Json.JsonElement? _data;
     private bool _dataInvalid;
     private int _sent;
+    private int _recipients;
     private ProgressRecord? _progress;
 
     protected override void BeginProcessing()
@@ -101,9 +102,18 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
         }
     }
 
-    /// <summary>Many recipients from the pipeline take a while: say who is next and how many are done.</summary>
+    /// <summary>
+    /// Many recipients from the pipeline take a while: say who is next and how many are done. A
+    /// single message is over before a progress bar could show, so progress starts at the second
+    /// recipient; a script calling the cmdlet once per message pays nothing for it.
+    /// </summary>
     private void ReportProgress(string to)
     {
+        if (++_recipients < 2)
+        {
+            return;
+        }
+
         _progress ??= new ProgressRecord(ProgressActivityId, "Sending PeerChat messages", "Starting");
         _progress.StatusDescription = $"{_sent} sent";
         _progress.CurrentOperation = $"To {to}";

@@ -40,6 +40,31 @@ switch (mode)
         // Direct ping-pong between PeerChat clients brokered by a server already running: port, seconds.
         Console.WriteLine(await DirectPingPong.RunAsync(new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)), 50, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture))));
         break;
+    case "send-loop":
+        {
+            // Direct sends one at a time from a blocked caller, as Send-PeerChatMessage makes them: port, rounds of 500.
+            var port = int.Parse(args[1], CultureInfo.InvariantCulture);
+            var receiver = await PeerChat.Core.Client.ChatClient.ConnectAsync("127.0.0.1", port);
+            await receiver.LoginAsync("pb0", PeerChatSystem.Password);
+            var sender = await PeerChat.Core.Client.ChatClient.ConnectAsync("127.0.0.1", port);
+            await sender.LoginAsync("pa0", PeerChatSystem.Password);
+            var rates = new List<string>();
+            for (var round = 0; round < int.Parse(args[2], CultureInfo.InvariantCulture); round++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                for (var i = 0; i < 500; i++)
+                {
+                    sender.SendAsync("pb0", "message", route: PeerChat.Core.Client.RoutePreference.Direct).GetAwaiter().GetResult();
+                    receiver.Events.TryRead(out _);
+                }
+
+                rates.Add($"{500 / Stopwatch.GetElapsedTime(started).TotalSeconds:0}");
+            }
+
+            Console.WriteLine(string.Join(' ', rates));
+            break;
+        }
+
     case "idle-worker":
         await IdleWorkerAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
         break;
@@ -100,16 +125,11 @@ static async Task RunAllAsync(string[] options)
 {
     var quick = options.Contains("--quick");
     var report = new StringBuilder();
-    using var peerchat = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
-    var peerchatPort = int.Parse((await peerchat.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
-    var natsPort = FreePort();
-    using var nats = ChildProcess.Start("nats-server", ["-a", "127.0.0.1", "-p", natsPort.ToString(CultureInfo.InvariantCulture)], readyOnStderr: "Server is ready");
-    await nats.WaitReadyAsync();
-    var systems = new ChatSystem[]
-    {
-        new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, peerchatPort) },
-        new NatsSystem { Server = new IPEndPoint(IPAddress.Loopback, natsPort) },
-    };
+    var (peerchat, peerchatSystem) = await StartPeerChatAsync();
+    var (nats, natsSystem) = await StartNatsAsync();
+    using var ownedPeerChat = peerchat;
+    using var ownedNats = nats;
+    var systems = new[] { peerchatSystem, natsSystem };
     var pids = new Dictionary<string, int> { ["PeerChat"] = peerchat.Pid, ["NATS"] = nats.Pid };
 
     // Warm-up, unreported, the same for both: PeerChat's code is compiled just in time and reaches
@@ -159,41 +179,72 @@ static async Task RunAllAsync(string[] options)
     report.AppendLine();
     report.AppendLine(await PingPongTableAsync(systems[0].Server, systems[1].Server, quick));
     report.AppendLine();
-    report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run)");
+    report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run; a fresh server for each row)");
     report.AppendLine();
-    report.AppendLine("| clients | system | connections/s | server RSS MiB | bytes per connection |");
-    report.AppendLine("|---:|---|---:|---:|---:|");
+    report.AppendLine("| clients | system | connections/s | server RSS before MiB | server RSS after MiB | bytes per connection |");
+    report.AppendLine("|---:|---|---:|---:|---:|---:|");
     foreach (var clients in quick ? [2000] : new[] { 10_000, 19_000 })
     {
-        foreach (var system in systems)
+        foreach (var start in new[] { StartPeerChatAsync, StartNatsAsync })
         {
-            var pid = pids[system.Name];
-            var before = ProcessStats.Memory(pid).Rss;
-            var perWorker = 9_500;
-            var workers = Enumerable.Range(0, (clients + perWorker - 1) / perWorker)
-                .Select(w => ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "idle-worker", system is NatsSystem ? "nats" : "peerchat", system.Server.Port.ToString(CultureInfo.InvariantCulture), (w * perWorker).ToString(CultureInfo.InvariantCulture), Math.Min(perWorker, clients - (w * perWorker)).ToString(CultureInfo.InvariantCulture)]))
-                .ToList();
-            var started = Stopwatch.GetTimestamp();
-            foreach (var worker in workers)
+            var (server, system) = await start();
+            using (server)
             {
-                await worker.ReadReportAsync("READY", TimeSpan.FromMinutes(5));
+                report.AppendLine(await IdleRowAsync(server.Pid, system, clients));
             }
-
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            var after = ProcessStats.Memory(pid).Rss;
-            report.AppendLine(CultureInfo.InvariantCulture, $"| {clients} | {system.Name} | {clients / elapsed.TotalSeconds:N0} | {after / 1048576.0:0.0} | {(after - before) / clients:N0} |");
-            foreach (var worker in workers)
-            {
-                worker.Dispose();
-            }
-
-            await WaitForDisconnectsAsync();
         }
     }
 
     Console.WriteLine(report.ToString());
     Directory.CreateDirectory("out/bench");
     await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+}
+
+// A PeerChat server (the "serve" mode of this program) and a nats-server, each in a process of its own
+// on 127.0.0.1, so that their memory and CPU are their own.
+static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync()
+{
+    var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
+    var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
+    return (process, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
+}
+
+static async Task<(ChildProcess Process, ChatSystem System)> StartNatsAsync()
+{
+    var port = FreePort();
+    var process = ChildProcess.Start("nats-server", ["-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture)], readyOnStderr: "Server is ready");
+    await process.WaitReadyAsync();
+    return (process, new NatsSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
+}
+
+// Idle: N clients connect and log in (subscribe) from generator processes of at most 9,500
+// connections each, against a server that has held nothing before, so that its RSS growth is theirs.
+static async Task<string> IdleRowAsync(int pid, ChatSystem system, int clients)
+{
+    var before = ProcessStats.Memory(pid).Rss;
+    const int perWorker = 9_500;
+    var workers = Enumerable.Range(0, (clients + perWorker - 1) / perWorker)
+        .Select(w => ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "idle-worker", system is NatsSystem ? "nats" : "peerchat", system.Server.Port.ToString(CultureInfo.InvariantCulture), (w * perWorker).ToString(CultureInfo.InvariantCulture), Math.Min(perWorker, clients - (w * perWorker)).ToString(CultureInfo.InvariantCulture)]))
+        .ToList();
+    try
+    {
+        var started = Stopwatch.GetTimestamp();
+        foreach (var worker in workers)
+        {
+            await worker.ReadReportAsync("READY", TimeSpan.FromMinutes(5));
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var after = ProcessStats.Memory(pid).Rss;
+        return string.Create(CultureInfo.InvariantCulture, $"| {clients} | {system.Name} | {clients / elapsed.TotalSeconds:N0} | {before / 1048576.0:0.0} | {after / 1048576.0:0.0} | {(after - before) / clients:N0} |");
+    }
+    finally
+    {
+        foreach (var worker in workers)
+        {
+            worker.Dispose();
+        }
+    }
 }
 
 // Ping-pong in like-for-like pairs: PeerChat answers every send with a `sent` receipt unless a client

@@ -82,9 +82,10 @@ public sealed partial class ChatServer
         var connection = new ClientConnection(this, socket, "c" + Interlocked.Increment(ref _nextClientId));
         _connections[connection.ClientId] = connection;
         Raise(new ClientConnectedEvent(Now, connection.ClientId, connection.Address));
-        var run = Task.Run(connection.RunAsync);
-        _running[connection] = run;
-        run.ContinueWith(_ => _running.TryRemove(connection, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Started on the pool rather than inline, so that the accept loop goes straight back to
+        // accepting; RunAsync never throws and reports its end through OnConnectionFinished.
+        Interlocked.Increment(ref _runningCount);
+        ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.RunAsync(), connection, preferLocal: false);
 
         // A stop that began while this socket was being admitted must still reach it.
         if (_stopping.IsCancellationRequested)

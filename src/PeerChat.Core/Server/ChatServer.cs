@@ -17,11 +17,15 @@ public sealed partial class ChatServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ClientConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ClientConnection> _loggedIn = new(PasswordRules.UserNameComparer);
     private readonly ConcurrentDictionary<IPAddress, int> _pendingByAddress = new();
-    private readonly ConcurrentDictionary<ClientConnection, Task> _running = new();
+    // Connections whose RunAsync has not returned yet; when the server stops, the last one to end
+    // completes _allEnded. A count rather than a table of tasks: nothing per connection to hold.
+    private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _runningCount;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
+    private ITimer? _writeWatchdog;
     private int _connectionCount;
     private long _nextClientId;
     private long _nextMessageId;
@@ -112,7 +116,20 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
 
         Raise(new ServerStartedEvent(Now, LocalEndPoint));
+        _writeWatchdog = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).SweepWriteDeadlines(), this, WatchdogPeriod, WatchdogPeriod);
         _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    // A write blocked past WriteTimeout is noticed within this much more.
+    private TimeSpan WatchdogPeriod => TimeSpan.FromTicks(Math.Clamp(Options.WriteTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+
+    private void SweepWriteDeadlines()
+    {
+        var now = Now.UtcTicks;
+        foreach (var connection in _connections.Values)
+        {
+            connection.CheckWriteDeadline(now);
+        }
     }
 
     /// <summary>
@@ -137,18 +154,23 @@ public sealed partial class ChatServer : IAsyncDisposable
             connection.RequestClose(NoticeCodes.ServerShutdown, shutdown);
         }
 
-        var all = Task.WhenAll(_running.Values);
-        await all.WaitAsync(Options.ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (!all.IsCompleted)
+        if (Volatile.Read(ref _runningCount) == 0)
+        {
+            _allEnded.TrySetResult();
+        }
+
+        await _allEnded.Task.WaitAsync(Options.ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!_allEnded.Task.IsCompleted)
         {
             foreach (var connection in _connections.Values)
             {
                 connection.Abort(NoticeCodes.ServerShutdown);
             }
 
-            await Task.WhenAll(_running.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _allEnded.Task.ConfigureAwait(false);
         }
 
+        _writeWatchdog?.Dispose();
         Raise(new ServerStoppedEvent(Now));
         _stopped.TrySetResult();
     }
@@ -245,6 +267,15 @@ public sealed partial class ChatServer : IAsyncDisposable
                 });
                 connection.Send(frame);
             }
+        }
+    }
+
+    /// <summary>The last thing a connection's RunAsync does; once the server is stopping, the last one completes the stop.</summary>
+    internal void OnConnectionFinished()
+    {
+        if (Interlocked.Decrement(ref _runningCount) == 0 && _stopping.IsCancellationRequested)
+        {
+            _allEnded.TrySetResult();
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
@@ -12,6 +11,12 @@ internal sealed partial class ClientConnection
 
     private int FrameLimit => UserName is null ? _options.MaxPreAuthFrameBytes : _options.MaxFrameBytes;
 
+    // A receive buffer is rented when bytes arrive and given back as soon as no unfinished line is
+    // held in it, so an idle connection holds none. It grows (doubling) only for a line longer than
+    // it, and never far past the frame limit, at which the line is refused.
+    private const int ReceiveBufferBytes = 4096;
+    private const int MinimumReadBytes = 1024;
+
     /// <summary>
     /// Reads frames until the client closes, the connection is cut, or a close is requested; after
     /// that it only discards what arrives, so the client reads our last frame rather than a reset.
@@ -19,25 +24,46 @@ internal sealed partial class ClientConnection
     private async Task ReceiveLoopAsync()
     {
         _flood = new TokenBucket(_options.FloodBurst, _options.FloodRate, _clock);
-        // Zero-byte reads: an idle connection waits for data without holding a buffer, and rents
-        // one only when bytes arrive, which keeps thousands of idle clients cheap.
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        byte[]? buffer = null;
+        var held = 0;
         try
         {
             while (true)
             {
-                var result = await reader.ReadAsync(_abort.Token).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                if (!IsClosing)
+                if (buffer is null)
                 {
-                    buffer = await ProcessFramesAsync(buffer).ConfigureAwait(false);
+                    // A zero-byte read waits for data without holding a buffer: thousands of idle
+                    // clients then cost no receive memory.
+                    await _stream.ReadAsync(Memory<byte>.Empty, _abort.Token).ConfigureAwait(false);
+                    buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
+                }
+                else if (buffer.Length - held < MinimumReadBytes)
+                {
+                    buffer = Grow(buffer, held);
                 }
 
-                reader.AdvanceTo(IsClosing ? result.Buffer.End : buffer.Start, result.Buffer.End);
-                if (result.IsCompleted)
+                var read = await _stream.ReadAsync(buffer.AsMemory(held), _abort.Token).ConfigureAwait(false);
+                if (read == 0)
                 {
                     RequestClose("client_closed", null);
                     return;
+                }
+
+                held += read;
+                if (!IsClosing)
+                {
+                    var unparsed = await ProcessFramesAsync(new ReadOnlySequence<byte>(buffer, 0, held)).ConfigureAwait(false);
+                    var consumed = held - (int)unparsed.Length;
+                    buffer.AsSpan(consumed, held - consumed).CopyTo(buffer);
+                    held -= consumed;
+                }
+
+                if (IsClosing || held == 0)
+                {
+                    // Nothing unfinished (or closing, when what arrives is discarded): back to waiting without a buffer.
+                    held = 0;
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
                 }
             }
         }
@@ -52,8 +78,19 @@ internal sealed partial class ClientConnection
         }
         finally
         {
-            await reader.CompleteAsync().ConfigureAwait(false);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
+    }
+
+    private static byte[] Grow(byte[] buffer, int held)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+        buffer.AsSpan(0, held).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return bigger;
     }
 
     /// <summary>Handles every complete line in <paramref name="buffer"/> and returns what is left of it.</summary>

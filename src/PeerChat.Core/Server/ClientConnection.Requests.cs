@@ -135,7 +135,7 @@ internal sealed partial class ClientConnection
 
     private void CompleteLogin(RequestFrame request, string userName)
     {
-        _authTimer.Dispose();
+        DisposeAuthTimer();
         UserName = userName;
         WantsPresence = request.Presence;
         WantsReceipts = request.Receipts;

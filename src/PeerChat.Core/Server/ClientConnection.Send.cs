@@ -8,43 +8,44 @@ internal sealed partial class ClientConnection
     // busy client gets its frames packed up to this size instead of one syscall each.
     private const int BatchBytes = 64 * 1024;
 
+    // When the write under way must have finished (UTC ticks); 0 when none is under way.
+    private long _writeDeadlineTicks;
+
     /// <summary>
     /// Writes queued frames until the queue is completed and drained, or the connection is cut.
-    /// A write blocked longer than WriteTimeout makes the client a slow consumer.
+    /// A write still blocked WriteTimeout after it began makes the client a slow consumer: the
+    /// server's write watchdog sees its deadline pass (<see cref="CheckWriteDeadline"/>).
     /// </summary>
     private async Task SendLoopAsync()
     {
-        var reader = _outbound.Reader;
-        using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
         var batch = new List<byte[]>();
         try
         {
-            while (await reader.WaitToReadAsync(_abort.Token).ConfigureAwait(false))
+            while (await _outbound.WaitToReadAsync().ConfigureAwait(false))
             {
-                var total = 0;
-                while (total < BatchBytes && reader.TryRead(out var frame))
+                var total = _outbound.DrainInto(batch, BatchBytes);
+                if (batch.Count == 0 || _abort.IsCancellationRequested)
                 {
-                    _outbound.Unaccount(frame);
-                    batch.Add(frame);
-                    total += frame.Length;
+                    // Woken by completion with nothing left, or cut: the loop ends at the next wait.
+                    batch.Clear();
+                    if (_abort.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    continue;
                 }
 
-                writeTimeout.CancelAfter(_options.WriteTimeout);
-                await WriteBatchAsync(batch, total, writeTimeout.Token).ConfigureAwait(false);
-                if (!writeTimeout.TryReset())
-                {
-                    // The timeout fired just as the write finished: the client is as slow as if it had not.
-                    OnWriteTimeout();
-                    break;
-                }
-
+                Volatile.Write(ref _writeDeadlineTicks, _clock.GetUtcNow().UtcTicks + _options.WriteTimeout.Ticks);
+                await WriteBatchAsync(batch, total, _abort.Token).ConfigureAwait(false);
+                Volatile.Write(ref _writeDeadlineTicks, 0);
                 _server.Counters.BytesOut(total, batch.Count);
                 batch.Clear();
             }
         }
-        catch (OperationCanceledException) when (writeTimeout.IsCancellationRequested && !_abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            OnWriteTimeout();
+            // Cut: by the write watchdog (already reported), a close that ran out of time, or the end.
         }
         catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
         {
@@ -54,6 +55,21 @@ internal sealed partial class ClientConnection
         {
             _server.ReportError("send " + ClientId, ex);
             Abort("server_error");
+        }
+    }
+
+    /// <summary>
+    /// Called by the server's write watchdog: a write that began more than WriteTimeout before
+    /// <paramref name="nowTicks"/> and has not finished makes the client a slow consumer. One
+    /// sweep over all connections replaces a timer per connection, which an idle client would
+    /// otherwise hold for good.
+    /// </summary>
+    public void CheckWriteDeadline(long nowTicks)
+    {
+        var deadline = Volatile.Read(ref _writeDeadlineTicks);
+        if (deadline != 0 && nowTicks >= deadline)
+        {
+            OnWriteTimeout();
         }
     }
 

@@ -26,7 +26,7 @@ internal sealed partial class ClientConnection
 
     private int _closeRequested;
     private string? _closeReason;
-    private readonly ITimer _authTimer;
+    private ITimer? _authTimer;
     private ITimer? _idleTimer;
     private int _pendingReleased;
     private long _lastActiveTicks;
@@ -124,15 +124,24 @@ internal sealed partial class ClientConnection
         }
         finally
         {
-            _abort.Cancel();
-            _authTimer.Dispose();
-            _idleTimer?.Dispose();
-            _socket.Dispose();
-            await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await _stream.DisposeAsync().ConfigureAwait(false);
-            ReleasePending();
-            _server.OnConnectionEnded(this, _closeReason ?? "client_closed");
-            _abort.Dispose();
+            try
+            {
+                _abort.Cancel();
+                _outbound.CompleteWith(null);
+                DisposeAuthTimer();
+                _idleTimer?.Dispose();
+                _socket.Dispose();
+                await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await _stream.DisposeAsync().ConfigureAwait(false);
+                ReleasePending();
+                _server.OnConnectionEnded(this, _closeReason ?? "client_closed");
+                _abort.Dispose();
+            }
+            finally
+            {
+                // Even if cleanup failed: a stopping server waits for this.
+                _server.OnConnectionFinished();
+            }
         }
     }
 
@@ -200,6 +209,9 @@ internal sealed partial class ClientConnection
         _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
         RequestClose(NoticeCodes.SlowConsumer, FrameWriter.Notice(NoticeCodes.SlowConsumer, "Your connection could not keep up with its messages; closing it."));
     }
+
+    /// <summary>Stops the login deadline and lets the timer go, so an idle logged-in connection holds none.</summary>
+    private void DisposeAuthTimer() => Interlocked.Exchange(ref _authTimer, null)?.Dispose();
 
     private void OnAuthTimeout()
     {

@@ -67,8 +67,9 @@ internal sealed class LoginThrottle
         var now = _options.TimeProvider.GetUtcNow();
         lock (_lock)
         {
-            var user = GetEntry(UserKey(userName), now);
-            var origin = GetEntry(AddressKey(address), now);
+            var (userKey, addressKey) = (UserKey(userName), AddressKey(address));
+            var user = GetEntry(userKey, now);
+            var origin = GetEntry(addressKey, now);
             user.InFlight--;
             origin.InFlight--;
             if (succeeded == true)
@@ -82,6 +83,11 @@ internal sealed class LoginThrottle
                 Fail(user, now);
                 Fail(origin, now);
             }
+
+            // An entry with nothing to remember goes at once: thousands of successful logins
+            // leave no trace here, only failures (and attempts under way) do.
+            RemoveIfClean(userKey, user, now);
+            RemoveIfClean(addressKey, origin, now);
 
             if (_entries.Count > PruneThreshold)
             {
@@ -141,10 +147,15 @@ internal sealed class LoginThrottle
         foreach (var (key, entry) in _entries.ToList())
         {
             Expire(entry, now);
-            if (entry.Failures.Count == 0 && entry.BlockedUntil <= now && entry.InFlight == 0)
-            {
-                _entries.Remove(key);
-            }
+            RemoveIfClean(key, entry, now);
+        }
+    }
+
+    private void RemoveIfClean(string key, Entry entry, DateTimeOffset now)
+    {
+        if (entry.Failures.Count == 0 && entry.BlockedUntil <= now && entry.InFlight == 0)
+        {
+            _entries.Remove(key);
         }
     }
 

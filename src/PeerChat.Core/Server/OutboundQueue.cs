@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 
 namespace PeerChat.Core.Server;
 
@@ -7,15 +7,28 @@ namespace PeerChat.Core.Server;
 /// waiting; only the client's send loop reads. Frames are shared byte arrays, so a broadcast
 /// queues the same bytes for every recipient.
 /// </summary>
-internal sealed class OutboundQueue
+/// <remarks>
+/// A lock and a plain queue rather than a Channel: an idle connection then holds about a hundred
+/// bytes here instead of nearly a kilobyte (a channel keeps a 32-slot segment and its waiter
+/// objects), which matters at thousands of clients. The one reader waits on this object itself,
+/// reset for each wait, so waiting allocates nothing.
+/// </remarks>
+internal sealed class OutboundQueue : IValueTaskSource<bool>
 {
-    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
+    // A queue that grew past this for a burst gives its array back once it has drained.
+    private const int TrimAbove = 256;
 
+    private readonly Queue<byte[]> _frames = new();
     private readonly long _maxBytes;
     private readonly int _maxFrames;
     private long _queuedBytes;
-    private int _queuedFrames;
+    private int _peakFrames;
+    private bool _completed;
+    private bool _readerWaiting;
+
+    // Continuations run on the pool: an enqueuing thread (a broadcast reaching thousands) must
+    // never end up running a send loop.
+    private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
 
     public OutboundQueue(long maxBytes, int maxFrames)
     {
@@ -34,47 +47,147 @@ internal sealed class OutboundQueue
         Closed,
     }
 
-    public ChannelReader<byte[]> Reader => _channel.Reader;
+    public long QueuedBytes
+    {
+        get
+        {
+            lock (_frames)
+            {
+                return _queuedBytes;
+            }
+        }
+    }
 
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
-
-    public int QueuedFrames => Volatile.Read(ref _queuedFrames);
+    public int QueuedFrames
+    {
+        get
+        {
+            lock (_frames)
+            {
+                return _frames.Count;
+            }
+        }
+    }
 
     public Result TryEnqueue(byte[] frame)
     {
-        var frames = Interlocked.Increment(ref _queuedFrames);
-        var bytes = Interlocked.Add(ref _queuedBytes, frame.Length);
-        if (frames > _maxFrames || bytes > _maxBytes)
+        bool wake;
+        lock (_frames)
         {
-            Unaccount(frame);
-            return Result.Overflow;
+            if (_completed)
+            {
+                return Result.Closed;
+            }
+
+            if (_frames.Count + 1 > _maxFrames || _queuedBytes + frame.Length > _maxBytes)
+            {
+                return Result.Overflow;
+            }
+
+            Add(frame);
+            wake = TakeWaitingReader();
         }
 
-        if (!_channel.Writer.TryWrite(frame))
+        if (wake)
         {
-            Unaccount(frame);
-            return Result.Closed;
+            _signal.SetResult(true);
         }
 
         return Result.Queued;
     }
 
-    /// <summary>Queues the last frame of a connection past the bound, then takes no more.</summary>
+    /// <summary>Queues the last frame of a connection past the bound, then takes no more. Only the first call counts.</summary>
     public void CompleteWith(byte[]? finalFrame)
     {
-        if (finalFrame is not null && _channel.Writer.TryWrite(finalFrame))
+        bool wake;
+        lock (_frames)
         {
-            Interlocked.Increment(ref _queuedFrames);
-            Interlocked.Add(ref _queuedBytes, finalFrame.Length);
+            if (_completed)
+            {
+                return;
+            }
+
+            if (finalFrame is not null)
+            {
+                Add(finalFrame);
+            }
+
+            _completed = true;
+            wake = TakeWaitingReader();
         }
 
-        _channel.Writer.TryComplete();
+        if (wake)
+        {
+            _signal.SetResult(true);
+        }
     }
 
-    /// <summary>Called by the send loop for each frame it takes.</summary>
-    public void Unaccount(byte[] frame)
+    /// <summary>
+    /// Waits until there is a frame to read (true) or the queue is completed and empty (false).
+    /// Only the send loop calls it, never twice at once.
+    /// </summary>
+    public ValueTask<bool> WaitToReadAsync()
     {
-        Interlocked.Decrement(ref _queuedFrames);
-        Interlocked.Add(ref _queuedBytes, -frame.Length);
+        lock (_frames)
+        {
+            if (_frames.Count > 0)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            if (_completed)
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            _signal.Reset();
+            _readerWaiting = true;
+            return new ValueTask<bool>(this, _signal.Version);
+        }
+    }
+
+    /// <summary>Moves queued frames into <paramref name="batch"/> up to about <paramref name="maxBytes"/>; returns their size.</summary>
+    public int DrainInto(List<byte[]> batch, int maxBytes)
+    {
+        var total = 0;
+        lock (_frames)
+        {
+            while (total < maxBytes && _frames.TryDequeue(out var frame))
+            {
+                _queuedBytes -= frame.Length;
+                batch.Add(frame);
+                total += frame.Length;
+            }
+
+            if (_frames.Count == 0 && _peakFrames > TrimAbove)
+            {
+                _frames.TrimExcess();
+                _peakFrames = 0;
+            }
+        }
+
+        return total;
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _signal.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _signal.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _signal.OnCompleted(continuation, state, token, flags);
+
+    private void Add(byte[] frame)
+    {
+        _frames.Enqueue(frame);
+        _queuedBytes += frame.Length;
+        _peakFrames = Math.Max(_peakFrames, _frames.Count);
+    }
+
+    /// <summary>Under the lock: true when the reader was waiting, which the caller then wakes (outside the lock).</summary>
+    private bool TakeWaitingReader()
+    {
+        var waiting = _readerWaiting;
+        _readerWaiting = false;
+        return waiting;
     }
 }

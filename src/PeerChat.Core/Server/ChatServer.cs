@@ -25,7 +25,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
-    private ITimer? _writeWatchdog;
+    private ITimer? _watchdog;
     private int _connectionCount;
     private long _nextClientId;
     private long _nextMessageId;
@@ -116,19 +116,21 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
 
         Raise(new ServerStartedEvent(Now, LocalEndPoint));
-        _writeWatchdog = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).SweepWriteDeadlines(), this, WatchdogPeriod, WatchdogPeriod);
+        _watchdog = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).SweepDeadlines(), this, WatchdogPeriod, WatchdogPeriod);
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
-    // A write blocked past WriteTimeout is noticed within this much more.
-    private TimeSpan WatchdogPeriod => TimeSpan.FromTicks(Math.Clamp(Options.WriteTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+    // One sweep over all connections checks their write deadlines and idle windows, in place of
+    // timers of their own: an idle connection then holds no timer. A deadline is noticed within
+    // one period of passing.
+    private TimeSpan WatchdogPeriod => TimeSpan.FromTicks(Math.Clamp(Math.Min(Options.WriteTimeout.Ticks, Options.IdleTimeout.Ticks) / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
 
-    private void SweepWriteDeadlines()
+    private void SweepDeadlines()
     {
         var now = Now.UtcTicks;
         foreach (var connection in _connections.Values)
         {
-            connection.CheckWriteDeadline(now);
+            connection.CheckDeadlines(now);
         }
     }
 
@@ -170,7 +172,7 @@ public sealed partial class ChatServer : IAsyncDisposable
             await _allEnded.Task.ConfigureAwait(false);
         }
 
-        _writeWatchdog?.Dispose();
+        _watchdog?.Dispose();
         Raise(new ServerStoppedEvent(Now));
         _stopped.TrySetResult();
     }

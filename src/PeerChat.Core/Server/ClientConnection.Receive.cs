@@ -34,7 +34,7 @@ internal sealed partial class ClientConnection
                 {
                     // A zero-byte read waits for data without holding a buffer: thousands of idle
                     // clients then cost no receive memory.
-                    await _stream.ReadAsync(Memory<byte>.Empty, _abort.Token).ConfigureAwait(false);
+                    await ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
                     buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
                 }
                 else if (buffer.Length - held < MinimumReadBytes)
@@ -42,7 +42,7 @@ internal sealed partial class ClientConnection
                     buffer = Grow(buffer, held);
                 }
 
-                var read = await _stream.ReadAsync(buffer.AsMemory(held), _abort.Token).ConfigureAwait(false);
+                var read = await ReadAsync(buffer.AsMemory(held)).ConfigureAwait(false);
                 if (read == 0)
                 {
                     RequestClose("client_closed", null);

@@ -158,7 +158,7 @@ internal sealed partial class ClientConnection
 
         // The welcome is queued first, so no message can reach the client ahead of it.
         _server.RegisterLoggedIn(this);
-        _idleTimer = _clock.CreateTimer(static state => ((ClientConnection)state!).OnIdleCheck(), this, _options.IdleTimeout, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _idleWindowEndTicks, _clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
         _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
     }
 

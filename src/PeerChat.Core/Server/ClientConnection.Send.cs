@@ -14,7 +14,7 @@ internal sealed partial class ClientConnection
     /// <summary>
     /// Writes queued frames until the queue is completed and drained, or the connection is cut.
     /// A write still blocked WriteTimeout after it began makes the client a slow consumer: the
-    /// server's write watchdog sees its deadline pass (<see cref="CheckWriteDeadline"/>).
+    /// server's watchdog sees its deadline pass (<see cref="CheckDeadlines"/>).
     /// </summary>
     private async Task SendLoopAsync()
     {
@@ -37,7 +37,7 @@ internal sealed partial class ClientConnection
                 }
 
                 Volatile.Write(ref _writeDeadlineTicks, _clock.GetUtcNow().UtcTicks + _options.WriteTimeout.Ticks);
-                await WriteBatchAsync(batch, total, _abort.Token).ConfigureAwait(false);
+                await WriteBatchAsync(batch, total).ConfigureAwait(false);
                 Volatile.Write(ref _writeDeadlineTicks, 0);
                 _server.Counters.BytesOut(total, batch.Count);
                 batch.Clear();
@@ -59,25 +59,31 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>
-    /// Called by the server's write watchdog: a write that began more than WriteTimeout before
-    /// <paramref name="nowTicks"/> and has not finished makes the client a slow consumer. One
-    /// sweep over all connections replaces a timer per connection, which an idle client would
-    /// otherwise hold for good.
+    /// Called by the server's watchdog: a write that began more than WriteTimeout before
+    /// <paramref name="nowTicks"/> and has not finished makes the client a slow consumer; an idle
+    /// window that has ended is judged (<see cref="OnIdleWindowEnd"/>).
     /// </summary>
-    public void CheckWriteDeadline(long nowTicks)
+    public void CheckDeadlines(long nowTicks)
     {
-        var deadline = Volatile.Read(ref _writeDeadlineTicks);
-        if (deadline != 0 && nowTicks >= deadline)
+        var writeDeadline = Volatile.Read(ref _writeDeadlineTicks);
+        if (writeDeadline != 0 && nowTicks >= writeDeadline)
         {
             OnWriteTimeout();
         }
+
+        // Claimed with a compare-and-swap, so that overlapping sweeps judge a window once.
+        var windowEnd = Volatile.Read(ref _idleWindowEndTicks);
+        if (windowEnd != 0 && nowTicks >= windowEnd && Interlocked.CompareExchange(ref _idleWindowEndTicks, 0, windowEnd) == windowEnd)
+        {
+            OnIdleWindowEnd(nowTicks);
+        }
     }
 
-    private async ValueTask WriteBatchAsync(List<byte[]> batch, int total, CancellationToken cancellationToken)
+    private async ValueTask WriteBatchAsync(List<byte[]> batch, int total)
     {
         if (batch.Count == 1)
         {
-            await _stream.WriteAsync(batch[0], cancellationToken).ConfigureAwait(false);
+            await WriteAsync(batch[0]).ConfigureAwait(false);
             return;
         }
 
@@ -91,7 +97,7 @@ internal sealed partial class ClientConnection
                 offset += frame.Length;
             }
 
-            await _stream.WriteAsync(buffer.AsMemory(0, total), cancellationToken).ConfigureAwait(false);
+            await WriteAsync(buffer.AsMemory(0, total)).ConfigureAwait(false);
         }
         finally
         {

@@ -31,7 +31,7 @@ internal sealed partial class ClientConnection
             return true;
         }
 
-        var tls = new SslStream(_network, leaveInnerStreamOpen: true);
+        var tls = new SslStream(new NetworkStream(_socket, ownsSocket: false), leaveInnerStreamOpen: false);
         try
         {
             await tls.AuthenticateAsServerAsync(
@@ -45,7 +45,7 @@ internal sealed partial class ClientConnection
             return false;
         }
 
-        _stream = tls;
+        _tls = tls;
         return true;
     }
 }

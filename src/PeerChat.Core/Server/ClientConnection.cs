@@ -17,8 +17,6 @@ internal sealed partial class ClientConnection
     private readonly ChatServer _server;
     private readonly ChatServerOptions _options;
     private readonly Socket _socket;
-    private readonly NetworkStream _network;
-    private Stream _stream;
     private volatile bool _handshakeDone;
     private readonly OutboundQueue _outbound;
     private readonly CancellationTokenSource _abort = new();
@@ -27,7 +25,8 @@ internal sealed partial class ClientConnection
     private int _closeRequested;
     private string? _closeReason;
     private ITimer? _authTimer;
-    private ITimer? _idleTimer;
+    // When the current idle window ends (UTC ticks); 0 before login and once judged or closing.
+    private long _idleWindowEndTicks;
     private int _pendingReleased;
     private long _lastActiveTicks;
     private int _messages;
@@ -39,10 +38,9 @@ internal sealed partial class ClientConnection
         _options = server.Options;
         _clock = _options.TimeProvider;
         _socket = socket;
-        _network = new NetworkStream(socket, ownsSocket: false);
-        _stream = _network;
         _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames);
         ClientId = clientId;
+        ConfigurePlainSocket();
         RemoteEndPoint = Normalize((IPEndPoint)socket.RemoteEndPoint!);
         Address = RemoteEndPoint.ToString();
         ConnectedAt = _clock.GetUtcNow();
@@ -129,10 +127,12 @@ internal sealed partial class ClientConnection
                 _abort.Cancel();
                 _outbound.CompleteWith(null);
                 DisposeAuthTimer();
-                _idleTimer?.Dispose();
                 _socket.Dispose();
                 await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                await _stream.DisposeAsync().ConfigureAwait(false);
+                if (_tls is not null)
+                {
+                    await _tls.DisposeAsync().ConfigureAwait(false);
+                }
                 ReleasePending();
                 _server.OnConnectionEnded(this, _closeReason ?? "client_closed");
                 _abort.Dispose();
@@ -232,12 +232,12 @@ internal sealed partial class ClientConnection
     /// The idle rule: at the end of each window a client that sent fewer than MinMessages user
     /// requests is dropped; one that sent enough starts a new window.
     /// </summary>
-    private void OnIdleCheck()
+    private void OnIdleWindowEnd(long nowTicks)
     {
         var sent = Interlocked.Exchange(ref _messagesInWindow, 0);
         if (sent >= _options.MinMessages)
         {
-            _idleTimer?.Change(_options.IdleTimeout, Timeout.InfiniteTimeSpan);
+            Volatile.Write(ref _idleWindowEndTicks, nowTicks + _options.IdleTimeout.Ticks);
             return;
         }
 

@@ -207,6 +207,42 @@ public sealed class LimitsTests
     }
 
     [Fact]
+    public async Task AWriteBlockedPastWriteTimeout_DropsTheClientAsSlowConsumer_BeforeItsQueueIsFull()
+    {
+        await using var server = await TestServer.StartAsync(o => o with
+        {
+            SocketSendBufferBytes = 4096,
+            WriteTimeout = TimeSpan.FromSeconds(1),
+            FloodBurst = 100,
+        });
+        var sender = await server.LoginAsync("sender");
+        var reader = await server.LoginAsync("reader");
+        using var stuck = RawClient.Connect(server.Port, s => s.ReceiveBufferSize = 4096);
+        await stuck.ReadFrameAsync("hello");
+        await stuck.SendLineAsync("""{"type":"signup","id":1,"user":"stuck","password":"correct horse battery"}""");
+        await stuck.ReadFrameAsync();
+        await stuck.SendLineAsync("""{"type":"login","id":2,"user":"stuck","password":"correct horse battery"}""");
+        await stuck.ReadFrameAsync("welcome");
+
+        // Eight 60 KB broadcasts: far more than the socket buffers hold, far less than the 1 MiB queue bound.
+        var text = new string('x', 60_000);
+        for (var i = 0; i < 8; i++)
+        {
+            await sender.BroadcastAsync(text);
+        }
+
+        var dropped = await server.WaitForEventAsync<SlowConsumerDroppedEvent>();
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.Equal(text, ((ChatMessage)await reader.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience)).Text);
+        }
+
+        Assert.Equal("stuck", dropped.UserName);
+        Assert.InRange(dropped.QueuedBytes, 0, 1024 * 1024 - 1);
+        await server.WaitUntilAsync(() => server.Server.ConnectionCount == 2, "the stuck client is gone");
+    }
+
+    [Fact]
     public async Task Stop_SendsServerShutdownToEveryClient()
     {
         var server = await TestServer.StartAsync();

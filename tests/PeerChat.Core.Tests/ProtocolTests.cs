@@ -147,6 +147,28 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task FramesSplitAcrossWrites_AndSeveralInOneWrite_AreAllAnsweredInOrder()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var raw = server.ConnectRaw();
+        raw.Socket.NoDelay = true;
+        await raw.ReadFrameAsync();
+
+        // Two whole frames and the start of a third in one write, then the rest a byte at a time:
+        // the server holds the unfinished line between reads and gives its buffer back after.
+        await raw.SendAsync(Encoding.UTF8.GetBytes("{\"type\":\"ping\",\"id\":1}\n{\"type\":\"ping\",\"id\":2}\r\n{\"type\":\"pi"));
+        foreach (var b in Encoding.UTF8.GetBytes("ng\",\"id\":3}\n"))
+        {
+            await raw.SendAsync([b]);
+        }
+
+        var answers = new[] { await raw.ReadFrameAsync(), await raw.ReadFrameAsync(), await raw.ReadFrameAsync() };
+
+        Assert.Equal([1, 2, 3], answers.Select(a => a.GetProperty("re").GetInt32()));
+        Assert.All(answers, a => Assert.Equal("pong", a.Type()));
+    }
+
+    [Fact]
     public async Task LineJustOverTheLimit_IsRefused_EvenWhenItsNewlineCameInTheSameRead()
     {
         await using var server = await TestServer.StartAsync();

@@ -25,6 +25,7 @@ internal sealed partial class ClientConnection
     private int _closeRequested;
     private string? _closeReason;
     private ITimer? _authTimer;
+
     // When the current idle window ends (UTC ticks); 0 before login and once judged or closing.
     private long _idleWindowEndTicks;
     private int _pendingReleased;
@@ -133,6 +134,7 @@ internal sealed partial class ClientConnection
                 {
                     await _tls.DisposeAsync().ConfigureAwait(false);
                 }
+
                 ReleasePending();
                 _server.OnConnectionEnded(this, _closeReason ?? "client_closed");
                 _abort.Dispose();

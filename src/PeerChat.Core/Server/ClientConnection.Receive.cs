@@ -17,6 +17,9 @@ internal sealed partial class ClientConnection
     private const int ReceiveBufferBytes = 4096;
     private const int MinimumReadBytes = 1024;
 
+    // Only the receive loop touches it; null while no bytes are in hand.
+    private byte[]? _receiveBuffer;
+
     /// <summary>
     /// Reads frames until the client closes, the connection is cut, or a close is requested; after
     /// that it only discards what arrives, so the client reads our last frame rather than a reset.
@@ -24,25 +27,24 @@ internal sealed partial class ClientConnection
     private async Task ReceiveLoopAsync()
     {
         _flood = new TokenBucket(_options.FloodBurst, _options.FloodRate, _clock);
-        byte[]? buffer = null;
         var held = 0;
         try
         {
             while (true)
             {
-                if (buffer is null)
+                if (_receiveBuffer is null)
                 {
                     // A zero-byte read waits for data without holding a buffer: thousands of idle
                     // clients then cost no receive memory.
                     await ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-                    buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
+                    _receiveBuffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
                 }
-                else if (buffer.Length - held < MinimumReadBytes)
+                else if (_receiveBuffer.Length - held < MinimumReadBytes)
                 {
-                    buffer = Grow(buffer, held);
+                    _receiveBuffer = Grow(_receiveBuffer, held);
                 }
 
-                var read = await ReadAsync(buffer.AsMemory(held)).ConfigureAwait(false);
+                var read = await ReadAsync(_receiveBuffer.AsMemory(held)).ConfigureAwait(false);
                 if (read == 0)
                 {
                     RequestClose("client_closed", null);
@@ -52,18 +54,19 @@ internal sealed partial class ClientConnection
                 held += read;
                 if (!IsClosing)
                 {
-                    var unparsed = await ProcessFramesAsync(new ReadOnlySequence<byte>(buffer, 0, held)).ConfigureAwait(false);
-                    var consumed = held - (int)unparsed.Length;
-                    buffer.AsSpan(consumed, held - consumed).CopyTo(buffer);
-                    held -= consumed;
+                    var unparsed = await ProcessFramesAsync(new ReadOnlySequence<byte>(_receiveBuffer, 0, held)).ConfigureAwait(false);
+                    held = (int)unparsed.Length;
+                    if (_receiveBuffer is not null)
+                    {
+                        unparsed.CopyTo(_receiveBuffer);
+                    }
                 }
 
                 if (IsClosing || held == 0)
                 {
                     // Nothing unfinished (or closing, when what arrives is discarded): back to waiting without a buffer.
                     held = 0;
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
+                    ReleaseReceiveBuffer();
                 }
             }
         }
@@ -78,10 +81,16 @@ internal sealed partial class ClientConnection
         }
         finally
         {
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            ReleaseReceiveBuffer();
+        }
+    }
+
+    private void ReleaseReceiveBuffer()
+    {
+        if (_receiveBuffer is { } buffer)
+        {
+            _receiveBuffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -108,7 +117,17 @@ internal sealed partial class ClientConnection
             _server.Counters.FrameIn(line.Length + 1);
             if (RequestFrame.TryParse(line, out var frame, out var error))
             {
-                await HandleRequestAsync(frame!).ConfigureAwait(false);
+                var handling = HandleRequestAsync(frame!);
+                if (!handling.IsCompleted && buffer.IsEmpty)
+                {
+                    // A slow request (a login waiting for its password hash) with nothing more
+                    // unread: the buffer goes back to the pool meanwhile. Held across the wait by
+                    // thousands of logins at once, buffers outgrow the pool and end up as garbage
+                    // that stays in the process's memory.
+                    ReleaseReceiveBuffer();
+                }
+
+                await handling.ConfigureAwait(false);
             }
             else
             {

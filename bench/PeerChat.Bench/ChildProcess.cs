@@ -33,6 +33,14 @@ internal sealed class ChildProcess : IDisposable
         return child;
     }
 
+    /// <summary>Writes <paramref name="line"/> to the process's stdin and returns its answer (the line starting with <paramref name="prefix"/>).</summary>
+    public async Task<string> AskAsync(string line, string prefix)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+        return await ReadReportAsync(prefix);
+    }
+
     public Task WaitReadyAsync() => _ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
     public async Task<string> ReadReportAsync(string prefix, TimeSpan? timeout = null)

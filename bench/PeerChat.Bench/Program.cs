@@ -105,7 +105,14 @@ static async Task ServeAsync(int maxClients)
     await using var server = new ChatServer(options, store);
     server.Start();
     Console.WriteLine($"PORT {server.Port}");
-    await Console.In.ReadLineAsync();
+
+    // "heap" asks for the live managed heap (after a full collection), which the idle workload
+    // reports beside the RSS; anything else, or the end of stdin, stops the server.
+    while (await Console.In.ReadLineAsync() == "heap")
+    {
+        Console.WriteLine($"HEAP {GC.GetTotalMemory(forceFullCollection: true)}");
+    }
+
     await server.StopAsync();
     folder.Delete(recursive: true);
 }
@@ -128,7 +135,37 @@ static async Task IdleWorkerAsync(string system, int port, int first, int count)
 static async Task RunAllAsync(string[] options)
 {
     var quick = options.Contains("--quick");
+    var idleOnly = options.Contains("--idle-only");
     var report = new StringBuilder();
+    if (!idleOnly)
+    {
+        await ThroughputAsync(report, quick);
+    }
+
+    report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run; a fresh server for each row)");
+    report.AppendLine();
+    report.AppendLine("| clients | system | connections/s | server RSS before MiB | server RSS after MiB | RSS bytes per connection | live managed heap bytes per connection |");
+    report.AppendLine("|---:|---|---:|---:|---:|---:|---:|");
+    foreach (var clients in quick ? [2000] : new[] { 10_000, 19_000 })
+    {
+        foreach (var start in new[] { StartPeerChatAsync, StartNatsAsync })
+        {
+            var (server, system) = await start();
+            using (server)
+            {
+                report.AppendLine(await IdleRowAsync(server, system, clients));
+            }
+        }
+    }
+
+    Console.WriteLine(report.ToString());
+    Directory.CreateDirectory("out/bench");
+    await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+}
+
+// Fan-out and ping-pong, against one server of each system that lives through both.
+static async Task ThroughputAsync(StringBuilder report, bool quick)
+{
     var (peerchat, peerchatSystem) = await StartPeerChatAsync();
     var (nats, natsSystem) = await StartNatsAsync();
     using var ownedPeerChat = peerchat;
@@ -183,25 +220,6 @@ static async Task RunAllAsync(string[] options)
     report.AppendLine();
     report.AppendLine(await PingPongTableAsync(systems[0].Server, systems[1].Server, quick));
     report.AppendLine();
-    report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run; a fresh server for each row)");
-    report.AppendLine();
-    report.AppendLine("| clients | system | connections/s | server RSS before MiB | server RSS after MiB | bytes per connection |");
-    report.AppendLine("|---:|---|---:|---:|---:|---:|");
-    foreach (var clients in quick ? [2000] : new[] { 10_000, 19_000 })
-    {
-        foreach (var start in new[] { StartPeerChatAsync, StartNatsAsync })
-        {
-            var (server, system) = await start();
-            using (server)
-            {
-                report.AppendLine(await IdleRowAsync(server.Pid, system, clients));
-            }
-        }
-    }
-
-    Console.WriteLine(report.ToString());
-    Directory.CreateDirectory("out/bench");
-    await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
 }
 
 // A PeerChat server (the "serve" mode of this program) and a nats-server, each in a process of its own
@@ -223,9 +241,11 @@ static async Task<(ChildProcess Process, ChatSystem System)> StartNatsAsync()
 
 // Idle: N clients connect and log in (subscribe) from generator processes of at most 9,500
 // connections each, against a server that has held nothing before, so that its RSS growth is theirs.
-static async Task<string> IdleRowAsync(int pid, ChatSystem system, int clients)
+static async Task<string> IdleRowAsync(ChildProcess server, ChatSystem system, int clients)
 {
+    var pid = server.Pid;
     var before = ProcessStats.Memory(pid).Rss;
+    var heapBefore = system is PeerChatSystem ? await server.AskAsync("heap", "HEAP ") : null;
     const int perWorker = 9_500;
     var workers = Enumerable.Range(0, (clients + perWorker - 1) / perWorker)
         .Select(w => ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "idle-worker", system is NatsSystem ? "nats" : "peerchat", system.Server.Port.ToString(CultureInfo.InvariantCulture), (w * perWorker).ToString(CultureInfo.InvariantCulture), Math.Min(perWorker, clients - (w * perWorker)).ToString(CultureInfo.InvariantCulture)]))
@@ -240,7 +260,8 @@ static async Task<string> IdleRowAsync(int pid, ChatSystem system, int clients)
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         var after = ProcessStats.Memory(pid).Rss;
-        return string.Create(CultureInfo.InvariantCulture, $"| {clients} | {system.Name} | {clients / elapsed.TotalSeconds:N0} | {before / 1048576.0:0.0} | {after / 1048576.0:0.0} | {(after - before) / clients:N0} |");
+        var heap = heapBefore is null ? "—" : ((long.Parse(await server.AskAsync("heap", "HEAP "), CultureInfo.InvariantCulture) - long.Parse(heapBefore, CultureInfo.InvariantCulture)) / clients).ToString("N0", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture, $"| {clients} | {system.Name} | {clients / elapsed.TotalSeconds:N0} | {before / 1048576.0:0.0} | {after / 1048576.0:0.0} | {(after - before) / clients:N0} | {heap} |");
     }
     finally
     {
@@ -284,7 +305,7 @@ static async Task<string> PingPongTableAsync(IPEndPoint peerchat, IPEndPoint nat
     var ratios = new[]
     {
         Ratio(0, 1, "NATS verbose"), string.Empty, Ratio(2, 3, "NATS"), string.Empty, Ratio(4, 0, "relay"),
-        string.Empty, string.Empty, Ratio(7, 5, "relay"),
+        Ratio(5, 6, "NATS verbose"), string.Empty, Ratio(7, 5, "relay"),
     };
     var table = new StringBuilder();
     table.AppendLine("### Ping-pong (relay through the server, and PeerChat's direct route; median of three runs)");

@@ -25,7 +25,8 @@ public sealed partial class ChatServer : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
-    private ITimer? _watchdog;
+    private ITimer? _writeWatchdog;
+    private ITimer? _idleSweep;
     private int _connectionCount;
     private long _nextClientId;
     private long _nextMessageId;
@@ -116,21 +117,33 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
 
         Raise(new ServerStartedEvent(Now, LocalEndPoint));
-        _watchdog = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).SweepDeadlines(), this, WatchdogPeriod, WatchdogPeriod);
+        // Two sweeps over all connections replace timers of their own, so that an idle connection
+        // holds none. Write deadlines are real time, whatever clock the options give: they are
+        // about sockets. Idle windows follow the options' clock, as every rule of the protocol does.
+        _writeWatchdog = TimeProvider.System.CreateTimer(static s => ((ChatServer)s!).SweepWriteDeadlines(), this, SweepPeriod(Options.WriteTimeout), SweepPeriod(Options.WriteTimeout));
+        _idleSweep = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).SweepIdleWindows(), this, SweepPeriod(Options.IdleTimeout), SweepPeriod(Options.IdleTimeout));
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
-    // One sweep over all connections checks their write deadlines and idle windows, in place of
-    // timers of their own: an idle connection then holds no timer. A deadline is noticed within
-    // one period of passing.
-    private TimeSpan WatchdogPeriod => TimeSpan.FromTicks(Math.Clamp(Math.Min(Options.WriteTimeout.Ticks, Options.IdleTimeout.Ticks) / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+    // A deadline is noticed within a quarter of its length, and at most a second, after it passes.
+    private static TimeSpan SweepPeriod(TimeSpan deadline) =>
+        TimeSpan.FromTicks(Math.Clamp(deadline.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
 
-    private void SweepDeadlines()
+    private void SweepWriteDeadlines()
+    {
+        var now = TimeProvider.System.GetTimestamp();
+        foreach (var connection in _connections.Values)
+        {
+            connection.CheckWriteDeadline(now);
+        }
+    }
+
+    private void SweepIdleWindows()
     {
         var now = Now.UtcTicks;
         foreach (var connection in _connections.Values)
         {
-            connection.CheckDeadlines(now);
+            connection.CheckIdleWindow(now);
         }
     }
 
@@ -172,7 +185,8 @@ public sealed partial class ChatServer : IAsyncDisposable
             await _allEnded.Task.ConfigureAwait(false);
         }
 
-        _watchdog?.Dispose();
+        _writeWatchdog?.Dispose();
+        _idleSweep?.Dispose();
         Raise(new ServerStoppedEvent(Now));
         _stopped.TrySetResult();
     }

@@ -8,13 +8,15 @@ internal sealed partial class ClientConnection
     // busy client gets its frames packed up to this size instead of one syscall each.
     private const int BatchBytes = 64 * 1024;
 
-    // When the write under way must have finished (UTC ticks); 0 when none is under way.
-    private long _writeDeadlineTicks;
+    // When the write under way must have finished (a system-clock timestamp); 0 when none is under way.
+    private long _writeDeadline;
+
+    private long WriteTimeoutInTimestampUnits => (long)(_options.WriteTimeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
 
     /// <summary>
     /// Writes queued frames until the queue is completed and drained, or the connection is cut.
     /// A write still blocked WriteTimeout after it began makes the client a slow consumer: the
-    /// server's watchdog sees its deadline pass (<see cref="CheckDeadlines"/>).
+    /// server's write watchdog sees its deadline pass (<see cref="CheckWriteDeadline"/>).
     /// </summary>
     private async Task SendLoopAsync()
     {
@@ -36,9 +38,9 @@ internal sealed partial class ClientConnection
                     continue;
                 }
 
-                Volatile.Write(ref _writeDeadlineTicks, _clock.GetUtcNow().UtcTicks + _options.WriteTimeout.Ticks);
+                Volatile.Write(ref _writeDeadline, TimeProvider.System.GetTimestamp() + WriteTimeoutInTimestampUnits);
                 await WriteBatchAsync(batch, total).ConfigureAwait(false);
-                Volatile.Write(ref _writeDeadlineTicks, 0);
+                Volatile.Write(ref _writeDeadline, 0);
                 _server.Counters.BytesOut(total, batch.Count);
                 batch.Clear();
             }
@@ -59,18 +61,22 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>
-    /// Called by the server's watchdog: a write that began more than WriteTimeout before
-    /// <paramref name="nowTicks"/> and has not finished makes the client a slow consumer; an idle
-    /// window that has ended is judged (<see cref="OnIdleWindowEnd"/>).
+    /// Called by the server's write watchdog with <see cref="TimeProvider.GetTimestamp"/> of the
+    /// system clock: a write that began more than WriteTimeout before and has not finished makes
+    /// the client a slow consumer.
     /// </summary>
-    public void CheckDeadlines(long nowTicks)
+    public void CheckWriteDeadline(long nowTimestamp)
     {
-        var writeDeadline = Volatile.Read(ref _writeDeadlineTicks);
-        if (writeDeadline != 0 && nowTicks >= writeDeadline)
+        var deadline = Volatile.Read(ref _writeDeadline);
+        if (deadline != 0 && nowTimestamp >= deadline)
         {
             OnWriteTimeout();
         }
+    }
 
+    /// <summary>Called by the server's idle sweep: an idle window that has ended is judged (<see cref="OnIdleWindowEnd"/>).</summary>
+    public void CheckIdleWindow(long nowTicks)
+    {
         // Claimed with a compare-and-swap, so that overlapping sweeps judge a window once.
         var windowEnd = Volatile.Read(ref _idleWindowEndTicks);
         if (windowEnd != 0 && nowTicks >= windowEnd && Interlocked.CompareExchange(ref _idleWindowEndTicks, 0, windowEnd) == windowEnd)

@@ -17,6 +17,9 @@ public sealed partial class ChatServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ClientConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ClientConnection> _loggedIn = new(PasswordRules.UserNameComparer);
     private readonly ConcurrentDictionary<IPAddress, int> _pendingByAddress = new();
+
+    // The logged-in clients that asked for presence events (the value is unused).
+    private readonly ConcurrentDictionary<ClientConnection, byte> _presenceWatchers = new(ReferenceEqualityComparer.Instance);
     // Connections whose RunAsync has not returned yet; when the server stops, the last one to end
     // completes _allEnded. A count rather than a table of tasks: nothing per connection to hold.
     private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -132,7 +135,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private void SweepWriteDeadlines()
     {
         var now = TimeProvider.System.GetTimestamp();
-        foreach (var connection in _connections.Values)
+        foreach (var (_, connection) in _connections)
         {
             connection.CheckWriteDeadline(now);
         }
@@ -141,7 +144,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private void SweepIdleWindows()
     {
         var now = Now.UtcTicks;
-        foreach (var connection in _connections.Values)
+        foreach (var (_, connection) in _connections)
         {
             connection.CheckIdleWindow(now);
         }
@@ -219,8 +222,10 @@ public sealed partial class ChatServer : IAsyncDisposable
     /// <summary>Queues one frame, serialised once, for every logged-in client but the sender; never waits on a socket.</summary>
     internal int Broadcast(byte[] frame, ClientConnection except)
     {
+        // Enumerated in place: `Values` would copy every logged-in client into a new list for each
+        // broadcast. A client logging in or out meanwhile may or may not be reached.
         var recipients = 0;
-        foreach (var connection in _loggedIn.Values)
+        foreach (var (_, connection) in _loggedIn)
         {
             if (!ReferenceEquals(connection, except) && connection.Send(frame))
             {
@@ -241,6 +246,11 @@ public sealed partial class ChatServer : IAsyncDisposable
             replaced = old;
             return connection;
         });
+        if (connection.WantsPresence)
+        {
+            _presenceWatchers[connection] = 0;
+        }
+
         // A close that raced with this login (auth timeout, stop, slow consumer) has already run its
         // OnClosing before we registered: undo the registration rather than keep a closing session.
         if (connection.IsClosing)
@@ -260,6 +270,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     /// <summary>A closing connection leaves the list at once, so nothing more is queued for it.</summary>
     internal void OnClosing(ClientConnection connection)
     {
+        _presenceWatchers.TryRemove(connection, out _);
         if (connection.UserName is { } user && _loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(user, connection)))
         {
             AnnouncePresence("left", connection);
@@ -269,10 +280,12 @@ public sealed partial class ChatServer : IAsyncDisposable
     /// <summary>The presence extension: clients that asked for it hear who joins and leaves.</summary>
     private void AnnouncePresence(string presenceEvent, ClientConnection subject)
     {
+        // Only the clients that asked are visited: going through every logged-in client for each
+        // login and logout made a storm of N logins cost N² (and, through `Values`, as many bytes).
         byte[]? frame = null;
-        foreach (var connection in _loggedIn.Values)
+        foreach (var (connection, _) in _presenceWatchers)
         {
-            if (connection.WantsPresence && !ReferenceEquals(connection, subject))
+            if (!ReferenceEquals(connection, subject))
             {
                 frame ??= FrameWriter.Build("presence", (presenceEvent, subject, at: Now), static (w, s) =>
                 {

@@ -3,7 +3,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using PeerChat.Bench;
 using PeerChat.Core;
@@ -148,12 +147,12 @@ static async Task RunAllAsync(string[] options)
     report.AppendLine("|---:|---|---:|---:|---:|---:|---:|");
     foreach (var clients in quick ? [2000] : new[] { 10_000, 19_000 })
     {
-        foreach (var start in new[] { StartPeerChatAsync, StartNatsAsync })
+        foreach (var start in new[] { Servers.StartPeerChatAsync, Servers.StartNatsAsync })
         {
             var (server, system) = await start();
             using (server)
             {
-                report.AppendLine(await IdleRowAsync(server, system, clients));
+                report.AppendLine(await Idle.MeasureRowAsync(server, system, clients));
             }
         }
     }
@@ -166,8 +165,8 @@ static async Task RunAllAsync(string[] options)
 // Fan-out and ping-pong, against one server of each system that lives through both.
 static async Task ThroughputAsync(StringBuilder report, bool quick)
 {
-    var (peerchat, peerchatSystem) = await StartPeerChatAsync();
-    var (nats, natsSystem) = await StartNatsAsync();
+    var (peerchat, peerchatSystem) = await Servers.StartPeerChatAsync();
+    var (nats, natsSystem) = await Servers.StartNatsAsync();
     using var ownedPeerChat = peerchat;
     using var ownedNats = nats;
     var systems = new[] { peerchatSystem, natsSystem };
@@ -185,12 +184,12 @@ static async Task ThroughputAsync(StringBuilder report, bool quick)
         }
 
         await PingPong.RunAsync(system, 50, TimeSpan.FromSeconds(quick ? 1 : 3));
-        await WaitForDisconnectsAsync();
+        await Servers.WaitForDisconnectsAsync();
     }
 
     // The direct route runs PeerChat's client library in this process: it is warmed up too.
     await DirectPingPong.RunAsync(systems[0].Server, 50, TimeSpan.FromSeconds(quick ? 1 : 3));
-    await WaitForDisconnectsAsync();
+    await Servers.WaitForDisconnectsAsync();
 
     report.AppendLine("### Fan-out (64-byte messages, 200 in flight)");
     report.AppendLine();
@@ -207,7 +206,7 @@ static async Task ThroughputAsync(StringBuilder report, bool quick)
             var (serverCpu, generatorCpu) = (ProcessStats.Cpu(pid), Process.GetCurrentProcess().TotalProcessorTime);
             var result = await FanOut.RunAsync(system, receivers, messages, window: 200);
             results.Add((result, ProcessStats.Memory(pid).Peak, ProcessStats.Cpu(pid) - serverCpu, Process.GetCurrentProcess().TotalProcessorTime - generatorCpu));
-            await WaitForDisconnectsAsync();
+            await Servers.WaitForDisconnectsAsync();
         }
 
         var ratio = results[0].Result.DeliveriesPerSecond / results[1].Result.DeliveriesPerSecond;
@@ -218,117 +217,6 @@ static async Task ThroughputAsync(StringBuilder report, bool quick)
     }
 
     report.AppendLine();
-    report.AppendLine(await PingPongTableAsync(systems[0].Server, systems[1].Server, quick));
+    report.AppendLine(await PingPongTable.BuildAsync(systems[0].Server, systems[1].Server, quick));
     report.AppendLine();
-}
-
-// A PeerChat server (the "serve" mode of this program) and a nats-server, each in a process of its own
-// on 127.0.0.1, so that their memory and CPU are their own.
-static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync()
-{
-    var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
-    var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
-    return (process, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
-}
-
-static async Task<(ChildProcess Process, ChatSystem System)> StartNatsAsync()
-{
-    var port = FreePort();
-    var process = ChildProcess.Start("nats-server", ["-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture)], readyOnStderr: "Server is ready");
-    await process.WaitReadyAsync();
-    return (process, new NatsSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
-}
-
-// Idle: N clients connect and log in (subscribe) from generator processes of at most 9,500
-// connections each, against a server that has held nothing before, so that its RSS growth is theirs.
-static async Task<string> IdleRowAsync(ChildProcess server, ChatSystem system, int clients)
-{
-    var pid = server.Pid;
-    var before = ProcessStats.Memory(pid).Rss;
-    var heapBefore = system is PeerChatSystem ? await server.AskAsync("heap", "HEAP ") : null;
-    const int perWorker = 9_500;
-    var workers = Enumerable.Range(0, (clients + perWorker - 1) / perWorker)
-        .Select(w => ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "idle-worker", system is NatsSystem ? "nats" : "peerchat", system.Server.Port.ToString(CultureInfo.InvariantCulture), (w * perWorker).ToString(CultureInfo.InvariantCulture), Math.Min(perWorker, clients - (w * perWorker)).ToString(CultureInfo.InvariantCulture)]))
-        .ToList();
-    try
-    {
-        var started = Stopwatch.GetTimestamp();
-        foreach (var worker in workers)
-        {
-            await worker.ReadReportAsync("READY", TimeSpan.FromMinutes(5));
-        }
-
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        var after = ProcessStats.Memory(pid).Rss;
-        var heap = heapBefore is null ? "—" : ((long.Parse(await server.AskAsync("heap", "HEAP "), CultureInfo.InvariantCulture) - long.Parse(heapBefore, CultureInfo.InvariantCulture)) / clients).ToString("N0", CultureInfo.InvariantCulture);
-        return string.Create(CultureInfo.InvariantCulture, $"| {clients} | {system.Name} | {clients / elapsed.TotalSeconds:N0} | {before / 1048576.0:0.0} | {after / 1048576.0:0.0} | {(after - before) / clients:N0} | {heap} |");
-    }
-    finally
-    {
-        foreach (var worker in workers)
-        {
-            worker.Dispose();
-        }
-    }
-}
-
-// Ping-pong in like-for-like pairs: PeerChat answers every send with a `sent` receipt unless a client
-// logs in with "receipts": false, NATS answers every PUB with +OK only when a client connects with
-// verbose on. Each configuration runs three times, interleaved with the others so that drift in the
-// machine touches all alike, and the median run is reported.
-static async Task<string> PingPongTableAsync(IPEndPoint peerchat, IPEndPoint nats, bool quick)
-{
-    var duration = TimeSpan.FromSeconds(quick ? 2 : 5);
-    var configurations = new (string Label, int Pairs, Func<Task<PingPong.Result>> Run)[]
-    {
-        ("PeerChat | relay, `sent` receipt per send (protocol default)", 50, () => PingPong.RunAsync(new PeerChatSystem { Server = peerchat }, 50, duration)),
-        ("NATS | relay, verbose: `+OK` per PUB", 50, () => PingPong.RunAsync(new NatsSystem { Server = nats, Verbose = true }, 50, duration)),
-        ("PeerChat | relay, `\"receipts\": false`", 50, () => PingPong.RunAsync(new PeerChatSystem { Server = peerchat, Receipts = false }, 50, duration)),
-        ("NATS | relay, verbose off (client default)", 50, () => PingPong.RunAsync(new NatsSystem { Server = nats }, 50, duration)),
-        ("PeerChat | direct, `ack` per message", 50, () => DirectPingPong.RunAsync(peerchat, 50, duration)),
-        ("PeerChat | relay, `sent` receipt per send", 1, () => PingPong.RunAsync(new PeerChatSystem { Server = peerchat }, 1, duration)),
-        ("NATS | relay, verbose: `+OK` per PUB", 1, () => PingPong.RunAsync(new NatsSystem { Server = nats, Verbose = true }, 1, duration)),
-        ("PeerChat | direct, `ack` per message", 1, () => DirectPingPong.RunAsync(peerchat, 1, duration)),
-    };
-    var runs = configurations.Select(_ => new List<PingPong.Result>()).ToArray();
-    for (var round = 0; round < 3; round++)
-    {
-        for (var i = 0; i < configurations.Length; i++)
-        {
-            runs[i].Add(await configurations[i].Run());
-            await WaitForDisconnectsAsync();
-        }
-    }
-
-    var median = runs.Select(r => r.OrderBy(x => x.RoundTripsPerSecond).ElementAt(1)).ToArray();
-    string Ratio(int i, int of, string name) => $"{median[i].RoundTripsPerSecond / median[of].RoundTripsPerSecond:0.00}× {name}";
-    var ratios = new[]
-    {
-        Ratio(0, 1, "NATS verbose"), string.Empty, Ratio(2, 3, "NATS"), string.Empty, Ratio(4, 0, "relay"),
-        Ratio(5, 6, "NATS verbose"), string.Empty, Ratio(7, 5, "relay"),
-    };
-    var table = new StringBuilder();
-    table.AppendLine("### Ping-pong (relay through the server, and PeerChat's direct route; median of three runs)");
-    table.AppendLine();
-    table.AppendLine("| pairs | system | route and acknowledgement | round trips/s | RTT p50 ms | RTT p99 ms | runs (round trips/s) | ratio |");
-    table.AppendLine("|---:|---|---|---:|---:|---:|---|---:|");
-    for (var i = 0; i < configurations.Length; i++)
-    {
-        var (label, pairs, _) = configurations[i];
-        var r = median[i];
-        var all = string.Join(" / ", runs[i].Select(x => x.RoundTripsPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
-        table.AppendLine(CultureInfo.InvariantCulture, $"| {pairs} | {label} | {r.RoundTripsPerSecond:N0} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {all} | {ratios[i]} |");
-    }
-
-    return table.ToString();
-}
-
-// Closed connections take a moment to leave a server; the next workload should not see them.
-static Task WaitForDisconnectsAsync() => Task.Delay(TimeSpan.FromSeconds(2));
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }

@@ -1,0 +1,37 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PeerChat.Bench;
+
+/// <summary>
+/// A PeerChat server (the "serve" mode of this program) and a nats-server, each in a process of its
+/// own on 127.0.0.1, so that their memory and CPU are their own.
+/// </summary>
+internal static class Servers
+{
+    public static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync()
+    {
+        var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
+        var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
+        return (process, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
+    }
+
+    public static async Task<(ChildProcess Process, ChatSystem System)> StartNatsAsync()
+    {
+        var port = FreePort();
+        var process = ChildProcess.Start("nats-server", ["-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture)], readyOnStderr: "Server is ready");
+        await process.WaitReadyAsync();
+        return (process, new NatsSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
+    }
+
+    /// <summary>Closed connections take a moment to leave a server; the next workload should not see them.</summary>
+    public static Task WaitForDisconnectsAsync() => Task.Delay(TimeSpan.FromSeconds(2));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

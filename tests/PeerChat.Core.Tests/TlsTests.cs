@@ -73,6 +73,21 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task AFullTlsServer_TurnsAClientAwayWithoutAFrame_AndTheErrorSaysItMayBeFull()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { Certificate = _certificate, MaxClients = 1 });
+        var pinned = new ChatClientOptions { UseTls = true, ServerCertificateThumbprint = Thumbprint };
+        await server.LoginAsync("alice", pinned);
+
+        var error = await Assert.ThrowsAsync<ChatClientException>(() => server.ConnectAsync(pinned).WaitAsync(TestServer.Patience));
+
+        Assert.Equal(ErrorCodes.TlsUnavailable, error.Code);
+        Assert.Contains("full", error.Message);
+        var rejected = await server.WaitForEventAsync<ClientRejectedEvent>();
+        Assert.Equal(ErrorCodes.ServerFull, rejected.Code);
+    }
+
+    [Fact]
     public async Task TheTlsHandshake_CountsInsideAuthTimeout()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);

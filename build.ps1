@@ -123,8 +123,15 @@ function Invoke-CoreTests {
     dotnet test (Join-Path $repo 'tests/PeerChat.Core.Tests') -c $Configuration --no-build --nologo `
         --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' | Out-Host
     if (-not (Test-Path $trx)) { throw "xunit wrote no results ($trx): the test run did not start." }
-    $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Suite = 'xunit'; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+    $run = ([xml](Get-Content -Raw $trx)).TestRun
+    $counters = $run.ResultSummary.Counters
+    # The console log scrolls far above the closing line; a CI excerpt keeps only the end, so the
+    # failures are named again here, with the first lines of their messages.
+    $failures = @($run.Results.UnitTestResult | Where-Object outcome -ne 'Passed' | Where-Object outcome -ne 'NotExecuted' | ForEach-Object {
+        $message = ($_.Output.ErrorInfo.Message -split "`n" | Select-Object -First 6) -join "`n    "
+        "{0} ({1}, {2}):`n    {3}" -f $_.testName, $_.outcome, $_.duration, $message
+    })
+    [pscustomobject]@{ Suite = 'xunit'; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted; Failures = $failures }
 }
 
 function Invoke-PesterTests {
@@ -137,7 +144,7 @@ function Invoke-PesterTests {
         -PackagePath $PackagePath -SummaryPath $summary | Out-Host
     if (-not (Test-Path $summary)) { return [pscustomobject]@{ Suite = 'Pester'; Passed = 0; Failed = 1 } }
     $counts = Get-Content -Raw $summary | ConvertFrom-Json
-    [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed }
+    [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Failures = @($counts.Failures) }
 }
 
 function Invoke-Test {
@@ -146,6 +153,7 @@ function Invoke-Test {
     $results = @(Invoke-CoreTests; Invoke-PesterTests -PackagePath $package)
     $passed = ($results | Measure-Object Passed -Sum).Sum
     $failed = ($results | Measure-Object Failed -Sum).Sum
+    foreach ($failure in $results.Failures) { if ($failure) { Write-Host "FAILED $failure" } }
     foreach ($r in $results) { Write-Host ("{0}: {1} passed, {2} failed" -f $r.Suite, $r.Passed, $r.Failed) }
     Write-Host ("Tests: {0} passed, {1} failed" -f $passed, $failed)
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }

@@ -14,7 +14,7 @@ namespace PeerChat.Core.Tests;
 /// Faults: killed writers, clients that vanish, slow and flooding clients. The figures go to
 /// docs/RELIABILITY.md. They load the machine, so they run alone, not beside the other classes.
 /// </summary>
-[Collection(nameof(FaultTests))]
+[Collection(RunsAlone.Name)]
 public sealed class FaultTests(ITestOutputHelper output)
 {
     [Fact]
@@ -203,9 +203,6 @@ public sealed class FaultTests(ITestOutputHelper output)
         limited.AssertError(ErrorCodes.RateLimited);
         Assert.True(framesRead < 200, $"the server read all {framesRead} frames of the flood at once");
     }
-
-    [CollectionDefinition(nameof(FaultTests), DisableParallelization = true)]
-    public sealed class RunAlone;
 
     private static string ParseAck(string? line)
     {

@@ -21,5 +21,11 @@ $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $result = Invoke-Pester -Configuration $configuration
 
-@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } |
+# Named again for build.ps1's closing lines: a CI excerpt keeps only the end of the log.
+$failures = @($result.Failed | ForEach-Object {
+    $message = ($_.ErrorRecord | Select-Object -First 1 | ForEach-Object { $_.ToString() -split "`n" | Select-Object -First 6 }) -join "`n    "
+    "{0} ({1:n1} s):`n    {2}" -f $_.ExpandedPath, $_.Duration.TotalSeconds, $message
+})
+$failures += @($result.FailedBlocks + $result.FailedContainers | ForEach-Object { "{0}: failed before its tests ran" -f ($_.ExpandedPath ?? $_.Item ?? $_.Name) })
+@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount; Failures = $failures } |
     ConvertTo-Json | Set-Content $SummaryPath

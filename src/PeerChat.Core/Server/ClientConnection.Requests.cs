@@ -146,20 +146,31 @@ internal sealed partial class ClientConnection
         }
 
         ReleasePending();
-        Send(FrameWriter.Build("welcome", (request.Id, this), static (w, s) =>
-        {
-            FrameWriter.WriteRe(w, s.Id);
-            w.WriteString("clientId", s.Item2.ClientId);
-            w.WriteString("user", s.Item2.UserName);
-            w.WriteString("address", s.Item2.Address);
-            w.WriteNumber("idleTimeoutSeconds", (long)s.Item2._options.IdleTimeout.TotalSeconds);
-            w.WriteNumber("minMessages", s.Item2._options.MinMessages);
-        }));
 
-        // The welcome is queued first, so no message can reach the client ahead of it.
-        _server.RegisterLoggedIn(this);
-        Volatile.Write(ref _idleWindowEndTicks, _clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
-        _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
+        // A client holding its welcome must find itself in the list, in its first idle window and
+        // in the server's events (a test clock may move the moment the welcome arrives), so the
+        // session is complete on the server before the welcome is written; held meanwhile, the
+        // welcome still goes first, ahead of anything others queue for the new session.
+        _outbound.Hold();
+        try
+        {
+            Send(FrameWriter.Build("welcome", (request.Id, this), static (w, s) =>
+            {
+                FrameWriter.WriteRe(w, s.Id);
+                w.WriteString("clientId", s.Item2.ClientId);
+                w.WriteString("user", s.Item2.UserName);
+                w.WriteString("address", s.Item2.Address);
+                w.WriteNumber("idleTimeoutSeconds", (long)s.Item2._options.IdleTimeout.TotalSeconds);
+                w.WriteNumber("minMessages", s.Item2._options.MinMessages);
+            }));
+            Volatile.Write(ref _idleWindowEndTicks, _clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
+            _server.RegisterLoggedIn(this);
+            _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
+        }
+        finally
+        {
+            _outbound.Release();
+        }
     }
 
     private void Broadcast(RequestFrame request)

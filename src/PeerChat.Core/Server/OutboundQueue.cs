@@ -26,6 +26,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private bool _completed;
     private bool _readerWaiting;
 
+    // While held, frames queue but the reader is given none (see Hold).
+    private bool _held;
+
     // Continuations run on the pool: an enqueuing thread (a broadcast reaching thousands) must
     // never end up running a send loop.
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
@@ -85,7 +88,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
             }
 
             Add(frame);
-            wake = TakeWaitingReader();
+            wake = !_held && TakeWaitingReader();
         }
 
         if (wake)
@@ -94,6 +97,34 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
 
         return Result.Queued;
+    }
+
+    /// <summary>
+    /// Frames queued from now on wait, with any already queued, until <see cref="Release"/>: a
+    /// login queues its welcome while held, becomes visible to other clients, then releases, so
+    /// the welcome is written first and only once the session is complete on the server.
+    /// </summary>
+    public void Hold()
+    {
+        lock (_frames)
+        {
+            _held = !_completed;
+        }
+    }
+
+    public void Release()
+    {
+        bool wake;
+        lock (_frames)
+        {
+            _held = false;
+            wake = _frames.Count > 0 && TakeWaitingReader();
+        }
+
+        if (wake)
+        {
+            _signal.SetResult(true);
+        }
     }
 
     /// <summary>Queues the last frame of a connection past the bound, then takes no more. Only the first call counts.</summary>
@@ -112,7 +143,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
                 Add(finalFrame);
             }
 
+            // A closing connection flushes what it holds.
             _completed = true;
+            _held = false;
             wake = TakeWaitingReader();
         }
 
@@ -130,7 +163,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     {
         lock (_frames)
         {
-            if (_frames.Count > 0)
+            if (_frames.Count > 0 && !_held)
             {
                 return new ValueTask<bool>(true);
             }
@@ -152,7 +185,8 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         var total = 0;
         lock (_frames)
         {
-            while (total < maxBytes && _frames.TryDequeue(out var frame))
+            // Held since the reader was woken: it gets nothing and waits again.
+            while (!_held && total < maxBytes && _frames.TryDequeue(out var frame))
             {
                 _queuedBytes -= frame.Length;
                 batch.Add(frame);

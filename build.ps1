@@ -153,7 +153,7 @@ function Invoke-Test {
     $results = @(Invoke-CoreTests; Invoke-PesterTests -PackagePath $package)
     $passed = ($results | Measure-Object Passed -Sum).Sum
     $failed = ($results | Measure-Object Failed -Sum).Sum
-    foreach ($failure in $results.Failures) { if ($failure) { Write-Host "FAILED $failure" } }
+    foreach ($r in $results) { foreach ($failure in $r.Failures) { Write-Host "FAILED $failure" } }
     foreach ($r in $results) { Write-Host ("{0}: {1} passed, {2} failed" -f $r.Suite, $r.Passed, $r.Failed) }
     Write-Host ("Tests: {0} passed, {1} failed" -f $passed, $failed)
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }

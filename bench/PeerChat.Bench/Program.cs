@@ -83,6 +83,7 @@ static async Task ServeAsync(int maxClients)
         MaxClients = maxClients,
         MaxPendingPerAddress = maxClients,
         HashIterations = 1,
+        SignupsPerAddressPerMinute = 1_000_000,
         FloodBurst = 1_000_000,
         FloodRate = 1_000_000,
         AuthTimeout = TimeSpan.FromMinutes(10),

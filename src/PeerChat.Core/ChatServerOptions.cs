@@ -66,6 +66,9 @@ public sealed record ChatServerOptions
     public int MinPasswordLength { get; init; } = 8;
     public bool AllowSignup { get; init; } = true;
 
+    /// <summary>New accounts one remote address may create in any minute; the next signup gets <c>throttled</c>.</summary>
+    public int SignupsPerAddressPerMinute { get; init; } = 10;
+
     /// <summary>Throttling of logins: failures counted per user and per remote address in this window.</summary>
     public TimeSpan ThrottleWindow { get; init; } = TimeSpan.FromMinutes(15);
 
@@ -106,6 +109,7 @@ public sealed record ChatServerOptions
         Require(HashIterations >= 1, nameof(HashIterations), "must be at least 1");
         Require(MinPasswordLength is >= 1 and <= Accounts.PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");
         Require(ThrottleFailures >= 1, nameof(ThrottleFailures), "must be at least 1");
+        Require(SignupsPerAddressPerMinute >= 1, nameof(SignupsPerAddressPerMinute), "must be at least 1");
     }
 
     private static void Require(bool condition, string name, string rule)

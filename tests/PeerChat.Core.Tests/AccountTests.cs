@@ -127,6 +127,34 @@ public sealed class AccountTests
     }
 
     [Fact]
+    public async Task Signups_PastSignupsPerAddressPerMinute_AreThrottled_OnlyThoseThatWouldHashCount_AndLoginsGoOn()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock, SignupsPerAddressPerMinute = 2, AuthTimeout = TimeSpan.FromDays(1) });
+        var client = await server.ConnectAsync();
+        await client.SignUpAsync("alice", TestServer.Password);
+        clock.Advance(TimeSpan.FromSeconds(20));
+        await client.SignUpAsync("bob", TestServer.Password);
+
+        var third = await Assert.ThrowsAsync<ChatClientException>(() => client.SignUpAsync("carol", TestServer.Password));
+        var taken = await Assert.ThrowsAsync<ChatClientException>(() => client.SignUpAsync("alice", TestServer.Password));
+        var badName = await Assert.ThrowsAsync<ChatClientException>(() => client.SignUpAsync("has space", TestServer.Password));
+        clock.Advance(TimeSpan.FromSeconds(40));
+        await using var other = await server.ConnectAsync();
+        var welcome = await other.LoginAsync("bob", TestServer.Password);
+        await client.SignUpAsync("carol", TestServer.Password);
+        var fourth = await Assert.ThrowsAsync<ChatClientException>(() => client.SignUpAsync("dave", TestServer.Password));
+
+        // Alice's signup left the window after a minute, so carol's took its place; bob's is 20 s from leaving it.
+        Assert.Equal((ErrorCodes.Throttled, TimeSpan.FromSeconds(40)), (third.Code, third.RetryAfter));
+        Assert.Contains("2 new accounts a minute", third.Message);
+        Assert.Equal((ErrorCodes.UserExists, ErrorCodes.InvalidUsername), (taken.Code, badName.Code));
+        Assert.Equal("bob", welcome.UserName);
+        Assert.Equal((ErrorCodes.Throttled, TimeSpan.FromSeconds(20)), (fourth.Code, fourth.RetryAfter));
+        Assert.Equal(3, server.Store.Count);
+    }
+
+    [Fact]
     public async Task Throttling_AfterFiveFailures_DelaysDoubling_AndSuccessResetsTheUser()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));

@@ -82,6 +82,20 @@ Describe 'Connect-PeerChat' -Tag Integration {
         { Send-PeerChatBroadcast 'hi' } | Should -Throw -ErrorId 'NotConnected,PeerChat.PowerShell.Commands.SendPeerChatBroadcastCommand'
     }
 
+    It 'Register-PeerChatUser is throttled past -SignupsPerAddressPerMinute, and logins go on' {
+        $limited = Start-TestServer -Settings @{ SignupsPerAddressPerMinute = 2 }
+        foreach ($name in 'ina', 'jon') {
+            Register-PeerChatUser -ComputerName 127.0.0.1 -Port $limited.Port -Credential (New-TestCredential $name)
+        }
+
+        Register-PeerChatUser -ComputerName 127.0.0.1 -Port $limited.Port -Credential (New-TestCredential 'kim') -ErrorVariable refused -ErrorAction SilentlyContinue
+        $session = Connect-PeerChat -ComputerName 127.0.0.1 -Port $limited.Port -Credential (New-TestCredential 'ina')
+
+        $refused[0].FullyQualifiedErrorId | Should -Be 'Throttled,PeerChat.PowerShell.Commands.RegisterPeerChatUserCommand'
+        $refused[0].Exception.Message | Should -Match 'At most 2 new accounts a minute from one address; try again in \d+ s'
+        $session.UserName | Should -Be 'ina'
+    }
+
     It 'Register-PeerChatUser reports a taken name with UserExists, and supports -WhatIf' {
         Register-PeerChatUser -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'leo') -PassThru |
             Select-Object -ExpandProperty UserName | Should -Be 'leo'

@@ -18,6 +18,8 @@ function Start-TestServer {
         Port           = 0
         ListenAddress  = [ipaddress]::Loopback
         HashIterations = 1000
+        # Tests sign up many users from 127.0.0.1; the signup budget has a test of its own.
+        SignupsPerAddressPerMinute = 100000
         UserStorePath  = Join-Path $TestDrive "users-$(Get-Random).csv"
         Name           = "pctest-$(Get-Random)"
         ErrorAction    = 'Stop'

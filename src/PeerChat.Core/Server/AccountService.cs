@@ -11,11 +11,13 @@ internal sealed class AccountService
     private readonly IUserStore _store;
     private readonly ChatServerOptions _options;
     private readonly SemaphoreSlim _hashSlots = new(Environment.ProcessorCount, Environment.ProcessorCount);
+    private readonly SignupBudget _signups;
 
     public AccountService(IUserStore store, ChatServerOptions options)
     {
         _store = store;
         _options = options;
+        _signups = new SignupBudget(options);
     }
 
     public enum Outcome
@@ -28,32 +30,42 @@ internal sealed class AccountService
 
         /// <summary>No hashing slot came free within HashQueueTimeout.</summary>
         Busy,
+
+        /// <summary>The remote address used its SignupsPerAddressPerMinute.</summary>
+        TooManySignups,
     }
 
-    public async Task<Outcome> SignUpAsync(string userName, string password, CancellationToken cancellationToken)
+    /// <summary>Creates an account for a client at <paramref name="origin"/>; RetryAfter is set with TooManySignups.</summary>
+    public async Task<(Outcome Outcome, TimeSpan RetryAfter)> SignUpAsync(string userName, string password, System.Net.IPAddress origin, CancellationToken cancellationToken)
     {
         if (!PasswordRules.IsValidUserName(userName))
         {
-            return Outcome.InvalidUserName;
+            return (Outcome.InvalidUserName, TimeSpan.Zero);
         }
 
         if (!PasswordRules.IsValidPassword(password, _options.MinPasswordLength))
         {
-            return Outcome.InvalidPassword;
+            return (Outcome.InvalidPassword, TimeSpan.Zero);
         }
 
         if (_store.Find(userName) is not null)
         {
-            return Outcome.UserExists;
+            return (Outcome.UserExists, TimeSpan.Zero);
+        }
+
+        // Counted only here, where the costly part begins.
+        if (!_signups.TryTake(origin, out var retryAfter))
+        {
+            return (Outcome.TooManySignups, retryAfter);
         }
 
         var (ran, record) = await HashAsync(() => PasswordHasher.Hash(password, _options.HashIterations), cancellationToken).ConfigureAwait(false);
         if (!ran)
         {
-            return Outcome.Busy;
+            return (Outcome.Busy, TimeSpan.Zero);
         }
 
-        return await _store.TryAddAsync(userName, record, cancellationToken).ConfigureAwait(false) ? Outcome.Ok : Outcome.UserExists;
+        return (await _store.TryAddAsync(userName, record, cancellationToken).ConfigureAwait(false) ? Outcome.Ok : Outcome.UserExists, TimeSpan.Zero);
     }
 
     /// <summary>Checks a password; on success CanonicalName is the name as stored.</summary>

@@ -57,9 +57,14 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        var outcome = await _server.Accounts.SignUpAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
+        var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, RemoteEndPoint.Address, _abort.Token).ConfigureAwait(false);
         Send(outcome switch
         {
+            AccountService.Outcome.TooManySignups => FrameWriter.Error(
+                request.Id,
+                ErrorCodes.Throttled,
+                $"At most {_options.SignupsPerAddressPerMinute} new accounts a minute from one address; try again in {Math.Ceiling(retryAfter.TotalSeconds):0} s.",
+                Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds))),
             AccountService.Outcome.Ok => FrameWriter.Build("ok", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)),
             AccountService.Outcome.UserExists => FrameWriter.Error(request.Id, ErrorCodes.UserExists, $"The user name '{request.User}' is taken."),
             AccountService.Outcome.InvalidUserName => FrameWriter.Error(request.Id, ErrorCodes.InvalidUsername, "A user name is 1 to 32 of A-Z a-z 0-9 . _ -"),

@@ -73,6 +73,11 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter DisableSignup { get; set; }
 
+    /// <summary>New accounts one remote address may create in any minute; more get throttled.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int SignupsPerAddressPerMinute { get; set; } = 10;
+
     /// <summary>The job name; PeerChat-PORT by default, with the bound port.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -102,6 +107,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 MaxFrameBytes = MaxFrameBytes,
                 HashIterations = HashIterations,
                 AllowSignup = !DisableSignup,
+                SignupsPerAddressPerMinute = SignupsPerAddressPerMinute,
                 Certificate = certificate,
             };
             options.Validate();

@@ -48,6 +48,9 @@ public sealed class TestServer : IAsyncDisposable
         ListenAddress = IPAddress.Loopback,
         Port = 0,
         HashIterations = TestIterations,
+
+        // Tests sign up hundreds of users from 127.0.0.1; the signup budget has a test of its own.
+        SignupsPerAddressPerMinute = 100_000,
     };
 
     /// <summary>Starts a server; a <paramref name="folder"/> passed in outlives it (for restarts), one made here does not.</summary>

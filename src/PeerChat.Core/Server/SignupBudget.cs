@@ -1,0 +1,74 @@
+using System.Net;
+
+namespace PeerChat.Core.Server;
+
+/// <summary>
+/// New accounts per remote address: at most <c>SignupsPerAddressPerMinute</c> in any minute. A
+/// signup costs a full password hash, so without a budget one connection could keep the hashing
+/// slots busy (flood control alone lets ten requests a second through) and make logins elsewhere
+/// wait. Only signups that would hash are counted: a taken or invalid name costs nothing.
+/// </summary>
+internal sealed class SignupBudget
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    // Addresses with nothing left to remember are pruned once the table grows past this, so that
+    // many addresses cannot grow it without bound.
+    private const int PruneThreshold = 10_000;
+
+    private readonly ChatServerOptions _options;
+    private readonly Dictionary<IPAddress, Queue<DateTimeOffset>> _recent = new();
+    private readonly object _lock = new();
+
+    public SignupBudget(ChatServerOptions options) => _options = options;
+
+    /// <summary>Counts a signup from <paramref name="address"/>, or says how long until the next may come.</summary>
+    public bool TryTake(IPAddress address, out TimeSpan retryAfter)
+    {
+        var now = _options.TimeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            if (_recent.Count > PruneThreshold)
+            {
+                Prune(now);
+            }
+
+            if (!_recent.TryGetValue(address, out var times))
+            {
+                times = new Queue<DateTimeOffset>();
+                _recent.Add(address, times);
+            }
+
+            Expire(times, now);
+            if (times.Count >= _options.SignupsPerAddressPerMinute)
+            {
+                retryAfter = times.Peek() + Window - now;
+                return false;
+            }
+
+            times.Enqueue(now);
+            retryAfter = TimeSpan.Zero;
+            return true;
+        }
+    }
+
+    private static void Expire(Queue<DateTimeOffset> times, DateTimeOffset now)
+    {
+        while (times.TryPeek(out var oldest) && now - oldest >= Window)
+        {
+            times.Dequeue();
+        }
+    }
+
+    private void Prune(DateTimeOffset now)
+    {
+        foreach (var (address, times) in _recent.ToList())
+        {
+            Expire(times, now);
+            if (times.Count == 0)
+            {
+                _recent.Remove(address);
+            }
+        }
+    }
+}

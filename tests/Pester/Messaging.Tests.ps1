@@ -154,6 +154,24 @@ Describe 'Messaging' -Tag Integration {
         $rest.Text | Should -Be 'from alice'
     }
 
+    It 'keeps the newest -InboxLimit messages, and Receive-PeerChatMessage warns once of those dropped' {
+        $small = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'dave') -SignUp -InboxLimit 3
+        1..5 | ForEach-Object { Send-PeerChatMessage -Session $alice -UserName 'dave' -Message "m$_" }
+        Wait-Until { $small.DroppedMessages -ge 2 } 'two messages were dropped from the inbox'
+
+        $kept = Receive-PeerChatMessage -Session $small -WarningVariable dropped -WarningAction SilentlyContinue
+        $none = Receive-PeerChatMessage -Session $small -WarningVariable again -WarningAction SilentlyContinue
+        $small | Disconnect-PeerChat -Confirm:$false
+
+        $kept.Text | Should -Be 'm3', 'm4', 'm5'
+        $small.InboxLimit | Should -Be 3
+        $small.DroppedMessages | Should -Be 2
+        @($dropped).Count | Should -Be 1
+        "$($dropped[0])" | Should -BeLike '2 older message(s) for dave were dropped unread*newest 3*'
+        $none | Should -BeNullOrEmpty
+        $again | Should -BeNullOrEmpty
+    }
+
     It 'Receive-PeerChatMessage -Wait returns empty when the timeout passes' {
         $started = [datetime]::UtcNow
         $nothing = Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:00.300'

@@ -4,18 +4,35 @@ namespace PeerChat.Core.Client;
 /// Keeps what a <see cref="ChatClient"/> receives until someone takes it, so that a caller can take
 /// only what matches (say, messages from one user) and leave the rest for later.
 /// </summary>
+/// <remarks>
+/// Bounded: a session that only sends (a script announcing builds on a busy server) would
+/// otherwise keep every broadcast it never reads, and a peer could fill it without end. Past
+/// <see cref="Limit"/> the oldest is dropped and counted, so memory stays bounded, the newest are
+/// kept, and the loss is told rather than silent.
+/// </remarks>
 public sealed class ChatInbox
 {
+    public const int DefaultLimit = 10_000;
+
     private readonly List<ChatEvent> _items = [];
     private readonly object _lock = new();
     private TaskCompletionSource _arrived = NewSignal();
     private bool _completed;
+    private long _dropped;
 
-    /// <summary>Starts collecting everything <paramref name="client"/> receives.</summary>
-    public ChatInbox(ChatClient client)
+    /// <summary>Starts collecting everything <paramref name="client"/> receives, keeping at most <paramref name="limit"/>.</summary>
+    public ChatInbox(ChatClient client, int limit = DefaultLimit)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        Limit = limit;
         Pump = Task.Run(() => PumpAsync(client));
     }
+
+    /// <summary>The most events kept; past it the oldest is dropped.</summary>
+    public int Limit { get; }
+
+    /// <summary>Events dropped unread since the inbox started, because it held <see cref="Limit"/>.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Raised on a background thread for each event as it arrives; a handler must not throw.</summary>
     public event Action<ChatEvent>? Received;
@@ -104,6 +121,12 @@ public sealed class ChatInbox
             TaskCompletionSource signal;
             lock (_lock)
             {
+                if (_items.Count >= Limit)
+                {
+                    _items.RemoveAt(0);
+                    Interlocked.Increment(ref _dropped);
+                }
+
                 _items.Add(chatEvent);
                 signal = _arrived;
                 _arrived = NewSignal();

@@ -21,6 +21,11 @@ public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
     [Parameter]
     public SwitchParameter NoDirect { get; set; }
 
+    /// <summary>The most messages the session keeps unread; past it the oldest are dropped, with a warning at the next Receive-PeerChatMessage.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int InboxLimit { get; set; } = ChatInbox.DefaultLimit;
+
     protected override void ProcessRecord()
     {
         var userName = Credential.UserName;
@@ -47,7 +52,7 @@ public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
             }
 
             var welcome = Await(client.LoginAsync(userName, password, cancellationToken: CancelToken));
-            var session = new PeerChatSession(client, welcome, ComputerName, Port, Events);
+            var session = new PeerChatSession(client, welcome, ComputerName, Port, Events, InboxLimit);
             SessionRegistry.Add(session);
             WriteVerbose($"Logged in as '{welcome.UserName}' ({welcome.ClientId}) from {welcome.Address}.");
             WriteObject(session);

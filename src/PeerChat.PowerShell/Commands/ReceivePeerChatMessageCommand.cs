@@ -56,6 +56,10 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
         var taken = Wait
             ? WaitWithProgress(session, match, max)
             : Await(session.Inbox.TakeAsync(match, max, TimeSpan.Zero, waitForAll: false, CancelToken));
+        if (session.TakeNewlyDropped() is var dropped and > 0)
+        {
+            WriteWarning($"{dropped} older message(s) for {session.UserName} were dropped unread: the inbox keeps the newest {session.InboxLimit} (Connect-PeerChat -InboxLimit).");
+        }
         foreach (var chatEvent in taken)
         {
             WriteObject(new PeerChatMessage(chatEvent, session));

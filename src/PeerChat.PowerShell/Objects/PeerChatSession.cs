@@ -24,13 +24,14 @@ public sealed class PeerChatSession
     private readonly PSEventManager? _events;
     private readonly ConcurrentDictionary<string, byte> _onlineUsers = new(PasswordRules.UserNameComparer);
     private int _onlineUsersKnown;
+    private long _droppedReported;
 
-    internal PeerChatSession(ChatClient client, Welcome welcome, string computerName, int port, PSEventManager? events)
+    internal PeerChatSession(ChatClient client, Welcome welcome, string computerName, int port, PSEventManager? events, int inboxLimit = ChatInbox.DefaultLimit)
     {
         _events = events;
         Id = Interlocked.Increment(ref s_nextId);
         Client = client;
-        Inbox = new ChatInbox(client);
+        Inbox = new ChatInbox(client, inboxLimit);
         ComputerName = computerName;
         Port = port;
         UserName = welcome.UserName;
@@ -70,6 +71,12 @@ public sealed class PeerChatSession
     /// <summary>Messages and notices waiting to be received.</summary>
     public int PendingMessages => Inbox.Count;
 
+    /// <summary>The most the inbox keeps (Connect-PeerChat -InboxLimit); past it the oldest are dropped.</summary>
+    public int InboxLimit => Inbox.Limit;
+
+    /// <summary>Messages dropped unread because the inbox was full.</summary>
+    public long DroppedMessages => Inbox.Dropped;
+
     public bool IsDefault => ReferenceEquals(SessionRegistry.Default, this);
 
     internal ChatClient Client { get; }
@@ -77,6 +84,14 @@ public sealed class PeerChatSession
     internal ChatInbox Inbox { get; }
 
     public override string ToString() => $"{UserName}@{ComputerName}:{Port}";
+
+    /// <summary>How many were dropped since the last call: Receive-PeerChatMessage warns once for each loss.</summary>
+    internal long TakeNewlyDropped()
+    {
+        var dropped = Inbox.Dropped;
+        var reported = Interlocked.Exchange(ref _droppedReported, dropped);
+        return Math.Max(0, dropped - reported);
+    }
 
     /// <summary>
     /// The user names online, for tab completion: listed once, then kept fresh by presence events,

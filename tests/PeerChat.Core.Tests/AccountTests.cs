@@ -78,6 +78,23 @@ public sealed class AccountTests
     }
 
     [Fact]
+    public async Task WhoeverHasTheAnswer_FindsTheEvent_SignupLoginAndFailure()
+    {
+        await using var server = await TestServer.StartAsync();
+        var client = await server.ConnectAsync();
+
+        await client.SignUpAsync("alice", TestServer.Password);
+        var signedUp = server.Events.OfType<SignedUpEvent>().Count();
+        await Assert.ThrowsAsync<ChatClientException>(() => client.LoginAsync("alice", "wrong password"));
+        var failed = server.Events.OfType<LoginFailedEvent>().Count();
+        await client.LoginAsync("alice", TestServer.Password);
+        var loggedIn = server.Events.OfType<ClientLoggedInEvent>().Count();
+
+        // Counted at once, without waiting: the server raises each event before it answers.
+        Assert.Equal((1, 1, 1), (signedUp, failed, loggedIn));
+    }
+
+    [Fact]
     public async Task Login_UnknownUserAndWrongPassword_GetTheSameAnswer()
     {
         await using var server = await TestServer.StartAsync();

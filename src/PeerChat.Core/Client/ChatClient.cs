@@ -218,7 +218,10 @@ public sealed partial class ChatClient : IAsyncDisposable
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _stream.DisposeAsync().ConfigureAwait(false);
         await CloseDirectAsync().ConfigureAwait(false);
-        _writeLock.Dispose();
+
+        // _writeLock is not disposed: a write still under way on another thread must be able to
+        // release it (and fail as ConnectionClosed), and a semaphore without a wait handle holds
+        // nothing that needs disposing.
     }
 
     private async Task<SendReceipt> SendMessageAsync(string type, string? to, string text, JsonElement? data, CancellationToken cancellationToken)

@@ -59,13 +59,27 @@ internal sealed class AccountService
             return (Outcome.TooManySignups, retryAfter);
         }
 
-        var (ran, record) = await HashAsync(() => PasswordHasher.Hash(password, _options.HashIterations), cancellationToken).ConfigureAwait(false);
-        if (!ran)
+        var created = false;
+        try
         {
-            return (Outcome.Busy, TimeSpan.Zero);
-        }
+            var (ran, record) = await HashAsync(() => PasswordHasher.Hash(password, _options.HashIterations), cancellationToken).ConfigureAwait(false);
+            if (!ran)
+            {
+                return (Outcome.Busy, TimeSpan.Zero);
+            }
 
-        return (await _store.TryAddAsync(userName, record, cancellationToken).ConfigureAwait(false) ? Outcome.Ok : Outcome.UserExists, TimeSpan.Zero);
+            created = await _store.TryAddAsync(userName, record, cancellationToken).ConfigureAwait(false);
+            return (created ? Outcome.Ok : Outcome.UserExists, TimeSpan.Zero);
+        }
+        finally
+        {
+            // Only accounts made use the budget: one that waited in vain for a hashing slot, or lost
+            // its name to a signup at the same moment, is given back.
+            if (!created)
+            {
+                _signups.GiveBack(origin);
+            }
+        }
     }
 
     /// <summary>Checks a password; on success CanonicalName is the name as stored.</summary>

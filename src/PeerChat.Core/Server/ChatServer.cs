@@ -237,8 +237,11 @@ public sealed partial class ChatServer : IAsyncDisposable
         return recipients;
     }
 
-    /// <summary>Makes <paramref name="connection"/> the session of its user, replacing an older one.</summary>
-    internal void RegisterLoggedIn(ClientConnection connection)
+    /// <summary>
+    /// Makes <paramref name="connection"/> the session of its user, replacing an older one; false
+    /// when the connection began closing meanwhile and is not registered after all.
+    /// </summary>
+    internal bool RegisterLoggedIn(ClientConnection connection)
     {
         ClientConnection? replaced = null;
         _loggedIn.AddOrUpdate(connection.UserName!, connection, (_, old) =>
@@ -246,6 +249,14 @@ public sealed partial class ChatServer : IAsyncDisposable
             replaced = old;
             return connection;
         });
+
+        // The older session left the table just now: it is closed whatever happens next, or it
+        // would stay connected without being listed or reachable.
+        if (replaced is not null && !ReferenceEquals(replaced, connection))
+        {
+            replaced.RequestClose(NoticeCodes.SessionReplaced, FrameWriter.Notice(NoticeCodes.SessionReplaced, "You logged in somewhere else; this session is closed."));
+        }
+
         if (connection.WantsPresence)
         {
             _presenceWatchers[connection] = 0;
@@ -255,16 +266,14 @@ public sealed partial class ChatServer : IAsyncDisposable
         // OnClosing before we registered: undo the registration rather than keep a closing session.
         if (connection.IsClosing)
         {
-            OnClosing(connection);
-            return;
-        }
-
-        if (replaced is not null && !ReferenceEquals(replaced, connection))
-        {
-            replaced.RequestClose(NoticeCodes.SessionReplaced, FrameWriter.Notice(NoticeCodes.SessionReplaced, "You logged in somewhere else; this session is closed."));
+            // Taken out without a "left": nobody was told it joined.
+            _presenceWatchers.TryRemove(connection, out _);
+            _loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(connection.UserName!, connection));
+            return false;
         }
 
         AnnouncePresence("joined", connection);
+        return true;
     }
 
     /// <summary>A closing connection leaves the list at once, so nothing more is queued for it.</summary>

@@ -58,6 +58,12 @@ internal sealed partial class ClientConnection
         }
 
         var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, RemoteEndPoint.Address, _abort.Token).ConfigureAwait(false);
+        if (outcome == AccountService.Outcome.Ok)
+        {
+            // Before the answer, so that whoever has it also finds the event.
+            _server.Raise(new SignedUpEvent(_clock.GetUtcNow(), ClientId, request.User, Address));
+        }
+
         Send(outcome switch
         {
             AccountService.Outcome.TooManySignups => FrameWriter.Error(
@@ -71,10 +77,6 @@ internal sealed partial class ClientConnection
             AccountService.Outcome.InvalidPassword => FrameWriter.Error(request.Id, ErrorCodes.InvalidPassword, $"A password is {_options.MinPasswordLength} to {Accounts.PasswordRules.MaxLength} characters."),
             _ => FrameWriter.Error(request.Id, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", 1000),
         });
-        if (outcome == AccountService.Outcome.Ok)
-        {
-            _server.Raise(new SignedUpEvent(_clock.GetUtcNow(), ClientId, request.User, Address));
-        }
     }
 
     private async Task LoginAsync(RequestFrame request)
@@ -98,40 +100,50 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        bool? succeeded = null;
+        AccountService.Outcome outcome;
+        string? canonicalName;
         try
         {
-            var (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
-            switch (outcome)
-            {
-                case AccountService.Outcome.Ok:
-                    succeeded = true;
-                    if (!IsClosing)
-                    {
-                        CompleteLogin(request, canonicalName!);
-                    }
-
-                    break;
-                case AccountService.Outcome.Busy:
-                    LoginFailed(request, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", TimeSpan.FromSeconds(1));
-                    break;
-                default:
-                    succeeded = false;
-                    LoginFailed(request, ErrorCodes.InvalidCredentials, "Unknown user or wrong password.", null);
-                    break;
-            }
+            (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            _server.Throttle.End(request.User, address, succeeded);
+            _server.Throttle.End(request.User, address, succeeded: null);
+            throw;
+        }
+
+        // The throttle learns the outcome before the client does: a client acting on its answer at
+        // once (a login from another connection, say) must meet the throttle the answer implies.
+        _server.Throttle.End(request.User, address, outcome switch
+        {
+            AccountService.Outcome.Ok => true,
+            AccountService.Outcome.Busy => null,
+            _ => false,
+        });
+        switch (outcome)
+        {
+            case AccountService.Outcome.Ok:
+                if (!IsClosing)
+                {
+                    CompleteLogin(request, canonicalName!);
+                }
+
+                break;
+            case AccountService.Outcome.Busy:
+                LoginFailed(request, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", TimeSpan.FromSeconds(1));
+                break;
+            default:
+                LoginFailed(request, ErrorCodes.InvalidCredentials, "Unknown user or wrong password.", null);
+                break;
         }
     }
 
     private void LoginFailed(RequestFrame request, string code, string message, TimeSpan? retryAfter)
     {
         var retryMs = retryAfter is { } wait ? (long?)Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds)) : null;
-        Send(FrameWriter.Error(request.Id, code, message, retryMs));
+        // The event first, so that whoever has the answer also finds it in the server's events.
         _server.Raise(new LoginFailedEvent(_clock.GetUtcNow(), ClientId, request.User!, Address, code));
+        Send(FrameWriter.Error(request.Id, code, message, retryMs));
         if (++_loginFailures >= _options.MaxLoginFailuresPerConnection)
         {
             RequestClose(ErrorCodes.TooManyErrors, FrameWriter.Error(null, ErrorCodes.TooManyErrors, $"{_loginFailures} failed logins on one connection; closing."));
@@ -169,8 +181,10 @@ internal sealed partial class ClientConnection
                 w.WriteNumber("minMessages", s.Item2._options.MinMessages);
             }));
             Volatile.Write(ref _idleWindowEndTicks, _clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
-            _server.RegisterLoggedIn(this);
-            _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
+            if (_server.RegisterLoggedIn(this))
+            {
+                _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
+            }
         }
         finally
         {

@@ -113,7 +113,7 @@ internal sealed partial class ClientConnection
 
     private void OnWriteTimeout()
     {
-        if (!IsClosing)
+        if (!IsClosing && Interlocked.Exchange(ref _slowConsumerDropped, 1) == 0)
         {
             _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
         }

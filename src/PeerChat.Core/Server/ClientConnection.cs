@@ -23,6 +23,7 @@ internal sealed partial class ClientConnection
     private readonly TimeProvider _clock;
 
     private int _closeRequested;
+    private int _slowConsumerDropped;
     private string? _closeReason;
     private ITimer? _authTimer;
 
@@ -203,13 +204,20 @@ internal sealed partial class ClientConnection
 
     private void DropSlowConsumer()
     {
-        if (IsClosing)
+        if (IsClosing || Interlocked.Exchange(ref _slowConsumerDropped, 1) != 0)
         {
             return;
         }
 
         _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
-        RequestClose(NoticeCodes.SlowConsumer, FrameWriter.Notice(NoticeCodes.SlowConsumer, "Your connection could not keep up with its messages; closing it."));
+
+        // Closed from the pool, not here: this runs inside a sender's loop over many clients, and
+        // the close tells presence watchers, whose own queues may overflow in turn. Done inline,
+        // thousands of watchers that stopped reading would drop each other on one ever-deeper stack.
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static connection => connection.RequestClose(NoticeCodes.SlowConsumer, FrameWriter.Notice(NoticeCodes.SlowConsumer, "Your connection could not keep up with its messages; closing it.")),
+            this,
+            preferLocal: false);
     }
 
     /// <summary>Stops the login deadline and lets the timer go, so an idle logged-in connection holds none.</summary>

@@ -17,7 +17,7 @@ internal sealed class SignupBudget
     private const int PruneThreshold = 10_000;
 
     private readonly ChatServerOptions _options;
-    private readonly Dictionary<IPAddress, Queue<DateTimeOffset>> _recent = new();
+    private readonly Dictionary<IPAddress, LinkedList<DateTimeOffset>> _recent = new();
     private readonly object _lock = new();
 
     public SignupBudget(ChatServerOptions options) => _options = options;
@@ -35,28 +35,40 @@ internal sealed class SignupBudget
 
             if (!_recent.TryGetValue(address, out var times))
             {
-                times = new Queue<DateTimeOffset>();
+                times = new LinkedList<DateTimeOffset>();
                 _recent.Add(address, times);
             }
 
             Expire(times, now);
             if (times.Count >= _options.SignupsPerAddressPerMinute)
             {
-                retryAfter = times.Peek() + Window - now;
+                retryAfter = times.First!.Value + Window - now;
                 return false;
             }
 
-            times.Enqueue(now);
+            times.AddLast(now);
             retryAfter = TimeSpan.Zero;
             return true;
         }
     }
 
-    private static void Expire(Queue<DateTimeOffset> times, DateTimeOffset now)
+    /// <summary>Forgets the latest signup counted for <paramref name="address"/>: it made no account.</summary>
+    public void GiveBack(IPAddress address)
     {
-        while (times.TryPeek(out var oldest) && now - oldest >= Window)
+        lock (_lock)
         {
-            times.Dequeue();
+            if (_recent.TryGetValue(address, out var times) && times.Count > 0)
+            {
+                times.RemoveLast();
+            }
+        }
+    }
+
+    private static void Expire(LinkedList<DateTimeOffset> times, DateTimeOffset now)
+    {
+        while (times.First is { } oldest && now - oldest.Value >= Window)
+        {
+            times.RemoveFirst();
         }
     }
 

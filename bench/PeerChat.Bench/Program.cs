@@ -13,7 +13,12 @@ var mode = args.Length > 0 ? args[0] : "all";
 switch (mode)
 {
     case "serve":
-        await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
+        // maxClients [hashIterations]: 1 unless given, since only the login storm measures hashing.
+        await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1);
+        break;
+    case "login-storm":
+        // Against a server already running with real hashing (serve 20000 600000): port, loginers, seconds.
+        Console.WriteLine(await LoginStorm.RunAsync(new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)), int.Parse(args[2], CultureInfo.InvariantCulture), TimeSpan.FromSeconds(int.Parse(args[3], CultureInfo.InvariantCulture))));
         break;
     case "fanout":
         // One workload against a PeerChat server already running (e.g. under dotnet-trace): port, receivers, messages, rounds.
@@ -73,7 +78,7 @@ switch (mode)
 }
 
 // A PeerChat server in a process of its own, so that its memory and CPU are its own.
-static async Task ServeAsync(int maxClients)
+static async Task ServeAsync(int maxClients, int hashIterations)
 {
     var folder = Directory.CreateTempSubdirectory("peerchat-bench-");
     var options = new ChatServerOptions
@@ -82,7 +87,7 @@ static async Task ServeAsync(int maxClients)
         Port = 0,
         MaxClients = maxClients,
         MaxPendingPerAddress = maxClients,
-        HashIterations = 1,
+        HashIterations = hashIterations,
         SignupsPerAddressPerMinute = 1_000_000,
         FloodBurst = 1_000_000,
         FloodRate = 1_000_000,
@@ -140,6 +145,7 @@ static async Task RunAllAsync(string[] options)
     if (!idleOnly)
     {
         await ThroughputAsync(report, quick);
+        await LoginStormAsync(report, quick);
     }
 
     report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run; a fresh server for each row)");
@@ -161,6 +167,27 @@ static async Task RunAllAsync(string[] options)
     Console.WriteLine(report.ToString());
     Directory.CreateDirectory("out/bench");
     await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+}
+
+// PeerChat alone (nats-server hashes no passwords): a client's pings while others log in at the default HashIterations.
+static async Task LoginStormAsync(StringBuilder report, bool quick)
+{
+    using var server = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000", PasswordHasher.DefaultIterations.ToString(CultureInfo.InvariantCulture)]);
+    var port = int.Parse((await server.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
+    var endpoint = new IPEndPoint(IPAddress.Loopback, port);
+    await LoginStorm.RunAsync(endpoint, 0, TimeSpan.FromSeconds(quick ? 1 : 5));
+
+    report.AppendLine(CultureInfo.InvariantCulture, $"### Login storm (PeerChat, HashIterations {PasswordHasher.DefaultIterations:N0}; one logged-in client pings every 10 ms while others log in over and over)");
+    report.AppendLine();
+    report.AppendLine("| clients logging in | logins/s | pings | ping p50 ms | ping p99 ms | ping max ms |");
+    report.AppendLine("|---:|---:|---:|---:|---:|---:|");
+    foreach (var loginers in quick ? [8] : new[] { 0, 8, 32 })
+    {
+        var r = await LoginStorm.RunAsync(endpoint, loginers, TimeSpan.FromSeconds(quick ? 3 : 15));
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {r.Loginers} | {r.LoginsPerSecond:0.0} | {r.Pings} | {r.PingP50Ms:0.00} | {r.PingP99Ms:0.00} | {r.PingMaxMs:0.00} |");
+    }
+
+    report.AppendLine();
 }
 
 // Fan-out and ping-pong, against one server of each system that lives through both.

@@ -122,7 +122,10 @@ internal sealed class AccountService
         return (Outcome.Ok, account!.UserName);
     }
 
-    /// <summary>Runs <paramref name="work"/> on the thread pool in a hashing slot; Ran is false when no slot came free in time.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in a hashing slot, on the hashing threads (not the thread pool:
+    /// <see cref="HashingThreads"/>); Ran is false when no slot came free in time.
+    /// </summary>
     private async Task<(bool Ran, T Result)> HashAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
         if (!await _hashSlots.WaitAsync(_options.HashQueueTimeout, cancellationToken).ConfigureAwait(false))
@@ -132,7 +135,9 @@ internal sealed class AccountService
 
         try
         {
-            return (true, await Task.Run(work, cancellationToken).ConfigureAwait(false));
+            // Awaited whole even if the connection goes meanwhile: the slot stays taken while the hash runs.
+            cancellationToken.ThrowIfCancellationRequested();
+            return (true, await HashingThreads.RunAsync(work).ConfigureAwait(false));
         }
         finally
         {

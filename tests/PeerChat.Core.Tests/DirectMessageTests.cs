@@ -141,6 +141,62 @@ public sealed class DirectMessageTests
     }
 
     [Fact]
+    public async Task ACopyOfADirectMessage_OnAFreshLink_IsAckedButDeliveredOnce()
+    {
+        // What a sender does when an ack was lost: the same message, under the same id, on a new link.
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob");
+        using var first = await OpenRawLinkAsync(alice, bob);
+        using var second = await OpenRawLinkAsync(alice, bob);
+
+        await first.SendLineAsync("""{"type":"message","messageId":"m-1","text":"one"}""");
+        var firstAck = await first.ReadFrameAsync("ack");
+        await second.SendLineAsync("""{"type":"message","messageId":"m-1","text":"one"}""");
+        var copyAck = await second.ReadFrameAsync("ack");
+        await second.SendLineAsync("""{"type":"message","messageId":"m-2","text":"two"}""");
+        await second.ReadFrameAsync("ack");
+        var delivered = new[] { (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience), (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience) };
+
+        Assert.Equal(("m-1", "m-1"), (firstAck.Str("messageId"), copyAck.Str("messageId")));
+        Assert.Equal(["one", "two"], delivered.Select(m => m.Text));
+        Assert.False(bob.Events.TryRead(out var extra), $"a copy was delivered: {extra}");
+    }
+
+    [Fact]
+    public async Task ARelayedCopy_NamingADirectMessageAlreadyReceived_IsNotDeliveredAgain()
+    {
+        // What Auto does when the direct send failed after its message arrived: send with directId.
+        await using var server = await TestServer.StartAsync();
+        var bob = await server.LoginAsync("bob");
+        using var alice = server.ConnectRaw();
+        await alice.ReadFrameAsync("hello");
+        await alice.SendLineAsync("""{"type":"signup","id":1,"user":"alice","password":"correct horse battery"}""");
+        await alice.ReadFrameAsync();
+        await alice.SendLineAsync("""{"type":"login","id":2,"user":"alice","password":"correct horse battery"}""");
+        await alice.ReadFrameAsync("welcome");
+        await alice.SendLineAsync("""{"type":"connect_peer","id":3,"to":"bob"}""");
+        var grant = await alice.ReadFrameAsync("peer");
+        await WaitForExpectationAsync(bob);
+        using var link = RawClient.Connect(bob.DirectPort!.Value);
+        await link.SendLineAsync(JsonSerializer.Serialize(new { type = "peer_hello", from = "alice", token = grant.Str("token") }));
+        await link.ReadFrameAsync("peer_welcome");
+        await link.SendLineAsync("""{"type":"message","messageId":"d-1","text":"direct"}""");
+        await link.ReadFrameAsync("ack");
+
+        await alice.SendLineAsync("""{"type":"send","id":4,"to":"bob","text":"relayed copy","directId":"d-1"}""");
+        var copySent = await alice.ReadFrameAsync("sent");
+        await alice.SendLineAsync("""{"type":"send","id":5,"to":"bob","text":"relayed new","directId":"d-2"}""");
+        await alice.ReadFrameAsync("sent");
+        var delivered = new[] { (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience), (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience) };
+        await bob.PingAsync();
+
+        Assert.Equal(1, copySent.GetProperty("recipients").GetInt32());
+        Assert.Equal([("direct", MessageRoute.Direct), ("relayed new", MessageRoute.Relay)], delivered.Select(m => (m.Text, m.Route)));
+        Assert.False(bob.Events.TryRead(out var extra), $"a copy was delivered: {extra}");
+    }
+
+    [Fact]
     public async Task ADirectConnection_UnusedForDirectIdleTimeout_IsClosedByTheReceiver()
     {
         await using var server = await TestServer.StartAsync();
@@ -238,6 +294,17 @@ public sealed class DirectMessageTests
 
         Assert.Equal(MessageRoute.Direct, receipt.Route);
         Assert.Equal("still there?", message.Text);
+    }
+
+    /// <summary>A raw direct link from <paramref name="sender"/>'s user to <paramref name="receiver"/>, welcomed.</summary>
+    private static async Task<RawClient> OpenRawLinkAsync(ChatClient sender, ChatClient receiver)
+    {
+        var grant = await sender.ConnectPeerAsync(receiver.Session!.UserName);
+        await WaitForExpectationAsync(receiver);
+        var link = RawClient.Connect(receiver.DirectPort!.Value);
+        await link.SendLineAsync(JsonSerializer.Serialize(new { type = "peer_hello", from = sender.Session!.UserName, token = grant.Token }));
+        await link.ReadFrameAsync("peer_welcome");
+        return link;
     }
 
     /// <summary>The receiver learns of a token from the server; a ping after it proves peer_expect was read first.</summary>

@@ -12,6 +12,9 @@ public sealed partial class ChatClient
     private readonly ConcurrentDictionary<string, Task<DirectLink>> _links = new(Accounts.PasswordRules.UserNameComparer);
     private PeerTokenBook? _tokens;
     private PeerListener? _peerListener;
+
+    // Direct messages lately received, so that a retried or relayed copy is delivered once.
+    private readonly RecentDirectMessages _recentDirect = new();
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _peerCertificate;
 
     // Direct message ids need only be unique per sender (the receiver acks by them): a random
@@ -37,13 +40,15 @@ public sealed partial class ChatClient
             return await SendMessageAsync("send", to, text, data, cancellationToken).ConfigureAwait(false);
         }
 
+        var messageId = _directMessageIdPrefix + Interlocked.Increment(ref _directMessageCount).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         try
         {
-            return await SendDirectAsync(to, text, data, cancellationToken).ConfigureAwait(false);
+            return await SendDirectAsync(to, messageId, text, data, cancellationToken).ConfigureAwait(false);
         }
         catch (ChatClientException ex) when (route == RoutePreference.Auto && ex.Code is ErrorCodes.PeerUnavailable or ErrorCodes.InvalidToken or ErrorCodes.CertificateRejected)
         {
-            return await SendMessageAsync("send", to, text, data, cancellationToken).ConfigureAwait(false);
+            // The direct copy may have arrived with only its ack lost: the relayed one names it.
+            return await SendMessageAsync("send", to, text, data, cancellationToken, directId: messageId).ConfigureAwait(false);
         }
     }
 
@@ -63,10 +68,9 @@ public sealed partial class ChatClient
         }
     }
 
-    private async Task<SendReceipt> SendDirectAsync(string to, string text, JsonElement? data, CancellationToken cancellationToken)
+    private async Task<SendReceipt> SendDirectAsync(string to, string messageId, string text, JsonElement? data, CancellationToken cancellationToken)
     {
         var from = Session?.UserName ?? throw new ChatClientException(ErrorCodes.NotAuthenticated, "Log in first.");
-        var messageId = _directMessageIdPrefix + Interlocked.Increment(ref _directMessageCount).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         var link = await GetLinkAsync(to, from, cancellationToken).ConfigureAwait(false);
         TimeSpan roundTrip;
         try
@@ -76,6 +80,7 @@ public sealed partial class ChatClient
         catch (ChatClientException)
         {
             // A cached link may have died with its peer's old session: one fresh link, then give up.
+            // The same id again, so that a receiver that got the first copy keeps one.
             link = await GetLinkAsync(to, from, cancellationToken).ConfigureAwait(false);
             roundTrip = await link.SendAsync(messageId, from, text, data, cancellationToken).ConfigureAwait(false);
         }
@@ -122,7 +127,16 @@ public sealed partial class ChatClient
             DirectFingerprint = Security.Certificates.Fingerprint(_peerCertificate);
         }
 
-        _peerListener = new PeerListener(localAddress, _tokens, _options, _peerCertificate, () => Session?.UserName ?? string.Empty, message => _events.Writer.TryWrite(message));
+        _peerListener = new PeerListener(localAddress, _tokens, _options, _peerCertificate, () => Session?.UserName ?? string.Empty, DeliverDirect);
+    }
+
+    /// <summary>A message from a peer's link: delivered unless it is a copy (it is acked either way).</summary>
+    private void DeliverDirect(ChatMessage message)
+    {
+        if (_recentDirect.TryRecord(message.From, message.MessageId))
+        {
+            _events.Writer.TryWrite(message);
+        }
     }
 
     /// <summary><c>peer_expect</c>: the server announces a token a peer will present.</summary>

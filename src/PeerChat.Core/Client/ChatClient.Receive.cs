@@ -87,7 +87,13 @@ public sealed partial class ChatClient
         switch (ServerFrames.Type(frame))
         {
             case "message":
-                _events.Writer.TryWrite(ServerFrames.Message(frame, now));
+                var message = ServerFrames.Message(frame, now);
+                // A relayed copy of a direct message that may already have come over the link.
+                if (ServerFrames.OptionalString(frame, "directId") is not { } directId || _recentDirect.TryRecord(message.From, directId))
+                {
+                    _events.Writer.TryWrite(message);
+                }
+
                 break;
             case "peer_expect":
                 OnPeerExpect(frame);

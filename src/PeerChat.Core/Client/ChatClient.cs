@@ -224,10 +224,11 @@ public sealed partial class ChatClient : IAsyncDisposable
         // nothing that needs disposing.
     }
 
-    private async Task<SendReceipt> SendMessageAsync(string type, string? to, string text, JsonElement? data, CancellationToken cancellationToken)
+    // directId: for a relayed copy of a direct message that may have arrived, its id, so that the receiver keeps one.
+    private async Task<SendReceipt> SendMessageAsync(string type, string? to, string text, JsonElement? data, CancellationToken cancellationToken, string? directId = null)
     {
         var started = Stopwatch.GetTimestamp();
-        var reply = await RequestAsync(type, (to, text, data), static (w, s) =>
+        var reply = await RequestAsync(type, (to, text, data, directId), static (w, s) =>
         {
             if (s.to is not null)
             {
@@ -239,6 +240,11 @@ public sealed partial class ChatClient : IAsyncDisposable
             {
                 w.WritePropertyName("data");
                 value.WriteTo(w);
+            }
+
+            if (s.directId is not null)
+            {
+                w.WriteString("directId", s.directId);
             }
         }, cancellationToken).ConfigureAwait(false);
         return ServerFrames.Sent(reply, MessageRoute.Relay, Stopwatch.GetElapsedTime(started));

@@ -20,6 +20,9 @@ public sealed class RequestFrame
     public string? Text { get; init; }
     public string? To { get; init; }
 
+    /// <summary><c>send</c> only (an extension): the id of a direct message this relayed copy stands for, passed on to the receiver.</summary>
+    public string? DirectId { get; init; }
+
     /// <summary>The optional <c>data</c> object, delivered verbatim.</summary>
     public JsonElement? Data { get; init; }
 
@@ -150,6 +153,7 @@ public sealed class RequestFrame
             Password = OptionalString(root, "password"),
             Text = OptionalString(root, "text"),
             To = OptionalString(root, "to"),
+            DirectId = OptionalString(root, "directId"),
             Data = data,
             Presence = root.TryGetProperty("presence", out var presence) && presence.ValueKind == JsonValueKind.True,
             Receipts = !(root.TryGetProperty("receipts", out var receipts) && receipts.ValueKind == JsonValueKind.False),

@@ -300,6 +300,12 @@ internal sealed partial class ClientConnection
                 data.WriteTo(w);
             }
 
+            if (s.kind == "direct" && s.request.DirectId is { } directId)
+            {
+                // Passed on as given: the receiver keeps one copy of a message that may also have come directly.
+                w.WriteString("directId", directId);
+            }
+
             w.WriteString("sentAt", WireTime.Format(s.sentAt));
         });
 

@@ -149,6 +149,35 @@ public sealed class LimitsTests
     }
 
     [Fact]
+    public async Task IdleRule_MessagesSentOverAnOpenDirectLink_CountThroughActivityReports()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
+        var alice = await server.LoginAsync("alice", new ChatClientOptions { TimeProvider = clock });
+        var bob = await server.LoginAsync("bob", new ChatClientOptions { TimeProvider = clock });
+
+        // The first direct message asks the server for the peer (one request); the other two pass only the link.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(MessageRoute.Direct, (await alice.SendAsync("bob", $"direct {i}", route: RoutePreference.Direct)).Route);
+        }
+
+        var beforeReport = Messages(server, "alice");
+        clock.Advance(TimeSpan.FromMinutes(7.5));
+        await server.WaitUntilAsync(() => Messages(server, "alice") == 4, "alice's report of her three direct messages is counted");
+        clock.Advance(TimeSpan.FromMinutes(22.5));
+        await bob.Completion.WaitAsync(TestServer.Patience);
+        var stillIn = await alice.ListAsync();
+
+        Assert.Equal(1, beforeReport);
+        Assert.Equal(NoticeCodes.IdleTimeout, bob.CloseReason!.Code);
+        Assert.Equal("alice", Assert.Single(stillIn).UserName);
+    }
+
+    private static int Messages(TestServer server, string userName) =>
+        server.Server.GetClients().Single(c => c.UserName == userName).Messages;
+
+    [Fact]
     public async Task IdleRule_PingsDoNotCount()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));

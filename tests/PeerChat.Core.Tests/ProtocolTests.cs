@@ -37,11 +37,34 @@ public sealed class ProtocolTests
         Assert.Equal(17, pongWithNumber.GetProperty("re").GetInt32());
     }
 
+    [Fact]
+    public async Task Activity_CountsForTheIdleRule_NeedsANonNegativeDirectCount_AndHelloNamesIt()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var raw = server.ConnectRaw();
+        var hello = await raw.ReadFrameAsync("hello");
+        await raw.SendLineAsync("""{"type":"signup","id":1,"user":"alice","password":"correct horse battery"}""");
+        await raw.ReadFrameAsync();
+        await raw.SendLineAsync("""{"type":"login","id":2,"user":"alice","password":"correct horse battery"}""");
+        await raw.ReadFrameAsync("welcome");
+
+        await raw.SendLineAsync("""{"type":"activity","id":3,"direct":-1}""");
+        var negative = await raw.ReadFrameAsync();
+        await raw.SendLineAsync("""{"type":"activity","id":4,"direct":5}""");
+        var counted = await raw.ReadFrameAsync();
+
+        Assert.Contains("activity", hello.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+        negative.AssertError(ErrorCodes.BadFrame);
+        Assert.Equal(("ok", 4), (counted.Type(), counted.GetProperty("re").GetInt32()));
+        Assert.Equal(5, Assert.Single(server.Server.GetClients()).Messages);
+    }
+
     [Theory]
     [InlineData("list")]
     [InlineData("broadcast")]
     [InlineData("send")]
     [InlineData("connect_peer")]
+    [InlineData("activity")]
     [InlineData("logout")]
     public async Task UserRequests_BeforeLogin_GetNotAuthenticated(string type)
     {

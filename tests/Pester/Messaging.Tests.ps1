@@ -231,4 +231,31 @@ Describe 'The idle rule' -Tag Integration {
         Wait-Until { $idle.State -eq 'Closed' } 'the idle session is closed'
         (Receive-Job $server | Where-Object EventType -EQ 'ClientIdleDropped').UserName | Should -Be 'sleepy'
     }
+
+    It 'counts messages sent straight to a peer, so a session sending only those stays' {
+        $server = Start-TestServer -Settings @{ IdleTimeout = '00:00:01' }
+        $idle = Connect-TestUser -UserName 'dozy' -Port $server.Port
+        $ear = Connect-TestUser -UserName 'ear' -Port $server.Port
+        $direct = Connect-TestUser -UserName 'whisperer' -Port $server.Port
+
+        # The whisperer only sends direct messages, which the server never sees (its session reports
+        # them); the ear keeps itself in by listing clients. Until the idle one is dropped, then
+        # for two more windows.
+        $routes = [System.Collections.Generic.List[string]]::new()
+        $keepUntil = [datetime]::MaxValue
+        $deadline = [datetime]::UtcNow.AddSeconds(20)
+        while ([datetime]::UtcNow -lt $keepUntil -and [datetime]::UtcNow -lt $deadline -and $direct.State -eq 'Open') {
+            $routes.Add((Send-PeerChatMessage -Session $direct -UserName 'ear' -Message 'psst' -PassThru).Route)
+            $null = Get-PeerChatClient -Session $ear
+            $null = Receive-PeerChatMessage -Session $ear -Wait -Timeout '00:00:00.050'
+            if ($idle.State -eq 'Closed' -and $keepUntil -eq [datetime]::MaxValue) {
+                $keepUntil = [datetime]::UtcNow.AddSeconds(2)
+            }
+        }
+
+        $routes | Select-Object -Unique | Should -Be 'Direct'
+        $keepUntil | Should -BeLessThan ([datetime]::MaxValue)
+        $direct.State | Should -Be 'Open'
+        (Receive-Job $server | Where-Object EventType -EQ 'ClientIdleDropped').UserName | Should -Be 'dozy'
+    }
 }

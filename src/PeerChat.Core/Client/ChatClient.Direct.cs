@@ -85,6 +85,7 @@ public sealed partial class ChatClient
             roundTrip = await link.SendAsync(messageId, from, text, data, cancellationToken).ConfigureAwait(false);
         }
 
+        CountDirectSend();
         return new SendReceipt(messageId, 1, DateTimeOffset.UtcNow, MessageRoute.Direct, roundTrip);
     }
 

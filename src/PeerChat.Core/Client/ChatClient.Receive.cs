@@ -137,6 +137,7 @@ public sealed partial class ChatClient
         }
 
         _socket.Dispose();
+        StopActivityReports();
 
         // Without its server session nobody can hand out tokens for this client: stop listening too.
         _ = CloseDirectAsync();

@@ -165,6 +165,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
 
         Session = ServerFrames.Welcome(reply);
+        StartActivityReports(Session);
         return Session;
     }
 

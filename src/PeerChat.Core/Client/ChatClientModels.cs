@@ -55,7 +55,8 @@ public enum RoutePreference
 public sealed record PeerGrant(string To, string ClientId, string Endpoint, string? Fingerprint, string Token);
 
 /// <summary>The server's first frame.</summary>
-public sealed record ServerHello(string Protocol, string Server, IReadOnlyList<string> Auth, int MaxFrameBytes);
+// Extensions: requests beyond the protocol's text that the server takes (docs/PROTOCOL.md); empty for servers that name none.
+public sealed record ServerHello(string Protocol, string Server, IReadOnlyList<string> Auth, int MaxFrameBytes, IReadOnlyList<string> Extensions);
 
 /// <summary>The server's answer to a successful login.</summary>
 public sealed record Welcome(string ClientId, string UserName, string Address, TimeSpan IdleTimeout, int MinMessages);

@@ -74,11 +74,13 @@ internal static class ServerFrames
             throw Violation("The server does not speak peerchat/1.");
         }
 
-        var auth = frame.TryGetProperty("auth", out var list) && list.ValueKind == JsonValueKind.Array
+        return new ServerHello("peerchat/1", OptionalString(frame, "server") ?? string.Empty, StringList(frame, "auth"), OptionalInt(frame, "maxFrameBytes") ?? 65536, StringList(frame, "extensions"));
+    }
+
+    private static List<string> StringList(JsonElement frame, string name) =>
+        frame.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array
             ? list.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString()!).ToList()
             : [];
-        return new ServerHello("peerchat/1", OptionalString(frame, "server") ?? string.Empty, auth, OptionalInt(frame, "maxFrameBytes") ?? 65536);
-    }
 
     public static Welcome Welcome(JsonElement frame) => new(
         RequiredString(frame, "clientId"),

@@ -20,6 +20,9 @@ public sealed class RequestFrame
     public string? Text { get; init; }
     public string? To { get; init; }
 
+    /// <summary><c>activity</c> only (an extension): how many messages went over direct connections since the last report.</summary>
+    public long? Direct { get; init; }
+
     /// <summary><c>send</c> only (an extension): the id of a direct message this relayed copy stands for, passed on to the receiver.</summary>
     public string? DirectId { get; init; }
 
@@ -154,6 +157,7 @@ public sealed class RequestFrame
             Text = OptionalString(root, "text"),
             To = OptionalString(root, "to"),
             DirectId = OptionalString(root, "directId"),
+            Direct = root.TryGetProperty("direct", out var direct) && direct.ValueKind == JsonValueKind.Number && direct.TryGetInt64(out var directCount) && directCount >= 0 ? directCount : null,
             Data = data,
             Presence = root.TryGetProperty("presence", out var presence) && presence.ValueKind == JsonValueKind.True,
             Receipts = !(root.TryGetProperty("receipts", out var receipts) && receipts.ValueKind == JsonValueKind.False),

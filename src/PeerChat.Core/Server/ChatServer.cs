@@ -55,6 +55,12 @@ public sealed partial class ChatServer : IAsyncDisposable
 
             w.WriteEndArray();
             w.WriteNumber("maxFrameBytes", o.MaxFrameBytes);
+
+            // Requests beyond the protocol's text that this server takes (docs/PROTOCOL.md), so a
+            // client sends them only to a server that knows them.
+            w.WriteStartArray("extensions");
+            w.WriteStringValue("activity");
+            w.WriteEndArray();
         });
     }
 

@@ -18,7 +18,7 @@ internal sealed partial class ClientConnection
                 return new ValueTask(SignUpAsync(request));
             case "login":
                 return new ValueTask(LoginAsync(request));
-            case "list" or "broadcast" or "send" or "connect_peer" or "logout" when UserName is null:
+            case "list" or "broadcast" or "send" or "connect_peer" or "activity" or "logout" when UserName is null:
                 Send(FrameWriter.Error(request.Id, ErrorCodes.NotAuthenticated, "Log in first."));
                 return ValueTask.CompletedTask;
             case "logout":
@@ -36,6 +36,9 @@ internal sealed partial class ClientConnection
                 return ValueTask.CompletedTask;
             case "connect_peer":
                 ConnectPeer(request);
+                return ValueTask.CompletedTask;
+            case "activity":
+                ReportActivity(request);
                 return ValueTask.CompletedTask;
             default:
                 ProtocolError(request.Id, ErrorCodes.UnknownType, $"Unknown frame type '{request.Type}'.");
@@ -190,6 +193,27 @@ internal sealed partial class ClientConnection
         {
             _outbound.Release();
         }
+    }
+
+    /// <summary>
+    /// The activity extension: a client tells how many messages it sent over direct connections,
+    /// which never pass the server, so that they count for the idle rule as relayed ones do. It
+    /// grants nothing a client could not get by listing clients twice a window.
+    /// </summary>
+    private void ReportActivity(RequestFrame request)
+    {
+        if (request.Direct is not { } direct)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "activity needs a non-negative integer 'direct'.");
+            return;
+        }
+
+        if (direct > 0)
+        {
+            CountUserRequests((int)Math.Min(direct, MaxDirectPerReport));
+        }
+
+        Send(FrameWriter.Build("ok", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)));
     }
 
     private void Broadcast(RequestFrame request)

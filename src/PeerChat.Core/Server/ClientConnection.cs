@@ -260,11 +260,33 @@ internal sealed partial class ClientConnection
         RequestClose(NoticeCodes.IdleTimeout, FrameWriter.Notice(NoticeCodes.IdleTimeout, NoticeCodes.IdleTimeoutText));
     }
 
-    private void CountUserRequest()
+    // One activity report counts at most this many.
+    private const int MaxDirectPerReport = 1_000_000;
+
+    private void CountUserRequest() => CountUserRequests(1);
+
+    private void CountUserRequests(int count)
     {
-        Interlocked.Increment(ref _messagesInWindow);
-        Interlocked.Increment(ref _messages);
+        SaturatingAdd(ref _messagesInWindow, count);
+        SaturatingAdd(ref _messages, count);
         Interlocked.Exchange(ref _lastActiveTicks, _clock.GetUtcNow().UtcTicks);
+    }
+
+    /// <summary>Adds, stopping at int.MaxValue: activity reports could otherwise wrap a count around to negative.</summary>
+    private static void SaturatingAdd(ref int counter, int count)
+    {
+        var current = Volatile.Read(ref counter);
+        while (true)
+        {
+            var updated = (int)Math.Min(int.MaxValue, (long)current + count);
+            var seen = Interlocked.CompareExchange(ref counter, updated, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     /// <summary>A connection stops counting as pending for its address once, at login or at its end.</summary>

@@ -75,18 +75,30 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
-    public async Task AFullTlsServer_TurnsAClientAwayWithoutAFrame_AndTheErrorSaysItMayBeFull()
+    public async Task AFullTlsServer_SaysServerFullInsideTheHandshake_TwentyTimesASecond_ThenClosesWithoutAWord()
     {
-        await using var server = await TestServer.StartAsync(o => o with { Certificate = _certificate, MaxClients = 1 });
+        // The rejections' budget refills on the server's clock, which stands still here.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(o => o with { Certificate = _certificate, MaxClients = 1, TimeProvider = clock, AuthTimeout = TimeSpan.FromDays(1) });
         var pinned = new ChatClientOptions { UseTls = true, ServerCertificateThumbprint = Thumbprint };
         await server.LoginAsync("alice", pinned);
 
-        var error = await Assert.ThrowsAsync<ChatClientException>(() => server.ConnectAsync(pinned).WaitAsync(TestServer.Patience));
+        var answered = new List<ChatClientException>();
+        for (var i = 0; i < 20; i++)
+        {
+            answered.Add(await Assert.ThrowsAsync<ChatClientException>(() => server.ConnectAsync(pinned).WaitAsync(TestServer.Patience)));
+        }
 
-        Assert.Equal(ErrorCodes.TlsUnavailable, error.Code);
-        Assert.Contains("full", error.Message);
-        var rejected = await server.WaitForEventAsync<ClientRejectedEvent>();
-        Assert.Equal(ErrorCodes.ServerFull, rejected.Code);
+        var unanswered = await Assert.ThrowsAsync<ChatClientException>(() => server.ConnectAsync(pinned).WaitAsync(TestServer.Patience));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var afterASecond = await Assert.ThrowsAsync<ChatClientException>(() => server.ConnectAsync(pinned).WaitAsync(TestServer.Patience));
+
+        Assert.All(answered, e => Assert.Equal(ErrorCodes.ServerFull, e.Code));
+        Assert.Contains("maximum of 1 clients", answered[0].Message);
+        Assert.Equal(ErrorCodes.TlsUnavailable, unanswered.Code);
+        Assert.Contains("20 a second", unanswered.Message);
+        Assert.Equal(ErrorCodes.ServerFull, afterASecond.Code);
+        await server.WaitUntilAsync(() => server.Events.OfType<ClientRejectedEvent>().Count() == 22, "every rejection is reported");
     }
 
     [Fact]

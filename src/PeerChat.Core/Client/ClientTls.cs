@@ -29,7 +29,7 @@ internal static class ClientTls
             await tls.DisposeAsync().ConfigureAwait(false);
             throw rejected
                 ? new ChatClientException(ErrorCodes.CertificateRejected, $"The certificate of {host} was refused: {(options.ServerCertificateThumbprint is null ? "it is not trusted here (pin it with its SHA-256 fingerprint)" : "its SHA-256 fingerprint is not the one expected")}.", innerException: ex)
-                : new ChatClientException(ErrorCodes.TlsUnavailable, $"{host} did not complete a TLS handshake: it is a PeerChat server without TLS, or a TLS server that turned the connection away (it is full, or this address has too many connections not logged in), which under TLS it does without a word. ({ex.Message})", innerException: ex);
+                : new ChatClientException(ErrorCodes.TlsUnavailable, $"{host} did not complete a TLS handshake: it is a PeerChat server without TLS, or a TLS server turning away more connections than it answers (more than 20 a second while it is full, or this address has too many connections not logged in), which it then closes without a word. ({ex.Message})", innerException: ex);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using PeerChat.Core.Protocol;
 
@@ -10,6 +11,14 @@ public sealed partial class ChatServer
     private static readonly TimeSpan RejectLinger = TimeSpan.FromSeconds(1);
     private const int MaxLingeringRejections = 256;
     private int _rejecting;
+
+    // Under TLS a turned-away client is told why inside a handshake, which costs the server a
+    // signature: at most this many a second (a burst as large), the rest are closed without a word.
+    private const int TlsRejectionsPerSecond = 20;
+    private static readonly TimeSpan TlsRejectHandshakeTimeout = TimeSpan.FromSeconds(2);
+
+    // Used only by the accept loop, one socket at a time.
+    private TokenBucket? _tlsRejections;
 
     // After an accept failure that is not ours (out of file descriptors, say), pause so that the
     // loop does not spin while the condition lasts.
@@ -100,20 +109,65 @@ public sealed partial class ChatServer
         var endPoint = socket.RemoteEndPoint?.ToString() ?? "?";
         Raise(new ClientRejectedEvent(Now, endPoint, code));
 
-        // Under TLS no plain-text frame may go out; and the rejections lingering at once are capped,
-        // so a connection storm cannot hold sockets open through them.
-        if (Options.Certificate is not null || Interlocked.Increment(ref _rejecting) > MaxLingeringRejections)
+        // The rejections lingering at once are capped, so that a connection storm cannot hold
+        // sockets open through them; under TLS they are also budgeted in time (above).
+        if (Interlocked.Increment(ref _rejecting) > MaxLingeringRejections)
         {
-            if (Options.Certificate is null)
-            {
-                Interlocked.Decrement(ref _rejecting);
-            }
-
+            Interlocked.Decrement(ref _rejecting);
             socket.Dispose();
             return;
         }
 
-        _ = RejectAsync(socket, FrameWriter.Error(null, code, message));
+        var frame = FrameWriter.Error(null, code, message);
+        if (Options.Certificate is not { } certificate)
+        {
+            _ = RejectAsync(socket, frame);
+            return;
+        }
+
+        _tlsRejections ??= new TokenBucket(TlsRejectionsPerSecond, TlsRejectionsPerSecond, Options.TimeProvider);
+        if (!_tlsRejections.TryTake(out _))
+        {
+            Interlocked.Decrement(ref _rejecting);
+            socket.Dispose();
+            return;
+        }
+
+        _ = RejectOverTlsAsync(socket, certificate, frame);
+    }
+
+    /// <summary>No plain text may cross a TLS port: the handshake is made, then the error is sent inside it.</summary>
+    private async Task RejectOverTlsAsync(Socket socket, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, byte[] frame)
+    {
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: true);
+        try
+        {
+            using (var handshake = new CancellationTokenSource(TlsRejectHandshakeTimeout))
+            {
+                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, handshake.Token).ConfigureAwait(false);
+            }
+
+            using var linger = new CancellationTokenSource(RejectLinger);
+            await tls.WriteAsync(frame, linger.Token).ConfigureAwait(false);
+            await tls.ShutdownAsync().ConfigureAwait(false);
+            socket.Shutdown(SocketShutdown.Send);
+
+            // Read until the client closes, so our error is not lost to a reset.
+            var scratch = new byte[256];
+            while (await socket.ReceiveAsync(scratch, SocketFlags.None, linger.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (SocketErrors.IsConnectionGone(ex) || ex is System.Security.Authentication.AuthenticationException or SocketException)
+        {
+            // A client that left, did not speak TLS, or took too long: nothing more to tell it.
+        }
+        finally
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
+            Interlocked.Decrement(ref _rejecting);
+        }
     }
 
     private async Task RejectAsync(Socket socket, byte[] frame)

@@ -3,44 +3,67 @@ namespace PeerChat.Core.Client;
 /// <summary>
 /// Messages sent over an open direct connection never pass the server, so for its idle rule they
 /// would not count, and a session sending only direct messages (the default route) would be cut as
-/// inactive. The client counts them and reports the count with the <c>activity</c> extension, a
-/// quarter of the idle window at the most after sending: one frame per quarter, and only after
-/// direct messages were sent.
+/// inactive. The client reports them with the <c>activity</c> extension: in each quarter of the
+/// idle window the first MinMessages at once (so that a window with enough of them always counts
+/// enough, even late in the window), the rest together when the quarter ends. A session sending
+/// no direct messages reports nothing.
 /// </summary>
 public sealed partial class ChatClient
 {
-    private long _unreportedDirect;
     private ITimer? _activityTimer;
 
-    /// <summary>At login, when the server names the extension and the welcome gives the idle window.</summary>
+    // How many direct sends of a quarter are reported at once: the server's MinMessages; 0 while reports are off.
+    private int _reportAtOnce;
+    private int _sentThisQuarter;
+    private long _unreportedDirect;
+
+    /// <summary>At login, when the server names the extension and the welcome gives the idle rule.</summary>
     private void StartActivityReports(Welcome welcome)
     {
-        if (!Hello.Extensions.Contains("activity") || welcome.IdleTimeout <= TimeSpan.Zero)
+        if (!Hello.Extensions.Contains("activity") || welcome.IdleTimeout <= TimeSpan.Zero || welcome.MinMessages <= 0)
         {
             return;
         }
 
-        var period = ActivityReportPeriod(welcome.IdleTimeout);
-        Interlocked.Exchange(ref _activityTimer, _options.TimeProvider.CreateTimer(static s => ((ChatClient)s!).ReportActivity(), this, period, period))?.Dispose();
+        var quarter = ActivityReportPeriod(welcome.IdleTimeout);
+        Volatile.Write(ref _reportAtOnce, welcome.MinMessages);
+        Interlocked.Exchange(ref _activityTimer, _options.TimeProvider.CreateTimer(static s => ((ChatClient)s!).EndQuarter(), this, quarter, quarter))?.Dispose();
+        if (!IsConnected)
+        {
+            // Closed while logging in, after Close stopped the reports: the timer must not outlive it.
+            StopActivityReports();
+        }
     }
 
-    /// <summary>
-    /// A quarter of the window, so that direct messages count in the window they were sent in, or
-    /// (sent in its last quarter) in the next; between 100 ms and 5 minutes.
-    /// </summary>
-    internal static TimeSpan ActivityReportPeriod(TimeSpan idleTimeout) =>
+    /// <summary>A quarter of the window, between 100 ms and 5 minutes.</summary>
+    private static TimeSpan ActivityReportPeriod(TimeSpan idleTimeout) =>
         TimeSpan.FromTicks(Math.Clamp(idleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromMinutes(5).Ticks));
 
-    private void CountDirectSend() => Interlocked.Increment(ref _unreportedDirect);
-
-    private void ReportActivity()
+    private void CountDirectSend()
     {
-        if (!IsConnected || Interlocked.Exchange(ref _unreportedDirect, 0) is not (var count and > 0))
+        var atOnce = Volatile.Read(ref _reportAtOnce);
+        if (atOnce == 0)
         {
             return;
         }
 
-        _ = ReportActivityAsync(count);
+        if (Interlocked.Increment(ref _sentThisQuarter) <= atOnce)
+        {
+            _ = ReportActivityAsync(1);
+        }
+        else
+        {
+            Interlocked.Increment(ref _unreportedDirect);
+        }
+    }
+
+    private void EndQuarter()
+    {
+        Interlocked.Exchange(ref _sentThisQuarter, 0);
+        if (IsConnected && Interlocked.Exchange(ref _unreportedDirect, 0) is var count and > 0)
+        {
+            _ = ReportActivityAsync(count);
+        }
     }
 
     private async Task ReportActivityAsync(long count)
@@ -56,5 +79,9 @@ public sealed partial class ChatClient
         }
     }
 
-    private void StopActivityReports() => Interlocked.Exchange(ref _activityTimer, null)?.Dispose();
+    private void StopActivityReports()
+    {
+        Volatile.Write(ref _reportAtOnce, 0);
+        Interlocked.Exchange(ref _activityTimer, null)?.Dispose();
+    }
 }

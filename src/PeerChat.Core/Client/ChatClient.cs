@@ -219,6 +219,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _stream.DisposeAsync().ConfigureAwait(false);
         await CloseDirectAsync().ConfigureAwait(false);
+        StopActivityReports();
 
         // _writeLock is not disposed: a write still under way on another thread must be able to
         // release it (and fail as ConnectionClosed), and a semaphore without a wait handle holds

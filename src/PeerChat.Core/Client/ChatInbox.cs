@@ -14,7 +14,9 @@ public sealed class ChatInbox
 {
     public const int DefaultLimit = 10_000;
 
-    private readonly List<ChatEvent> _items = [];
+    // A linked list: taking from the middle (a -From filter) and dropping the oldest cost the same
+    // whatever the limit.
+    private readonly LinkedList<ChatEvent> _items = new();
     private readonly object _lock = new();
     private TaskCompletionSource _arrived = NewSignal();
     private bool _completed;
@@ -66,13 +68,16 @@ public sealed class ChatInbox
             bool completed;
             lock (_lock)
             {
-                for (var i = 0; i < _items.Count && taken.Count < max; i++)
+                for (var node = _items.First; node is not null && taken.Count < max;)
                 {
-                    if (match(_items[i]))
+                    var next = node.Next;
+                    if (match(node.Value))
                     {
-                        taken.Add(_items[i]);
-                        _items.RemoveAt(i--);
+                        taken.Add(node.Value);
+                        _items.Remove(node);
                     }
+
+                    node = next;
                 }
 
                 arrived = _arrived.Task;
@@ -96,10 +101,16 @@ public sealed class ChatInbox
             }
             catch (OperationCanceledException)
             {
-                // Stopped by the caller (Ctrl+C): put back what was taken, so nothing is lost.
+                // Stopped by the caller (Ctrl+C): put back what was taken, so nothing is lost
+                // (unless more came meanwhile than the limit holds: then the oldest go, counted).
                 lock (_lock)
                 {
-                    _items.InsertRange(0, taken);
+                    for (var i = taken.Count - 1; i >= 0; i--)
+                    {
+                        _items.AddFirst(taken[i]);
+                    }
+
+                    DropOldestPast(Limit);
                 }
 
                 throw;
@@ -121,13 +132,8 @@ public sealed class ChatInbox
             TaskCompletionSource signal;
             lock (_lock)
             {
-                if (_items.Count >= Limit)
-                {
-                    _items.RemoveAt(0);
-                    Interlocked.Increment(ref _dropped);
-                }
-
-                _items.Add(chatEvent);
+                _items.AddLast(chatEvent);
+                DropOldestPast(Limit);
                 signal = _arrived;
                 _arrived = NewSignal();
             }
@@ -144,6 +150,16 @@ public sealed class ChatInbox
         }
 
         last.TrySetResult();
+    }
+
+    /// <summary>Under the lock: drops the oldest until at most <paramref name="limit"/> are kept, counting them.</summary>
+    private void DropOldestPast(int limit)
+    {
+        while (_items.Count > limit)
+        {
+            _items.RemoveFirst();
+            Interlocked.Increment(ref _dropped);
+        }
     }
 
     private void RaiseReceived(ChatEvent chatEvent)

@@ -54,7 +54,7 @@ internal sealed class AccountService
         }
 
         // Counted only here, where the costly part begins.
-        if (!_signups.TryTake(origin, out var retryAfter))
+        if (!_signups.TryTake(origin, out var retryAfter, out var taken))
         {
             return (Outcome.TooManySignups, retryAfter);
         }
@@ -77,7 +77,7 @@ internal sealed class AccountService
             // its name to a signup at the same moment, is given back.
             if (!created)
             {
-                _signups.GiveBack(origin);
+                _signups.GiveBack(origin, taken!);
             }
         }
     }

@@ -133,15 +133,17 @@ public sealed partial class ChatServer
             return;
         }
 
-        _ = RejectOverTlsAsync(socket, certificate, frame);
+        // On the pool: the handshake's signature must not hold up the accept loop.
+        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Server.RejectOverTlsAsync(s.Socket, s.Certificate, s.Frame), (Server: this, Socket: socket, Certificate: certificate, Frame: frame), preferLocal: false);
     }
 
     /// <summary>No plain text may cross a TLS port: the handshake is made, then the error is sent inside it.</summary>
     private async Task RejectOverTlsAsync(Socket socket, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, byte[] frame)
     {
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: true);
+        SslStream? tls = null;
         try
         {
+            tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: true);
             using (var handshake = new CancellationTokenSource(TlsRejectHandshakeTimeout))
             {
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, handshake.Token).ConfigureAwait(false);
@@ -164,7 +166,11 @@ public sealed partial class ChatServer
         }
         finally
         {
-            await tls.DisposeAsync().ConfigureAwait(false);
+            if (tls is not null)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+
             socket.Dispose();
             Interlocked.Decrement(ref _rejecting);
         }

@@ -272,9 +272,15 @@ public sealed partial class ChatServer : IAsyncDisposable
         // OnClosing before we registered: undo the registration rather than keep a closing session.
         if (connection.IsClosing)
         {
-            // Taken out without a "left": nobody was told it joined.
+            // Nobody was told this one joined; but if it replaced an older session, that one has
+            // now left (its own close found the table already changed and said nothing).
             _presenceWatchers.TryRemove(connection, out _);
-            _loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(connection.UserName!, connection));
+            if (_loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(connection.UserName!, connection))
+                && replaced is not null && !ReferenceEquals(replaced, connection))
+            {
+                AnnouncePresence("left", replaced);
+            }
+
             return false;
         }
 

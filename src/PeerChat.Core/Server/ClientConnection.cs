@@ -14,6 +14,9 @@ internal sealed partial class ClientConnection
     // that the peer sees our last frame before the socket closes, instead of a reset.
     private static readonly TimeSpan Linger = TimeSpan.FromSeconds(1);
 
+    // One activity report (direct messages the client sent) counts at most this many.
+    private const int MaxDirectPerReport = 1_000_000;
+
     private readonly ChatServer _server;
     private readonly ChatServerOptions _options;
     private readonly Socket _socket;
@@ -259,9 +262,6 @@ internal sealed partial class ClientConnection
         _server.Raise(new ClientIdleDroppedEvent(_clock.GetUtcNow(), ClientId, UserName!, sent));
         RequestClose(NoticeCodes.IdleTimeout, FrameWriter.Notice(NoticeCodes.IdleTimeout, NoticeCodes.IdleTimeoutText));
     }
-
-    // One activity report counts at most this many.
-    private const int MaxDirectPerReport = 1_000_000;
 
     private void CountUserRequest() => CountUserRequests(1);
 

@@ -12,9 +12,11 @@ internal sealed class SignupBudget
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    // Addresses with nothing left to remember are pruned once the table grows past this, so that
-    // many addresses cannot grow it without bound.
+    // Addresses with nothing left to remember are pruned when the table reaches this size, then
+    // again only once it has doubled, so that many addresses neither grow it without bound nor
+    // make every signup walk it.
     private const int PruneThreshold = 10_000;
+    private int _nextPrune = PruneThreshold;
 
     private readonly ChatServerOptions _options;
     private readonly Dictionary<IPAddress, LinkedList<DateTimeOffset>> _recent = new();
@@ -22,15 +24,19 @@ internal sealed class SignupBudget
 
     public SignupBudget(ChatServerOptions options) => _options = options;
 
-    /// <summary>Counts a signup from <paramref name="address"/>, or says how long until the next may come.</summary>
-    public bool TryTake(IPAddress address, out TimeSpan retryAfter)
+    /// <summary>
+    /// Counts a signup from <paramref name="address"/> (<paramref name="taken"/> names it for
+    /// <see cref="GiveBack"/>), or says how long until the next may come.
+    /// </summary>
+    public bool TryTake(IPAddress address, out TimeSpan retryAfter, out LinkedListNode<DateTimeOffset>? taken)
     {
         var now = _options.TimeProvider.GetUtcNow();
         lock (_lock)
         {
-            if (_recent.Count > PruneThreshold)
+            if (_recent.Count >= _nextPrune)
             {
                 Prune(now);
+                _nextPrune = Math.Max(PruneThreshold, 2 * _recent.Count);
             }
 
             if (!_recent.TryGetValue(address, out var times))
@@ -43,23 +49,26 @@ internal sealed class SignupBudget
             if (times.Count >= _options.SignupsPerAddressPerMinute)
             {
                 retryAfter = times.First!.Value + Window - now;
+                taken = null;
                 return false;
             }
 
-            times.AddLast(now);
+            taken = times.AddLast(now);
             retryAfter = TimeSpan.Zero;
             return true;
         }
     }
 
-    /// <summary>Forgets the latest signup counted for <paramref name="address"/>: it made no account.</summary>
-    public void GiveBack(IPAddress address)
+    /// <summary>Forgets a signup counted by <see cref="TryTake"/>: it made no account.</summary>
+    public void GiveBack(IPAddress address, LinkedListNode<DateTimeOffset> taken)
     {
         lock (_lock)
         {
-            if (_recent.TryGetValue(address, out var times) && times.Count > 0)
+            // Gone from its list already if it expired meanwhile.
+            taken.List?.Remove(taken);
+            if (_recent.TryGetValue(address, out var times) && times.Count == 0)
             {
-                times.RemoveLast();
+                _recent.Remove(address);
             }
         }
     }

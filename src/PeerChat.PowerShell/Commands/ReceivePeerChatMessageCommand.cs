@@ -60,6 +60,7 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
         {
             WriteWarning($"{dropped} older message(s) for {session.UserName} were dropped unread: the inbox keeps the newest {session.InboxLimit} (Connect-PeerChat -InboxLimit).");
         }
+
         foreach (var chatEvent in taken)
         {
             WriteObject(new PeerChatMessage(chatEvent, session));

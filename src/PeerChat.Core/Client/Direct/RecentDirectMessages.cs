@@ -8,9 +8,10 @@ namespace PeerChat.Core.Client.Direct;
 /// </summary>
 internal sealed class RecentDirectMessages
 {
-    // Enough for every retry in flight: a retry comes within the sender's RequestTimeout, and
-    // thousands of messages from that sender would have to arrive in between to push it out.
-    private const int Capacity = 4096;
+    // The last this many direct messages from all senders together (a few hundred kilobytes at
+    // most). A copy comes within the sender's RequestTimeout (30 s) of the first, so one is missed
+    // only when more than about 500 direct messages a second arrive meanwhile.
+    private const int Capacity = 16_384;
 
     private readonly HashSet<(string From, string MessageId)> _seen = [];
     private readonly Queue<(string From, string MessageId)> _order = new();

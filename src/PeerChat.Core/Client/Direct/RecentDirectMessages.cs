@@ -8,34 +8,47 @@ namespace PeerChat.Core.Client.Direct;
 /// </summary>
 internal sealed class RecentDirectMessages
 {
-    // The last this many direct messages from all senders together (a few hundred kilobytes at
-    // most). A copy comes within the sender's RequestTimeout (30 s) of the first, so one is missed
-    // only when more than about 500 direct messages a second arrive meanwhile.
+    // A copy comes within the sender's RequestTimeout (30 s) of the first, and a fallback to the
+    // relay a few seconds after that: two minutes covers both. The capacity bounds memory (a few
+    // hundred kilobytes) when messages arrive faster than they expire.
+    private static readonly long KeepMilliseconds = (long)TimeSpan.FromMinutes(2).TotalMilliseconds;
     private const int Capacity = 16_384;
 
-    private readonly HashSet<(string From, string MessageId)> _seen = [];
-    private readonly Queue<(string From, string MessageId)> _order = new();
+    private readonly HashSet<(string From, string MessageId)> _seen = new(KeyComparer.Instance);
+    private readonly Queue<(string From, string MessageId, long At)> _order = new();
     private readonly object _lock = new();
 
     /// <summary>True the first time a message is seen; false for a copy.</summary>
     public bool TryRecord(string from, string messageId)
     {
-        // User names compare without case (they are ASCII), so the key holds one spelling.
-        var key = (from.ToUpperInvariant(), messageId);
+        var now = Environment.TickCount64;
         lock (_lock)
         {
-            if (!_seen.Add(key))
+            while (_order.TryPeek(out var oldest) && (now - oldest.At > KeepMilliseconds || _order.Count >= Capacity))
+            {
+                _order.Dequeue();
+                _seen.Remove((oldest.From, oldest.MessageId));
+            }
+
+            if (!_seen.Add((from, messageId)))
             {
                 return false;
             }
 
-            _order.Enqueue(key);
-            if (_order.Count > Capacity)
-            {
-                _seen.Remove(_order.Dequeue());
-            }
-
+            _order.Enqueue((from, messageId, now));
             return true;
         }
+    }
+
+    /// <summary>User names compare without case, message ids exactly; nothing is allocated to compare.</summary>
+    private sealed class KeyComparer : IEqualityComparer<(string From, string MessageId)>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals((string From, string MessageId) x, (string From, string MessageId) y) =>
+            string.Equals(x.MessageId, y.MessageId, StringComparison.Ordinal) && Accounts.PasswordRules.UserNameComparer.Equals(x.From, y.From);
+
+        public int GetHashCode((string From, string MessageId) key) =>
+            HashCode.Combine(Accounts.PasswordRules.UserNameComparer.GetHashCode(key.From), StringComparer.Ordinal.GetHashCode(key.MessageId));
     }
 }

@@ -66,11 +66,8 @@ public sealed partial class ChatServer
             socket.SendBufferSize = sendBuffer;
         }
 
-        var address = socket.RemoteEndPoint is IPEndPoint remote ? remote.Address : IPAddress.None;
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
+        // Pending connections are counted per address group: an IPv6 /64 counts as one address.
+        var address = AddressGroups.Of(socket.RemoteEndPoint is IPEndPoint remote ? remote.Address : IPAddress.None);
 
         if (Interlocked.Increment(ref _connectionCount) > Options.MaxClients)
         {

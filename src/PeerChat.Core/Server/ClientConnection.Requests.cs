@@ -60,7 +60,7 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, RemoteEndPoint.Address, _abort.Token).ConfigureAwait(false);
+        var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, AddressGroup, _abort.Token).ConfigureAwait(false);
         if (outcome == AccountService.Outcome.Ok)
         {
             // Before the answer, so that whoever has it also finds the event.
@@ -96,7 +96,7 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        var address = RemoteEndPoint.Address.ToString();
+        var address = AddressGroup.ToString();
         if (!_server.Throttle.TryBegin(request.User, address, out var retryAfter))
         {
             LoginFailed(request, ErrorCodes.Throttled, "Too many failed logins; wait before trying again.", retryAfter);

@@ -48,6 +48,7 @@ internal sealed partial class ClientConnection
         ConfigurePlainSocket();
         RemoteEndPoint = Normalize((IPEndPoint)socket.RemoteEndPoint!);
         Address = RemoteEndPoint.ToString();
+        AddressGroup = AddressGroups.Of(RemoteEndPoint.Address);
         ConnectedAt = _clock.GetUtcNow();
         _lastActiveTicks = ConnectedAt.UtcTicks;
 
@@ -58,6 +59,9 @@ internal sealed partial class ClientConnection
     public string ClientId { get; }
 
     public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>What per-address limits count this connection under: its IPv4 address or its IPv6 /64.</summary>
+    public IPAddress AddressGroup { get; }
 
     /// <summary>The remote end as <c>ip:port</c> (<c>[v6]:port</c>).</summary>
     public string Address { get; }
@@ -294,7 +298,7 @@ internal sealed partial class ClientConnection
     {
         if (Interlocked.Exchange(ref _pendingReleased, 1) == 0)
         {
-            _server.ReleasePending(RemoteEndPoint.Address);
+            _server.ReleasePending(AddressGroup);
         }
     }
 

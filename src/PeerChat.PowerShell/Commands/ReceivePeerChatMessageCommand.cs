@@ -20,8 +20,10 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
-    /// <summary>How long -Wait waits; without it, until something arrives or Ctrl+C.</summary>
+    /// <summary>How long -Wait waits (a number is read as seconds); without it, until something arrives or Ctrl+C.</summary>
     [Parameter]
+    [Seconds]
+    [ValidateMinimumTimeSpan(0)]
     public TimeSpan? Timeout { get; set; }
 
     /// <summary>At most this many; with -Wait, wait until this many have come.</summary>
@@ -43,11 +45,6 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
         {
             ThrowTerminatingError(PeerChatErrors.NotConnected());
             return;
-        }
-
-        if (Timeout is { } timeout && timeout < TimeSpan.Zero)
-        {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), "-Timeout must not be negative."), "InvalidTimeout", ErrorCategory.InvalidArgument, timeout));
         }
 
         var pattern = From is null ? null : new WildcardPattern(From, WildcardOptions.IgnoreCase);

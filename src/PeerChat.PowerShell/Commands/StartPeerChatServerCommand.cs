@@ -28,14 +28,20 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(1, 1_000_000)]
     public int MaxClients { get; set; } = 50;
 
+    /// <summary>A number is read as seconds.</summary>
     [Parameter]
+    [Seconds]
+    [ValidateMinimumTimeSpan(1)]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int MinMessages { get; set; } = 2;
 
+    /// <summary>A number is read as seconds.</summary>
     [Parameter]
+    [Seconds]
+    [ValidateMinimumTimeSpan(1)]
     public TimeSpan AuthTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     [Parameter]

@@ -107,6 +107,31 @@ Describe 'The server job' -Tag Integration {
 
     It 'refuses a setting out of range with a clear error' {
         { Start-PeerChatServer -Port 0 -IdleTimeout '-00:00:01' -UserStorePath (Join-Path $TestDrive 'x.csv') -ErrorAction Stop } |
-            Should -Throw -ErrorId 'InvalidServerSetting,PeerChat.PowerShell.Commands.StartPeerChatServerCommand'
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,PeerChat.PowerShell.Commands.StartPeerChatServerCommand'
+    }
+
+    It 'Stop-PeerChatServer with nothing named stops nothing: it needs a job, a name, an id or -All' {
+        # In a child pwsh: a bare call asks for -Name, which a non-interactive session refuses.
+        $script = "Import-Module '$((Get-Module PeerChat).Path)'; " +
+            "`$job = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath '$(Join-Path $TestDrive 'bare.csv')'; " +
+            "try { Stop-PeerChatServer -ErrorAction Stop } catch { 'refused: ' + `$_.FullyQualifiedErrorId }; " +
+            "'state: ' + `$job.JobStateInfo.State; Stop-PeerChatServer -All; 'after -All: ' + `$job.JobStateInfo.State"
+        $output = '' | & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+
+        $output | Should -Match 'refused: MissingMandatoryParameter,'
+        $output | Should -Match 'state: Running'
+        $output | Should -Match 'after -All: Stopped'
+    }
+
+    It 'Stop-PeerChatServer -All -WhatIf stops nothing, -All stops every running server' {
+        $a = Start-TestServer
+        $b = Start-TestServer
+
+        Stop-PeerChatServer -All -WhatIf
+        $a.JobStateInfo.State | Should -Be 'Running'
+        Stop-PeerChatServer -All
+
+        $a.JobStateInfo.State | Should -Be 'Stopped'
+        $b.JobStateInfo.State | Should -Be 'Stopped'
     }
 }

@@ -4,7 +4,8 @@ namespace PeerChat.PowerShell.Commands;
 
 /// <summary>
 /// Stops PeerChat server jobs gracefully (clients get server_shutdown): by job object (also from
-/// the pipeline), by name, by id, or every running one when nothing is named.
+/// the pipeline), by name, by id, or every running one with -All. Naming nothing is refused (a
+/// mandatory parameter), so a bare call cannot stop every server of the session unasked.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "PeerChatServer", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(PeerChatServerJob))]
@@ -13,18 +14,23 @@ public sealed class StopPeerChatServerCommand : PeerChatCmdlet
     private const string NameSet = "Name";
     private const string JobSet = "Job";
     private const string IdSet = "Id";
+    private const string AllSet = "All";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = JobSet)]
     [ValidateNotNull]
     public PeerChatServerJob[] Job { get; set; } = [];
 
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
+    public string[] Name { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = IdSet)]
     public int[] Id { get; set; } = [];
+
+    /// <summary>Every running PeerChat server job of this session.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AllSet)]
+    public SwitchParameter All { get; set; }
 
     /// <summary>Write the stopped jobs.</summary>
     [Parameter]
@@ -61,12 +67,9 @@ public sealed class StopPeerChatServerCommand : PeerChatCmdlet
                 }
 
                 return found;
+            case AllSet:
+                return PeerChatJobSourceAdapter.Jobs.Where(j => j.JobStateInfo.State == JobState.Running).ToList();
             default:
-                if (Name is null)
-                {
-                    return PeerChatJobSourceAdapter.Jobs.Where(j => j.JobStateInfo.State == System.Management.Automation.JobState.Running).ToList();
-                }
-
                 var selected = new List<PeerChatServerJob>();
                 foreach (var name in Name)
                 {

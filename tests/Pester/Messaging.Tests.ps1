@@ -64,6 +64,26 @@ Describe 'Messaging' -Tag Integration {
         $received.Text | Should -Be @('a', 'b')
     }
 
+    It 'takes sessions from the pipeline: Get-PeerChatClient lists for each, Send-PeerChatBroadcast sends from it' {
+        $lists = @($alice, $bob | Get-PeerChatClient)
+        $bob | Send-PeerChatBroadcast 'from the piped bob'
+
+        $lists.Count | Should -Be 6
+        ($lists | Where-Object IsSelf).UserName | Should -Be @('alice', 'bob')
+        (Receive-PeerChatMessage -Session $carol -Wait -Timeout 10).From | Should -Be 'bob'
+        $null = Receive-PeerChatMessage -Session $alice -Wait -Timeout 10
+    }
+
+    It 'says ClientNotFound for a name without wildcards that is not online, and nothing for an unmatched pattern' {
+        $found = Get-PeerChatClient -Session $alice -UserName 'bob', 'nobody', 'zz*' -ErrorVariable missing -ErrorAction SilentlyContinue
+
+        $found.UserName | Should -Be 'bob'
+        $missing.Count | Should -Be 1
+        $missing[0].FullyQualifiedErrorId | Should -Be 'ClientNotFound,PeerChat.PowerShell.Commands.GetPeerChatClientCommand'
+        $missing[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $missing[0].TargetObject | Should -Be 'nobody'
+    }
+
     It 'sends a message to one peer only, straight to the peer by default' {
         $relayedBefore = $server.Statistics.MessagesRelayed
         $receipt = Send-PeerChatMessage -Session $alice -UserName 'bob' -Message 'just for bob' -PassThru

@@ -3,7 +3,11 @@ using PeerChat.Core.Client;
 
 namespace PeerChat.PowerShell.Commands;
 
-/// <summary>Lists the clients online on the server of a session.</summary>
+/// <summary>
+/// Lists the clients online on the server of a session (each session piped in, or the default).
+/// A name without wildcards that is not online is an ObjectNotFound error, as Get-Process says of
+/// a process that is not running.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "PeerChatClient")]
 [OutputType(typeof(PeerChatClientInfo))]
 public sealed class GetPeerChatClientCommand : PeerChatCmdlet
@@ -15,10 +19,10 @@ public sealed class GetPeerChatClientCommand : PeerChatCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? UserName { get; set; }
 
-    [Parameter]
+    [Parameter(ValueFromPipeline = true)]
     public PeerChatSession? Session { get; set; }
 
-    protected override void EndProcessing()
+    protected override void ProcessRecord()
     {
         var session = ResolveSession(Session);
         IReadOnlyList<ClientInfo> clients;
@@ -39,6 +43,18 @@ public sealed class GetPeerChatClientCommand : PeerChatCmdlet
             if (patterns is null || patterns.Any(p => p.IsMatch(client.UserName)))
             {
                 WriteObject(new PeerChatClientInfo(client, session));
+            }
+        }
+
+        foreach (var name in UserName ?? [])
+        {
+            if (!WildcardPattern.ContainsWildcardCharacters(name) && !clients.Any(c => string.Equals(c.UserName, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                WriteError(new ErrorRecord(
+                    new ItemNotFoundException($"'{name}' is not online on {session.ComputerName}:{session.Port}."),
+                    "ClientNotFound",
+                    ErrorCategory.ObjectNotFound,
+                    name));
             }
         }
     }

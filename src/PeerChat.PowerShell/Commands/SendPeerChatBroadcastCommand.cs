@@ -18,7 +18,8 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
     [Parameter]
     public Hashtable? Data { get; set; }
 
-    [Parameter]
+    /// <summary>The session to send from; also from the pipeline (<c>$session | Send-PeerChatBroadcast 'hi'</c>).</summary>
+    [Parameter(ValueFromPipeline = true)]
     public PeerChatSession? Session { get; set; }
 
     [Parameter]

@@ -111,6 +111,15 @@ Describe 'Tab completion of user names' -Tag Integration {
         $server.Statistics.FramesIn | Should -Be $framesAfterFirst
     }
 
+    It 'offers user names for Receive-PeerChatMessage -From, job names for Stop-PeerChatServer -Name, session ids for Get-PeerChatSession -Id' {
+        $sessionIds = @(Get-PeerChatSession).Id
+
+        Get-Completion 'Receive-PeerChatMessage -From bu' | Should -Be @('builder')
+        Get-Completion "Stop-PeerChatServer -Name $($server.Name.Substring(0, 8))" | Should -Contain $server.Name
+        Get-Completion 'Stop-PeerChatServer -Name no-such-' | Should -BeNullOrEmpty
+        Get-Completion 'Get-PeerChatSession -Id ' | Should -Be ($sessionIds | ForEach-Object ToString)
+    }
+
     It 'learns who joined from presence, still without asking the server' {
         Watch-PeerChatEvent PeerChat.ClientJoined
         $frames = $server.Statistics.FramesIn

@@ -8,6 +8,7 @@ namespace PeerChat.PowerShell.Commands;
 public sealed class GetPeerChatSessionCommand : PeerChatCmdlet
 {
     [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(SessionIdCompleter))]
     public int[]? Id { get; set; }
 
     /// <summary>Only the default session.</summary>

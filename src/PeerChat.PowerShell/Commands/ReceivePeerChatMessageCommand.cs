@@ -34,6 +34,7 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
     /// <summary>Only messages from users matching this wildcard; the others stay for later.</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string? From { get; set; }
 

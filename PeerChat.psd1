@@ -1,8 +1,9 @@
-# The module manifest. From the repository root it loads the build output in out/PeerChat
-# (run ./build.ps1 Build first); build.ps1 writes a copy into out/PeerChat with those paths made
-# local, which is the module as it ships.
+# The module manifest. From the repository root it loads the laid-out module in out/PeerChat
+# (run ./build.ps1 Build first) as its root module, so that the module's base is out/PeerChat,
+# where PowerShell finds the help (en-US), the about topic and the formats. build.ps1 writes the
+# shipped copy into out/PeerChat with the DLL as the root module and the formats named there.
 @{
-    RootModule           = 'out/PeerChat/PeerChat.PowerShell.dll'
+    RootModule           = 'out/PeerChat/PeerChat.psd1'
     ModuleVersion        = '0.1.0'
     GUID                 = '5b0f3c8e-8d0b-4c52-9a55-2f1f0e6c9b41'
     Author               = 'PeerChat developers'
@@ -11,7 +12,7 @@
     Description          = 'Chat between machines and between scripts: a chat server as a background job, and cmdlets to connect, list who is online, broadcast and message peers, with every result a pipeline object.'
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('out/PeerChat/PeerChat.Format.ps1xml')
+    FormatsToProcess     = @()
     CmdletsToExport      = @(
         'Start-PeerChatServer'
         'Stop-PeerChatServer'

@@ -85,9 +85,14 @@ function Invoke-LayoutModule {
         Copy-Item (Join-Path $bin $file) $moduleOut
     }
     Copy-Item (Join-Path $repo 'module/*') $moduleOut -Recurse
-    # The root manifest points into out/PeerChat; the shipped copy names its files locally.
-    (Get-Content -Raw (Join-Path $repo 'PeerChat.psd1')).Replace('out/PeerChat/', '') |
-        Set-Content -NoNewline (Join-Path $moduleOut 'PeerChat.psd1')
+    # The root manifest loads out/PeerChat/PeerChat.psd1; the shipped copy loads the DLL and the formats.
+    $manifest = Get-Content -Raw (Join-Path $repo 'PeerChat.psd1')
+    $shipped = $manifest.Replace("RootModule           = 'out/PeerChat/PeerChat.psd1'", "RootModule           = 'PeerChat.PowerShell.dll'").
+        Replace('FormatsToProcess     = @()', "FormatsToProcess     = @('PeerChat.Format.ps1xml')")
+    if ($shipped -notmatch "RootModule\s+= 'PeerChat.PowerShell.dll'" -or $shipped -notmatch 'PeerChat.Format.ps1xml') {
+        throw 'PeerChat.psd1 no longer has the RootModule and FormatsToProcess lines the layout rewrites; update Invoke-LayoutModule.'
+    }
+    Set-Content -NoNewline -Path (Join-Path $moduleOut 'PeerChat.psd1') -Value $shipped
     # MAML help from docs/cmdlets and the cmdlets' metadata, in a child pwsh that may load the module.
     Invoke-Native 'help generation' {
         dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $repo 'build/New-MamlHelp.ps1') -ModulePath (Join-Path $moduleOut 'PeerChat.psd1') `

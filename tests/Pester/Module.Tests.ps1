@@ -56,3 +56,25 @@ Describe 'The PeerChat module' -Tag Unit {
         }
     }
 }
+
+Describe 'The README''s import path, the repository root''s PeerChat.psd1' -Tag Integration {
+    It 'gives full help, the about topic and the views, as the laid-out module does' {
+        # In a child pwsh: this one has the laid-out module loaded already.
+        $root = Join-Path $PSScriptRoot '../../PeerChat.psd1'
+        $script = "Import-Module '$root'; " +
+            "'modules: ' + @(Get-Module PeerChat).Count; " +
+            "'base: ' + (Get-Command Connect-PeerChat).Module.ModuleBase; " +
+            "'description: ' + ((Get-Help Connect-PeerChat).Description | Out-String).Trim().Length; " +
+            "'examples: ' + @((Get-Help Connect-PeerChat).Examples.Example).Count; " +
+            "'about: ' + (Get-Help about_PeerChat | Out-String).Length; " +
+            "'views: ' + @(Get-FormatData -TypeName PeerChat.PowerShell.PeerChatSession).Count"
+        $output = '' | & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+
+        $output | Should -Match 'modules: 1\b'
+        $output | Should -Match 'base: .*out[/\\]PeerChat'
+        [int]($output -replace '(?s).*description: (\d+).*', '$1') | Should -BeGreaterThan 100
+        [int]($output -replace '(?s).*examples: (\d+).*', '$1') | Should -BeGreaterThan 0
+        [int]($output -replace '(?s).*about: (\d+).*', '$1') | Should -BeGreaterThan 1000
+        $output | Should -Match 'views: 1\b'
+    }
+}

@@ -69,10 +69,19 @@ public sealed record ChatServerOptions
     /// <summary>New accounts one remote address may create in any minute; the next signup gets <c>throttled</c>.</summary>
     public int SignupsPerAddressPerMinute { get; init; } = 10;
 
-    /// <summary>Throttling of logins: failures counted per user and per remote address in this window.</summary>
+    /// <summary>Throttling of logins: failures counted per user and address group, per address group, and per user, in this window.</summary>
     public TimeSpan ThrottleWindow { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Failures for one user from one address group, or from one address group for any users, that block that group.</summary>
     public int ThrottleFailures { get; init; } = 5;
+
+    /// <summary>
+    /// Failures for one user from all addresses together after which that user's logins are delayed,
+    /// but only from address groups that have failed for that user: guessing spread over many
+    /// addresses is slowed, while the owner, from an address with no failures, still gets in.
+    /// </summary>
+    public int ThrottleUserFailures { get; init; } = 20;
+
     public TimeSpan ThrottleInitialDelay { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan ThrottleMaxDelay { get; init; } = TimeSpan.FromSeconds(600);
 
@@ -109,6 +118,7 @@ public sealed record ChatServerOptions
         Require(HashIterations >= 1, nameof(HashIterations), "must be at least 1");
         Require(MinPasswordLength is >= 1 and <= Accounts.PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");
         Require(ThrottleFailures >= 1, nameof(ThrottleFailures), "must be at least 1");
+        Require(ThrottleUserFailures >= 1, nameof(ThrottleUserFailures), "must be at least 1");
         Require(SignupsPerAddressPerMinute >= 1, nameof(SignupsPerAddressPerMinute), "must be at least 1");
     }
 

@@ -85,7 +85,7 @@ public static class FuzzTargets
                     return results;
                 }
 
-                results.Add(RequestFrame.TryParse(line, out var frame, out var error) ? "frame " + frame!.Type : "bad " + error);
+                results.Add(RequestFrame.TryParse(line, out var frame, out var error) ? "frame " + Echo(frame!) : "bad " + error);
             }
 
             pending = [.. buffer.ToArray()];
@@ -97,6 +97,33 @@ public static class FuzzTargets
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Writes every field of an accepted frame back out, as the server's answers (<c>re</c>) and
+    /// relays (<c>data</c>, <c>text</c>) do: whatever parsing accepts must be writable, or one
+    /// hostile frame becomes a server error (found with lone surrogate escapes, fuzz/regressions/frames).
+    /// </summary>
+    private static string Echo(RequestFrame frame)
+    {
+        FrameWriter.Build("echo", frame, static (w, f) =>
+        {
+            FrameWriter.WriteRe(w, f.Id);
+            foreach (var (name, value) in new[] { ("was", f.Type), ("user", f.User), ("password", f.Password), ("text", f.Text), ("to", f.To), ("directId", f.DirectId), ("fingerprint", f.PeerFingerprint) })
+            {
+                if (value is not null)
+                {
+                    w.WriteString(name, value);
+                }
+            }
+
+            if (f.Data is { } data)
+            {
+                w.WritePropertyName("data");
+                data.WriteTo(w);
+            }
+        });
+        return frame.Type;
     }
 
     /// <summary>Up to eight cut points taken from the input's first bytes, so AFL can steer them.</summary>

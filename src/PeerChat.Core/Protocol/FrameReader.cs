@@ -68,6 +68,11 @@ public sealed class FrameReader : IAsyncDisposable
         {
             var reader = new Utf8JsonReader(bytes);
             var frame = JsonElement.ParseValue(ref reader);
+            if (!JsonStrings.AreValidUnicode(bytes))
+            {
+                throw new InvalidDataException("A frame with a string that is not valid Unicode (a lone surrogate escape).");
+            }
+
             if (frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)
             {
                 return frame;

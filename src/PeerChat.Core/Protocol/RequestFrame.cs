@@ -39,8 +39,9 @@ public sealed class RequestFrame
     public string? PeerFingerprint { get; init; }
 
     /// <summary>
-    /// Parses one line. A line that is not valid UTF-8, not JSON, not an object, or has no string
-    /// <c>type</c> fails with <paramref name="error"/> saying why (the <c>bad_frame</c> message).
+    /// Parses one line. A line that is not valid UTF-8, not JSON, not an object, has a string that
+    /// is not valid Unicode (a lone surrogate escape), or has no string <c>type</c> fails with
+    /// <paramref name="error"/> saying why (the <c>bad_frame</c> message).
     /// </summary>
     public static bool TryParse(in ReadOnlySequence<byte> line, out RequestFrame? frame, out string error)
     {
@@ -81,6 +82,12 @@ public sealed class RequestFrame
             if (!IsWhiteSpace(bytes[(int)reader.BytesConsumed..]))
             {
                 error = "The frame has more than one JSON value.";
+                return false;
+            }
+
+            if (!JsonStrings.AreValidUnicode(bytes))
+            {
+                error = "The frame has a string that is not valid Unicode (a lone surrogate escape such as \\ud800).";
                 return false;
             }
 

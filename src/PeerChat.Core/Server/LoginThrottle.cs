@@ -1,10 +1,17 @@
 namespace PeerChat.Core.Server;
 
 /// <summary>
-/// Slows down password guessing: after <c>ThrottleFailures</c> failed logins within
-/// <c>ThrottleWindow</c> for one user or one remote address, further attempts are refused for a
-/// delay that starts at <c>ThrottleInitialDelay</c> and doubles up to <c>ThrottleMaxDelay</c>.
-/// A success resets the user's counter. Nothing is ever locked out for good.
+/// Slows down password guessing without handing the guesser a lockout of someone else's account.
+/// Failures are counted in <c>ThrottleWindow</c> three ways, each blocking only what it measures:
+/// <list type="bullet">
+/// <item>per user and address group: <c>ThrottleFailures</c> of them block that user from that group;</item>
+/// <item>per address group (any user names): <c>ThrottleFailures</c> of them block that group;</item>
+/// <item>per user from every group: <c>ThrottleUserFailures</c> of them delay that user's logins only
+/// from groups that have failed for that user, so guessing spread over many addresses is held to
+/// about one guess per fresh group, while a group with no failures (the owner, say) still gets in.</item>
+/// </list>
+/// A block lasts <c>ThrottleInitialDelay</c>, doubling up to <c>ThrottleMaxDelay</c>. A success clears
+/// the failures of that user from that group. Nothing is ever locked out for good.
 /// </summary>
 internal sealed class LoginThrottle
 {
@@ -28,23 +35,45 @@ internal sealed class LoginThrottle
         public int InFlight;
     }
 
+    /// <summary>The three entries one attempt touches.</summary>
+    private readonly record struct Keys(string User, string Pair, string Origin)
+    {
+        // Address groups never hold '|', so a pair key cannot be confused with another pair's.
+        public static Keys Of(string userName, string addressGroup) =>
+            new("user:" + userName, "pair:" + addressGroup + "|" + userName, "addr:" + addressGroup);
+    }
+
     /// <summary>
-    /// Starts an attempt on <paramref name="userName"/> from <paramref name="address"/>, or says how
-    /// long to wait. Attempts still being hashed count as failures-to-be, so that many logins sent at
-    /// once cannot all slip past the check before the first failure is recorded. Every started
+    /// Starts an attempt on <paramref name="userName"/> from <paramref name="addressGroup"/>, or says
+    /// how long to wait. Attempts still being hashed count as failures-to-be, so that many logins sent
+    /// at once cannot all slip past the check before the first failure is recorded. Every started
     /// attempt must be ended with <see cref="End"/>.
     /// </summary>
-    public bool TryBegin(string userName, string address, out TimeSpan retryAfter)
+    public bool TryBegin(string userName, string addressGroup, out TimeSpan retryAfter)
     {
         var now = _options.TimeProvider.GetUtcNow();
+        var keys = Keys.Of(userName, addressGroup);
         lock (_lock)
         {
-            var user = GetEntry(UserKey(userName), now);
-            var origin = GetEntry(AddressKey(address), now);
-            retryAfter = Max(Remaining(user, now), Remaining(origin, now));
-            // For one user, attempts under way always count (one person rarely logs in many times at
-            // once); for one address only once it has failures, since many users may share it.
-            if (retryAfter == TimeSpan.Zero && (WouldReachLimit(user) || (origin.Failures.Count > 0 && WouldReachLimit(origin))))
+            var user = GetEntry(keys.User, now);
+            var pair = GetEntry(keys.Pair, now);
+            var origin = GetEntry(keys.Origin, now);
+
+            // The user-wide count holds back only groups that have failed for this user: blocking
+            // every group would let anyone lock the owner out with a few guesses an hour.
+            var suspect = pair.Failures.Count > 0;
+            retryAfter = Max(Remaining(pair, now), Remaining(origin, now));
+            if (suspect)
+            {
+                retryAfter = Max(retryAfter, Remaining(user, now));
+            }
+
+            // For one user from one group, attempts under way always count (one person rarely logs in
+            // many times at once); for a whole group, or a user across groups, only once it has failed.
+            if (retryAfter == TimeSpan.Zero
+                && (WouldReachLimit(pair, _options.ThrottleFailures)
+                    || (origin.Failures.Count > 0 && WouldReachLimit(origin, _options.ThrottleFailures))
+                    || (suspect && WouldReachLimit(user, _options.ThrottleUserFailures))))
             {
                 // The attempts under way may fail and block; the next may come once they are decided.
                 retryAfter = _options.ThrottleInitialDelay;
@@ -56,38 +85,47 @@ internal sealed class LoginThrottle
             }
 
             user.InFlight++;
+            pair.InFlight++;
             origin.InFlight++;
             return true;
         }
     }
 
-    /// <summary>Ends an attempt started with <see cref="TryBegin"/>: a failure counts; a success resets the user's counter; null (undecided) counts neither way.</summary>
-    public void End(string userName, string address, bool? succeeded)
+    /// <summary>
+    /// Ends an attempt started with <see cref="TryBegin"/>: a failure counts three ways; a success
+    /// clears that user's failures from that group (not the user-wide count: a guesser who is not the
+    /// owner must not have it reset by the owner's logins); null (undecided) counts neither way.
+    /// </summary>
+    public void End(string userName, string addressGroup, bool? succeeded)
     {
         var now = _options.TimeProvider.GetUtcNow();
+        var keys = Keys.Of(userName, addressGroup);
         lock (_lock)
         {
-            var (userKey, addressKey) = (UserKey(userName), AddressKey(address));
-            var user = GetEntry(userKey, now);
-            var origin = GetEntry(addressKey, now);
+            var user = GetEntry(keys.User, now);
+            var pair = GetEntry(keys.Pair, now);
+            var origin = GetEntry(keys.Origin, now);
             user.InFlight--;
+            pair.InFlight--;
             origin.InFlight--;
             if (succeeded == true)
             {
-                user.Failures.Clear();
-                user.BlockedUntil = default;
-                user.NextDelay = _options.ThrottleInitialDelay;
+                pair.Failures.Clear();
+                pair.BlockedUntil = default;
+                pair.NextDelay = _options.ThrottleInitialDelay;
             }
             else if (succeeded == false)
             {
-                Fail(user, now);
-                Fail(origin, now);
+                Fail(pair, now, _options.ThrottleFailures);
+                Fail(origin, now, _options.ThrottleFailures);
+                Fail(user, now, _options.ThrottleUserFailures);
             }
 
             // An entry with nothing to remember goes at once: thousands of successful logins
             // leave no trace here, only failures (and attempts under way) do.
-            RemoveIfClean(userKey, user, now);
-            RemoveIfClean(addressKey, origin, now);
+            RemoveIfClean(keys.User, user, now);
+            RemoveIfClean(keys.Pair, pair, now);
+            RemoveIfClean(keys.Origin, origin, now);
 
             if (_entries.Count > PruneThreshold)
             {
@@ -96,7 +134,7 @@ internal sealed class LoginThrottle
         }
     }
 
-    private bool WouldReachLimit(Entry entry) => entry.InFlight > 0 && entry.Failures.Count + entry.InFlight >= _options.ThrottleFailures;
+    private static bool WouldReachLimit(Entry entry, int limit) => entry.InFlight > 0 && entry.Failures.Count + entry.InFlight >= limit;
 
     private Entry GetEntry(string key, DateTimeOffset now)
     {
@@ -110,17 +148,18 @@ internal sealed class LoginThrottle
         return entry;
     }
 
-    private static string UserKey(string userName) => "user:" + userName;
-
-    private static string AddressKey(string address) => "addr:" + address;
-
     private static TimeSpan Remaining(Entry entry, DateTimeOffset now) =>
         entry.BlockedUntil > now ? entry.BlockedUntil - now : TimeSpan.Zero;
 
-    private void Fail(Entry entry, DateTimeOffset now)
+    private void Fail(Entry entry, DateTimeOffset now, int limit)
     {
         entry.Failures.Enqueue(now);
-        if (entry.Failures.Count >= _options.ThrottleFailures)
+
+        // Once blocked, an entry stays escalated until its window empties: each further failure
+        // blocks again, so a patient guesser gets one guess per block, not a new five whenever the
+        // older failures slip out of the window.
+        var escalated = entry.NextDelay > _options.ThrottleInitialDelay;
+        if (entry.Failures.Count >= limit || escalated)
         {
             entry.BlockedUntil = now + entry.NextDelay;
             var doubled = entry.NextDelay * 2;

@@ -30,7 +30,7 @@ public sealed partial class ChatClient
                 var buffer = result.Buffer;
                 while (LineFramer.TryReadLine(ref buffer, out var line))
                 {
-                    Dispatch(ServerFrames.Parse(line));
+                    DispatchOrSkip(line);
                 }
 
                 // A server that never ends its line must not make the client buffer without bound.
@@ -63,6 +63,28 @@ public sealed partial class ChatClient
             await reader.CompleteAsync().ConfigureAwait(false);
             Close(failure ?? new ChatClientException(ErrorCodes.ConnectionClosed, "The server closed the connection."));
         }
+    }
+
+    /// <summary>
+    /// One frame. After the hello, a frame this client cannot read is skipped and told as a notice
+    /// (<c>protocol_violation</c>, the connection stays open): one bad frame must not cost the
+    /// session, and with it every message behind it. Before the hello it ends the connection: the
+    /// other side is then no PeerChat server.
+    /// </summary>
+    private void DispatchOrSkip(in ReadOnlySequence<byte> line)
+    {
+        JsonElement frame;
+        try
+        {
+            frame = ServerFrames.Parse(line);
+        }
+        catch (ChatClientException ex) when (_hello.Task.IsCompleted)
+        {
+            _events.Writer.TryWrite(new ChatNotice(DateTimeOffset.UtcNow, ex.Code, $"A frame from the server was skipped: {ex.Message}", ClosesConnection: false));
+            return;
+        }
+
+        Dispatch(frame);
     }
 
     private void Dispatch(JsonElement frame)

@@ -32,6 +32,11 @@ internal static class ServerFrames
             throw Violation("The server sent a line that is not JSON.", ex);
         }
 
+        if (JsonStrings.HasLoneSurrogate(bytes.Span))
+        {
+            throw Violation("The server sent a frame with a string that escapes a lone surrogate (such as \\ud800).");
+        }
+
         if (frame.ValueKind != JsonValueKind.Object || OptionalString(frame, "type") is null)
         {
             throw Violation("The server sent a frame without a string 'type'.");

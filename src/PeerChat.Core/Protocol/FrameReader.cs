@@ -68,9 +68,11 @@ public sealed class FrameReader : IAsyncDisposable
         {
             var reader = new Utf8JsonReader(bytes);
             var frame = JsonElement.ParseValue(ref reader);
-            if (!JsonStrings.AreValidUnicode(bytes))
+            if (JsonStrings.HasLoneSurrogate(bytes))
             {
-                throw new InvalidDataException("A frame with a string that is not valid Unicode (a lone surrogate escape).");
+                // Valid JSON, but a string no reader can turn into text: refused here, where it
+                // enters, rather than failing whoever reads the message later.
+                throw new InvalidDataException("A frame with a string that escapes a lone surrogate (such as \\ud800).");
             }
 
             if (frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)

@@ -1,94 +1,118 @@
 using System.Buffers;
-using System.Buffers.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace PeerChat.Core.Protocol;
 
 /// <summary>
-/// Checks that every string of a JSON text, property names included, is valid Unicode once its
-/// escapes are undone. Valid UTF-8 cannot hold a lone surrogate, but an escape can (<c>"\ud800"</c>),
-/// and System.Text.Json parses such a text and throws only later, when the string is read or the
-/// value written out: a frame is checked once, where it enters, so nothing downstream meets one.
+/// Checks that every string in a JSON text can be read as a string. Valid UTF-8 and valid JSON are
+/// not enough: an escape such as <c>"\ud800"</c> (a lone surrogate) is valid JSON syntax, yet
+/// <see cref="JsonElement.GetString"/> and <see cref="JsonElement.WriteTo"/> throw on it, far from
+/// where the frame came in. Whoever reads frames from the network checks this where they enter.
 /// </summary>
 public static class JsonStrings
 {
+    private const byte Backslash = (byte)'\\';
+
     /// <summary>
-    /// True when no string in <paramref name="utf8Json"/> (already known to be valid UTF-8 and valid
-    /// JSON) holds a lone surrogate escape.
+    /// True when a string or property name in <paramref name="utf8Json"/> escapes a surrogate that
+    /// is not part of a pair. The text must already be valid UTF-8 JSON: then a backslash occurs
+    /// only inside strings, as the start of an escape, so a plain scan for escapes finds them all
+    /// (and a frame without backslashes costs one vectorised search).
     /// </summary>
-    public static bool AreValidUnicode(ReadOnlySpan<byte> utf8Json)
+    public static bool HasLoneSurrogate(ReadOnlySpan<byte> utf8Json)
     {
-        // Only escapes can break a string, and most frames have none.
-        if (utf8Json.IndexOf((byte)'\\') < 0)
+        var pendingHigh = false;
+        var i = utf8Json.IndexOf(Backslash);
+        if (i < 0)
         {
-            return true;
+            return false;
         }
 
-        var reader = new Utf8JsonReader(utf8Json);
-        try
+        while (i < utf8Json.Length)
         {
-            while (reader.Read())
+            if (utf8Json[i] != Backslash)
             {
-                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName
-                    && reader.ValueIsEscaped
-                    && !EscapesAreValid(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan))
+                if (pendingHigh)
                 {
-                    return false;
+                    return true;
                 }
-            }
-        }
-        catch (JsonException)
-        {
-            // Not ours to judge: the caller parses (and refuses) malformed JSON itself.
-        }
 
-        return true;
-    }
-
-    /// <summary>True when no string in <paramref name="element"/> holds a lone surrogate escape.</summary>
-    public static bool AreValidUnicode(JsonElement element) =>
-        AreValidUnicode(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element));
-
-    /// <summary>Walks the escapes of one raw string value: a high surrogate must be followed at once by an escaped low one.</summary>
-    private static bool EscapesAreValid(ReadOnlySpan<byte> raw)
-    {
-        var expectLow = false;
-        for (var i = 0; i < raw.Length; i++)
-        {
-            if (raw[i] != (byte)'\\')
-            {
-                if (expectLow)
+                var next = utf8Json[i..].IndexOf(Backslash);
+                if (next < 0)
                 {
                     return false;
                 }
 
+                i += next;
                 continue;
             }
 
-            i++;
-            if (raw[i] != (byte)'u')
+            if (i + 1 >= utf8Json.Length)
             {
-                if (expectLow)
+                return pendingHigh;
+            }
+
+            if (utf8Json[i + 1] != (byte)'u')
+            {
+                // \n, \", \\ and the like: two bytes, never a surrogate.
+                if (pendingHigh)
                 {
-                    return false;
+                    return true;
                 }
 
+                i += 2;
                 continue;
             }
 
-            // The reader has checked that four hex digits follow.
-            Utf8Parser.TryParse(raw.Slice(i + 1, 4), out ushort unit, out _, 'x');
-            i += 4;
+            if (i + 6 > utf8Json.Length || !TryHex4(utf8Json.Slice(i + 2, 4), out var unit))
+            {
+                // Not JSON after all; the parser, not this check, refuses it.
+                return false;
+            }
+
             var isHigh = unit is >= 0xD800 and <= 0xDBFF;
             var isLow = unit is >= 0xDC00 and <= 0xDFFF;
-            if (expectLow != isLow)
+            if (pendingHigh != isLow)
+            {
+                // A high surrogate not followed by a low one, or a low one without a high one before it.
+                return true;
+            }
+
+            pendingHigh = isHigh;
+            i += 6;
+        }
+
+        return pendingHigh;
+    }
+
+    /// <summary>The same check for an element already parsed (its raw text is read without copying).</summary>
+    public static bool HasLoneSurrogate(JsonElement element) => HasLoneSurrogate(JsonMarshal.GetRawUtf8Value(element));
+
+    /// <summary>The same check for a line that may span buffer segments.</summary>
+    public static bool HasLoneSurrogate(in ReadOnlySequence<byte> utf8Json) =>
+        utf8Json.IsSingleSegment ? HasLoneSurrogate(utf8Json.FirstSpan) : HasLoneSurrogate(utf8Json.ToArray());
+
+    private static bool TryHex4(ReadOnlySpan<byte> hex, out int value)
+    {
+        value = 0;
+        foreach (var b in hex)
+        {
+            var digit = b switch
+            {
+                >= (byte)'0' and <= (byte)'9' => b - '0',
+                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+                _ => -1,
+            };
+            if (digit < 0)
             {
                 return false;
             }
 
-            expectLow = isHigh;
+            value = (value * 16) + digit;
         }
 
-        return !expectLow;
+        return true;
     }
 }

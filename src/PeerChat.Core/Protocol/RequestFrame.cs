@@ -85,7 +85,7 @@ public sealed class RequestFrame
                 return false;
             }
 
-            if (!JsonStrings.AreValidUnicode(bytes))
+            if (JsonStrings.HasLoneSurrogate(bytes))
             {
                 error = "The frame has a string that is not valid Unicode (a lone surrogate escape such as \\ud800).";
                 return false;

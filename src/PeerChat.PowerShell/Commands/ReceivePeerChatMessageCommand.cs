@@ -59,9 +59,18 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
             WriteWarning($"{dropped} older message(s) for {session.UserName} were dropped unread: the inbox keeps the newest {session.InboxLimit} (Connect-PeerChat -InboxLimit).");
         }
 
+        // Each on its own: one message that cannot be converted costs only itself, not the others
+        // already taken from the inbox.
         foreach (var chatEvent in taken)
         {
-            WriteObject(new PeerChatMessage(chatEvent, session));
+            if (PeerChatMessage.TryCreate(chatEvent, session, out var message, out var failure))
+            {
+                WriteObject(message);
+            }
+            else
+            {
+                WriteError(PeerChatErrors.UnreadableMessage(failure, chatEvent));
+            }
         }
     }
 

@@ -57,6 +57,13 @@ internal static class PeerChatErrors
         ErrorCategory.InvalidOperation,
         session);
 
+    /// <summary>A message that arrived but cannot be turned into a <see cref="PeerChatMessage"/>; the others are delivered.</summary>
+    public static ErrorRecord UnreadableMessage(Exception exception, ChatEvent chatEvent) => new(
+        new InvalidDataException($"A message{(chatEvent is ChatMessage m ? $" from {m.From} ({m.MessageId})" : string.Empty)} could not be read and was left out: {exception.Message}", exception),
+        "UnreadableMessage",
+        ErrorCategory.InvalidData,
+        chatEvent);
+
     public static ErrorRecord InvalidData(ArgumentException exception, object? target) =>
         new(exception, "InvalidData", ErrorCategory.InvalidArgument, target);
 }

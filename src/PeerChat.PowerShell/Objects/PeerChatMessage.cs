@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using PeerChat.Core.Client;
 
 namespace PeerChat.PowerShell;
@@ -37,6 +38,27 @@ public sealed class PeerChatMessage
                 Text = notice.Message;
                 SentAt = ReceivedAt;
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Converts one event; false (with the reason) when its content cannot be read as PowerShell
+    /// values, such as a <c>data</c> string escaping a lone surrogate that slipped past the checks
+    /// where frames enter.
+    /// </summary>
+    internal static bool TryCreate(ChatEvent chatEvent, PeerChatSession session, [NotNullWhen(true)] out PeerChatMessage? message, [NotNullWhen(false)] out Exception? failure)
+    {
+        try
+        {
+            message = new PeerChatMessage(chatEvent, session);
+            failure = null;
+            return true;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+        {
+            message = null;
+            failure = ex;
+            return false;
         }
     }
 

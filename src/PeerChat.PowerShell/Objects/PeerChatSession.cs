@@ -144,7 +144,10 @@ public sealed class PeerChatSession
                 Raise(presence.Joined ? ClientJoinedEvent : ClientLeftEvent, () => new PeerChatPresenceEvent(presence, this));
                 break;
             default:
-                Raise(MessageReceivedEvent, () => new PeerChatMessage(chatEvent, this));
+                // A message that cannot be converted still reaches subscribers, as a notice saying so.
+                Raise(MessageReceivedEvent, () => PeerChatMessage.TryCreate(chatEvent, this, out var message, out var failure)
+                    ? message
+                    : new PeerChatMessage(new ChatNotice(chatEvent.ReceivedAt, "unreadable_message", PeerChatErrors.UnreadableMessage(failure, chatEvent).Exception.Message, ClosesConnection: false), this));
                 break;
         }
     }

@@ -81,6 +81,40 @@ Describe 'Engine events' -Tag Integration {
     }
 }
 
+Describe 'Engine events: the message in MessageData' -Tag Integration {
+    BeforeAll {
+        $server = Start-TestServer
+        $listener = Connect-TestUser -UserName 'puller' -Port $server.Port
+        $sender = Connect-TestUser -UserName 'pusher' -Port $server.Port
+    }
+
+    AfterAll {
+        Get-EventSubscriber | Where-Object SourceIdentifier -Like 'PeerChat.*' | Unregister-Event
+        Get-Event | Remove-Event
+        Remove-TestServers
+    }
+
+    It 'gives the action the message in $Event.MessageData, as in $Event.SourceArgs[0]' {
+        $null = Register-EngineEvent -SourceIdentifier PeerChat.MessageReceived -Action {
+            $null = New-Event -SourceIdentifier Test.MessageData -MessageData @($Event.MessageData, $Event.SourceArgs[0])
+        }
+        try {
+            Send-PeerChatMessage -Session $sender -UserName 'puller' -Message 'pull me' -Route Relay
+            $event = Wait-Event -SourceIdentifier Test.MessageData -Timeout 10
+        }
+        finally {
+            Unregister-Event -SourceIdentifier PeerChat.MessageReceived
+        }
+
+        $event | Should -Not -BeNullOrEmpty
+        $fromMessageData, $fromSourceArgs = $event.MessageData
+        $fromMessageData.Text | Should -Be 'pull me'
+        $fromMessageData.From | Should -Be 'pusher'
+        $fromSourceArgs.MessageId | Should -Be $fromMessageData.MessageId
+        $event | Remove-Event
+    }
+}
+
 Describe 'Tab completion of user names' -Tag Integration {
     BeforeAll {
         $server = Start-TestServer

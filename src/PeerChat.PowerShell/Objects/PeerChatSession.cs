@@ -160,7 +160,8 @@ public sealed class PeerChatSession
             return;
         }
 
+        // In SourceArgs, and in MessageData too, where most event examples look ($Event.MessageData).
         var argument = makeArgument();
-        _events.GenerateEvent(sourceIdentifier, this, [argument], null);
+        _events.GenerateEvent(sourceIdentifier, this, [argument], PSObject.AsPSObject(argument));
     }
 }

@@ -162,6 +162,27 @@ Describe 'Messaging' -Tag Integration {
         $received.Data.Keys | Sort-Object | Should -Be ($data.Keys | Sort-Object)
     }
 
+    It 'keeps the types of -Data values: integers as Int32 or Int64, other numbers as Double, dates as UTC DateTime' {
+        $when = [datetime]::new(2026, 11, 29, 7, 30, 15, 123, [DateTimeKind]::Utc).AddTicks(4567)
+        $data = @{ small = 7; big = 5000000000; half = 1.5; money = [decimal]'2.25'; when = $when; offset = [datetimeoffset]::new($when).ToOffset('02:00'); text = 'plain' }
+
+        Send-PeerChatMessage -Session $alice -UserName 'carol' -Message 'typed' -Data $data -Route Relay
+        $received = (Receive-PeerChatMessage -Session $carol -Wait -Timeout 10).Data
+
+        $received.small | Should -BeOfType [int]
+        $received.big | Should -BeOfType [long]
+        $received.big | Should -Be 5000000000
+        $received.half | Should -BeOfType [double]
+        $received.half | Should -Be 1.5
+        $received.money | Should -BeOfType [double]
+        $received.money | Should -Be 2.25
+        $received.when | Should -BeOfType [datetime]
+        $received.when | Should -Be $when
+        $received.when.Kind | Should -Be 'Utc'
+        $received.offset | Should -Be $when
+        $received.text | Should -BeOfType [string]
+    }
+
     It 'Receive-PeerChatMessage -From takes only matching messages and leaves the rest' {
         Send-PeerChatMessage -Session $alice -UserName 'carol' -Message 'from alice'
         Send-PeerChatMessage -Session $bob -UserName 'carol' -Message 'from bob'

@@ -8,8 +8,14 @@ namespace PeerChat.PowerShell;
 
 /// <summary>
 /// Turns a PowerShell hashtable into the JSON object of a frame's <c>data</c>, and back, so that
-/// nested hashtables, arrays, numbers, booleans and nulls arrive as they were sent.
+/// nested hashtables, arrays, numbers, booleans, dates and nulls arrive as they were sent.
 /// </summary>
+/// <remarks>
+/// What round-trips, as ConvertFrom-Json reads JSON: integers arrive as Int32 when they fit, else
+/// Int64; every other number (1.5, a [decimal], an integer past Int64) as Double; a DateTime or
+/// DateTimeOffset is sent as an ISO-8601 UTC string and arrives as a UTC DateTime. A string that
+/// only looks like such a date arrives as a DateTime too, as with ConvertFrom-Json.
+/// </remarks>
 internal static class DataConverter
 {
     private const int MaxDepth = 64;
@@ -40,15 +46,20 @@ internal static class DataConverter
     {
         JsonValueKind.Object => ToHashtable(element),
         JsonValueKind.Array => element.EnumerateArray().Select(ToValue).ToArray(),
-        JsonValueKind.String => element.GetString(),
+        JsonValueKind.String => element.GetString() is { } text && TryReadDate(text, out var date) ? date : element.GetString(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Number when element.TryGetInt32(out var i) => i,
         JsonValueKind.Number when element.TryGetInt64(out var l) => l,
-        JsonValueKind.Number when element.TryGetDecimal(out var d) && !element.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase) => d,
         JsonValueKind.Number => element.GetDouble(),
         _ => null,
     };
+
+    // Exactly what WriteValue writes for a date: round-trip format in UTC, seven fraction digits.
+    private const string DateFormat = "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffff'Z'";
+
+    private static bool TryReadDate(string text, out DateTime date) =>
+        DateTime.TryParseExact(text, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out date);
 
     private static void WriteValue(Utf8JsonWriter writer, object? value, int depth)
     {
@@ -95,10 +106,10 @@ internal static class DataConverter
                 writer.WriteNumberValue(number);
                 break;
             case DateTime time:
-                writer.WriteStringValue(time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+                writer.WriteStringValue(time.ToUniversalTime().ToString(DateFormat, CultureInfo.InvariantCulture));
                 break;
             case DateTimeOffset time:
-                writer.WriteStringValue(time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+                writer.WriteStringValue(time.UtcDateTime.ToString(DateFormat, CultureInfo.InvariantCulture));
                 break;
             case IDictionary dictionary:
                 writer.WriteStartObject();

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Management.Automation;
+using System.Reflection;
 using PeerChat.Core.Server;
 
 namespace PeerChat.PowerShell;
@@ -73,7 +74,7 @@ public sealed class PeerChatServerJob : Job2
         }
         catch (Exception ex)
         {
-            SetJobState(JobState.Failed, ex);
+            SetFailed(ex);
             throw;
         }
 
@@ -122,7 +123,7 @@ public sealed class PeerChatServerJob : Job2
         }
         catch (Exception ex)
         {
-            SetJobState(JobState.Failed, ex);
+            SetFailed(ex);
         }
     }
 
@@ -187,6 +188,27 @@ public sealed class PeerChatServerJob : Job2
         catch (Exception ex) when (ex is ObjectDisposedException or PSInvalidOperationException or InvalidOperationException)
         {
             // The job was removed while the server still spoke: nobody is left to tell.
+        }
+    }
+
+    /// <summary>
+    /// Job2.SetJobState(JobState, Exception), the one way to fill JobStateInfo.Reason: every engine
+    /// since PowerShell 3 has it (protected), but PowerShell Standard 5.1, which this assembly is
+    /// compiled against, does not declare it, so it is bound once by reflection, as ThreadJob does.
+    /// </summary>
+    private static readonly Action<Job2, JobState, Exception>? s_setJobStateWithReason =
+        typeof(Job2).GetMethod("SetJobState", BindingFlags.Instance | BindingFlags.NonPublic, [typeof(JobState), typeof(Exception)])
+            ?.CreateDelegate<Action<Job2, JobState, Exception>>();
+
+    private void SetFailed(Exception reason)
+    {
+        if (s_setJobStateWithReason is { } setWithReason)
+        {
+            setWithReason(this, JobState.Failed, reason);
+        }
+        else
+        {
+            SetJobState(JobState.Failed);
         }
     }
 

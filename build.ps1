@@ -4,7 +4,8 @@
 
 .DESCRIPTION
     Build   compiles the solution and lays out the module in out/PeerChat.
-    Test    builds, runs the xunit suite and the Pester suite (in a child pwsh, so this shell never
+    Test    builds, runs the two xunit suites (the core; the cmdlets in process on the PowerShell SDK)
+            and the Pester suite (in a child pwsh, so this shell never
             loads the module), and prints the combined closing line "Tests: N passed, N failed".
     Package builds, then makes out/packages/PeerChat.<version>.nupkg with Compress-PSResource.
     Fuzz    installs AFL++ (Debian) and SharpFuzz, instruments PeerChat.Core and fuzzes each target
@@ -121,11 +122,12 @@ function Get-PesterPath {
     $pester
 }
 
-function Invoke-CoreTests {
+function Invoke-XunitTests {
     # xunit: counts come from the TRX file, so the closing line adds up what really ran.
-    $trx = Join-Path $testResults 'core.trx'
+    param([string] $Project, [string] $Suite)
+    $trx = Join-Path $testResults "$Project.trx"
     Remove-Item $trx -ErrorAction Ignore
-    dotnet test (Join-Path $repo 'tests/PeerChat.Core.Tests') -c $Configuration --no-build --nologo `
+    dotnet test (Join-Path $repo "tests/$Project") -c $Configuration --no-build --nologo `
         --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' | Out-Host
     if (-not (Test-Path $trx)) { throw "xunit wrote no results ($trx): the test run did not start." }
     $run = ([xml](Get-Content -Raw $trx)).TestRun
@@ -136,7 +138,7 @@ function Invoke-CoreTests {
         $message = ($_.Output.ErrorInfo.Message -split "`n" | Select-Object -First 6) -join "`n    "
         "{0} ({1}, {2}):`n    {3}" -f $_.testName, $_.outcome, $_.duration, $message
     })
-    [pscustomobject]@{ Suite = 'xunit'; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted; Failures = $failures }
+    [pscustomobject]@{ Suite = $Suite; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted; Failures = $failures }
 }
 
 function Invoke-PesterTests {
@@ -155,7 +157,11 @@ function Invoke-PesterTests {
 function Invoke-Test {
     New-Item -ItemType Directory -Force $testResults | Out-Null
     $package = Invoke-Package
-    $results = @(Invoke-CoreTests; Invoke-PesterTests -PackagePath $package)
+    $results = @(
+        Invoke-XunitTests -Project 'PeerChat.Core.Tests' -Suite 'xunit (core)'
+        Invoke-XunitTests -Project 'PeerChat.PowerShell.Tests' -Suite 'xunit (cmdlets in process)'
+        Invoke-PesterTests -PackagePath $package
+    )
     $passed = ($results | Measure-Object Passed -Sum).Sum
     $failed = ($results | Measure-Object Failed -Sum).Sum
     foreach ($r in $results) { foreach ($failure in $r.Failures) { Write-Host "FAILED $failure" } }

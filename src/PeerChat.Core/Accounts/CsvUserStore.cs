@@ -40,6 +40,18 @@ public sealed class CsvUserStore : IUserStore
         }
     }
 
+    /// <inheritdoc/>
+    public int? TypicalIterations
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _content.TypicalIterations;
+            }
+        }
+    }
+
     public int Count
     {
         get

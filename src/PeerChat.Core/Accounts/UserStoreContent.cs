@@ -9,18 +9,29 @@ namespace PeerChat.Core.Accounts;
 /// </summary>
 internal sealed class UserStoreContent
 {
-    public static readonly UserStoreContent Empty = new([], ImmutableDictionary.Create<string, UserRecord>(PasswordRules.UserNameComparer), []);
+    public static readonly UserStoreContent Empty = new([], ImmutableDictionary.Create<string, UserRecord>(PasswordRules.UserNameComparer), [], ImmutableDictionary<int, int>.Empty);
 
     private readonly ImmutableList<Line> _lines;
 
-    private UserStoreContent(ImmutableList<Line> lines, ImmutableDictionary<string, UserRecord> accounts, IReadOnlyList<UserStoreIssue> issues)
+    /// <summary>How many accounts use each iteration count (kept as accounts change, not recounted).</summary>
+    private readonly ImmutableDictionary<int, int> _iterationCounts;
+
+    private UserStoreContent(ImmutableList<Line> lines, ImmutableDictionary<string, UserRecord> accounts, IReadOnlyList<UserStoreIssue> issues, ImmutableDictionary<int, int> iterationCounts)
     {
         _lines = lines;
         Accounts = accounts;
         Issues = issues;
+        _iterationCounts = iterationCounts;
     }
 
     public ImmutableDictionary<string, UserRecord> Accounts { get; }
+
+    /// <summary>
+    /// The iteration count most accounts use (the higher one on a tie); null with no accounts. What a
+    /// wrong password for a typical account costs, and so what an unknown user's check must cost.
+    /// </summary>
+    public int? TypicalIterations =>
+        _iterationCounts.IsEmpty ? null : _iterationCounts.MaxBy(pair => ((long)pair.Value << 32) | (uint)pair.Key).Key;
 
     public IReadOnlyList<UserStoreIssue> Issues { get; }
 
@@ -32,6 +43,7 @@ internal sealed class UserStoreContent
         var lines = ImmutableList.CreateBuilder<Line>();
         var accounts = ImmutableDictionary.CreateBuilder<string, UserRecord>(PasswordRules.UserNameComparer);
         var issues = new List<UserStoreIssue>();
+        var iterationCounts = ImmutableDictionary<int, int>.Empty;
         var lineNumber = 0;
         foreach (var raw in SplitLines(bytes))
         {
@@ -56,9 +68,10 @@ internal sealed class UserStoreContent
 
             accounts.Add(record.UserName, record);
             lines.Add(new Line(record.UserName, raw));
+            iterationCounts = Count(iterationCounts, record, +1);
         }
 
-        return new UserStoreContent(lines.ToImmutable(), accounts.ToImmutable(), issues);
+        return new UserStoreContent(lines.ToImmutable(), accounts.ToImmutable(), issues, iterationCounts);
     }
 
     public UserStoreContent WithAccount(UserRecord record)
@@ -67,7 +80,19 @@ internal sealed class UserStoreContent
         var line = new Line(record.UserName, raw);
         var index = _lines.FindIndex(l => l.UserName is not null && PasswordRules.UserNameComparer.Equals(l.UserName, record.UserName));
         var lines = index < 0 ? _lines.Add(line) : _lines.SetItem(index, line);
-        return new UserStoreContent(lines, Accounts.SetItem(record.UserName, record), Issues);
+        var counts = Accounts.TryGetValue(record.UserName, out var replaced) ? Count(_iterationCounts, replaced, -1) : _iterationCounts;
+        return new UserStoreContent(lines, Accounts.SetItem(record.UserName, record), Issues, Count(counts, record, +1));
+    }
+
+    private static ImmutableDictionary<int, int> Count(ImmutableDictionary<int, int> counts, UserRecord record, int change)
+    {
+        if (!PasswordHasher.TryParse(record.HashRecord, out var iterations, out _, out _))
+        {
+            return counts;
+        }
+
+        var count = counts.GetValueOrDefault(iterations) + change;
+        return count > 0 ? counts.SetItem(iterations, count) : counts.Remove(iterations);
     }
 
     public byte[] Serialize()
@@ -112,6 +137,11 @@ internal sealed class UserStoreContent
         if (!PasswordRules.IsValidUserName(user))
         {
             return $"'{user}' is not a valid user name";
+        }
+
+        if (PasswordHasher.TryReadIterations(hash, out var iterations) && iterations is < 1 or > PasswordHasher.MaxIterations)
+        {
+            return $"the hash of '{user}' asks for {iterations} iterations; a record may ask for 1 to {PasswordHasher.MaxIterations}, so that no login holds a hashing slot for long";
         }
 
         if (!PasswordHasher.IsWellFormed(hash))

@@ -64,6 +64,17 @@ Describe 'Import-PeerChatUser' -Tag Integration {
         }
     }
 
+    It 'makes a store that others may read owner-only before it writes, and says so' -Skip:$IsWindows {
+        $store = Join-Path $TestDrive "open-$(Get-Random).csv"
+        Set-Content -Path $store -Value '' -NoNewline
+        chmod 644 $store
+
+        $null = Import-PeerChatUser -Path (New-OriginalUsersFile) -UserStorePath $store -HashIterations 1000 -WhatIf -WarningVariable warnings -WarningAction SilentlyContinue 6>$null
+
+        (Get-Item $store).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+        $warnings.Message | Where-Object { $_ -match 'was open to others \(mode 0644\); it is now owner-only' } | Should -Not -BeNullOrEmpty
+    }
+
     It 'imports accounts that then log in, even into the store of a running server, and skips existing ones' {
         $original = New-OriginalUsersFile
         $server = Start-TestServer

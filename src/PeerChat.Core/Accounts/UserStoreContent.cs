@@ -48,7 +48,7 @@ internal sealed class UserStoreContent
         foreach (var raw in SplitLines(bytes))
         {
             lineNumber++;
-            var reason = TryReadAccount(raw, strictUtf8, out var record);
+            var reason = TryReadAccount(lineNumber == 1 ? WithoutByteOrderMark(raw) : raw, strictUtf8, out var record);
             if (record is not null && accounts.ContainsKey(record.UserName))
             {
                 reason = $"duplicate account '{record.UserName}'; the first one counts";
@@ -77,8 +77,14 @@ internal sealed class UserStoreContent
     public UserStoreContent WithAccount(UserRecord record)
     {
         var raw = Encoding.UTF8.GetBytes($"{record.UserName},{record.HashRecord}");
-        var line = new Line(record.UserName, raw);
         var index = _lines.FindIndex(l => l.UserName is not null && PasswordRules.UserNameComparer.Equals(l.UserName, record.UserName));
+        if (index == 0 && _lines[0].Raw.AsSpan().StartsWith(Utf8ByteOrderMark))
+        {
+            // The file's mark stays where the editor put it.
+            raw = [.. Utf8ByteOrderMark, .. raw];
+        }
+
+        var line = new Line(record.UserName, raw);
         var lines = index < 0 ? _lines.Add(line) : _lines.SetItem(index, line);
         var counts = Accounts.TryGetValue(record.UserName, out var replaced) ? Count(_iterationCounts, replaced, -1) : _iterationCounts;
         return new UserStoreContent(lines, Accounts.SetItem(record.UserName, record), Issues, Count(counts, record, +1));
@@ -106,6 +112,14 @@ internal sealed class UserStoreContent
 
         return stream.ToArray();
     }
+
+    /// <summary>
+    /// The UTF-8 byte order mark that Notepad and Excel put at the start of a file: not part of the
+    /// first account's name. It is kept in the line's raw bytes, so writing the file back keeps it.
+    /// </summary>
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
+    private static byte[] WithoutByteOrderMark(byte[] raw) => raw.AsSpan().StartsWith(Utf8ByteOrderMark) ? raw[3..] : raw;
 
     /// <summary>Returns why the line is not an account (null for a blank line), or sets <paramref name="record"/>.</summary>
     private static string? TryReadAccount(byte[] raw, Encoding strictUtf8, out UserRecord? record)
@@ -136,7 +150,7 @@ internal sealed class UserStoreContent
         var hash = text[(comma + 1)..];
         if (!PasswordRules.IsValidUserName(user))
         {
-            return $"'{user}' is not a valid user name";
+            return $"'{QuotedText.Of(user)}' is not a valid user name";
         }
 
         if (PasswordHasher.TryReadIterations(hash, out var iterations) && iterations is < 1 or > PasswordHasher.MaxIterations)

@@ -47,6 +47,11 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
             return;
         }
 
+        foreach (var notice in store.Notices)
+        {
+            WriteWarning(notice);
+        }
+
         var iterations = ChooseIterations(store);
         var results = new List<PeerChatImportResult>();
         var toImport = new List<OriginalUserFile.Entry>();

@@ -124,6 +124,11 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             return;
         }
 
+        foreach (var notice in store.Notices)
+        {
+            WriteWarning(notice);
+        }
+
         var server = new ChatServer(options, store);
         var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), Name ?? $"PeerChat-{Port}", storePath);
         PeerChatJobSourceAdapter.Register(job, this);

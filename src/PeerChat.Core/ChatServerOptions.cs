@@ -115,7 +115,7 @@ public sealed record ChatServerOptions
         Require(SendQueueBytes >= MaxFrameBytes, nameof(SendQueueBytes), "must be at least MaxFrameBytes");
         Require(SendQueueFrames >= 1, nameof(SendQueueFrames), "must be at least 1");
         Require(WriteTimeout > TimeSpan.Zero, nameof(WriteTimeout), "must be positive");
-        Require(HashIterations >= 1, nameof(HashIterations), "must be at least 1");
+        Require(HashIterations is >= 1 and <= Accounts.PasswordHasher.MaxIterations, nameof(HashIterations), $"must be 1 to {Accounts.PasswordHasher.MaxIterations}");
         Require(MinPasswordLength is >= 1 and <= Accounts.PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");
         Require(ThrottleFailures >= 1, nameof(ThrottleFailures), "must be at least 1");
         Require(ThrottleUserFailures >= 1, nameof(ThrottleUserFailures), "must be at least 1");

@@ -46,6 +46,35 @@ Describe 'Import-PeerChatUser' -Tag Integration {
         (Get-Item $store).Length | Should -Be 0
     }
 
+    It 'hashes with the iterations the store''s accounts use, so an imported name''s wrong password costs what an unknown name does' {
+        # On a server set to 1,000, accounts imported with the old default (600,000) answered a wrong
+        # password in 118 ms against 1.3 ms for an unknown name: who has an account showed.
+        $server = Start-TestServer
+        try {
+            $null = Connect-TestUser -UserName 'owner' -Port $server.Port
+            $results = Import-PeerChatUser -Path (New-OriginalUsersFile) -UserStorePath $server.UserStorePath -WarningAction SilentlyContinue
+            Import-PeerChatUser -Path (New-OriginalUsersFile) -UserStorePath $server.UserStorePath -HashIterations 2000 -WarningVariable mismatch -WarningAction SilentlyContinue | Out-Null
+
+            ($results | Where-Object Status -EQ 'Imported').Count | Should -Be 3
+            (Get-Content $server.UserStorePath | Where-Object { $_ }) | ForEach-Object { $_ | Should -Match ',pbkdf2-sha256\$1000\$' }
+            $mismatch.Message | Where-Object { $_ -match 'use 1000 iterations; with 2000' } | Should -Not -BeNullOrEmpty
+        }
+        finally {
+            Remove-TestServers
+        }
+    }
+
+    It 'makes a store that others may read owner-only before it writes, and says so' -Skip:$IsWindows {
+        $store = Join-Path $TestDrive "open-$(Get-Random).csv"
+        Set-Content -Path $store -Value '' -NoNewline
+        chmod 644 $store
+
+        $null = Import-PeerChatUser -Path (New-OriginalUsersFile) -UserStorePath $store -HashIterations 1000 -WhatIf -WarningVariable warnings -WarningAction SilentlyContinue 6>$null
+
+        (Get-Item $store).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+        $warnings.Message | Where-Object { $_ -match 'was open to others \(mode 0644\); it is now owner-only' } | Should -Not -BeNullOrEmpty
+    }
+
     It 'imports accounts that then log in, even into the store of a running server, and skips existing ones' {
         $original = New-OriginalUsersFile
         $server = Start-TestServer

@@ -7,6 +7,9 @@ namespace PeerChat.Core.Accounts;
 /// line each, the hash being a <see cref="PasswordHasher"/> record. The file is written whole,
 /// atomically (temporary file in the same folder, flushed to disk, renamed over the old one),
 /// one writer at a time; a line that cannot be read is reported and written back unchanged.
+/// A path that is a symbolic link is followed on purpose (a store kept elsewhere and linked in stays
+/// linked): reads and writes go to the file it finally points to, and the temporary file is made in
+/// that file's folder, so the rename replaces the target and never the link.
 /// </summary>
 public sealed class CsvUserStore : IUserStore
 {
@@ -21,9 +24,18 @@ public sealed class CsvUserStore : IUserStore
     private UserStoreContent _content = UserStoreContent.Empty;
     private FileStamp _loadedStamp;
 
+    private readonly List<string> _notices = [];
+
     private CsvUserStore(string path) => Path = path;
 
+    /// <summary>The path the store was opened with (perhaps a link; see <see cref="FilePath"/>).</summary>
     public string Path { get; }
+
+    /// <summary>The file read and written: <see cref="Path"/>, or the file it finally links to.</summary>
+    public string FilePath => ResolveLinks(Path);
+
+    /// <summary>What opening the store changed and its owner should know (permissions made private).</summary>
+    public IReadOnlyList<string> Notices => _notices;
 
     /// <summary><c>~/.peerchat/users.csv</c>.</summary>
     public static string DefaultPath =>
@@ -40,6 +52,18 @@ public sealed class CsvUserStore : IUserStore
         }
     }
 
+    /// <inheritdoc/>
+    public int? TypicalIterations
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _content.TypicalIterations;
+            }
+        }
+    }
+
     public int Count
     {
         get
@@ -51,11 +75,16 @@ public sealed class CsvUserStore : IUserStore
         }
     }
 
-    /// <summary>Opens the store at <paramref name="path"/>, creating the folder and an empty file (mode 0600) when missing.</summary>
+    /// <summary>
+    /// Opens the store at <paramref name="path"/>, creating the folder and an empty file (mode 0600)
+    /// when missing. An existing file that others may read is made private at once (a notice says
+    /// so), or, when that is not allowed, refused with <see cref="UnauthorizedAccessException"/>.
+    /// </summary>
     public static CsvUserStore Open(string path)
     {
         var store = new CsvUserStore(System.IO.Path.GetFullPath(path));
         store.EnsureFileExists();
+        store.MakePrivate();
         store.Reload();
         return store;
     }
@@ -126,9 +155,12 @@ public sealed class CsvUserStore : IUserStore
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var processLock = await FileLock.AcquireAsync(Path + ".lock", cancellationToken).ConfigureAwait(false);
-            RemoveAbandonedTemporaryFiles();
-            if (FileStamp.Of(Path) != _loadedStamp)
+            // Resolved once for the whole change; the lock sits beside the real file, so a process
+            // that opened the store through the link and one that opened the target share it.
+            var file = FilePath;
+            using var processLock = await FileLock.AcquireAsync(file + ".lock", cancellationToken).ConfigureAwait(false);
+            RemoveAbandonedTemporaryFiles(file);
+            if (FileStamp.Of(file) != _loadedStamp)
             {
                 Reload();
             }
@@ -144,11 +176,11 @@ public sealed class CsvUserStore : IUserStore
                 return false;
             }
 
-            WriteAtomically(updated.Serialize());
+            WriteAtomically(file, updated.Serialize());
             lock (_stateLock)
             {
                 _content = updated;
-                _loadedStamp = FileStamp.Of(Path);
+                _loadedStamp = FileStamp.Of(file);
             }
 
             return true;
@@ -180,20 +212,23 @@ public sealed class CsvUserStore : IUserStore
     {
         lock (_stateLock)
         {
-            var stamp = FileStamp.Of(Path);
+            var file = FilePath;
+            var stamp = FileStamp.Of(file);
             if (onlyIfChanged && stamp == _loadedStamp)
             {
                 return;
             }
 
-            _content = UserStoreContent.Parse(Path, File.ReadAllBytes(Path), StrictUtf8);
+            _content = UserStoreContent.Parse(Path, File.ReadAllBytes(file), StrictUtf8);
             _loadedStamp = stamp;
         }
     }
 
     private void EnsureFileExists()
     {
-        var folder = System.IO.Path.GetDirectoryName(Path)!;
+        // A link to a file not made yet: the file is made where the link points.
+        var file = FilePath;
+        var folder = System.IO.Path.GetDirectoryName(file)!;
         if (!Directory.Exists(folder))
         {
             if (OperatingSystem.IsWindows())
@@ -206,37 +241,37 @@ public sealed class CsvUserStore : IUserStore
             }
         }
 
-        if (!File.Exists(Path))
+        if (!File.Exists(file))
         {
             try
             {
-                using var _ = new FileStream(Path, CreateOptions(FileMode.CreateNew));
+                using var _ = new FileStream(file, CreateOptions(FileMode.CreateNew));
             }
-            catch (IOException) when (File.Exists(Path))
+            catch (IOException) when (File.Exists(file))
             {
                 // Another process created it first: that file is as good as ours.
             }
         }
     }
 
-    private string TemporaryFilePattern => $".{System.IO.Path.GetFileName(Path)}.*.tmp";
+    private static string TemporaryFilePattern(string file) => $".{System.IO.Path.GetFileName(file)}.*.tmp";
 
     /// <summary>
     /// A writer killed between writing its temporary file and renaming it leaves the file behind.
     /// Only called under the lock between processes, so no live writer's file is touched.
     /// </summary>
-    private void RemoveAbandonedTemporaryFiles()
+    private static void RemoveAbandonedTemporaryFiles(string file)
     {
-        foreach (var abandoned in Directory.EnumerateFiles(System.IO.Path.GetDirectoryName(Path)!, TemporaryFilePattern))
+        foreach (var abandoned in Directory.EnumerateFiles(System.IO.Path.GetDirectoryName(file)!, TemporaryFilePattern(file)))
         {
             File.Delete(abandoned);
         }
     }
 
-    private void WriteAtomically(byte[] bytes)
+    private static void WriteAtomically(string file, byte[] bytes)
     {
-        var folder = System.IO.Path.GetDirectoryName(Path)!;
-        var temporary = System.IO.Path.Combine(folder, TemporaryFilePattern.Replace("*", Guid.NewGuid().ToString("N"), StringComparison.Ordinal));
+        var folder = System.IO.Path.GetDirectoryName(file)!;
+        var temporary = System.IO.Path.Combine(folder, TemporaryFilePattern(file).Replace("*", Guid.NewGuid().ToString("N"), StringComparison.Ordinal));
         try
         {
             using (var stream = new FileStream(temporary, CreateOptions(FileMode.CreateNew)))
@@ -245,13 +280,56 @@ public sealed class CsvUserStore : IUserStore
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temporary, Path, overwrite: true);
+            File.Move(temporary, file, overwrite: true);
         }
         catch
         {
             File.Delete(temporary);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The file holds password hashes: one that others may read (made by hand, copied in, or left
+    /// by an old version) is made owner-only now, not at the first write, which may never come.
+    /// </summary>
+    private void MakePrivate()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var file = FilePath;
+        var mode = File.GetUnixFileMode(file);
+        const UnixFileMode Others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        if ((mode & Others) == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            File.SetUnixFileMode(file, mode & ~Others);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw new UnauthorizedAccessException(
+                $"The user store {file} holds password hashes and others may access it (mode {Octal(mode)}), and it cannot be made private: {ex.Message} Make it owner-only (chmod 600) or choose another store.",
+                ex);
+        }
+
+        _notices.Add($"The user store {file} was open to others (mode {Octal(mode)}); it is now owner-only (mode {Octal(mode & ~Others)}).");
+    }
+
+    private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode, 8).PadLeft(4, '0');
+
+    /// <summary>The file a chain of symbolic links ends at (<paramref name="path"/> itself when it is no link).</summary>
+    private static string ResolveLinks(string path)
+    {
+        var info = new FileInfo(path);
+        return info.LinkTarget is null ? path : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
     }
 
     private static FileStreamOptions CreateOptions(FileMode mode)

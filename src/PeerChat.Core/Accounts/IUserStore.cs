@@ -16,6 +16,13 @@ public interface IUserStore
     IReadOnlyList<UserStoreIssue> Issues { get; }
 
     int Count { get; }
+
+    /// <summary>
+    /// The PBKDF2 iteration count most accounts' records use; null when unknown (no accounts, or a
+    /// store that does not say). An unknown user's check spends this much work, as a wrong password
+    /// for a typical account does, so the answer's time does not tell which names exist.
+    /// </summary>
+    int? TypicalIterations => null;
 }
 
 /// <summary>One account.</summary>

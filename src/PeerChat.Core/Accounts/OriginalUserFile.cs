@@ -44,6 +44,11 @@ public static class OriginalUserFile
         try
         {
             text = StrictUtf8.GetString(raw).TrimEnd('\r');
+            if (lineNumber == 1)
+            {
+                // The byte order mark Notepad and Excel put first is not part of the first name.
+                text = text.TrimStart(QuotedText.ByteOrderMark);
+            }
         }
         catch (DecoderFallbackException)
         {
@@ -65,7 +70,7 @@ public static class OriginalUserFile
         var password = text[(comma + 1)..];
         if (!PasswordRules.IsValidUserName(name))
         {
-            return new Entry(lineNumber, name, null, $"'{name}' breaks the user name rule (1 to 32 of A-Z a-z 0-9 . _ -)");
+            return new Entry(lineNumber, name, null, $"'{QuotedText.Of(name)}' breaks the user name rule (1 to 32 of A-Z a-z 0-9 . _ -)");
         }
 
         if (password.Length == 0 || password.Length > PasswordRules.MaxLength)

@@ -13,6 +13,12 @@ public static class PasswordHasher
     /// <summary>OWASP's 2023 figure for PBKDF2-HMAC-SHA256; about 0.2 s a hash on the project's machines.</summary>
     public const int DefaultIterations = 600_000;
 
+    /// <summary>
+    /// The most iterations a record may ask for (about 2 s a hash): a login with a record read from
+    /// a file must not hold a hashing slot for minutes, and 10x today's recommendation leaves room.
+    /// </summary>
+    public const int MaxIterations = 10 * DefaultIterations;
+
     private const string Scheme = "pbkdf2-sha256";
     private const int SaltBytes = 16;
     private const int KeyBytes = 32;
@@ -20,6 +26,7 @@ public static class PasswordHasher
     public static string Hash(string password, int iterations)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(iterations, MaxIterations);
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
         var key = Derive(password, salt, iterations);
         return string.Create(CultureInfo.InvariantCulture, $"{Scheme}${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(key)}");
@@ -49,13 +56,21 @@ public static class PasswordHasher
 
     public static bool IsWellFormed(string record) => TryParse(record, out _, out _, out _);
 
+    /// <summary>The iteration count a record asks for, read even when it is out of range (to say so); false when there is none.</summary>
+    public static bool TryReadIterations(string record, out long iterations)
+    {
+        iterations = 0;
+        var parts = record.Split('$');
+        return parts.Length == 4 && parts[0] == Scheme && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out iterations);
+    }
+
     public static bool TryParse(string record, out int iterations, out byte[] salt, out byte[] key)
     {
         iterations = 0;
         salt = key = [];
         var parts = record.Split('$');
         if (parts.Length != 4 || parts[0] != Scheme
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out iterations) || iterations < 1)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out iterations) || iterations is < 1 or > MaxIterations)
         {
             return false;
         }

@@ -91,7 +91,7 @@ internal sealed class AccountService
             {
                 if (account is null)
                 {
-                    PasswordHasher.SpendEqualWork(password.Length <= PasswordRules.MaxLength ? password : string.Empty, _options.HashIterations);
+                    PasswordHasher.SpendEqualWork(password.Length <= PasswordRules.MaxLength ? password : string.Empty, DummyIterations);
                     return (Match: false, Iterations: 0);
                 }
 
@@ -121,6 +121,12 @@ internal sealed class AccountService
 
         return (Outcome.Ok, account!.UserName);
     }
+
+    /// <summary>
+    /// What checking an unknown user costs: what the store's typical record costs (accounts imported
+    /// or made under another setting keep their count until a login rehashes them), else the setting.
+    /// </summary>
+    internal int DummyIterations => _store.TypicalIterations ?? _options.HashIterations;
 
     /// <summary>
     /// Runs <paramref name="work"/> in a hashing slot, on the hashing threads (not the thread pool:

@@ -20,8 +20,14 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
     [ValidateNotNullOrEmpty]
     public string UserStorePath { get; set; } = CsvUserStore.DefaultPath;
 
+    /// <summary>
+    /// By default the count the store's accounts already use (a server rehashes its accounts to its
+    /// own setting at login), or the server's default for an empty store: an imported account whose
+    /// count differs from the others answers a wrong password in a different time than an unknown
+    /// name does, which tells an attacker the name exists.
+    /// </summary>
     [Parameter]
-    [ValidateRange(1, 100_000_000)]
+    [ValidateRange(1, PasswordHasher.MaxIterations)]
     public int HashIterations { get; set; } = PasswordHasher.DefaultIterations;
 
     protected override void ProcessRecord()
@@ -41,6 +47,12 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
             return;
         }
 
+        foreach (var notice in store.Notices)
+        {
+            WriteWarning(notice);
+        }
+
+        var iterations = ChooseIterations(store);
         var results = new List<PeerChatImportResult>();
         var toImport = new List<OriginalUserFile.Entry>();
         foreach (var entry in entries)
@@ -61,7 +73,7 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
             }
         }
 
-        foreach (var (entry, added) in Import(store, toImport))
+        foreach (var (entry, added) in Import(store, toImport, iterations))
         {
             results.Add(new PeerChatImportResult(entry.LineNumber, entry.UserName, added ? PeerChatImportStatus.Imported : PeerChatImportStatus.Skipped, added ? null : "the name was taken meanwhile"));
         }
@@ -70,7 +82,23 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
     }
 
     /// <summary>Hashes on every core (each hash is slow on purpose), then writes the store once.</summary>
-    private IEnumerable<(OriginalUserFile.Entry Entry, bool Added)> Import(CsvUserStore store, List<OriginalUserFile.Entry> entries)
+    private int ChooseIterations(CsvUserStore store)
+    {
+        var typical = store.TypicalIterations;
+        if (!MyInvocation.BoundParameters.ContainsKey(nameof(HashIterations)))
+        {
+            return typical ?? PasswordHasher.DefaultIterations;
+        }
+
+        if (typical is { } used && used != HashIterations)
+        {
+            WriteWarning($"Most accounts in {store.Path} use {used} iterations; with {HashIterations}, the time a wrong password takes tells the imported names from unknown ones.");
+        }
+
+        return HashIterations;
+    }
+
+    private IEnumerable<(OriginalUserFile.Entry Entry, bool Added)> Import(CsvUserStore store, List<OriginalUserFile.Entry> entries, int iterations)
     {
         if (entries.Count == 0)
         {
@@ -81,7 +109,7 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
         var done = 0;
         var hashing = Task.Run(() => Parallel.For(0, entries.Count, new ParallelOptions { CancellationToken = CancelToken }, i =>
         {
-            records[i] = new UserRecord(entries[i].UserName!, PasswordHasher.Hash(entries[i].Password!, HashIterations));
+            records[i] = new UserRecord(entries[i].UserName!, PasswordHasher.Hash(entries[i].Password!, iterations));
             Interlocked.Increment(ref done);
         }));
         var progress = new ProgressRecord(0x5045, "Importing PeerChat accounts", "Hashing passwords");

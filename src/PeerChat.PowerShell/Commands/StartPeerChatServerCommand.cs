@@ -49,7 +49,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     public int MaxFrameBytes { get; set; } = 65536;
 
     [Parameter]
-    [ValidateRange(1, 100_000_000)]
+    [ValidateRange(1, PasswordHasher.MaxIterations)]
     public int HashIterations { get; set; } = PasswordHasher.DefaultIterations;
 
     /// <summary>The CSV user store; created (mode 0600) when missing.</summary>
@@ -128,6 +128,11 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(ex, "UserStoreUnavailable", ErrorCategory.ResourceUnavailable, storePath));
             return;
+        }
+
+        foreach (var notice in store.Notices)
+        {
+            WriteWarning(notice);
         }
 
         var server = new ChatServer(options, store);

@@ -76,6 +76,12 @@ public sealed record ChatServerOptions
     public TimeSpan ThrottleInitialDelay { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan ThrottleMaxDelay { get; init; } = TimeSpan.FromSeconds(600);
 
+    /// <summary>
+    /// Throttled logins of one user from one address group are reported as one event per interval,
+    /// with their count, rather than one event each.
+    /// </summary>
+    public TimeSpan ThrottledLoginReportInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long a graceful stop waits for clients to receive <c>server_shutdown</c>.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -110,6 +116,7 @@ public sealed record ChatServerOptions
         Require(MinPasswordLength is >= 1 and <= Accounts.PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");
         Require(ThrottleFailures >= 1, nameof(ThrottleFailures), "must be at least 1");
         Require(SignupsPerAddressPerMinute >= 1, nameof(SignupsPerAddressPerMinute), "must be at least 1");
+        Require(ThrottledLoginReportInterval > TimeSpan.Zero, nameof(ThrottledLoginReportInterval), "must be positive");
     }
 
     private static void Require(bool condition, string name, string rule)

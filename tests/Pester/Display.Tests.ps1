@@ -72,3 +72,67 @@ Describe 'Views of text from the network' -Tag Integration {
         Assert-Harmless ($failure[0] | Out-String -Width 300)
     }
 }
+
+Describe 'Views of what a hostile server sends' -Tag Integration {
+    BeforeAll {
+        # A server of the attacker's: it logs anyone in and answers a list with names, ids and
+        # addresses full of escape sequences, then sends a message from such a name.
+        $evil = "$Esc]0;pwned$([char]7)$Esc[2K`r"
+        $listener = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0)
+        $listener.Start()
+        $fakeServer = Start-ThreadJob -ArgumentList $listener, $evil -ScriptBlock {
+            param($listener, $evil)
+            $client = $listener.AcceptTcpClient()
+            $stream = $client.GetStream()
+            $reader = [IO.StreamReader]::new($stream)
+            $writer = [IO.StreamWriter]::new($stream)
+            $writer.AutoFlush = $true
+            $writer.NewLine = "`n"
+            $writer.WriteLine('{"type":"hello","protocol":"peerchat/1","server":"evil","auth":["login"],"maxFrameBytes":65536}')
+            while ($null -ne ($line = $reader.ReadLine())) {
+                $frame = $line | ConvertFrom-Json
+                switch ($frame.type) {
+                    'login' {
+                        $writer.WriteLine((@{ type = 'welcome'; re = $frame.id; clientId = "c1$evil"; user = 'victim'; address = "127.0.0.1:1$evil"; idleTimeoutSeconds = 1800; minMessages = 2 } | ConvertTo-Json -Compress))
+                    }
+                    'logout' {
+                        $client.Close()
+                        return
+                    }
+                    'list' {
+                        $listed = @{ clientId = "c2$evil"; user = "mallory$evil"; address = "10.0.0.1:2$evil"; peer = "10.0.0.1:3$evil"; connectedAt = '2026-11-29T07:00:00Z'; lastActiveAt = '2026-11-29T07:00:00Z'; messages = 1 }
+                        $writer.WriteLine((@{ type = 'clients'; re = $frame.id; clients = @($listed) } | ConvertTo-Json -Compress -Depth 5))
+                        $writer.WriteLine((@{ type = 'message'; kind = 'broadcast'; route = 'relay'; messageId = "m1$evil"; from = "mallory$evil"; text = 'hi'; sentAt = '2026-11-29T07:00:00Z' } | ConvertTo-Json -Compress))
+                    }
+                }
+            }
+        }
+        $session = Connect-PeerChat -ComputerName 127.0.0.1 -Port $listener.LocalEndpoint.Port -Credential (New-TestCredential 'victim') -Verbose -ErrorAction Stop 4>&1 |
+            Tee-Object -Variable connectOutput | Where-Object { $_ -is [PeerChat.PowerShell.PeerChatSession] }
+    }
+
+    AfterAll {
+        $session | Disconnect-PeerChat -ErrorAction SilentlyContinue
+        $listener.Stop()
+        $fakeServer | Stop-Job -PassThru | Remove-Job -Force
+    }
+
+    It 'shows the clients it lists, the session and the verbose lines escaped' {
+        $clients = Get-PeerChatClient -Session $session
+
+        $clients[0].UserName | Should -BeExactly "mallory$evil"
+        Assert-Harmless ($clients | Format-Table | Out-String -Width 300)
+        Assert-Harmless ($clients | Format-List | Out-String -Width 300)
+        Assert-Harmless "$($clients[0])"
+        Assert-Harmless ($session | Format-Table | Out-String -Width 300)
+        Assert-Harmless ($session | Format-List | Out-String -Width 300)
+        Assert-Harmless (($connectOutput | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join "`n")
+    }
+
+    It 'shows a message from a name it made up escaped' {
+        $message = Receive-PeerChatMessage -Session $session -Wait -Timeout '00:00:10'
+
+        Assert-Harmless ($message | Format-Table | Out-String -Width 300)
+        Assert-Harmless ($message | Format-List | Out-String -Width 300)
+    }
+}

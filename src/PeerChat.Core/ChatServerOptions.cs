@@ -85,6 +85,12 @@ public sealed record ChatServerOptions
     public TimeSpan ThrottleInitialDelay { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan ThrottleMaxDelay { get; init; } = TimeSpan.FromSeconds(600);
 
+    /// <summary>
+    /// Throttled logins of one user from one address group are reported as one event per interval,
+    /// with their count, rather than one event each.
+    /// </summary>
+    public TimeSpan ThrottledLoginReportInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long a graceful stop waits for clients to receive <c>server_shutdown</c>.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -120,6 +126,7 @@ public sealed record ChatServerOptions
         Require(ThrottleFailures >= 1, nameof(ThrottleFailures), "must be at least 1");
         Require(ThrottleUserFailures >= 1, nameof(ThrottleUserFailures), "must be at least 1");
         Require(SignupsPerAddressPerMinute >= 1, nameof(SignupsPerAddressPerMinute), "must be at least 1");
+        Require(ThrottledLoginReportInterval > TimeSpan.Zero, nameof(ThrottledLoginReportInterval), "must be positive");
     }
 
     private static void Require(bool condition, string name, string rule)

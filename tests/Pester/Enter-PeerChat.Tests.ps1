@@ -55,6 +55,21 @@ Start-Sleep -Seconds 60
         Remove-TestServers
     }
 
+    It 'shows CR, LF and escape sequences from a sender visibly, the continuation lines indented under the text' {
+        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it)'; return }
+        Wait-Screen '(?m)^typist>\s*$' 'the console shows its prompt'
+        $esc = [char]27
+        # A CR to rewind over the sender's name, a LF to start a line of its own (a fake notice), a
+        # window retitle and an erase-line.
+        $evil = "first line`r[12:00:00] admin (to you, relay): fake`n*** fake notice`n$esc]0;pwned$([char]7)$esc[2Kend"
+
+        Send-PeerChatMessage -Session $peer -UserName 'typist' -Message $evil -Route Relay
+
+        # '[hh:mm:ss] peer (to you, relay): ' is 33 columns: the continuations start under the text.
+        Wait-Screen '(?m)^\[\d\d:\d\d:\d\d\] peer \(to you, relay\): first line␍\[12:00:00\] admin \(to you, relay\): fake\s*\n {33}\*\*\* fake notice\s*\n {33}␛\]0;pwned␇␛\[2Kend\s*\ntypist>' 'the message shows visibly, indented under its sender'
+        (& tmux display-message -p -t $tmuxSession '#{pane_title}') | Should -Not -Be 'pwned'
+    }
+
     It 'is an interactive chat like the original client: list, incoming while typing, /msg, msg_TEXT_ADDRESS, broadcast, /quit' {
         if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it)'; return }
         Wait-Screen '(?m)^typist>\s*$' 'the console shows its prompt'

@@ -5,7 +5,7 @@ BeforeAll {
 
 Describe 'Start-PeerChatServer' -Tag Unit {
     It 'has the expected parameters' {
-        $expected = 'Port', 'ListenAddress', 'MaxClients', 'IdleTimeout', 'MinMessages', 'AuthTimeout', 'MaxFrameBytes', 'HashIterations', 'UserStorePath', 'Certificate', 'CertificatePath', 'CertificatePassword', 'SelfSignedCertificate', 'DisableSignup', 'SignupsPerAddressPerMinute', 'Name'
+        $expected = 'Port', 'ListenAddress', 'MaxClients', 'IdleTimeout', 'MinMessages', 'AuthTimeout', 'MaxFrameBytes', 'HashIterations', 'UserStorePath', 'Certificate', 'CertificatePath', 'CertificatePassword', 'SelfSignedCertificate', 'DisableSignup', 'SignupsPerAddressPerMinute', 'EventBufferSize', 'Name'
         $actual = (Get-Command Start-PeerChatServer).Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters -and $_ -notin 'WhatIf', 'Confirm' }
         Compare-Object $expected $actual | Should -BeNullOrEmpty
     }
@@ -103,6 +103,51 @@ Describe 'The server job' -Tag Integration {
         $a.JobStateInfo.State | Should -Be 'Stopped'
         $b.JobStateInfo.State | Should -Be 'Stopped'
         $missing[0].FullyQualifiedErrorId | Should -BeLike 'ServerJobNotFound,*'
+    }
+
+    It 'keeps at most -EventBufferSize events nobody read: drops the oldest, counts them, says so once per gap' {
+        $job = Start-TestServer @{ EventBufferSize = 100 }
+        function Invoke-ConnectAndClose([int] $Count) {
+            # What the attacker did, cheaply: connections that say nothing and close, two events each.
+            foreach ($i in 1..$Count) {
+                $socket = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $job.Port)
+                $socket.Close()
+            }
+        }
+
+        function Get-RaisedEventCount {
+            # ServerStarted, ClientConnected and ClientDisconnected for each accepted connection,
+            # ClientRejected for each turned away (a burst of them passes MaxPendingPerAddress).
+            $statistics = $job.Statistics
+            if ($statistics.TotalConnections + $statistics.Rejected -lt $script:connected) { return -1 }
+            1 + 2 * $statistics.TotalConnections + $statistics.Rejected
+        }
+
+        $script:connected = 150
+        Invoke-ConnectAndClose 150
+        Wait-Until { $job.DroppedEventCount + $job.Output.Count - 1 -eq (Get-RaisedEventCount) } 'every event was kept or dropped'
+        $raised = Get-RaisedEventCount
+        $job.Output.Count | Should -BeLessOrEqual 100
+        $first = Receive-Job $job -WarningVariable firstWarnings -WarningAction SilentlyContinue
+
+        $first[0].EventType | Should -Be 'EventsDropped'
+        $first[0].Event.Count | Should -Be $job.DroppedEventCount
+        $first[0].Detail | Should -Match "^$($job.DroppedEventCount) older events dropped"
+        ($first | Where-Object EventType -EQ 'EventsDropped').Count | Should -Be 1
+        ($first.Count - 1) + $job.DroppedEventCount | Should -Be $raised
+        $firstWarnings.Count | Should -Be 1
+        "$($firstWarnings[0])" | Should -Match 'at most 100 events'
+
+        $droppedBefore = $job.DroppedEventCount
+        $script:connected = 300
+        Invoke-ConnectAndClose 150
+        Wait-Until { $job.DroppedEventCount + $job.Output.Count - 1 + $first.Count - 1 -eq (Get-RaisedEventCount) } 'every later event was kept or dropped'
+        $second = Receive-Job $job -WarningVariable secondWarnings -WarningAction SilentlyContinue
+
+        $second[0].EventType | Should -Be 'EventsDropped'
+        $second[0].Event.Count | Should -Be ($job.DroppedEventCount - $droppedBefore)
+        ($second.Count - 1) + $second[0].Event.Count | Should -Be ((Get-RaisedEventCount) - $raised)
+        $secondWarnings.Count | Should -Be 1
     }
 
     It 'refuses a setting out of range with a clear error' {

@@ -30,6 +30,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private ITimer? _writeWatchdog;
     private ITimer? _idleSweep;
+    private ITimer? _throttledLoginFlush;
     private int _connectionCount;
     private long _nextClientId;
     private long _nextMessageId;
@@ -42,6 +43,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         UserStore = userStore;
         Accounts = new AccountService(userStore, options);
         Throttle = new LoginThrottle(options);
+        ThrottledLogins = new ThrottledLoginReports(options);
         HelloFrame = FrameWriter.Build("hello", options, static (w, o) =>
         {
             w.WriteString("protocol", "peerchat/1");
@@ -87,6 +89,8 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     internal LoginThrottle Throttle { get; }
 
+    internal ThrottledLoginReports ThrottledLogins { get; }
+
     internal ServerCounters Counters { get; } = new();
 
     internal byte[] HelloFrame { get; }
@@ -131,12 +135,21 @@ public sealed partial class ChatServer : IAsyncDisposable
         // about sockets. Idle windows follow the options' clock, as every rule of the protocol does.
         _writeWatchdog = TimeProvider.System.CreateTimer(static s => ((ChatServer)s!).SweepWriteDeadlines(), this, SweepPeriod(Options.WriteTimeout), SweepPeriod(Options.WriteTimeout));
         _idleSweep = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).SweepIdleWindows(), this, SweepPeriod(Options.IdleTimeout), SweepPeriod(Options.IdleTimeout));
+        _throttledLoginFlush = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).ReportThrottledLogins(all: false), this, SweepPeriod(Options.ThrottledLoginReportInterval), SweepPeriod(Options.ThrottledLoginReportInterval));
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     // A deadline is noticed within a quarter of its length, and at most a second, after it passes.
     private static TimeSpan SweepPeriod(TimeSpan deadline) =>
         TimeSpan.FromTicks(Math.Clamp(deadline.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+
+    private void ReportThrottledLogins(bool all)
+    {
+        foreach (var report in ThrottledLogins.Flush(all))
+        {
+            Raise(report);
+        }
+    }
 
     private void SweepWriteDeadlines()
     {
@@ -196,6 +209,8 @@ public sealed partial class ChatServer : IAsyncDisposable
 
         _writeWatchdog?.Dispose();
         _idleSweep?.Dispose();
+        _throttledLoginFlush?.Dispose();
+        ReportThrottledLogins(all: true);
         Raise(new ServerStoppedEvent(Now));
         _stopped.TrySetResult();
     }

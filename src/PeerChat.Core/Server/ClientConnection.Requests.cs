@@ -144,8 +144,14 @@ internal sealed partial class ClientConnection
     private void LoginFailed(RequestFrame request, string code, string message, TimeSpan? retryAfter)
     {
         var retryMs = retryAfter is { } wait ? (long?)Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds)) : null;
-        // The event first, so that whoever has the answer also finds it in the server's events.
-        _server.Raise(new LoginFailedEvent(_clock.GetUtcNow(), ClientId, request.User!, Address, code));
+        // The event first, so that whoever has the answer also finds it in the server's events;
+        // an unauthenticated name goes in short and escaped, and throttled attempts are folded.
+        var shownName = Text.DisplayText.UntrustedUserName(request.User);
+        if (code != ErrorCodes.Throttled || _server.ThrottledLogins.Count(shownName, AddressGroup.ToString(), Address, ClientId))
+        {
+            _server.Raise(new LoginFailedEvent(_clock.GetUtcNow(), ClientId, shownName, Address, code));
+        }
+
         Send(FrameWriter.Error(request.Id, code, message, retryMs));
         if (++_loginFailures >= _options.MaxLoginFailuresPerConnection)
         {

@@ -9,7 +9,7 @@ namespace PeerChat.Core.Server;
 public abstract record ServerEvent(DateTimeOffset At)
 {
     /// <summary>A short name of the event, e.g. <c>LoggedIn</c>.</summary>
-    public string EventName => GetType().Name.Replace("Event", string.Empty, StringComparison.Ordinal);
+    public string EventName => GetType().Name is var name && name.EndsWith("Event", StringComparison.Ordinal) ? name[..^"Event".Length] : GetType().Name;
 }
 
 public sealed record ServerStartedEvent(DateTimeOffset At, IPEndPoint LocalEndPoint) : ServerEvent(At);
@@ -20,7 +20,12 @@ public sealed record ClientConnectedEvent(DateTimeOffset At, string ClientId, st
 
 public sealed record ClientLoggedInEvent(DateTimeOffset At, string ClientId, string UserName, string Address) : ServerEvent(At);
 
-public sealed record LoginFailedEvent(DateTimeOffset At, string ClientId, string UserName, string Address, string Code) : ServerEvent(At);
+/// <summary>
+/// A login refused. <see cref="UserName"/> is the name as given when it is a valid one, else a
+/// short escaped stand-in (<see cref="Text.DisplayText.UntrustedUserName"/>). Throttled attempts
+/// are folded: <see cref="Attempts"/> counts the attempts this event stands for.
+/// </summary>
+public sealed record LoginFailedEvent(DateTimeOffset At, string ClientId, string UserName, string Address, string Code, int Attempts = 1) : ServerEvent(At);
 
 public sealed record SignedUpEvent(DateTimeOffset At, string ClientId, string UserName, string Address) : ServerEvent(At);
 
@@ -36,6 +41,12 @@ public sealed record SlowConsumerDroppedEvent(DateTimeOffset At, string ClientId
 
 /// <summary>A line of the user store that could not be read (kept in the file, skipped).</summary>
 public sealed record UserStoreIssueEvent(DateTimeOffset At, string Path, int LineNumber, string Reason) : ServerEvent(At);
+
+/// <summary>
+/// Raised by a host that keeps events for a reader (the server job), not by the server: the
+/// host's buffer was full and it dropped the <see cref="Count"/> oldest events since its reader last read.
+/// </summary>
+public sealed record EventsDroppedEvent(DateTimeOffset At, long Count) : ServerEvent(At);
 
 /// <summary>An unexpected exception inside the server; the server carries on.</summary>
 public sealed record ServerErrorEvent(DateTimeOffset At, string Where, Exception Exception) : ServerEvent(At);

@@ -54,7 +54,7 @@ public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
             var welcome = Await(client.LoginAsync(userName, password, cancellationToken: CancelToken));
             var session = new PeerChatSession(client, welcome, ComputerName, Port, Events, InboxLimit);
             SessionRegistry.Add(session);
-            WriteVerbose($"Logged in as '{welcome.UserName}' ({welcome.ClientId}) from {welcome.Address}.");
+            WriteVerbose(Core.Text.DisplayText.Escape($"Logged in as '{welcome.UserName}' ({welcome.ClientId}) from {welcome.Address}."));
             WriteObject(session);
         }
         catch (ChatClientException ex)

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Management.Automation.Host;
 using System.Text;
 using PeerChat.Core.Client;
+using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -30,7 +31,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
     {
         _session = ResolveSession(Session);
         _raw = InteractiveRawUI() ?? throw new PipelineStoppedException();
-        Host.UI.WriteLine($"PeerChat: {_session} — type /help for commands, /quit to leave.");
+        Host.UI.WriteLine($"PeerChat: {DisplayText.Escape(_session.ToString())} — type /help for commands, /quit to leave.");
         Host.UI.Write(Prompt);
         while (!CancelToken.IsCancellationRequested)
         {
@@ -42,7 +43,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
 
             if (!_session.Client.IsConnected)
             {
-                PrintAbovePrompt($"*** The session ended: {_session.CloseReason ?? "disconnected"}");
+                PrintAbovePrompt($"*** The session ended: {DisplayText.Escape(_session.CloseReason ?? "disconnected")}");
                 break;
             }
 
@@ -143,7 +144,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                     foreach (var client in Await(_session.Client.ListAsync(CancelToken)))
                     {
                         var self = client.ClientId == _session.ClientId ? "  (you)" : string.Empty;
-                        Host.UI.WriteLine($"  {client.UserName,-20} {client.Address,-24} {client.Messages,5} messages{self}");
+                        Host.UI.WriteLine($"  {DisplayText.Escape(client.UserName),-20} {DisplayText.Escape(client.Address),-24} {client.Messages,5} messages{self}");
                     }
 
                     break;
@@ -159,7 +160,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                     var target = clients.FirstOrDefault(c => c.Address == command.Target || c.PeerEndpoint == command.Target);
                     if (target is null)
                     {
-                        Host.UI.WriteErrorLine($"  Nobody online is at {command.Target}; /list shows the addresses.");
+                        Host.UI.WriteErrorLine($"  Nobody online is at {DisplayText.Escape(command.Target)}; /list shows the addresses.");
                         break;
                     }
 
@@ -172,7 +173,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
         }
         catch (ChatClientException ex)
         {
-            Host.UI.WriteErrorLine($"  {ex.Message}");
+            Host.UI.WriteErrorLine($"  {DisplayText.Escape(ex.Message)}");
         }
 
         return true;
@@ -181,7 +182,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
     private void Send(string to, string text)
     {
         var receipt = Await(_session.Client.SendAsync(to, text, null, RoutePreference.Auto, CancelToken));
-        Host.UI.WriteLine($"  (sent to {to}, {receipt.Route.ToString().ToLowerInvariant()})");
+        Host.UI.WriteLine($"  (sent to {DisplayText.Escape(to)}, {receipt.Route.ToString().ToLowerInvariant()})");
     }
 
     /// <summary>Prints a line above what the user is typing, then puts the prompt and the typing back.</summary>
@@ -199,15 +200,22 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
         Host.UI.Write(Prompt + _input);
     }
 
+    /// <summary>
+    /// One incoming message as lines for the console. Control characters from the sender show as
+    /// visible symbols, and a line break in the text starts a continuation indented under the
+    /// text: nothing a sender writes can overwrite its own name (CR), start a line that looks like
+    /// another sender's or a notice (LF), or act on the terminal (escape sequences).
+    /// </summary>
     private static string Describe(ChatEvent chatEvent)
     {
         var time = chatEvent.ReceivedAt.LocalDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
-        return chatEvent switch
+        var (head, text) = chatEvent switch
         {
-            ChatMessage { Kind: MessageKind.Direct } m => $"[{time}] {m.From} (to you, {m.Route.ToString().ToLowerInvariant()}): {m.Text}",
-            ChatMessage m => $"[{time}] {m.From}: {m.Text}",
-            ChatNotice n => $"[{time}] *** {n.Message}",
-            _ => $"[{time}] {chatEvent}",
+            ChatMessage { Kind: MessageKind.Direct } m => ($"[{time}] {DisplayText.Escape(m.From)} (to you, {m.Route.ToString().ToLowerInvariant()}): ", m.Text),
+            ChatMessage m => ($"[{time}] {DisplayText.Escape(m.From)}: ", m.Text),
+            ChatNotice n => ($"[{time}] *** ", n.Message),
+            _ => ($"[{time}] ", chatEvent.ToString() ?? string.Empty),
         };
+        return head + DisplayText.EscapeLines(text, new string(' ', head.Length));
     }
 }

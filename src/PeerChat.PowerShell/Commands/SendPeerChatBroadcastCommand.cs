@@ -47,7 +47,7 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
         try
         {
             var receipt = Await(session.Client.BroadcastAsync(Message, data, CancelToken));
-            WriteVerbose($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients.");
+            WriteVerbose(Core.Text.DisplayText.Escape($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients."));
             if (PassThru)
             {
                 WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Broadcast, null));

@@ -80,7 +80,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
             {
                 var receipt = Await(session.Client.SendAsync(to, Message, _data, Route, CancelToken));
                 _sent++;
-                WriteVerbose($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}.");
+                WriteVerbose(Core.Text.DisplayText.Escape($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
                 if (PassThru)
                 {
                     WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Direct, to));

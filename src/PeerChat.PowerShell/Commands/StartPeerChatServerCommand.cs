@@ -84,6 +84,11 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int SignupsPerAddressPerMinute { get; set; } = 10;
 
+    /// <summary>Events the job keeps until Receive-Job reads them; past it the oldest are dropped and counted.</summary>
+    [Parameter]
+    [ValidateRange(10, 10_000_000)]
+    public int EventBufferSize { get; set; } = PeerChatServerJob.DefaultEventBufferSize;
+
     /// <summary>The job name; PeerChat-PORT by default, with the bound port.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -136,7 +141,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         }
 
         var server = new ChatServer(options, store);
-        var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), Name ?? $"PeerChat-{Port}", storePath);
+        var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), Name ?? $"PeerChat-{Port}", storePath, EventBufferSize);
         PeerChatJobSourceAdapter.Register(job, this);
         try
         {

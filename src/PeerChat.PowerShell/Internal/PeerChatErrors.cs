@@ -42,7 +42,15 @@ internal static class PeerChatErrors
                 or ErrorCodes.ProtocolViolation => ("ProtocolError", ErrorCategory.ProtocolError),
             _ => ("PeerChatError", ErrorCategory.NotSpecified),
         };
-        return new ErrorRecord(exception, errorId, category, target);
+        var record = new ErrorRecord(exception, errorId, category, target);
+        // The message may carry a server's or a peer's text: shown escaped, kept raw in the exception.
+        var shown = Core.Text.DisplayText.Escape(exception.Message);
+        if (!ReferenceEquals(shown, exception.Message))
+        {
+            record.ErrorDetails = new ErrorDetails(shown);
+        }
+
+        return record;
     }
 
     public static ErrorRecord NotConnected() => new(
@@ -52,7 +60,7 @@ internal static class PeerChatErrors
         null);
 
     public static ErrorRecord SessionClosed(PeerChatSession session) => new(
-        new InvalidOperationException($"PeerChat session {session.Id} ({session.UserName}@{session.ComputerName}:{session.Port}) is closed: {session.CloseReason ?? "disconnected"}. Connect again with Connect-PeerChat."),
+        new InvalidOperationException($"PeerChat session {session.Id} ({session}) is closed: {Core.Text.DisplayText.Escape(session.CloseReason ?? "disconnected")}. Connect again with Connect-PeerChat."),
         "NotConnected",
         ErrorCategory.InvalidOperation,
         session);

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Management.Automation;
 using System.Reflection;
 using PeerChat.Core.Server;
+using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell;
 
@@ -13,12 +14,14 @@ public sealed class PeerChatServerJob : Job2
 {
     private readonly ChatServer _server;
     private int _stopRequested;
+    private long _droppedEventCount;
 
-    internal PeerChatServerJob(ChatServer server, string command, string name, string userStorePath)
+    internal PeerChatServerJob(ChatServer server, string command, string name, string userStorePath, int eventBufferSize = DefaultEventBufferSize)
         : base(command, name)
     {
         _server = server;
         UserStorePath = userStorePath;
+        EventBufferSize = eventBufferSize;
         PSJobTypeName = "PeerChatServer";
 
         // Receive-Job reads these; they must never block an enumerator waiting for more.
@@ -46,6 +49,19 @@ public sealed class PeerChatServerJob : Job2
     public int MaxClients => _server.Options.MaxClients;
 
     public string UserStorePath { get; }
+
+    /// <summary>The default of Start-PeerChatServer -EventBufferSize.</summary>
+    public const int DefaultEventBufferSize = 10_000;
+
+    /// <summary>
+    /// Events kept until Receive-Job reads them; past it the oldest are dropped (an
+    /// <c>EventsDropped</c> event in their place says how many), so that a server nobody reads
+    /// cannot fill the memory with the events of its connections.
+    /// </summary>
+    public int EventBufferSize { get; }
+
+    /// <summary>Events dropped since the start because the buffer was full.</summary>
+    public long DroppedEventCount => Interlocked.Read(ref _droppedEventCount);
 
     public DateTime? StartTime => PSBeginTime;
 
@@ -177,13 +193,25 @@ public sealed class PeerChatServerJob : Job2
             {
                 case ServerErrorEvent error:
                     Error.Add(new ErrorRecord(error.Exception, "ServerInternalError", ErrorCategory.NotSpecified, error.Where));
+                    BoundedJobStream.Trim(Error, EventBufferSize);
                     break;
                 case UserStoreIssueEvent issue:
-                    Warning.Add(new WarningRecord($"User store {issue.Path}, line {issue.LineNumber}: {issue.Reason}. The line is kept and skipped."));
+                    Warning.Add(new WarningRecord($"User store {issue.Path}, line {issue.LineNumber}: {DisplayText.Escape(issue.Reason)}. The line is kept and skipped."));
+                    BoundedJobStream.Trim(Warning, EventBufferSize);
                     break;
             }
 
             Output.Add(PSObject.AsPSObject(new PeerChatServerEvent(serverEvent)));
+            var (dropped, newGap) = BoundedJobStream.Trim(Output, EventBufferSize, DroppedSoFar, MakeDroppedMarker);
+            if (dropped > 0)
+            {
+                Interlocked.Add(ref _droppedEventCount, dropped);
+            }
+
+            if (newGap)
+            {
+                Warning.Add(new WarningRecord($"The server job keeps at most {EventBufferSize} events until Receive-Job reads them; older events were dropped (see the EventsDropped event and the job's DroppedEventCount)."));
+            }
         }
         catch (Exception ex) when (ex is ObjectDisposedException or PSInvalidOperationException or InvalidOperationException)
         {
@@ -211,6 +239,13 @@ public sealed class PeerChatServerJob : Job2
             SetJobState(JobState.Failed);
         }
     }
+
+    // The gap marker is the EventsDropped event at the head of the stream, until Receive-Job takes it.
+    private static long? DroppedSoFar(PSObject head) =>
+        head.BaseObject is PeerChatServerEvent { Event: EventsDroppedEvent dropped } ? dropped.Count : null;
+
+    private PSObject MakeDroppedMarker(long count) =>
+        PSObject.AsPSObject(new PeerChatServerEvent(new EventsDroppedEvent(_server.Options.TimeProvider.GetUtcNow(), count)));
 
     private static PSNotSupportedException NotSupported(string what) => new($"A PeerChat server job cannot be {what}; stop it and start a new one.");
 }

@@ -38,5 +38,5 @@ public sealed class PeerChatClientInfo
     /// <summary>The session that listed this client.</summary>
     public PeerChatSession Session { get; }
 
-    public override string ToString() => UserName;
+    public override string ToString() => Core.Text.DisplayText.Escape(UserName);
 }

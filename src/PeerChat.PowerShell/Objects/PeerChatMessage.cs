@@ -87,5 +87,6 @@ public sealed class PeerChatMessage
 
     public PeerChatSession Session { get; }
 
-    public override string ToString() => Kind == PeerChatMessageKind.Notice ? $"[{Code}] {Text}" : $"{From}: {Text}";
+    /// <summary>For display: control characters in the text show as visible symbols (<see cref="Text"/> stays raw).</summary>
+    public override string ToString() => Core.Text.DisplayText.Escape(Kind == PeerChatMessageKind.Notice ? $"[{Code}] {Text}" : $"{From}: {Text}");
 }

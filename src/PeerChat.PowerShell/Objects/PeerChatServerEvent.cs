@@ -15,6 +15,7 @@ public sealed class PeerChatServerEvent
             ServerStartedEvent e => (null, null, e.LocalEndPoint.ToString(), null),
             ClientConnectedEvent e => (e.ClientId, null, e.Address, null),
             ClientLoggedInEvent e => (e.ClientId, e.UserName, e.Address, null),
+            LoginFailedEvent { Attempts: > 1 } e => (e.ClientId, e.UserName, e.Address, $"{e.Code} ({e.Attempts} attempts)"),
             LoginFailedEvent e => (e.ClientId, e.UserName, e.Address, e.Code),
             SignedUpEvent e => (e.ClientId, e.UserName, e.Address, null),
             ClientDisconnectedEvent e => (e.ClientId, e.UserName, e.Address, e.Reason),
@@ -22,6 +23,7 @@ public sealed class PeerChatServerEvent
             ClientIdleDroppedEvent e => (e.ClientId, e.UserName, null, $"{e.MessagesInWindow} messages in the window"),
             SlowConsumerDroppedEvent e => (e.ClientId, e.UserName, null, $"{e.QueuedBytes} bytes in {e.QueuedFrames} frames queued"),
             UserStoreIssueEvent e => (null, null, null, $"{e.Path}:{e.LineNumber}: {e.Reason}"),
+            EventsDroppedEvent e => (null, null, null, $"{e.Count} older events dropped: the job's buffer was full"),
             ServerErrorEvent e => (null, null, null, $"{e.Where}: {e.Exception.Message}"),
             _ => ((string?)null, (string?)null, (string?)null, (string?)null),
         };
@@ -29,7 +31,7 @@ public sealed class PeerChatServerEvent
 
     public DateTime TimeStamp { get; }
 
-    /// <summary>Started, ClientConnected, ClientLoggedIn, LoginFailed, SignedUp, ClientDisconnected, ClientRejected, ClientIdleDropped, SlowConsumerDropped, UserStoreIssue, ServerError, ServerStopped.</summary>
+    /// <summary>Started, ClientConnected, ClientLoggedIn, LoginFailed, SignedUp, ClientDisconnected, ClientRejected, ClientIdleDropped, SlowConsumerDropped, UserStoreIssue, ServerError, ServerStopped; EventsDropped in place of the events the job dropped when its buffer was full.</summary>
     public string EventType { get; }
 
     public string? ClientId { get; }

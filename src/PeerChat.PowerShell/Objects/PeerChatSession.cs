@@ -83,7 +83,7 @@ public sealed class PeerChatSession
 
     internal ChatInbox Inbox { get; }
 
-    public override string ToString() => $"{UserName}@{ComputerName}:{Port}";
+    public override string ToString() => Core.Text.DisplayText.Escape($"{UserName}@{ComputerName}:{Port}");
 
     /// <summary>How many were dropped since the last call: Receive-PeerChatMessage warns once for each loss.</summary>
     internal long TakeNewlyDropped()

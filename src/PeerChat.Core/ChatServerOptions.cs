@@ -42,11 +42,38 @@ public sealed record ChatServerOptions
     /// <summary>Requests per second that refill the bucket.</summary>
     public double FloodRate { get; init; } = 10;
 
+    /// <summary>
+    /// Flood control by size: a second bucket per connection, charged the length of each frame. The
+    /// default lets ordinary chat (twenty lines of a kilobyte at once) pass untouched, but holds
+    /// twenty frames of 64 KiB to four at once and one a second after, so that one sender cannot
+    /// push megabytes to every other client in a moment.
+    /// </summary>
+    public int FloodBytesBurst { get; init; } = 256 * 1024;
+
+    /// <summary>Bytes per second that refill the size bucket.</summary>
+    public double FloodBytesRate { get; init; } = 64 * 1024;
+
     /// <summary>Bound of one client's outbound queue in bytes; past it the client is a slow consumer.</summary>
     public long SendQueueBytes { get; init; } = 1024 * 1024;
 
     /// <summary>Bound of one client's outbound queue in frames.</summary>
     public int SendQueueFrames { get; init; } = 1000;
+
+    /// <summary>
+    /// The soft bound of one client's outbound queue in bytes: past it the oldest broadcasts queued
+    /// for that client are dropped (counted, and the client told with <c>broadcasts_dropped</c>),
+    /// so a reader that falls behind loses old broadcasts before it loses its connection. Replies,
+    /// notices and direct messages are never dropped; only they can fill the queue to
+    /// <see cref="SendQueueBytes"/>. Null (the default) is half of SendQueueBytes.
+    /// </summary>
+    public long? SendQueueSoftBytes { get; init; }
+
+    /// <summary>The soft bound of one client's outbound queue in frames (see <see cref="SendQueueSoftBytes"/>); null is half of SendQueueFrames.</summary>
+    public int? SendQueueSoftFrames { get; init; }
+
+    internal long EffectiveSendQueueSoftBytes => SendQueueSoftBytes ?? Math.Max(1, SendQueueBytes / 2);
+
+    internal int EffectiveSendQueueSoftFrames => SendQueueSoftFrames ?? Math.Max(1, SendQueueFrames / 2);
 
     /// <summary>The longest one socket write may block before the client counts as a slow consumer.</summary>
     public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -105,6 +132,10 @@ public sealed record ChatServerOptions
         Require(FloodRate > 0, nameof(FloodRate), "must be positive");
         Require(SendQueueBytes >= MaxFrameBytes, nameof(SendQueueBytes), "must be at least MaxFrameBytes");
         Require(SendQueueFrames >= 1, nameof(SendQueueFrames), "must be at least 1");
+        Require(FloodBytesBurst >= 1, nameof(FloodBytesBurst), "must be at least 1");
+        Require(FloodBytesRate > 0, nameof(FloodBytesRate), "must be positive");
+        Require(EffectiveSendQueueSoftBytes >= 1 && EffectiveSendQueueSoftBytes <= SendQueueBytes, nameof(SendQueueSoftBytes), "must be 1 to SendQueueBytes");
+        Require(EffectiveSendQueueSoftFrames >= 1 && EffectiveSendQueueSoftFrames <= SendQueueFrames, nameof(SendQueueSoftFrames), "must be 1 to SendQueueFrames");
         Require(WriteTimeout > TimeSpan.Zero, nameof(WriteTimeout), "must be positive");
         Require(HashIterations >= 1, nameof(HashIterations), "must be at least 1");
         Require(MinPasswordLength is >= 1 and <= Accounts.PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");

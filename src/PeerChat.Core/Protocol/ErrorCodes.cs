@@ -34,9 +34,12 @@ public static class ErrorCodes
     public const string ProtocolViolation = "protocol_violation";
 }
 
-/// <summary>The <c>code</c> values of <c>notice</c> frames; each one closes the connection.</summary>
+/// <summary>The <c>code</c> values of <c>notice</c> frames; each one closes the connection but <see cref="BroadcastsDropped"/>.</summary>
 public static class NoticeCodes
 {
+    /// <summary>Broadcasts to a client that fell behind were dropped, oldest first; carries <c>dropped</c>, the count. Does not close.</summary>
+    public const string BroadcastsDropped = "broadcasts_dropped";
+
     public const string IdleTimeout = "idle_timeout";
     public const string SlowConsumer = "slow_consumer";
     public const string SessionReplaced = "session_replaced";

@@ -233,7 +233,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         var recipients = 0;
         foreach (var (_, connection) in _loggedIn)
         {
-            if (!ReferenceEquals(connection, except) && connection.Send(frame))
+            if (!ReferenceEquals(connection, except) && connection.SendBroadcast(frame))
             {
                 recipients++;
             }

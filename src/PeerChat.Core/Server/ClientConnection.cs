@@ -43,7 +43,7 @@ internal sealed partial class ClientConnection
         _options = server.Options;
         _clock = _options.TimeProvider;
         _socket = socket;
-        _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames);
+        _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames, _options.EffectiveSendQueueSoftBytes, _options.EffectiveSendQueueSoftFrames);
         ClientId = clientId;
         ConfigurePlainSocket();
         RemoteEndPoint = Normalize((IPEndPoint)socket.RemoteEndPoint!);
@@ -195,9 +195,14 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>Queues a frame; a client whose queue overflows is dropped as a slow consumer.</summary>
-    public bool Send(byte[] frame)
+    public bool Send(byte[] frame) => Queue(frame, broadcast: false);
+
+    /// <summary>Queues a broadcast, which a client that has fallen behind may lose (oldest first) rather than its connection.</summary>
+    public bool SendBroadcast(byte[] frame) => Queue(frame, broadcast: true);
+
+    private bool Queue(byte[] frame, bool broadcast)
     {
-        switch (_outbound.TryEnqueue(frame))
+        switch (_outbound.TryEnqueue(frame, broadcast))
         {
             case OutboundQueue.Result.Queued:
                 return true;

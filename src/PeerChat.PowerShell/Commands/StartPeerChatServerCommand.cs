@@ -78,6 +78,21 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int SignupsPerAddressPerMinute { get; set; } = 10;
 
+    /// <summary>Flood control by size: the bytes of frames one connection may send at once.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int FloodBytesBurst { get; set; } = 256 * 1024;
+
+    /// <summary>Flood control by size: the bytes a second that refill a connection's allowance.</summary>
+    [Parameter]
+    [ValidateRange(1d, double.MaxValue)]
+    public double FloodBytesRate { get; set; } = 64 * 1024;
+
+    /// <summary>The queued bytes past which a client that falls behind loses its oldest broadcasts; half the 1 MiB queue bound by default.</summary>
+    [Parameter]
+    [ValidateRange(1L, 1024L * 1024)]
+    public long? SendQueueSoftBytes { get; set; }
+
     /// <summary>The job name; PeerChat-PORT by default, with the bound port.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -108,6 +123,9 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 HashIterations = HashIterations,
                 AllowSignup = !DisableSignup,
                 SignupsPerAddressPerMinute = SignupsPerAddressPerMinute,
+                FloodBytesBurst = FloodBytesBurst,
+                FloodBytesRate = FloodBytesRate,
+                SendQueueSoftBytes = SendQueueSoftBytes,
                 Certificate = certificate,
             };
             options.Validate();

@@ -87,6 +87,8 @@ static async Task ServeAsync(int maxClients, int hashIterations)
         Port = 0,
         MaxClients = maxClients,
         MaxPendingPerAddress = maxClients,
+        MaxSessionsPerAddress = maxClients,
+        ReservedSlots = 0,
         HashIterations = hashIterations,
         SignupsPerAddressPerMinute = 1_000_000,
         FloodBurst = 1_000_000,

@@ -22,6 +22,24 @@ public sealed record ChatServerOptions
     /// <summary>Connections one remote address may hold before logging in.</summary>
     public int MaxPendingPerAddress { get; init; } = 10;
 
+    /// <summary>
+    /// Sessions one remote address (an IPv4 address, an IPv6 /64) may hold logged in at once; the
+    /// next login gets <c>too_many_sessions</c>. Not one: people behind one NAT (a household, an
+    /// office, a school) share an address, so the default lets twenty of them in, while one address
+    /// with twenty sessions and its MaxPendingPerAddress still leaves most of a default server to others.
+    /// </summary>
+    public int MaxSessionsPerAddress { get; init; } = 20;
+
+    /// <summary>
+    /// The last places of MaxClients that only an address with no connection waiting to log in may
+    /// take, so that connections held open without logging in cannot fill the server from one
+    /// address: a newcomer from elsewhere still finds room to log in. Null (the default) is a tenth
+    /// of MaxClients; 0 turns the reserve off.
+    /// </summary>
+    public int? ReservedSlots { get; init; }
+
+    internal int EffectiveReservedSlots => ReservedSlots ?? (MaxClients / 10);
+
     public int MaxFrameBytes { get; init; } = 65536;
     public int MaxPreAuthFrameBytes { get; init; } = 4096;
 
@@ -121,6 +139,8 @@ public sealed record ChatServerOptions
         Require(Port is >= 0 and <= 65535, nameof(Port), "must be 0 to 65535");
         Require(MaxClients >= 1, nameof(MaxClients), "must be at least 1");
         Require(MaxPendingPerAddress >= 1, nameof(MaxPendingPerAddress), "must be at least 1");
+        Require(MaxSessionsPerAddress >= 1, nameof(MaxSessionsPerAddress), "must be at least 1");
+        Require(EffectiveReservedSlots >= 0 && EffectiveReservedSlots < MaxClients, nameof(ReservedSlots), "must be 0 to MaxClients - 1");
         Require(MaxPreAuthFrameBytes >= 256, nameof(MaxPreAuthFrameBytes), "must be at least 256");
         Require(MaxFrameBytes >= MaxPreAuthFrameBytes, nameof(MaxFrameBytes), "must be at least MaxPreAuthFrameBytes");
         Require(AuthTimeout > TimeSpan.Zero, nameof(AuthTimeout), "must be positive");

@@ -11,7 +11,7 @@ var storePath = args[0];
 var first = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
 var count = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
 
-var options = new ChatServerOptions { ListenAddress = IPAddress.Loopback, Port = 0, HashIterations = 1, SignupsPerAddressPerMinute = 1_000_000, FloodBurst = 1_000_000, FloodRate = 1_000_000, FloodBytesBurst = int.MaxValue, FloodBytesRate = 1e12 };
+var options = new ChatServerOptions { ListenAddress = IPAddress.Loopback, Port = 0, HashIterations = 1, SignupsPerAddressPerMinute = 1_000_000, FloodBurst = 1_000_000, FloodRate = 1_000_000 };
 await using var server = new ChatServer(options, CsvUserStore.Open(storePath));
 server.Start();
 await using var client = await ChatClient.ConnectAsync("127.0.0.1", server.Port, new ChatClientOptions { EnableDirect = false });

@@ -22,6 +22,9 @@ public static class ErrorCodes
     public const string TooManyConnections = "too_many_connections";
     public const string RateLimited = "rate_limited";
 
+    /// <summary>A login from an address that already holds MaxSessionsPerAddress sessions (this implementation's extension).</summary>
+    public const string TooManySessions = "too_many_sessions";
+
     /// <summary>A TLS server got plain text (this implementation's extension; the connection is closed).</summary>
     public const string TlsRequired = "tls_required";
 

@@ -28,6 +28,16 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(1, 1_000_000)]
     public int MaxClients { get; set; } = 50;
 
+    /// <summary>Sessions one remote address (an IPv6 /64 counts as one) may hold logged in at once.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int MaxSessionsPerAddress { get; set; } = 20;
+
+    /// <summary>The last places of MaxClients kept for addresses with no connection waiting to log in; a tenth of MaxClients by default.</summary>
+    [Parameter]
+    [ValidateRange(0, 999_999)]
+    public int? ReservedSlots { get; set; }
+
     [Parameter]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
@@ -116,6 +126,8 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 Port = Port,
                 ListenAddress = ListenAddress,
                 MaxClients = MaxClients,
+                MaxSessionsPerAddress = MaxSessionsPerAddress,
+                ReservedSlots = ReservedSlots,
                 IdleTimeout = IdleTimeout,
                 MinMessages = MinMessages,
                 AuthTimeout = AuthTimeout,

@@ -87,10 +87,18 @@ static async Task ServeAsync(int maxClients, int hashIterations)
         Port = 0,
         MaxClients = maxClients,
         MaxPendingPerAddress = maxClients,
+        MaxSessionsPerAddress = maxClients,
+        ReservedSlots = 0,
         HashIterations = hashIterations,
         SignupsPerAddressPerMinute = 1_000_000,
         FloodBurst = 1_000_000,
         FloodRate = 1_000_000,
+        FloodBytesBurst = int.MaxValue,
+        FloodBytesRate = 1e12,
+
+        // Broadcasts are dropped only where the client would have been cut off before the soft bound existed, as measured so far.
+        SendQueueSoftBytes = new ChatServerOptions().SendQueueBytes,
+        SendQueueSoftFrames = new ChatServerOptions().SendQueueFrames,
         AuthTimeout = TimeSpan.FromMinutes(10),
     };
     var store = CsvUserStore.Open(Path.Combine(folder.FullName, "users.csv"));

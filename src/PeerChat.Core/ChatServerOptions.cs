@@ -22,6 +22,24 @@ public sealed record ChatServerOptions
     /// <summary>Connections one remote address may hold before logging in.</summary>
     public int MaxPendingPerAddress { get; init; } = 10;
 
+    /// <summary>
+    /// Sessions one remote address (an IPv4 address, an IPv6 /64) may hold logged in at once; the
+    /// next login gets <c>too_many_sessions</c>. Not one: people behind one NAT (a household, an
+    /// office, a school) share an address, so the default lets twenty of them in, while one address
+    /// with twenty sessions and its MaxPendingPerAddress still leaves most of a default server to others.
+    /// </summary>
+    public int MaxSessionsPerAddress { get; init; } = 20;
+
+    /// <summary>
+    /// The last places of MaxClients that only an address with no connection waiting to log in may
+    /// take, so that connections held open without logging in cannot fill the server from one
+    /// address: a newcomer from elsewhere still finds room to log in. Null (the default) is a tenth
+    /// of MaxClients; 0 turns the reserve off.
+    /// </summary>
+    public int? ReservedSlots { get; init; }
+
+    internal int EffectiveReservedSlots => ReservedSlots ?? (MaxClients / 10);
+
     public int MaxFrameBytes { get; init; } = 65536;
     public int MaxPreAuthFrameBytes { get; init; } = 4096;
 
@@ -42,11 +60,38 @@ public sealed record ChatServerOptions
     /// <summary>Requests per second that refill the bucket.</summary>
     public double FloodRate { get; init; } = 10;
 
+    /// <summary>
+    /// Flood control by size: a second bucket per connection, charged the length of each frame. The
+    /// default lets ordinary chat (twenty lines of a kilobyte at once) pass untouched, but holds
+    /// twenty frames of 64 KiB to four at once and one a second after, so that one sender cannot
+    /// push megabytes to every other client in a moment.
+    /// </summary>
+    public int FloodBytesBurst { get; init; } = 256 * 1024;
+
+    /// <summary>Bytes per second that refill the size bucket.</summary>
+    public double FloodBytesRate { get; init; } = 64 * 1024;
+
     /// <summary>Bound of one client's outbound queue in bytes; past it the client is a slow consumer.</summary>
     public long SendQueueBytes { get; init; } = 1024 * 1024;
 
     /// <summary>Bound of one client's outbound queue in frames.</summary>
     public int SendQueueFrames { get; init; } = 1000;
+
+    /// <summary>
+    /// The soft bound of one client's outbound queue in bytes: past it the oldest broadcasts queued
+    /// for that client are dropped (counted, and the client told with <c>broadcasts_dropped</c>),
+    /// so a reader that falls behind loses old broadcasts before it loses its connection. Replies,
+    /// notices and direct messages are never dropped; only they can fill the queue to
+    /// <see cref="SendQueueBytes"/>. Null (the default) is half of SendQueueBytes.
+    /// </summary>
+    public long? SendQueueSoftBytes { get; init; }
+
+    /// <summary>The soft bound of one client's outbound queue in frames (see <see cref="SendQueueSoftBytes"/>); null is half of SendQueueFrames.</summary>
+    public int? SendQueueSoftFrames { get; init; }
+
+    internal long EffectiveSendQueueSoftBytes => SendQueueSoftBytes ?? Math.Max(1, SendQueueBytes / 2);
+
+    internal int EffectiveSendQueueSoftFrames => SendQueueSoftFrames ?? Math.Max(1, SendQueueFrames / 2);
 
     /// <summary>The longest one socket write may block before the client counts as a slow consumer.</summary>
     public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -109,6 +154,8 @@ public sealed record ChatServerOptions
         Require(Port is >= 0 and <= 65535, nameof(Port), "must be 0 to 65535");
         Require(MaxClients >= 1, nameof(MaxClients), "must be at least 1");
         Require(MaxPendingPerAddress >= 1, nameof(MaxPendingPerAddress), "must be at least 1");
+        Require(MaxSessionsPerAddress >= 1, nameof(MaxSessionsPerAddress), "must be at least 1");
+        Require(EffectiveReservedSlots >= 0 && EffectiveReservedSlots < MaxClients, nameof(ReservedSlots), "must be 0 to MaxClients - 1");
         Require(MaxPreAuthFrameBytes >= 256, nameof(MaxPreAuthFrameBytes), "must be at least 256");
         Require(MaxFrameBytes >= MaxPreAuthFrameBytes, nameof(MaxFrameBytes), "must be at least MaxPreAuthFrameBytes");
         Require(AuthTimeout > TimeSpan.Zero, nameof(AuthTimeout), "must be positive");
@@ -120,6 +167,10 @@ public sealed record ChatServerOptions
         Require(FloodRate > 0, nameof(FloodRate), "must be positive");
         Require(SendQueueBytes >= MaxFrameBytes, nameof(SendQueueBytes), "must be at least MaxFrameBytes");
         Require(SendQueueFrames >= 1, nameof(SendQueueFrames), "must be at least 1");
+        Require(FloodBytesBurst >= 1, nameof(FloodBytesBurst), "must be at least 1");
+        Require(FloodBytesRate > 0, nameof(FloodBytesRate), "must be positive");
+        Require(EffectiveSendQueueSoftBytes >= 1 && EffectiveSendQueueSoftBytes <= SendQueueBytes, nameof(SendQueueSoftBytes), "must be 1 to SendQueueBytes");
+        Require(EffectiveSendQueueSoftFrames >= 1 && EffectiveSendQueueSoftFrames <= SendQueueFrames, nameof(SendQueueSoftFrames), "must be 1 to SendQueueFrames");
         Require(WriteTimeout > TimeSpan.Zero, nameof(WriteTimeout), "must be positive");
         Require(HashIterations is >= 1 and <= Accounts.PasswordHasher.MaxIterations, nameof(HashIterations), $"must be 1 to {Accounts.PasswordHasher.MaxIterations}");
         Require(MinPasswordLength is >= 1 and <= Accounts.PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");

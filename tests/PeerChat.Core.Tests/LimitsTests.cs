@@ -323,6 +323,9 @@ public sealed class LimitsTests
         Assert.Equal((65536, 4096, TimeSpan.FromSeconds(10)), (options.MaxFrameBytes, options.MaxPreAuthFrameBytes, options.AuthTimeout));
         Assert.Equal((3, 5, 20, 10.0), (options.MaxProtocolErrors, options.MaxLoginFailuresPerConnection, options.FloodBurst, options.FloodRate));
         Assert.Equal((1024L * 1024, 1000, TimeSpan.FromSeconds(10)), (options.SendQueueBytes, options.SendQueueFrames, options.WriteTimeout));
+        Assert.Equal((256 * 1024, 64.0 * 1024), (options.FloodBytesBurst, options.FloodBytesRate));
+        Assert.Equal((20, 5), (options.MaxSessionsPerAddress, options.EffectiveReservedSlots));
+        Assert.Equal((512L * 1024, 500), (options.EffectiveSendQueueSoftBytes, options.EffectiveSendQueueSoftFrames));
         Assert.Equal(600_000, options.HashIterations);
         Assert.Equal(10, options.SignupsPerAddressPerMinute);
     }

@@ -67,3 +67,64 @@ public sealed class OutboundQueueTests
         Assert.False(afterDrain);
     }
 }
+
+/// <summary>The soft bound: a client that falls behind loses its oldest broadcasts, counted, before it is a slow consumer.</summary>
+public sealed class OutboundQueueSoftBoundTests
+{
+    private static byte[] Frame(char tag) => System.Text.Encoding.ASCII.GetBytes(new string(tag, 99) + "\n");
+
+    [Fact]
+    public void PastTheSoftBound_TheOldestBroadcastsGo_RepliesAndDirectMessagesStay_InOrder()
+    {
+        var queue = new OutboundQueue(maxBytes: 1000, maxFrames: 100, softBytes: 400, softFrames: 100);
+        byte[] reply = Frame('r'), first = Frame('1'), second = Frame('2'), third = Frame('3'), direct = Frame('d');
+
+        queue.TryEnqueue(reply);
+        queue.TryEnqueue(first, broadcast: true);
+        queue.TryEnqueue(second, broadcast: true);
+        queue.TryEnqueue(third, broadcast: true);
+        var result = queue.TryEnqueue(direct);
+        var batch = new List<byte[]>();
+        queue.DrainInto(batch, 10_000, out var dropped);
+        queue.DrainInto([], 10_000, out var droppedAgain);
+
+        Assert.Equal(OutboundQueue.Result.Queued, result);
+        Assert.Equal([reply, third, direct], batch);
+        Assert.Equal(2, dropped);
+        Assert.Equal(0, droppedAgain);
+    }
+
+    [Fact]
+    public void OnlyFramesThatAreNeverDropped_ReachTheHardBound_AndABroadcastThenGoesItself()
+    {
+        var queue = new OutboundQueue(maxBytes: 1000, maxFrames: 100, softBytes: 400, softFrames: 100);
+        var results = Enumerable.Range(0, 10).Select(_ => queue.TryEnqueue(Frame('d'))).ToList();
+
+        var broadcast = queue.TryEnqueue(Frame('b'), broadcast: true);
+        var overflow = queue.TryEnqueue(Frame('d'));
+        queue.DrainInto([], 10_000, out var dropped);
+
+        Assert.All(results, r => Assert.Equal(OutboundQueue.Result.Queued, r));
+        Assert.Equal(OutboundQueue.Result.Dropped, broadcast);
+        Assert.Equal(OutboundQueue.Result.Overflow, overflow);
+        Assert.Equal(1, dropped);
+    }
+
+    [Fact]
+    public void TheSoftBoundInFrames_DropsTheOldestBroadcastsToo_AndAnEmptyQueueTakesAFrameLargerThanTheSoftBound()
+    {
+        var queue = new OutboundQueue(maxBytes: 100_000, maxFrames: 100, softBytes: 50_000, softFrames: 8);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(OutboundQueue.Result.Queued, queue.TryEnqueue(Frame('b'), broadcast: true));
+        }
+
+        var frames = queue.QueuedFrames;
+        queue.DrainInto([], 100_000, out var dropped);
+        var large = queue.TryEnqueue(new byte[60_000], broadcast: true);
+
+        Assert.InRange(frames, 1, 8);
+        Assert.Equal(20, frames + dropped);
+        Assert.Equal(OutboundQueue.Result.Queued, large);
+    }
+}

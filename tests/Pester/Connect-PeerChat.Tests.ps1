@@ -108,3 +108,22 @@ Describe 'Connect-PeerChat' -Tag Integration {
             Should -Throw -ErrorId 'InvalidCredentials,PeerChat.PowerShell.Commands.ConnectPeerChatCommand'
     }
 }
+
+Describe 'Connect-PeerChat past the sessions one address may hold' -Tag Integration {
+    AfterAll {
+        Remove-TestServers
+    }
+
+    It 'fails with TooManySessions, and succeeds once a session of that address has logged out' {
+        $capped = Start-TestServer -Settings @{ MaxSessionsPerAddress = 1 }
+        $first = Connect-TestUser -UserName 'olga' -Port $capped.Port
+
+        { Connect-TestUser -UserName 'pete' -Port $capped.Port } |
+            Should -Throw -ErrorId 'TooManySessions,PeerChat.PowerShell.Commands.ConnectPeerChatCommand'
+        $first | Disconnect-PeerChat -Confirm:$false
+        Wait-Until { $capped.ClientCount -eq 0 } -Because 'the first session has left'
+        $second = Connect-PeerChat -ComputerName 127.0.0.1 -Port $capped.Port -Credential (New-TestCredential 'pete')
+
+        $second.UserName | Should -Be 'pete'
+    }
+}

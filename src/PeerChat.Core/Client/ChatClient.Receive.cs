@@ -126,7 +126,11 @@ public sealed partial class ChatClient
             case "notice":
                 var notice = ServerFrames.Notice(frame, now);
                 _events.Writer.TryWrite(notice);
-                CloseReason ??= new ChatClientException(notice.Code, notice.Message);
+                if (notice.ClosesConnection)
+                {
+                    CloseReason ??= new ChatClientException(notice.Code, notice.Message);
+                }
+
                 break;
             case "error":
                 var error = ServerFrames.Error(frame);

@@ -105,4 +105,8 @@ public sealed record ChatMessage(
 public sealed record ChatPresence(DateTimeOffset ReceivedAt, bool Joined, string UserName, string ClientId, DateTimeOffset At) : ChatEvent(ReceivedAt);
 
 /// <summary>A server notice (<c>idle_timeout</c>, <c>session_replaced</c>, …) or an error that answered no request.</summary>
-public sealed record ChatNotice(DateTimeOffset ReceivedAt, string Code, string Message, bool ClosesConnection) : ChatEvent(ReceivedAt);
+public sealed record ChatNotice(DateTimeOffset ReceivedAt, string Code, string Message, bool ClosesConnection) : ChatEvent(ReceivedAt)
+{
+    /// <summary>For <c>broadcasts_dropped</c>: how many broadcasts the server dropped because this client fell behind reading.</summary>
+    public long Dropped { get; init; }
+}

@@ -142,6 +142,13 @@ internal static class ServerFrames
     public static ChatNotice Notice(JsonElement frame, DateTimeOffset receivedAt)
     {
         var code = OptionalString(frame, "code") ?? "notice";
+        if (code == NoticeCodes.BroadcastsDropped)
+        {
+            // The one notice that leaves the connection open: it only counts what was lost.
+            var dropped = frame.TryGetProperty("dropped", out var count) && count.ValueKind == JsonValueKind.Number && count.TryGetInt64(out var n) && n >= 0 ? n : 0;
+            return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? $"{dropped} broadcasts were dropped.", ClosesConnection: false) { Dropped = dropped };
+        }
+
         return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? code, ClosesConnection: true);
     }
 

@@ -22,6 +22,9 @@ public static class ErrorCodes
     public const string TooManyConnections = "too_many_connections";
     public const string RateLimited = "rate_limited";
 
+    /// <summary>A login from an address that already holds MaxSessionsPerAddress sessions (this implementation's extension).</summary>
+    public const string TooManySessions = "too_many_sessions";
+
     /// <summary>A TLS server got plain text (this implementation's extension; the connection is closed).</summary>
     public const string TlsRequired = "tls_required";
 
@@ -34,9 +37,12 @@ public static class ErrorCodes
     public const string ProtocolViolation = "protocol_violation";
 }
 
-/// <summary>The <c>code</c> values of <c>notice</c> frames; each one closes the connection.</summary>
+/// <summary>The <c>code</c> values of <c>notice</c> frames; each one closes the connection but <see cref="BroadcastsDropped"/>.</summary>
 public static class NoticeCodes
 {
+    /// <summary>Broadcasts to a client that fell behind were dropped, oldest first; carries <c>dropped</c>, the count. Does not close.</summary>
+    public const string BroadcastsDropped = "broadcasts_dropped";
+
     public const string IdleTimeout = "idle_timeout";
     public const string SlowConsumer = "slow_consumer";
     public const string SessionReplaced = "session_replaced";

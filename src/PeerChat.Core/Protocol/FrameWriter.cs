@@ -77,4 +77,16 @@ public static class FrameWriter
             w.WriteString("code", s.code);
             w.WriteString("message", s.message);
         });
+
+    /// <summary>
+    /// The <c>broadcasts_dropped</c> notice, which does not close the connection: <paramref name="dropped"/>
+    /// broadcasts to this client were dropped, oldest first, because it fell behind reading them.
+    /// </summary>
+    public static byte[] BroadcastsDropped(int dropped) =>
+        Build("notice", dropped, static (w, count) =>
+        {
+            w.WriteString("code", NoticeCodes.BroadcastsDropped);
+            w.WriteNumber("dropped", count);
+            w.WriteString("message", $"{count} broadcast{(count == 1 ? " was" : "s were")} dropped because your connection fell behind reading; the oldest go first.");
+        });
 }

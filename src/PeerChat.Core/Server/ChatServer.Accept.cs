@@ -76,11 +76,22 @@ public sealed partial class ChatServer
             return;
         }
 
-        if (_pendingByAddress.AddOrUpdate(address, 1, (_, n) => n + 1) > Options.MaxPendingPerAddress)
+        var pending = _pendingByAddress.AddOrUpdate(address, 1, (_, n) => n + 1);
+        if (pending > Options.MaxPendingPerAddress)
         {
             ReleasePending(address);
             Interlocked.Decrement(ref _connectionCount);
             Reject(socket, ErrorCodes.TooManyConnections, $"Your address has {Options.MaxPendingPerAddress} connections that have not logged in.");
+            return;
+        }
+
+        // The last places are for addresses with no connection waiting to log in: one address
+        // holding connections open (and sessions) cannot fill the server, a newcomer still gets in.
+        if (pending > 1 && Volatile.Read(ref _connectionCount) > Options.MaxClients - Options.EffectiveReservedSlots)
+        {
+            ReleasePending(address);
+            Interlocked.Decrement(ref _connectionCount);
+            Reject(socket, ErrorCodes.TooManyConnections, $"The server is nearly full; its last places go to addresses with no connection waiting to log in, and yours has {pending - 1}.");
             return;
         }
 

@@ -17,6 +17,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ClientConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ClientConnection> _loggedIn = new(PasswordRules.UserNameComparer);
     private readonly ConcurrentDictionary<IPAddress, int> _pendingByAddress = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _sessionsByAddress = new();
 
     // The logged-in clients that asked for presence events (the value is unused).
     private readonly ConcurrentDictionary<ClientConnection, byte> _presenceWatchers = new(ReferenceEqualityComparer.Instance);
@@ -248,7 +249,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         var recipients = 0;
         foreach (var (_, connection) in _loggedIn)
         {
-            if (!ReferenceEquals(connection, except) && connection.Send(frame))
+            if (!ReferenceEquals(connection, except) && connection.SendBroadcast(frame))
             {
                 recipients++;
             }
@@ -352,17 +353,51 @@ public sealed partial class ChatServer : IAsyncDisposable
         Raise(new ClientDisconnectedEvent(Now, connection.ClientId, connection.UserName, connection.Address, reason));
     }
 
-    internal void ReleasePending(IPAddress address)
+    internal void ReleasePending(IPAddress address) => Decrement(_pendingByAddress, address);
+
+    /// <summary>
+    /// Takes one of the sessions <paramref name="connection"/>'s address may hold, or says no when
+    /// it holds MaxSessionsPerAddress. A login that replaces its user's session from the same
+    /// address may go one past, since the session it replaces is about to leave.
+    /// </summary>
+    internal bool TryTakeSession(ClientConnection connection, string userName)
     {
-        while (_pendingByAddress.TryGetValue(address, out var count))
+        var group = connection.AddressGroup;
+        var replacing = _loggedIn.TryGetValue(userName, out var current) && !current.IsClosing && current.AddressGroup.Equals(group);
+        var limit = replacing ? Options.MaxSessionsPerAddress + 1 : Options.MaxSessionsPerAddress;
+        while (true)
         {
-            var updated = _pendingByAddress.TryUpdate(address, count - 1, count);
+            if (!_sessionsByAddress.TryGetValue(group, out var count))
+            {
+                if (_sessionsByAddress.TryAdd(group, 1))
+                {
+                    return true;
+                }
+            }
+            else if (count >= limit)
+            {
+                return false;
+            }
+            else if (_sessionsByAddress.TryUpdate(group, count + 1, count))
+            {
+                return true;
+            }
+        }
+    }
+
+    internal void ReleaseSession(IPAddress group) => Decrement(_sessionsByAddress, group);
+
+    private static void Decrement(ConcurrentDictionary<IPAddress, int> counts, IPAddress address)
+    {
+        while (counts.TryGetValue(address, out var count))
+        {
+            var updated = counts.TryUpdate(address, count - 1, count);
             if (updated)
             {
                 if (count == 1)
                 {
                     // Remove only if nobody raised it meanwhile, so the table holds active addresses only.
-                    _pendingByAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+                    counts.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
                 }
 
                 return;

@@ -6,6 +6,7 @@ namespace PeerChat.Core.Server;
 internal sealed partial class ClientConnection
 {
     private TokenBucket? _flood;
+    private TokenBucket? _floodBytes;
     private bool _floodNoticeSent;
     private int _protocolErrors;
 
@@ -27,6 +28,7 @@ internal sealed partial class ClientConnection
     private async Task ReceiveLoopAsync()
     {
         _flood = new TokenBucket(_options.FloodBurst, _options.FloodRate, _clock);
+        _floodBytes = new TokenBucket(_options.FloodBytesBurst, _options.FloodBytesRate, _clock);
         var held = 0;
         try
         {
@@ -113,7 +115,7 @@ internal sealed partial class ClientConnection
                 return buffer;
             }
 
-            await WaitForFloodTokenAsync().ConfigureAwait(false);
+            await WaitForFloodTokensAsync((int)line.Length).ConfigureAwait(false);
             _server.Counters.FrameIn(line.Length + 1);
             if (RequestFrame.TryParse(line, out var frame, out var error))
             {
@@ -150,15 +152,17 @@ internal sealed partial class ClientConnection
         RequestClose(ErrorCodes.FrameTooLarge, FrameWriter.Error(null, ErrorCodes.FrameTooLarge, $"A frame may be at most {FrameLimit} bytes here."));
 
     /// <summary>
-    /// Flood control: when the bucket is empty the loop stops reading until a token returns, so TCP
-    /// pushes back on the sender. A flood is announced once, at its first pause, with
-    /// <c>rate_limited</c>; it is over when the bucket has refilled completely.
+    /// Flood control: a frame costs a token of requests and its length in tokens of bytes; when
+    /// either bucket is short the loop stops reading until both have enough, so TCP pushes back on
+    /// the sender. Counting bytes too keeps a client from sending twenty frames of the largest size
+    /// at once, each copied to every recipient. A flood is announced once, at its first pause, with
+    /// <c>rate_limited</c>; it is over when both buckets have refilled completely.
     /// </summary>
-    private async ValueTask WaitForFloodTokenAsync()
+    private async ValueTask WaitForFloodTokensAsync(int frameBytes)
     {
-        if (_flood!.TryTake(out var wait))
+        if (TryTakeFloodTokens(frameBytes, out var wait))
         {
-            if (_flood.WasFull)
+            if (_flood!.WasFull && _floodBytes!.WasFull)
             {
                 _floodNoticeSent = false;
             }
@@ -176,7 +180,23 @@ internal sealed partial class ClientConnection
         {
             await Task.Delay(wait, _clock, _abort.Token).ConfigureAwait(false);
         }
-        while (!_flood.TryTake(out wait));
+        while (!TryTakeFloodTokens(frameBytes, out wait));
+    }
+
+    /// <summary>Takes from both buckets or from neither, so that a frame waiting for one is not charged twice by the other.</summary>
+    private bool TryTakeFloodTokens(int frameBytes, out TimeSpan wait)
+    {
+        var requestsReady = _flood!.CanTake(1, out var requestWait);
+        var bytesReady = _floodBytes!.CanTake(frameBytes, out var bytesWait);
+        wait = requestWait > bytesWait ? requestWait : bytesWait;
+        if (!requestsReady || !bytesReady)
+        {
+            return false;
+        }
+
+        _flood.Take(1);
+        _floodBytes.Take(frameBytes);
+        return true;
     }
 
     /// <summary><c>bad_frame</c> and <c>unknown_type</c> count; at MaxProtocolErrors the connection is closed.</summary>

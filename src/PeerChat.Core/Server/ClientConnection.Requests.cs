@@ -126,11 +126,18 @@ internal sealed partial class ClientConnection
         switch (outcome)
         {
             case AccountService.Outcome.Ok:
-                if (!IsClosing)
+                if (IsClosing)
                 {
-                    CompleteLogin(request, canonicalName!);
+                    break;
                 }
 
+                if (!TryTakeSession(canonicalName!))
+                {
+                    LoginFailed(request, ErrorCodes.TooManySessions, $"Your address already has {_options.MaxSessionsPerAddress} sessions logged in; log one of them out first.", null);
+                    break;
+                }
+
+                CompleteLogin(request, canonicalName!);
                 break;
             case AccountService.Outcome.Busy:
                 LoginFailed(request, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", TimeSpan.FromSeconds(1));

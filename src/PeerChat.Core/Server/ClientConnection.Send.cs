@@ -1,4 +1,5 @@
 using System.Buffers;
+using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
 
@@ -25,7 +26,16 @@ internal sealed partial class ClientConnection
         {
             while (await _outbound.WaitToReadAsync().ConfigureAwait(false))
             {
-                var total = _outbound.DrainInto(batch, BatchBytes);
+                var total = _outbound.DrainInto(batch, BatchBytes, out var dropped);
+                if (dropped > 0)
+                {
+                    // Told ahead of what is still queued: the lost broadcasts were older than it.
+                    var notice = FrameWriter.BroadcastsDropped(dropped);
+                    batch.Insert(0, notice);
+                    total += notice.Length;
+                    _server.Counters.BroadcastsDropped(dropped);
+                }
+
                 if (batch.Count == 0 || _abort.IsCancellationRequested)
                 {
                     // Woken by completion with nothing left, or cut: the loop ends at the next wait.

@@ -33,6 +33,9 @@ internal sealed partial class ClientConnection
     // When the current idle window ends (UTC ticks); 0 before login and once judged or closing.
     private long _idleWindowEndTicks;
     private int _pendingReleased;
+
+    // 0 before a session is taken for this connection's address, 1 while held, 2 once given back.
+    private int _sessionState;
     private long _lastActiveTicks;
     private int _messages;
     private int _messagesInWindow;
@@ -43,7 +46,7 @@ internal sealed partial class ClientConnection
         _options = server.Options;
         _clock = _options.TimeProvider;
         _socket = socket;
-        _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames);
+        _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames, _options.EffectiveSendQueueSoftBytes, _options.EffectiveSendQueueSoftFrames);
         ClientId = clientId;
         ConfigurePlainSocket();
         RemoteEndPoint = Normalize((IPEndPoint)socket.RemoteEndPoint!);
@@ -144,6 +147,7 @@ internal sealed partial class ClientConnection
                 }
 
                 ReleasePending();
+                ReleaseSession();
                 _server.OnConnectionEnded(this, _closeReason ?? "client_closed");
                 _abort.Dispose();
             }
@@ -169,6 +173,9 @@ internal sealed partial class ClientConnection
 
         SetReason(reason);
         _server.OnClosing(this);
+
+        // A closing session leaves its address's count at once, so that its user can log in again.
+        ReleaseSession();
         _outbound.CompleteWith(finalFrame);
         try
         {
@@ -195,9 +202,14 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>Queues a frame; a client whose queue overflows is dropped as a slow consumer.</summary>
-    public bool Send(byte[] frame)
+    public bool Send(byte[] frame) => Queue(frame, broadcast: false);
+
+    /// <summary>Queues a broadcast, which a client that has fallen behind may lose (oldest first) rather than its connection.</summary>
+    public bool SendBroadcast(byte[] frame) => Queue(frame, broadcast: true);
+
+    private bool Queue(byte[] frame, bool broadcast)
     {
-        switch (_outbound.TryEnqueue(frame))
+        switch (_outbound.TryEnqueue(frame, broadcast))
         {
             case OutboundQueue.Result.Queued:
                 return true;
@@ -299,6 +311,33 @@ internal sealed partial class ClientConnection
         if (Interlocked.Exchange(ref _pendingReleased, 1) == 0)
         {
             _server.ReleasePending(AddressGroup);
+        }
+    }
+
+    /// <summary>Takes one of the sessions this connection's address may hold (see <see cref="ChatServer.TryTakeSession"/>).</summary>
+    private bool TryTakeSession(string userName)
+    {
+        if (!_server.TryTakeSession(this, userName))
+        {
+            return false;
+        }
+
+        // Given back by a close that has already run (it found nothing to release), or by the end of RunAsync.
+        Volatile.Write(ref _sessionState, 1);
+        if (IsClosing)
+        {
+            ReleaseSession();
+        }
+
+        return true;
+    }
+
+    /// <summary>Gives the address's session back once, at close or at the end, whichever comes first.</summary>
+    private void ReleaseSession()
+    {
+        if (Interlocked.CompareExchange(ref _sessionState, 2, 1) == 1)
+        {
+            _server.ReleaseSession(AddressGroup);
         }
     }
 

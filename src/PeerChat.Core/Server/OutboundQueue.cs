@@ -8,6 +8,12 @@ namespace PeerChat.Core.Server;
 /// queues the same bytes for every recipient.
 /// </summary>
 /// <remarks>
+/// Two bounds. Past the soft one the oldest queued broadcasts are dropped and counted (the send
+/// loop tells the client how many), so a reader that falls behind a burst loses old broadcasts,
+/// not its connection; replies, notices and direct messages are never dropped. Only past the hard
+/// bound, which those alone can reach, is the client a slow consumer.
+/// </remarks>
+/// <remarks>
 /// A lock and a plain queue rather than a Channel: an idle connection then holds about a hundred
 /// bytes here instead of nearly a kilobyte (a channel keeps a 32-slot segment and its waiter
 /// objects), which matters at thousands of clients. The one reader waits on this object itself,
@@ -18,10 +24,17 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     // A queue that grew past this for a burst gives its array back once it has drained.
     private const int TrimAbove = 256;
 
-    private readonly Queue<byte[]> _frames = new();
+    private readonly Queue<QueuedFrame> _frames = new();
     private readonly long _maxBytes;
     private readonly int _maxFrames;
+    private readonly long _softBytes;
+    private readonly int _softFrames;
     private long _queuedBytes;
+
+    // Broadcasts queued (so that a queue without any is not searched for them), and those dropped
+    // since the send loop last told the client.
+    private int _queuedBroadcasts;
+    private int _droppedUnreported;
     private int _peakFrames;
     private bool _completed;
     private bool _readerWaiting;
@@ -34,14 +47,24 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
 
     public OutboundQueue(long maxBytes, int maxFrames)
+        : this(maxBytes, maxFrames, maxBytes, maxFrames)
+    {
+    }
+
+    public OutboundQueue(long maxBytes, int maxFrames, long softBytes, int softFrames)
     {
         _maxBytes = maxBytes;
         _maxFrames = maxFrames;
+        _softBytes = softBytes;
+        _softFrames = softFrames;
     }
 
     public enum Result
     {
         Queued,
+
+        /// <summary>A broadcast found the queue past its soft bound with no older broadcast to drop: it was dropped itself, and counted.</summary>
+        Dropped,
 
         /// <summary>The queue passed its bound: the client is a slow consumer.</summary>
         Overflow,
@@ -72,7 +95,11 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
     }
 
-    public Result TryEnqueue(byte[] frame)
+    /// <summary>
+    /// Queues <paramref name="frame"/>. A <paramref name="broadcast"/> may be dropped later, oldest
+    /// first, when the queue passes its soft bound; other frames are kept until written.
+    /// </summary>
+    public Result TryEnqueue(byte[] frame, bool broadcast = false)
     {
         bool wake;
         lock (_frames)
@@ -82,12 +109,29 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
                 return Result.Closed;
             }
 
-            if (_frames.Count + 1 > _maxFrames || _queuedBytes + frame.Length > _maxBytes)
+            // An empty queue takes any one frame, whatever the soft bound.
+            if (_frames.Count > 0 && PastBound(_softBytes, _softFrames, frame.Length))
+            {
+                if (_queuedBroadcasts > 0)
+                {
+                    DropOldestBroadcasts(frame.Length);
+                }
+
+                if (broadcast && _frames.Count > 0 && PastBound(_softBytes, _softFrames, frame.Length))
+                {
+                    // Only frames that are never dropped hold the queue past the soft bound; this
+                    // broadcast is now the oldest there is, so it goes.
+                    _droppedUnreported++;
+                    return Result.Dropped;
+                }
+            }
+
+            if (PastBound(_maxBytes, _maxFrames, frame.Length))
             {
                 return Result.Overflow;
             }
 
-            Add(frame);
+            Add(new QueuedFrame(frame, broadcast));
             wake = !_held && TakeWaitingReader();
         }
 
@@ -140,7 +184,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
             if (finalFrame is not null)
             {
-                Add(finalFrame);
+                Add(new QueuedFrame(finalFrame, IsBroadcast: false));
             }
 
             // A closing connection flushes what it holds.
@@ -179,18 +223,35 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
     }
 
-    /// <summary>Moves queued frames into <paramref name="batch"/> up to about <paramref name="maxBytes"/>; returns their size.</summary>
-    public int DrainInto(List<byte[]> batch, int maxBytes)
+    /// <summary>
+    /// Moves queued frames into <paramref name="batch"/> up to about <paramref name="maxBytes"/>;
+    /// returns their size. <paramref name="dropped"/> is the number of broadcasts dropped since the
+    /// last call, which the caller tells the client ahead of the frames.
+    /// </summary>
+    public int DrainInto(List<byte[]> batch, int maxBytes, out int dropped)
     {
         var total = 0;
+        dropped = 0;
         lock (_frames)
         {
-            // Held since the reader was woken: it gets nothing and waits again.
-            while (!_held && total < maxBytes && _frames.TryDequeue(out var frame))
+            if (_held)
             {
-                _queuedBytes -= frame.Length;
-                batch.Add(frame);
-                total += frame.Length;
+                // Held since the reader was woken: it gets nothing and waits again.
+                return 0;
+            }
+
+            dropped = _droppedUnreported;
+            _droppedUnreported = 0;
+            while (total < maxBytes && _frames.TryDequeue(out var entry))
+            {
+                _queuedBytes -= entry.Bytes.Length;
+                if (entry.IsBroadcast)
+                {
+                    _queuedBroadcasts--;
+                }
+
+                batch.Add(entry.Bytes);
+                total += entry.Bytes.Length;
             }
 
             if (_frames.Count == 0 && _peakFrames > TrimAbove)
@@ -203,6 +264,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         return total;
     }
 
+    /// <summary>Moves queued frames into <paramref name="batch"/> up to about <paramref name="maxBytes"/>; returns their size.</summary>
+    public int DrainInto(List<byte[]> batch, int maxBytes) => DrainInto(batch, maxBytes, out _);
+
     bool IValueTaskSource<bool>.GetResult(short token) => _signal.GetResult(token);
 
     ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _signal.GetStatus(token);
@@ -210,11 +274,47 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _signal.OnCompleted(continuation, state, token, flags);
 
-    private void Add(byte[] frame)
+    private void Add(QueuedFrame entry)
     {
-        _frames.Enqueue(frame);
-        _queuedBytes += frame.Length;
+        _frames.Enqueue(entry);
+        _queuedBytes += entry.Bytes.Length;
+        if (entry.IsBroadcast)
+        {
+            _queuedBroadcasts++;
+        }
+
         _peakFrames = Math.Max(_peakFrames, _frames.Count);
+    }
+
+    /// <summary>Under the lock: whether one more frame of <paramref name="bytes"/> would pass these bounds.</summary>
+    private bool PastBound(long maxBytes, int maxFrames, int bytes) =>
+        _frames.Count + 1 > maxFrames || _queuedBytes + bytes > maxBytes;
+
+    /// <summary>
+    /// Under the lock: drops the oldest queued broadcasts until the queue, with a frame of
+    /// <paramref name="incomingBytes"/> to come, is at three quarters of its soft bound or holds
+    /// no more broadcasts. Going well below the bound means the queue is walked (once, keeping
+    /// order) only every quarter of the bound, not for every frame of a reader that stays behind.
+    /// </summary>
+    private void DropOldestBroadcasts(int incomingBytes)
+    {
+        var targetBytes = (_softBytes * 3 / 4) - incomingBytes;
+        var targetFrames = (_softFrames * 3 / 4) - 1;
+        for (var remaining = _frames.Count; remaining > 0; remaining--)
+        {
+            var entry = _frames.Dequeue();
+            var pastTarget = _queuedBytes > targetBytes || _frames.Count + 1 > targetFrames;
+            if (entry.IsBroadcast && pastTarget)
+            {
+                _queuedBytes -= entry.Bytes.Length;
+                _queuedBroadcasts--;
+                _droppedUnreported++;
+            }
+            else
+            {
+                _frames.Enqueue(entry);
+            }
+        }
     }
 
     /// <summary>Under the lock: true when the reader was waiting, which the caller then wakes (outside the lock).</summary>
@@ -224,4 +324,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         _readerWaiting = false;
         return waiting;
     }
+
+    /// <summary>A queued frame and whether it is a broadcast, the only kind that may be dropped.</summary>
+    private readonly record struct QueuedFrame(byte[] Bytes, bool IsBroadcast);
 }

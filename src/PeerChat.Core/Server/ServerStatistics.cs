@@ -12,7 +12,8 @@ public sealed record ServerStatistics(
     long MessagesRelayed,
     long Rejected,
     long DirectConnectionsBrokered,
-    long PeakUnparsedBytes);
+    long PeakUnparsedBytes,
+    long BroadcastsDropped);
 
 /// <summary>The live counters; updated with interlocked operations from any connection.</summary>
 internal sealed class ServerCounters
@@ -26,6 +27,7 @@ internal sealed class ServerCounters
     private long _rejected;
     private long _brokered;
     private long _peakUnparsedBytes;
+    private long _broadcastsDropped;
 
     public void Connected() => Interlocked.Increment(ref _totalConnections);
 
@@ -46,6 +48,9 @@ internal sealed class ServerCounters
     }
 
     public void Relayed(int deliveries) => Interlocked.Add(ref _messagesRelayed, deliveries);
+
+    /// <summary>Broadcasts dropped for clients that fell behind, counted as each client is told.</summary>
+    public void BroadcastsDropped(int count) => Interlocked.Add(ref _broadcastsDropped, count);
 
     /// <summary>Records how many received bytes wait for their newline, to prove the frame limit bounds memory.</summary>
     public void ObserveUnparsed(long bytes)
@@ -74,5 +79,6 @@ internal sealed class ServerCounters
         Interlocked.Read(ref _messagesRelayed),
         Interlocked.Read(ref _rejected),
         Interlocked.Read(ref _brokered),
-        Interlocked.Read(ref _peakUnparsedBytes));
+        Interlocked.Read(ref _peakUnparsedBytes),
+        Interlocked.Read(ref _broadcastsDropped));
 }

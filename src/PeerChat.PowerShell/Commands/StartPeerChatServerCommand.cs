@@ -28,6 +28,16 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(1, 1_000_000)]
     public int MaxClients { get; set; } = 50;
 
+    /// <summary>Sessions one remote address (an IPv6 /64 counts as one) may hold logged in at once.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int MaxSessionsPerAddress { get; set; } = 20;
+
+    /// <summary>The last places of MaxClients kept for addresses with no connection waiting to log in; a tenth of MaxClients by default.</summary>
+    [Parameter]
+    [ValidateRange(0, 999_999)]
+    public int? ReservedSlots { get; set; }
+
     /// <summary>A number is read as seconds.</summary>
     [Parameter]
     [Seconds]
@@ -89,6 +99,21 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(10, 10_000_000)]
     public int EventBufferSize { get; set; } = PeerChatServerJob.DefaultEventBufferSize;
 
+    /// <summary>Flood control by size: the bytes of frames one connection may send at once.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int FloodBytesBurst { get; set; } = 256 * 1024;
+
+    /// <summary>Flood control by size: the bytes a second that refill a connection's allowance.</summary>
+    [Parameter]
+    [ValidateRange(1d, double.MaxValue)]
+    public double FloodBytesRate { get; set; } = 64 * 1024;
+
+    /// <summary>The queued bytes past which a client that falls behind loses its oldest broadcasts; half the 1 MiB queue bound by default.</summary>
+    [Parameter]
+    [ValidateRange(1L, 1024L * 1024)]
+    public long? SendQueueSoftBytes { get; set; }
+
     /// <summary>The job name; PeerChat-PORT by default, with the bound port.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -112,6 +137,8 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 Port = Port,
                 ListenAddress = ListenAddress,
                 MaxClients = MaxClients,
+                MaxSessionsPerAddress = MaxSessionsPerAddress,
+                ReservedSlots = ReservedSlots,
                 IdleTimeout = IdleTimeout,
                 MinMessages = MinMessages,
                 AuthTimeout = AuthTimeout,
@@ -119,6 +146,9 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 HashIterations = HashIterations,
                 AllowSignup = !DisableSignup,
                 SignupsPerAddressPerMinute = SignupsPerAddressPerMinute,
+                FloodBytesBurst = FloodBytesBurst,
+                FloodBytesRate = FloodBytesRate,
+                SendQueueSoftBytes = SendQueueSoftBytes,
                 Certificate = certificate,
             };
             options.Validate();

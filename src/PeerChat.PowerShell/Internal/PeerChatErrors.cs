@@ -20,6 +20,7 @@ internal static class PeerChatErrors
             ErrorCodes.RateLimited => ("RateLimited", ErrorCategory.LimitsExceeded),
             ErrorCodes.ServerFull => ("ServerFull", ErrorCategory.ResourceUnavailable),
             ErrorCodes.TooManyConnections => ("TooManyConnections", ErrorCategory.ResourceUnavailable),
+            ErrorCodes.TooManySessions => ("TooManySessions", ErrorCategory.ResourceUnavailable),
             ErrorCodes.NoSuchUser => ("UserNotFound", ErrorCategory.ObjectNotFound),
             ErrorCodes.UserExists => ("UserExists", ErrorCategory.ResourceExists),
             ErrorCodes.InvalidUsername => ("InvalidUserName", ErrorCategory.InvalidArgument),

@@ -51,6 +51,11 @@ public sealed class TestServer : IAsyncDisposable
 
         // Tests sign up hundreds of users from 127.0.0.1; the signup budget has a test of its own.
         SignupsPerAddressPerMinute = 100_000,
+
+        // Likewise they log in hundreds at once from that one address; the per-address session cap
+        // and the places kept for other addresses have tests of their own (SessionsPerAddressTests).
+        MaxSessionsPerAddress = 100_000,
+        ReservedSlots = 0,
     };
 
     /// <summary>Starts a server; a <paramref name="folder"/> passed in outlives it (for restarts), one made here does not.</summary>

@@ -162,6 +162,53 @@ public sealed class TlsTests : IDisposable
         Assert.False(await impostorSaw, "the impostor received a peer_hello");
     }
 
+    [Fact]
+    public async Task UnderTls_APeerWithoutAFingerprint_IsNeverSentAMessageInClearText()
+    {
+        // "bob" logs in over TLS but announces a plain listener, with no fingerprint.
+        await using var server = await TestServer.StartAsync(o => o with { Certificate = _certificate });
+        var alice = await server.LoginAsync("alice", new ChatClientOptions { UseTls = true, ServerCertificateThumbprint = Thumbprint });
+        using var plain = new TcpListener(IPAddress.Loopback, 0);
+        plain.Start();
+        var plainSaw = AcceptAnyAsync(plain);
+        await using var bob = await TlsLineClient.LoginAsync(server.Port, Thumbprint, "bob", ((IPEndPoint)plain.LocalEndpoint).Port, peerFingerprint: null);
+        using var data = JsonDocument.Parse("""{"pin":1234}""");
+
+        var direct = await Assert.ThrowsAsync<ChatClientException>(() => alice.SendAsync("bob", "secret", data.RootElement, RoutePreference.Direct));
+        var auto = await alice.SendAsync("bob", "secret, via the server", data.RootElement);
+        var relayed = await bob.ReadFrameAsync("message");
+        plain.Stop();
+
+        Assert.Equal(ErrorCodes.DirectTlsRequired, direct.Code);
+        Assert.Equal(MessageRoute.Relay, auto.Route);
+        Assert.Equal("secret, via the server", relayed.GetProperty("text").GetString());
+        Assert.Null(await plainSaw);
+    }
+
+    /// <summary>The first bytes any connection to <paramref name="listener"/> sends (empty when it sends none), or null when none connects before it stops.</summary>
+    private static async Task<string?> AcceptAnyAsync(TcpListener listener)
+    {
+        using var stop = new CancellationTokenSource(TestServer.Patience);
+        try
+        {
+            using var socket = await listener.AcceptSocketAsync(stop.Token);
+            var buffer = new byte[4096];
+            using var read = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                return Encoding.UTF8.GetString(buffer, 0, await socket.ReceiveAsync(buffer, read.Token));
+            }
+            catch (OperationCanceledException)
+            {
+                return string.Empty;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Accepts TLS connections with <paramref name="certificate"/>; true if any of them got as far as sending a line.</summary>
     private static async Task<bool> AcceptTlsAsync(TcpListener listener, X509Certificate2 certificate)
     {
@@ -208,7 +255,7 @@ public sealed class TlsTests : IDisposable
             _reader = new StreamReader(tls, Encoding.UTF8);
         }
 
-        public static async Task<TlsLineClient> LoginAsync(int port, string serverThumbprint, string user, int peerPort, string peerFingerprint)
+        public static async Task<TlsLineClient> LoginAsync(int port, string serverThumbprint, string user, int peerPort, string? peerFingerprint)
         {
             var tcp = new TcpClient();
             await tcp.ConnectAsync(IPAddress.Loopback, port);

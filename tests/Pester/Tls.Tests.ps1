@@ -36,6 +36,42 @@ Describe 'TLS' -Tag Integration {
         $received[1].Route | Should -Be 'Direct'
     }
 
+    It 'never sends a direct message in clear text to a peer that announced no fingerprint: Direct fails with DirectTlsRequired, Auto relays' {
+        # "tbob" logs in over TLS, raw, announcing a plain listener and no fingerprint.
+        $plain = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0)
+        $plain.Start()
+        $tcp = [System.Net.Sockets.TcpClient]::new()
+        $tcp.Connect([ipaddress]::Loopback, $server.Port)
+        $tls = [System.Net.Security.SslStream]::new($tcp.GetStream(), $false, { $true })
+        $tls.AuthenticateAsClient('localhost')
+        $tls.ReadTimeout = 20000
+        $reader = [System.IO.StreamReader]::new($tls, [System.Text.UTF8Encoding]::new($false))
+        $say = { param($frame) $bytes = [System.Text.Encoding]::UTF8.GetBytes(($frame | ConvertTo-Json -Compress) + "`n"); $tls.Write($bytes, 0, $bytes.Length); $tls.Flush() }
+        $readUntil = { param($type) for ($i = 0; $i -lt 20; $i++) { $f = $reader.ReadLine() | ConvertFrom-Json; if ($f.type -eq $type) { return $f } }; throw "no $type" }
+        try {
+            $null = & $readUntil 'hello'
+            & $say @{ type = 'signup'; id = 1; user = 'tbob'; password = $script:TestPassword }
+            $null = & $readUntil 'ok'
+            & $say @{ type = 'login'; id = 2; user = 'tbob'; password = $script:TestPassword; peer = @{ port = $plain.LocalEndpoint.Port } }
+            $null = & $readUntil 'welcome'
+            $alice = Connect-TlsUser 'talice' $server
+
+            Send-PeerChatMessage -Session $alice -UserName 'tbob' -Message 'secret' -Route Direct -ErrorVariable failed -ErrorAction SilentlyContinue
+            $receipt = Send-PeerChatMessage -Session $alice -UserName 'tbob' -Message 'secret, via the server' -PassThru
+            $relayed = & $readUntil 'message'
+
+            @($failed).Count | Should -Be 1
+            $failed[0].FullyQualifiedErrorId | Should -BeLike 'DirectTlsRequired,*'
+            $failed[0].CategoryInfo.Category | Should -Be 'SecurityError'
+            $receipt.Route | Should -Be 'Relay'
+            $relayed.text | Should -Be 'secret, via the server'
+            $plain.Pending() | Should -BeFalse -Because 'nobody may even connect to the plain listener'
+        }
+        finally {
+            $tls.Dispose(); $tcp.Dispose(); $plain.Stop()
+        }
+    }
+
     It 'refuses a wrong fingerprint with CertificateRejected' {
         $other = '00' * 32
         { Connect-TlsUser 'mallory' $server -Thumbprint $other } |

@@ -30,7 +30,8 @@ public sealed partial class ChatClient
 
     /// <summary>
     /// Sends a direct message. Auto tries a direct connection and falls back to the server's relay
-    /// when the peer cannot be reached; Direct fails with <c>peer_unavailable</c> instead; Relay
+    /// when the peer cannot be reached (or, under TLS, offers no certificate to pin); Direct fails
+    /// with <c>peer_unavailable</c> (<c>direct_tls_required</c>) instead; Relay
     /// goes through the server at once. The receipt says which route the message took.
     /// </summary>
     public async Task<SendReceipt> SendAsync(string to, string text, JsonElement? data = null, RoutePreference route = RoutePreference.Auto, CancellationToken cancellationToken = default)
@@ -45,7 +46,7 @@ public sealed partial class ChatClient
         {
             return await SendDirectAsync(to, messageId, text, data, cancellationToken).ConfigureAwait(false);
         }
-        catch (ChatClientException ex) when (route == RoutePreference.Auto && ex.Code is ErrorCodes.PeerUnavailable or ErrorCodes.InvalidToken or ErrorCodes.CertificateRejected)
+        catch (ChatClientException ex) when (route == RoutePreference.Auto && ex.Code is ErrorCodes.PeerUnavailable or ErrorCodes.InvalidToken or ErrorCodes.CertificateRejected or ErrorCodes.DirectTlsRequired)
         {
             // The direct copy may have arrived with only its ack lost: the relayed one names it.
             return await SendMessageAsync("send", to, text, data, cancellationToken, directId: messageId).ConfigureAwait(false);

@@ -39,6 +39,22 @@ public sealed record ChatClientOptions
     /// <summary>The longest frame a peer may send on a direct connection.</summary>
     public int MaxDirectFrameBytes { get; init; } = 65536;
 
+    /// <summary>
+    /// Flood control of direct messages received, per peer user: up to this many at once, refilled
+    /// at <see cref="DirectFloodRate"/> a second. Past it this client stops reading from that peer
+    /// until the bucket refills, so TCP holds the sender back; nothing is dropped.
+    /// </summary>
+    public int DirectFloodBurst { get; init; } = 1000;
+
+    /// <summary>Direct messages a second a peer may send once its burst is spent.</summary>
+    public double DirectFloodRate { get; init; } = 1000;
+
+    /// <summary>Flood control in bytes, as <see cref="DirectFloodBurst"/> in messages: up to this many bytes of frames at once (4 MiB).</summary>
+    public long DirectFloodBurstBytes { get; init; } = 4L * 1024 * 1024;
+
+    /// <summary>Bytes of direct frames a second a peer may send once its burst is spent (1 MiB: 16 of the largest messages).</summary>
+    public double DirectFloodRateBytes { get; init; } = 1024 * 1024;
+
     /// <summary>The clock that decides whether a direct-connection token has expired.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -7,12 +7,20 @@ namespace PeerChat.Core.Client;
 /// <remarks>
 /// Bounded: a session that only sends (a script announcing builds on a busy server) would
 /// otherwise keep every broadcast it never reads, and a peer could fill it without end. Past
-/// <see cref="Limit"/> the oldest is dropped and counted, so memory stays bounded, the newest are
-/// kept, and the loss is told rather than silent.
+/// <see cref="Limit"/> events, or <see cref="LimitBytes"/> of them, the oldest is dropped and
+/// counted, so memory stays bounded, the newest are kept, and the loss is told rather than silent.
+/// The bound in bytes matters because a count alone is not one: 10,000 direct messages of 64 KB
+/// held 1.4 GB.
 /// </remarks>
 public sealed class ChatInbox
 {
     public const int DefaultLimit = 10_000;
+
+    /// <summary>64 MiB: a thousand of the largest messages, hundreds of thousands of ordinary ones.</summary>
+    public const long DefaultLimitBytes = 64L * 1024 * 1024;
+
+    // What an event costs besides its strings and data: the record, its node, the strings' headers.
+    private const int EventOverheadBytes = 256;
 
     // A linked list: taking from the middle (a -From filter) and dropping the oldest cost the same
     // whatever the limit.
@@ -21,17 +29,38 @@ public sealed class ChatInbox
     private TaskCompletionSource _arrived = NewSignal();
     private bool _completed;
     private long _dropped;
+    private long _bytes;
 
-    /// <summary>Starts collecting everything <paramref name="client"/> receives, keeping at most <paramref name="limit"/>.</summary>
-    public ChatInbox(ChatClient client, int limit = DefaultLimit)
+    /// <summary>
+    /// Starts collecting everything <paramref name="client"/> receives, keeping at most
+    /// <paramref name="limit"/> events and <paramref name="limitBytes"/> of them (as estimated by <see cref="SizeOf"/>).
+    /// </summary>
+    public ChatInbox(ChatClient client, int limit = DefaultLimit, long limitBytes = DefaultLimitBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, 1);
         Limit = limit;
+        LimitBytes = limitBytes;
         Pump = Task.Run(() => PumpAsync(client));
     }
 
     /// <summary>The most events kept; past it the oldest is dropped.</summary>
     public int Limit { get; }
+
+    /// <summary>The most memory the kept events may hold (an estimate); past it the oldest are dropped, though the newest is always kept.</summary>
+    public long LimitBytes { get; }
+
+    /// <summary>The memory the kept events hold, as estimated by <see cref="SizeOf"/>.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bytes;
+            }
+        }
+    }
 
     /// <summary>Events dropped unread since the inbox started, because it held <see cref="Limit"/>.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -75,6 +104,7 @@ public sealed class ChatInbox
                     {
                         taken.Add(node.Value);
                         _items.Remove(node);
+                        _bytes -= SizeOf(node.Value);
                     }
 
                     node = next;
@@ -108,9 +138,10 @@ public sealed class ChatInbox
                     for (var i = taken.Count - 1; i >= 0; i--)
                     {
                         _items.AddFirst(taken[i]);
+                        _bytes += SizeOf(taken[i]);
                     }
 
-                    DropOldestPast(Limit);
+                    DropOldestPastLimits();
                 }
 
                 throw;
@@ -133,7 +164,8 @@ public sealed class ChatInbox
             lock (_lock)
             {
                 _items.AddLast(chatEvent);
-                DropOldestPast(Limit);
+                _bytes += SizeOf(chatEvent);
+                DropOldestPastLimits();
                 signal = _arrived;
                 _arrived = NewSignal();
             }
@@ -152,11 +184,25 @@ public sealed class ChatInbox
         last.TrySetResult();
     }
 
-    /// <summary>Under the lock: drops the oldest until at most <paramref name="limit"/> are kept, counting them.</summary>
-    private void DropOldestPast(int limit)
+    /// <summary>
+    /// An estimate of the memory an event holds: its strings (UTF-16, two bytes a character), its
+    /// <c>data</c> (the JSON bytes, and as much again for the parsed document's index), and a fixed
+    /// overhead. Close enough to bound memory; not an exact count.
+    /// </summary>
+    public static long SizeOf(ChatEvent chatEvent) => EventOverheadBytes + chatEvent switch
     {
-        while (_items.Count > limit)
+        ChatMessage m => (2L * (m.Text.Length + m.From.Length + m.MessageId.Length + (m.To?.Length ?? 0) + (m.FromClientId?.Length ?? 0)))
+            + (m.Data is { } data ? 2L * System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(data).Length : 0),
+        ChatNotice n => 2L * (n.Code.Length + n.Message.Length),
+        _ => 0,
+    };
+
+    /// <summary>Under the lock: drops the oldest until both limits hold (the newest always stays), counting them.</summary>
+    private void DropOldestPastLimits()
+    {
+        while (_items.Count > Limit || (_items.Count > 1 && _bytes > LimitBytes))
         {
+            _bytes -= SizeOf(_items.First!.Value);
             _items.RemoveFirst();
             Interlocked.Increment(ref _dropped);
         }

@@ -136,7 +136,9 @@ internal static class ServerFrames
         OptionalString(frame, "fromClientId"),
         OptionalString(frame, "to"),
         OptionalString(frame, "text") ?? string.Empty,
-        frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data : null,
+        // A copy of data alone: the element would otherwise keep the whole frame (text and all) alive
+        // for as long as the message waits in an inbox, twice what the inbox counts for it.
+        frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data.Clone() : null,
         OptionalTime(frame, "sentAt") ?? receivedAt);
 
     public static ChatNotice Notice(JsonElement frame, DateTimeOffset receivedAt)

@@ -33,6 +33,9 @@ public static class ErrorCodes
     public const string Unreachable = "unreachable";
     public const string TlsUnavailable = "tls_unavailable";
     public const string CertificateRejected = "certificate_rejected";
+
+    /// <summary>Under TLS to the server, a peer announced no fingerprint: a direct message would go in clear text.</summary>
+    public const string DirectTlsRequired = "direct_tls_required";
     public const string Timeout = "timeout";
     public const string ProtocolViolation = "protocol_violation";
 }

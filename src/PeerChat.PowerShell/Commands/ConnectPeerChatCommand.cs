@@ -26,6 +26,11 @@ public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int InboxLimit { get; set; } = ChatInbox.DefaultLimit;
 
+    /// <summary>The most memory, in bytes, the unread messages may hold (64 MiB by default); past it the oldest are dropped, as with -InboxLimit.</summary>
+    [Parameter]
+    [ValidateRange(1024L, long.MaxValue)]
+    public long InboxLimitBytes { get; set; } = ChatInbox.DefaultLimitBytes;
+
     protected override void ProcessRecord()
     {
         var userName = Credential.UserName;
@@ -52,7 +57,7 @@ public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
             }
 
             var welcome = Await(client.LoginAsync(userName, password, cancellationToken: CancelToken));
-            var session = new PeerChatSession(client, welcome, ComputerName, Port, Events, InboxLimit);
+            var session = new PeerChatSession(client, welcome, ComputerName, Port, Events, InboxLimit, InboxLimitBytes);
             SessionRegistry.Add(session);
             WriteVerbose(Core.Text.DisplayText.Escape($"Logged in as '{welcome.UserName}' ({welcome.ClientId}) from {welcome.Address}."));
             WriteObject(session);

@@ -56,7 +56,7 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
             : Await(session.Inbox.TakeAsync(match, max, TimeSpan.Zero, waitForAll: false, CancelToken));
         if (session.TakeNewlyDropped() is var dropped and > 0)
         {
-            WriteWarning($"{dropped} older message(s) for {session.UserName} were dropped unread: the inbox keeps the newest {session.InboxLimit} (Connect-PeerChat -InboxLimit).");
+            WriteWarning($"{dropped} older message(s) for {session.UserName} were dropped unread: the inbox keeps the newest {session.InboxLimit} and at most {session.InboxLimitBytes / (1024.0 * 1024):0.##} MiB of them (Connect-PeerChat -InboxLimit, -InboxLimitBytes).");
         }
 
         // Each on its own: one message that cannot be converted costs only itself, not the others

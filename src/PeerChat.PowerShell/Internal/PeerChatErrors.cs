@@ -32,6 +32,7 @@ internal static class PeerChatErrors
             ErrorCodes.InvalidToken => ("InvalidToken", ErrorCategory.SecurityError),
             ErrorCodes.Unreachable => ("ServerUnreachable", ErrorCategory.ConnectionError),
             ErrorCodes.CertificateRejected => ("CertificateRejected", ErrorCategory.SecurityError),
+            ErrorCodes.DirectTlsRequired => ("DirectTlsRequired", ErrorCategory.SecurityError),
             ErrorCodes.TlsRequired => ("TlsRequired", ErrorCategory.ProtocolError),
             ErrorCodes.TlsUnavailable => ("TlsUnavailable", ErrorCategory.ProtocolError),
             ErrorCodes.ConnectionClosed => ("ConnectionClosed", ErrorCategory.ConnectionError),

@@ -26,12 +26,12 @@ public sealed class PeerChatSession
     private int _onlineUsersKnown;
     private long _droppedReported;
 
-    internal PeerChatSession(ChatClient client, Welcome welcome, string computerName, int port, PSEventManager? events, int inboxLimit = ChatInbox.DefaultLimit)
+    internal PeerChatSession(ChatClient client, Welcome welcome, string computerName, int port, PSEventManager? events, int inboxLimit = ChatInbox.DefaultLimit, long inboxLimitBytes = ChatInbox.DefaultLimitBytes)
     {
         _events = events;
         Id = Interlocked.Increment(ref s_nextId);
         Client = client;
-        Inbox = new ChatInbox(client, inboxLimit);
+        Inbox = new ChatInbox(client, inboxLimit, inboxLimitBytes);
         ComputerName = computerName;
         Port = port;
         UserName = welcome.UserName;
@@ -74,7 +74,10 @@ public sealed class PeerChatSession
     /// <summary>The most the inbox keeps (Connect-PeerChat -InboxLimit); past it the oldest are dropped.</summary>
     public int InboxLimit => Inbox.Limit;
 
-    /// <summary>Messages dropped unread because the inbox was full.</summary>
+    /// <summary>The most memory the unread messages may hold, in bytes (Connect-PeerChat -InboxLimitBytes); past it the oldest are dropped.</summary>
+    public long InboxLimitBytes => Inbox.LimitBytes;
+
+    /// <summary>Messages dropped unread because the inbox was full (by count or by bytes).</summary>
     public long DroppedMessages => Inbox.Dropped;
 
     public bool IsDefault => ReferenceEquals(SessionRegistry.Default, this);

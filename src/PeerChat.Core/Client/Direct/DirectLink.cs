@@ -40,7 +40,8 @@ internal sealed class DirectLink : IAsyncDisposable
     /// <summary>
     /// Connects to the peer the server named in <paramref name="grant"/> (over TLS, pinned to its
     /// fingerprint, when it gave one) and presents the token; throws <see cref="ChatClientException"/>
-    /// (<c>peer_unavailable</c>, <c>invalid_token</c>, <c>certificate_rejected</c>) when refused.
+    /// (<c>peer_unavailable</c>, <c>invalid_token</c>, <c>certificate_rejected</c>) when refused, and
+    /// <c>direct_tls_required</c> without connecting when this session uses TLS and the peer gave no fingerprint.
     /// </summary>
     public static async Task<DirectLink> OpenAsync(PeerGrant grant, string fromUser, ChatClientOptions options, CancellationToken cancellationToken)
     {
@@ -48,6 +49,13 @@ internal sealed class DirectLink : IAsyncDisposable
         if (!IPEndPoint.TryParse(endpoint, out var address))
         {
             throw new ChatClientException(ErrorCodes.PeerUnavailable, $"The server gave '{endpoint}' as {peerUser}'s address, which is not ip:port.");
+        }
+
+        if (options.UseTls && grant.Fingerprint is null)
+        {
+            // A session that keeps its server connection private keeps its messages private too:
+            // with no fingerprint to pin, the link would be plain TCP, text and data readable on the way.
+            throw new ChatClientException(ErrorCodes.DirectTlsRequired, $"{peerUser} announced no certificate fingerprint for direct connections, and this session speaks TLS: a direct message would go in clear text. Send it through the server (-Route Relay or Auto).");
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

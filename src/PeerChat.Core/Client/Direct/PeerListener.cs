@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using PeerChat.Core.Protocol;
 
@@ -25,6 +26,7 @@ internal sealed class PeerListener : IAsyncDisposable
     private readonly Action<ChatMessage> _deliver;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Socket, Task> _connections = new();
+    private readonly DirectFloodControl _flood;
     private readonly Task _acceptLoop;
 
     private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
@@ -36,6 +38,7 @@ internal sealed class PeerListener : IAsyncDisposable
         _options = options;
         _ownUserName = ownUserName;
         _deliver = deliver;
+        _flood = new DirectFloodControl(options);
         _listener = new Socket(localAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(localAddress, 0));
         _listener.Listen(64);
@@ -99,6 +102,7 @@ internal sealed class PeerListener : IAsyncDisposable
     {
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         FrameReader? reader = null;
+        DirectFloodControl.PeerBudget? budget = null;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         try
         {
@@ -117,6 +121,8 @@ internal sealed class PeerListener : IAsyncDisposable
                 return;
             }
 
+            budget = _flood.Join(peer);
+
             while (true)
             {
                 idle.CancelAfter(_options.DirectIdleTimeout);
@@ -134,6 +140,14 @@ internal sealed class PeerListener : IAsyncDisposable
 
                 _deliver(ReadMessage(message, peer));
                 await WriteAsync(stream, FrameWriter.Build("ack", id, static (w, messageId) => w.WriteString("messageId", messageId)), idle.Token).ConfigureAwait(false);
+
+                // Past the peer's budget, the next frame waits in TCP's buffers, not in ours.
+                var pause = budget.Charge(JsonMarshal.GetRawUtf8Value(message).Length);
+                if (pause > TimeSpan.Zero)
+                {
+                    idle.CancelAfter(pause + _options.DirectIdleTimeout);
+                    await Task.Delay(pause, _options.TimeProvider, idle.Token).ConfigureAwait(false);
+                }
             }
         }
         catch (InvalidDataException ex)
@@ -146,6 +160,7 @@ internal sealed class PeerListener : IAsyncDisposable
         }
         finally
         {
+            budget?.Dispose();
             if (reader is not null)
             {
                 await reader.DisposeAsync().ConfigureAwait(false);

@@ -37,6 +37,9 @@ Describe 'Messaging' -Tag Integration {
         $clients.UserName | Should -Be @('alice', 'bob', 'carol')
         ($clients | Where-Object IsSelf).UserName | Should -Be 'alice'
         $clients[0].Address | Should -Match '^127\.0\.0\.1:\d+$'
+        # What the idle rule counts, this list included; the table names it for what it is.
+        ($clients | Where-Object IsSelf).RequestCount | Should -BeGreaterThan 0
+        ($clients | Format-Table | Out-String -Width 120) | Should -Match 'Requests'
         (Get-PeerChatClient -Session $alice -UserName 'c*').UserName | Should -Be 'carol'
     }
 

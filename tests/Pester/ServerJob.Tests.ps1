@@ -168,6 +168,18 @@ Describe 'The server job' -Tag Integration {
         $output | Should -Match 'after -All: Stopped'
     }
 
+    It 'shows a job in a table that fits 80 columns, with its endpoint as Location' {
+        $job = Start-TestServer -Settings @{ Name = 'nightly-build-chat-server-01'; ListenAddress = [ipaddress]::IPv6Loopback }
+
+        $table = Get-Job -Id $job.Id | Format-Table | Out-String -Width 80
+
+        $job.Location | Should -Be "[::1]:$($job.Port)"
+        $table | Should -Match 'nightly-build-chat-server-01'
+        $table | Should -Match ([regex]::Escape("[::1]:$($job.Port)"))
+        $table | Should -Match '0/50'
+        $job | Stop-PeerChatServer
+    }
+
     It 'Stop-PeerChatServer -All -WhatIf stops nothing, -All stops every running server' {
         $a = Start-TestServer
         $b = Start-TestServer

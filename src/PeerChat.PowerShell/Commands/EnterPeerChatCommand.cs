@@ -144,7 +144,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                     foreach (var client in Await(_session.Client.ListAsync(CancelToken)))
                     {
                         var self = client.ClientId == _session.ClientId ? "  (you)" : string.Empty;
-                        Host.UI.WriteLine($"  {DisplayText.Escape(client.UserName),-20} {DisplayText.Escape(client.Address),-24} {client.Messages,5} messages{self}");
+                        Host.UI.WriteLine($"  {DisplayText.Escape(client.UserName),-20} {DisplayText.Escape(client.Address),-24} {client.Messages,5} requests{self}");
                     }
 
                     break;

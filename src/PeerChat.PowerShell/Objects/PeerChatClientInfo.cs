@@ -13,7 +13,7 @@ public sealed class PeerChatClientInfo
         PeerEndpoint = client.PeerEndpoint;
         ConnectedAt = client.ConnectedAt.LocalDateTime;
         LastActiveAt = client.LastActiveAt.LocalDateTime;
-        MessageCount = client.Messages;
+        RequestCount = client.Messages;
         IsSelf = client.ClientId == session.ClientId;
         Session = session;
     }
@@ -31,7 +31,11 @@ public sealed class PeerChatClientInfo
 
     public DateTime LastActiveAt { get; }
 
-    public int MessageCount { get; }
+    /// <summary>
+    /// The user requests the server counted since login (broadcasts, direct messages relayed or
+    /// reported, lists, requests for a direct connection; not pings): what the idle rule counts.
+    /// </summary>
+    public int RequestCount { get; }
 
     public bool IsSelf { get; }
 

@@ -129,6 +129,15 @@ Describe 'Views of what a hostile server sends' -Tag Integration {
         Assert-Harmless (($connectOutput | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join "`n")
     }
 
+    It 'completes -UserName only with names the account rule allows, never a made-up name into the command line' {
+        $null = Get-PeerChatClient -Session $session
+        $line = "Send-PeerChatMessage -Session `$session -UserName mal"
+
+        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+
+        $completions | Should -BeNullOrEmpty
+    }
+
     It 'shows a message from a name it made up escaped' {
         $message = Receive-PeerChatMessage -Session $session -Wait -Timeout '00:00:10'
 

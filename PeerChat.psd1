@@ -26,6 +26,7 @@
         'Send-PeerChatMessage'
         'Receive-PeerChatMessage'
         'Enter-PeerChat'
+        'New-PeerChatServerConfiguration'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

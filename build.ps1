@@ -13,7 +13,8 @@
     Bench   installs nats-server (Debian) and runs bench/PeerChat.Bench against PeerChat and nats-server
             side by side; the table goes to out/bench/results.md. Not part of Test or CI.
     Serve   builds, then runs a PeerChat server through Start-PeerChatServer in the foreground
-            (port 4400, the default user store ~/.peerchat/users.csv), showing its events, until Ctrl+C.
+            (port 4400, the default user store ~/.peerchat/users.csv, or the settings of
+            -ServerConfiguration), showing its events, until Ctrl+C.
 
     Run it through the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 Test
 
@@ -47,6 +48,9 @@ param(
     [ValidateSet('frames', 'userstore', 'client')]
     [string[]] $Target = @('frames', 'userstore', 'client'),
 
+    # Serve: a settings file for Start-PeerChatServer -Configuration (New-PeerChatServerConfiguration writes one).
+    [string] $ServerConfiguration,
+
     # Bench: passed on to the benchmark, e.g. --quick.
     [string[]] $BenchArguments = @()
 )
@@ -55,6 +59,8 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $repo = $PSScriptRoot
+# Serve: -Port applies when given, or when no -ServerConfiguration says otherwise.
+$portGiven = $PSBoundParameters.ContainsKey('Port')
 $outDir = Join-Path $repo 'out'
 $moduleOut = Join-Path $outDir 'PeerChat'
 $testResults = Join-Path $outDir 'TestResults'
@@ -237,7 +243,10 @@ function Invoke-Bench {
 
 function Invoke-Serve {
     Import-Module (Join-Path $moduleOut 'PeerChat.psd1')
-    $job = Start-PeerChatServer -Port $Port -ErrorAction Stop
+    $settings = @{ ErrorAction = 'Stop' }
+    if ($portGiven -or -not $ServerConfiguration) { $settings.Port = $Port }
+    if ($ServerConfiguration) { $settings.Configuration = $ServerConfiguration }
+    $job = Start-PeerChatServer @settings
     Write-Host "PeerChat listening on port $($job.Port), users in $($job.UserStorePath). Ctrl+C stops it."
     try {
         # Streams the server's events until Ctrl+C.

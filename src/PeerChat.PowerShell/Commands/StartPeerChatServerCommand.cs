@@ -9,7 +9,10 @@ namespace PeerChat.PowerShell.Commands;
 
 /// <summary>
 /// Starts a PeerChat server in the background and returns its job at once. A port in use fails at
-/// once too: the job is Failed with the reason, and a PortInUse error says so.
+/// once too: the job is Failed with the reason, and a PortInUse error says so. Every server setting
+/// can come from a -Configuration file; the common ones are parameters too, which win over the
+/// file. A setting given neither way keeps the default of <see cref="ChatServerOptions"/>: the
+/// parameters declare no defaults of their own, so there is one place for them.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "PeerChatServer", SupportsShouldProcess = true)]
 [OutputType(typeof(PeerChatServerJob))]
@@ -17,21 +20,21 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
 {
     [Parameter(Position = 0)]
     [ValidateRange(0, 65535)]
-    public int Port { get; set; } = ChatServerOptions.DefaultPort;
+    public int Port { get; set; }
 
     /// <summary>The address to listen on; by default every address, IPv4 and IPv6.</summary>
     [Parameter]
     [ValidateNotNull]
-    public IPAddress ListenAddress { get; set; } = IPAddress.IPv6Any;
+    public IPAddress? ListenAddress { get; set; }
 
     [Parameter]
     [ValidateRange(1, 1_000_000)]
-    public int MaxClients { get; set; } = 50;
+    public int MaxClients { get; set; }
 
     /// <summary>Sessions one remote address (an IPv6 /64 counts as one) may hold logged in at once.</summary>
     [Parameter]
     [ValidateRange(1, 1_000_000)]
-    public int MaxSessionsPerAddress { get; set; } = 20;
+    public int MaxSessionsPerAddress { get; set; }
 
     /// <summary>The last places of MaxClients kept for addresses with no connection waiting to log in; a tenth of MaxClients by default.</summary>
     [Parameter]
@@ -42,30 +45,30 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [Parameter]
     [Seconds]
     [ValidateMinimumTimeSpan(1)]
-    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    public TimeSpan IdleTimeout { get; set; }
 
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
-    public int MinMessages { get; set; } = 2;
+    public int MinMessages { get; set; }
 
     /// <summary>A number is read as seconds.</summary>
     [Parameter]
     [Seconds]
     [ValidateMinimumTimeSpan(1)]
-    public TimeSpan AuthTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan AuthTimeout { get; set; }
 
     [Parameter]
     [ValidateRange(4096, 16 * 1024 * 1024)]
-    public int MaxFrameBytes { get; set; } = 65536;
+    public int MaxFrameBytes { get; set; }
 
     [Parameter]
     [ValidateRange(1, PasswordHasher.MaxIterations)]
-    public int HashIterations { get; set; } = PasswordHasher.DefaultIterations;
+    public int HashIterations { get; set; }
 
     /// <summary>The CSV user store; created (mode 0600) when missing.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string UserStorePath { get; set; } = CsvUserStore.DefaultPath;
+    public string? UserStorePath { get; set; }
 
     /// <summary>Speak TLS with this certificate (it must hold its private key).</summary>
     [Parameter]
@@ -92,27 +95,32 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     /// <summary>New accounts one remote address may create in any minute; more get throttled.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int SignupsPerAddressPerMinute { get; set; } = 10;
+    public int SignupsPerAddressPerMinute { get; set; }
 
     /// <summary>Events the job keeps until Receive-Job reads them; past it the oldest are dropped and counted.</summary>
     [Parameter]
     [ValidateRange(10, 10_000_000)]
-    public int EventBufferSize { get; set; } = PeerChatServerJob.DefaultEventBufferSize;
+    public int EventBufferSize { get; set; }
 
     /// <summary>Flood control by size: the bytes of frames one connection may send at once.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int FloodBytesBurst { get; set; } = 256 * 1024;
+    public int FloodBytesBurst { get; set; }
 
     /// <summary>Flood control by size: the bytes a second that refill a connection's allowance.</summary>
     [Parameter]
     [ValidateRange(1d, double.MaxValue)]
-    public double FloodBytesRate { get; set; } = 64 * 1024;
+    public double FloodBytesRate { get; set; }
 
     /// <summary>The queued bytes past which a client that falls behind loses its oldest broadcasts; half the 1 MiB queue bound by default.</summary>
     [Parameter]
     [ValidateRange(1L, 1024L * 1024)]
     public long? SendQueueSoftBytes { get; set; }
+
+    /// <summary>A PowerShell data file (.psd1) of settings, as New-PeerChatServerConfiguration writes it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Configuration { get; set; }
 
     /// <summary>The job name; PeerChat-PORT by default, with the bound port.</summary>
     [Parameter]
@@ -121,43 +129,50 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
 
     protected override void EndProcessing()
     {
-        var storePath = GetUnresolvedProviderPathFromPSPath(UserStorePath);
-        if (!ShouldProcess($"{ListenAddress}:{Port} with users in {storePath}", "Start PeerChat server"))
+        var file = ServerConfigurationFile.Read(this, Configuration);
+        // The job's own settings, then the server's: a parameter given wins over the file.
+        var storePath = GetUnresolvedProviderPathFromPSPath(Given(nameof(UserStorePath)) ? UserStorePath! : file.UserStorePath ?? CsvUserStore.DefaultPath);
+        var name = Given(nameof(Name)) ? Name : file.Name;
+        var eventBufferSize = Given(nameof(EventBufferSize)) ? EventBufferSize : file.EventBufferSize ?? PeerChatServerJob.DefaultEventBufferSize;
+        var settings = new Dictionary<string, object?>(file.ServerSettings, StringComparer.OrdinalIgnoreCase);
+        foreach (var (parameter, value) in MyInvocation.BoundParameters)
+        {
+            if (ServerSettings.Find(parameter) is not null)
+            {
+                settings[parameter] = value is PSObject wrapped ? wrapped.BaseObject : value;
+            }
+        }
+
+        if (DisableSignup)
+        {
+            settings[nameof(ChatServerOptions.AllowSignup)] = false;
+        }
+
+        ChatServerOptions options;
+        try
+        {
+            options = ServerSettings.Apply(new ChatServerOptions(), settings);
+        }
+        catch (ArgumentException ex)
+        {
+            // A value out of range that came from the file is told with the file's name.
+            var fromFile = ex.ParamName is { } key && file.ServerSettings.ContainsKey(key) && !Given(key);
+            var error = fromFile ? new ArgumentException($"{file.Path}: {ex.Message}", ex.ParamName, ex) : ex;
+            ThrowTerminatingError(new ErrorRecord(error, "InvalidServerSetting", ErrorCategory.InvalidArgument, ex.ParamName));
+            return;
+        }
+
+        if (!ShouldProcess($"{new IPEndPoint(options.ListenAddress, options.Port)} with users in {storePath}", "Start PeerChat server"))
         {
             return;
         }
 
-        ChatServerOptions options;
+        var certificate = LoadCertificate(file);
         CsvUserStore store;
-        var certificate = LoadCertificate();
         try
         {
-            options = new ChatServerOptions
-            {
-                Port = Port,
-                ListenAddress = ListenAddress,
-                MaxClients = MaxClients,
-                MaxSessionsPerAddress = MaxSessionsPerAddress,
-                ReservedSlots = ReservedSlots,
-                IdleTimeout = IdleTimeout,
-                MinMessages = MinMessages,
-                AuthTimeout = AuthTimeout,
-                MaxFrameBytes = MaxFrameBytes,
-                HashIterations = HashIterations,
-                AllowSignup = !DisableSignup,
-                SignupsPerAddressPerMinute = SignupsPerAddressPerMinute,
-                FloodBytesBurst = FloodBytesBurst,
-                FloodBytesRate = FloodBytesRate,
-                SendQueueSoftBytes = SendQueueSoftBytes,
-                Certificate = certificate,
-            };
-            options.Validate();
+            options = options with { Certificate = certificate };
             store = CsvUserStore.Open(storePath);
-        }
-        catch (ArgumentException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, "InvalidServerSetting", ErrorCategory.InvalidArgument, null));
-            return;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -171,12 +186,12 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         }
 
         var server = new ChatServer(options, store);
-        var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), Name ?? $"PeerChat-{Port}", storePath, EventBufferSize);
+        var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), name ?? $"PeerChat-{options.Port}", storePath, eventBufferSize);
         PeerChatJobSourceAdapter.Register(job, this);
         try
         {
             job.StartJob();
-            if (Name is null && Port == 0)
+            if (name is null && options.Port == 0)
             {
                 // Named after the port the system picked, so that it can be told apart from others.
                 job.Name = $"PeerChat-{job.Port}";
@@ -187,10 +202,10 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
             WriteError(new ErrorRecord(
-                new IOException($"Port {Port} on {ListenAddress} is already in use; pick another -Port, or -Port 0 for a free one.", ex),
+                new IOException($"Port {options.Port} on {options.ListenAddress} is already in use; pick another -Port, or -Port 0 for a free one.", ex),
                 "PortInUse",
                 ErrorCategory.ResourceUnavailable,
-                Port));
+                options.Port));
         }
         catch (Exception ex)
         {
@@ -200,9 +215,18 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         WriteObject(job);
     }
 
+    private bool Given(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
     /// <summary>The certificate of one of the three TLS parameters, or null for plain TCP.</summary>
-    private System.Security.Cryptography.X509Certificates.X509Certificate2? LoadCertificate()
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? LoadCertificate(ServerConfigurationFile file)
     {
+        // The file's choice applies only when no TLS parameter is given.
+        if (Certificate is null && CertificatePath is null && !SelfSignedCertificate)
+        {
+            CertificatePath = file.CertificatePath;
+            SelfSignedCertificate = file.SelfSignedCertificate;
+        }
+
         var given = (Certificate is null ? 0 : 1) + (CertificatePath is null ? 0 : 1) + (SelfSignedCertificate ? 1 : 0);
         if (given > 1)
         {

@@ -140,6 +140,27 @@ public sealed class DirectFloodTests
         Assert.Equal(0, inbox.Bytes);
     }
 
+    [Fact]
+    public async Task LongMessageIds_AreRememberedWithinABoundInCharacters()
+    {
+        // Ids are the sender's choice: 40 of 60,000 characters would be 4.8 MB kept for two minutes.
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob");
+        using var link = await OpenRawLinkAsync(alice, bob);
+
+        for (var i = 0; i < 40; i++)
+        {
+            await link.SendLineAsync(JsonSerializer.Serialize(new { type = "message", messageId = $"{i:00}" + LargeText, text = "x" }));
+            await link.ReadFrameAsync("ack");
+        }
+
+        var delivered = await ReadMessagesAsync(bob, 40);
+
+        Assert.InRange(bob.RecentDirectIdChars, 1, 1024 * 1024);
+        Assert.Equal(40, delivered.Count);
+    }
+
     private static async Task<List<ChatMessage>> ReadMessagesAsync(ChatClient client, int count)
     {
         var messages = new List<ChatMessage>();

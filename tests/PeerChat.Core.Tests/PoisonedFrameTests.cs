@@ -49,6 +49,8 @@ public sealed class PoisonedFrameTests
             """{"type":"hello","protocol":"peerchat/1","server":"fake","auth":["password"]}""",
             """{"type":"message","kind":"broadcast","route":"relay","messageId":"m1","from":"carol","text":"before"}""",
             """{"type":"message","kind":"broadcast","route":"relay","messageId":"m2","from":"mallory","text":"\udc00","data":{"\ud800":1}}""",
+            """{"type":"pong","re":"not a number"}""",
+            """{"type":"pong","re":{"an":"object"}}""",
             """{"type":"message","kind":"broadcast","route":"relay","messageId":"m3","from":"dave","text":"after"}""",
         ]);
         await using var client = await ChatClient.ConnectAsync("127.0.0.1", ((IPEndPoint)fake.LocalEndpoint).Port, new ChatClientOptions { EnableDirect = false });
@@ -59,6 +61,7 @@ public sealed class PoisonedFrameTests
             events.Add(await client.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience));
         }
 
+        // The surrogate is told; a reply with an unreadable 're' answers nothing and is just not matched.
         Assert.Equal("before", Assert.IsType<ChatMessage>(events[0]).Text);
         var skipped = Assert.IsType<ChatNotice>(events[1]);
         Assert.Equal((ErrorCodes.ProtocolViolation, false), (skipped.Code, skipped.ClosesConnection));

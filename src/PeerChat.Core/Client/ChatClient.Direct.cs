@@ -15,6 +15,9 @@ public sealed partial class ChatClient
 
     // Direct messages lately received, so that a retried or relayed copy is delivered once.
     private readonly RecentDirectMessages _recentDirect = new();
+
+    /// <summary>For tests: the characters of the direct message ids remembered to keep copies out.</summary>
+    internal long RecentDirectIdChars => _recentDirect.Chars;
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _peerCertificate;
 
     // Direct message ids need only be unique per sender (the receiver acks by them): a random

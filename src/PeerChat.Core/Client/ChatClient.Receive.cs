@@ -73,18 +73,15 @@ public sealed partial class ChatClient
     /// </summary>
     private void DispatchOrSkip(in ReadOnlySequence<byte> line)
     {
-        JsonElement frame;
         try
         {
-            frame = ServerFrames.Parse(line);
+            Dispatch(ServerFrames.Parse(line));
         }
-        catch (ChatClientException ex) when (_hello.Task.IsCompleted)
+        catch (Exception ex) when (_hello.Task.IsCompleted && ex is ChatClientException or InvalidOperationException or FormatException)
         {
-            _events.Writer.TryWrite(new ChatNotice(DateTimeOffset.UtcNow, ex.Code, $"A frame from the server was skipped: {ex.Message}", ClosesConnection: false));
-            return;
+            var reason = ex is ChatClientException known ? known.Message : "a field of an unexpected kind.";
+            _events.Writer.TryWrite(new ChatNotice(DateTimeOffset.UtcNow, ErrorCodes.ProtocolViolation, $"A frame from the server was skipped: {reason}", ClosesConnection: false));
         }
-
-        Dispatch(frame);
     }
 
     private void Dispatch(JsonElement frame)
@@ -97,7 +94,8 @@ public sealed partial class ChatClient
 
         if (frame.TryGetProperty("re", out var re))
         {
-            if (re.TryGetInt64(out var id) && _pending.TryGetValue(id, out var waiting))
+            // TryGetInt64 throws on a string or an object: the kind is checked first.
+            if (re.ValueKind == JsonValueKind.Number && re.TryGetInt64(out var id) && _pending.TryGetValue(id, out var waiting))
             {
                 waiting.TrySetResult(frame);
             }

@@ -55,7 +55,7 @@ public sealed record ChatClientOptions
     /// <summary>Bytes of direct frames a second a peer may send once its burst is spent (1 MiB: 16 of the largest messages).</summary>
     public double DirectFloodRateBytes { get; init; } = 1024 * 1024;
 
-    /// <summary>The clock that decides whether a direct-connection token has expired.</summary>
+    /// <summary>The clock that decides whether a direct-connection token has expired, and paces direct floods.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 

@@ -14,9 +14,26 @@ internal sealed class RecentDirectMessages
     private static readonly long KeepMilliseconds = (long)TimeSpan.FromMinutes(2).TotalMilliseconds;
     private const int Capacity = 16_384;
 
+    // Ids are chosen by the sender and may be as long as a frame allows (64 KB): the count alone
+    // would let 16,384 long ids hold 2 GB. Ids of this client's senders are about 20 characters.
+    private const long CapacityChars = 1024 * 1024;
+
     private readonly HashSet<(string From, string MessageId)> _seen = new(KeyComparer.Instance);
     private readonly Queue<(string From, string MessageId, long At)> _order = new();
     private readonly object _lock = new();
+    private long _chars;
+
+    /// <summary>The characters of the ids remembered (the memory they hold is about twice this).</summary>
+    public long Chars
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _chars;
+            }
+        }
+    }
 
     /// <summary>True the first time a message is seen; false for a copy.</summary>
     public bool TryRecord(string from, string messageId)
@@ -24,10 +41,12 @@ internal sealed class RecentDirectMessages
         var now = Environment.TickCount64;
         lock (_lock)
         {
-            while (_order.TryPeek(out var oldest) && (now - oldest.At > KeepMilliseconds || _order.Count >= Capacity))
+            var size = from.Length + messageId.Length;
+            while (_order.TryPeek(out var oldest) && (now - oldest.At > KeepMilliseconds || _order.Count >= Capacity || _chars + size > CapacityChars))
             {
                 _order.Dequeue();
                 _seen.Remove((oldest.From, oldest.MessageId));
+                _chars -= oldest.From.Length + oldest.MessageId.Length;
             }
 
             if (!_seen.Add((from, messageId)))
@@ -36,6 +55,7 @@ internal sealed class RecentDirectMessages
             }
 
             _order.Enqueue((from, messageId, now));
+            _chars += size;
             return true;
         }
     }

@@ -67,14 +67,17 @@ Describe 'Messaging' -Tag Integration {
         $received.Text | Should -Be @('a', 'b')
     }
 
-    It 'takes sessions from the pipeline: Get-PeerChatClient lists for each, Send-PeerChatBroadcast sends from it' {
+    It 'takes sessions from the pipeline: Get-PeerChatClient lists for each, Send-PeerChatBroadcast sends from it, Receive-PeerChatMessage reads each' {
         $lists = @($alice, $bob | Get-PeerChatClient)
         $bob | Send-PeerChatBroadcast 'from the piped bob'
 
+        $read = @($carol, $alice | Receive-PeerChatMessage -Wait -Timeout 10)
+
         $lists.Count | Should -Be 6
+        $read.Count | Should -Be 2
+        $read.Session.UserName | Should -Be @('carol', 'alice')
+        $read.Text | Should -Be @('from the piped bob', 'from the piped bob')
         ($lists | Where-Object IsSelf).UserName | Should -Be @('alice', 'bob')
-        (Receive-PeerChatMessage -Session $carol -Wait -Timeout 10).From | Should -Be 'bob'
-        $null = Receive-PeerChatMessage -Session $alice -Wait -Timeout 10
     }
 
     It 'says ClientNotFound for a name without wildcards that is not online, and nothing for an unmatched pattern' {

@@ -14,7 +14,8 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
     private const int ProgressActivityId = 0x5043;
     private static readonly TimeSpan ProgressSlice = TimeSpan.FromMilliseconds(250);
 
-    [Parameter]
+    /// <summary>The session to read; also from the pipeline, each piped session read in turn.</summary>
+    [Parameter(ValueFromPipeline = true)]
     public PeerChatSession? Session { get; set; }
 
     [Parameter]
@@ -38,7 +39,7 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
     [ValidateNotNullOrEmpty]
     public string? From { get; set; }
 
-    protected override void EndProcessing()
+    protected override void ProcessRecord()
     {
         // A closed session may still hold messages (its last notice, say): read them without ResolveSession's check.
         var session = Session ?? SessionRegistry.Default;

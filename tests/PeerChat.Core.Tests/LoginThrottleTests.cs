@@ -79,6 +79,32 @@ public sealed class LoginThrottleTests
     }
 
     [Fact]
+    public void RefusedAttemptsWithMadeUpNames_LeaveNothingBehind_AndInvalidNamesShareOneKey()
+    {
+        // The attack of issue 11's first finding, at the throttle: logins with made-up names of
+        // 3,900 characters, first until the address is blocked, then on while it is.
+        var throttle = new LoginThrottle(TestServer.DefaultOptions with { TimeProvider = new FakeTimeProvider(Start) });
+        var random = new Random(11);
+        string MadeUpName() => new string('x', 3_890) + random.Next().ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+
+        for (var i = 0; i < TestServer.DefaultOptions.ThrottleFailures; i++)
+        {
+            Assert.True(throttle.TryBegin(MadeUpName(), "203.0.113.9", out _));
+            throttle.End(MadeUpName(), "203.0.113.9", succeeded: false);
+        }
+
+        var refused = 0;
+        for (var i = 0; i < 1_000; i++)
+        {
+            refused += throttle.TryBegin(MadeUpName(), "203.0.113.9", out _) ? 0 : 1;
+        }
+
+        Assert.Equal(1_000, refused);
+        // The address, the one key of all invalid names, and their pair: not one per name.
+        Assert.Equal(3, throttle.TrackedKeys);
+    }
+
+    [Fact]
     public void GuessingSpreadOverManyAddresses_IsHeldToAboutOneGuessPerFreshAddress()
     {
         var clock = new FakeTimeProvider(Start);

@@ -25,6 +25,18 @@ internal sealed class LoginThrottle
 
     public LoginThrottle(ChatServerOptions options) => _options = options;
 
+    /// <summary>The keys (users, address groups, pairs) the throttle remembers now.</summary>
+    public int TrackedKeys
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
     private sealed class Entry
     {
         public readonly Queue<DateTimeOffset> Failures = new();
@@ -38,9 +50,16 @@ internal sealed class LoginThrottle
     /// <summary>The three entries one attempt touches.</summary>
     private readonly record struct Keys(string User, string Pair, string Origin)
     {
+        // A name the rules refuse can be no account: all such names share one key, so that made-up
+        // names of kilobytes each cannot fill the table (they still count against their address).
+        private const string InvalidName = "<invalid>";
+
         // Address groups never hold '|', so a pair key cannot be confused with another pair's.
-        public static Keys Of(string userName, string addressGroup) =>
-            new("user:" + userName, "pair:" + addressGroup + "|" + userName, "addr:" + addressGroup);
+        public static Keys Of(string userName, string addressGroup)
+        {
+            var name = Accounts.PasswordRules.IsValidUserName(userName) ? userName : InvalidName;
+            return new("user:" + name, "pair:" + addressGroup + "|" + name, "addr:" + addressGroup);
+        }
     }
 
     /// <summary>
@@ -81,6 +100,11 @@ internal sealed class LoginThrottle
 
             if (retryAfter > TimeSpan.Zero)
             {
+                // Entries made just for this refused attempt hold nothing: they go at once, or a
+                // stream of refused attempts would grow the table (End, which prunes, never comes).
+                RemoveIfClean(keys.User, user, now);
+                RemoveIfClean(keys.Pair, pair, now);
+                RemoveIfClean(keys.Origin, origin, now);
                 return false;
             }
 

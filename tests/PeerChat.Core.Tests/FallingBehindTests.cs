@@ -44,7 +44,9 @@ public sealed class FallingBehindTests
     [Fact]
     public async Task WithoutTheByteBudget_ReadersThatFallBehindTheBurstLoseOldBroadcasts_AreToldHowMany_AndStayConnected()
     {
-        await using var server = await TestServer.StartAsync(o => o with { FloodBytesBurst = int.MaxValue, FloodBytesRate = 1e12 });
+        // Small socket buffers, so that the burst waits in the server's queues rather than the kernel's
+        // and the readers fall behind it however fast they read.
+        await using var server = await TestServer.StartAsync(o => o with { FloodBytesBurst = int.MaxValue, FloodBytesRate = 1e12, SocketSendBufferBytes = 8 * 1024 });
         var readers = await StartReadersAsync(server);
         var senders = await BurstAsync(server);
 

@@ -73,23 +73,26 @@ public sealed class OutboundQueueSoftBoundTests
 {
     private static byte[] Frame(char tag) => System.Text.Encoding.ASCII.GetBytes(new string(tag, 99) + "\n");
 
+    private static BroadcastFrame Broadcast(char tag) => new(Frame(tag));
+
     [Fact]
     public void PastTheSoftBound_TheOldestBroadcastsGo_RepliesAndDirectMessagesStay_InOrder()
     {
         var queue = new OutboundQueue(maxBytes: 1000, maxFrames: 100, softBytes: 400, softFrames: 100);
-        byte[] reply = Frame('r'), first = Frame('1'), second = Frame('2'), third = Frame('3'), direct = Frame('d');
+        byte[] reply = Frame('r'), direct = Frame('d');
+        BroadcastFrame first = Broadcast('1'), second = Broadcast('2'), third = Broadcast('3');
 
         queue.TryEnqueue(reply);
-        queue.TryEnqueue(first, broadcast: true);
-        queue.TryEnqueue(second, broadcast: true);
-        queue.TryEnqueue(third, broadcast: true);
+        queue.TryEnqueue(first);
+        queue.TryEnqueue(second);
+        queue.TryEnqueue(third);
         var result = queue.TryEnqueue(direct);
         var batch = new List<byte[]>();
         queue.DrainInto(batch, 10_000, out var dropped);
         queue.DrainInto([], 10_000, out var droppedAgain);
 
         Assert.Equal(OutboundQueue.Result.Queued, result);
-        Assert.Equal([reply, third, direct], batch);
+        Assert.Equal([reply, third.Bytes, direct], batch);
         Assert.Equal(2, dropped);
         Assert.Equal(0, droppedAgain);
     }
@@ -100,7 +103,7 @@ public sealed class OutboundQueueSoftBoundTests
         var queue = new OutboundQueue(maxBytes: 1000, maxFrames: 100, softBytes: 400, softFrames: 100);
         var results = Enumerable.Range(0, 10).Select(_ => queue.TryEnqueue(Frame('d'))).ToList();
 
-        var broadcast = queue.TryEnqueue(Frame('b'), broadcast: true);
+        var broadcast = queue.TryEnqueue(Broadcast('b'));
         var overflow = queue.TryEnqueue(Frame('d'));
         queue.DrainInto([], 10_000, out var dropped);
 
@@ -116,12 +119,12 @@ public sealed class OutboundQueueSoftBoundTests
         var queue = new OutboundQueue(maxBytes: 100_000, maxFrames: 100, softBytes: 50_000, softFrames: 8);
         for (var i = 0; i < 20; i++)
         {
-            Assert.Equal(OutboundQueue.Result.Queued, queue.TryEnqueue(Frame('b'), broadcast: true));
+            Assert.Equal(OutboundQueue.Result.Queued, queue.TryEnqueue(Broadcast('b')));
         }
 
         var frames = queue.QueuedFrames;
         queue.DrainInto([], 100_000, out var dropped);
-        var large = queue.TryEnqueue(new byte[60_000], broadcast: true);
+        var large = queue.TryEnqueue(new BroadcastFrame(new byte[60_000]));
 
         Assert.InRange(frames, 1, 8);
         Assert.Equal(20, frames + dropped);

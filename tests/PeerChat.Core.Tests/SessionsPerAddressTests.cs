@@ -84,4 +84,29 @@ public sealed class SessionsPerAddressTests
         Assert.Equal("extra", afterLogout.UserName);
         Assert.Equal(cap, server.Server.LoggedInCount);
     }
+
+    [Theory]
+    [InlineData(nameof(ChatServerOptions.MaxSessionsPerAddress))]
+    [InlineData(nameof(ChatServerOptions.ReservedSlots))]
+    [InlineData(nameof(ChatServerOptions.FloodBytesBurst))]
+    [InlineData(nameof(ChatServerOptions.FloodBytesRate))]
+    [InlineData(nameof(ChatServerOptions.SendQueueSoftBytes))]
+    [InlineData(nameof(ChatServerOptions.SendQueueSoftFrames))]
+    public void TheNewLimits_OutOfRange_AreRefusedByName(string setting)
+    {
+        var defaults = new ChatServerOptions();
+        var options = setting switch
+        {
+            nameof(ChatServerOptions.MaxSessionsPerAddress) => defaults with { MaxSessionsPerAddress = 0 },
+            nameof(ChatServerOptions.ReservedSlots) => defaults with { ReservedSlots = defaults.MaxClients },
+            nameof(ChatServerOptions.FloodBytesBurst) => defaults with { FloodBytesBurst = 0 },
+            nameof(ChatServerOptions.FloodBytesRate) => defaults with { FloodBytesRate = 0 },
+            nameof(ChatServerOptions.SendQueueSoftBytes) => defaults with { SendQueueSoftBytes = defaults.SendQueueBytes + 1 },
+            _ => defaults with { SendQueueSoftFrames = 0 },
+        };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(setting, error.ParamName);
+    }
 }

@@ -247,9 +247,10 @@ public sealed partial class ChatServer : IAsyncDisposable
         // Enumerated in place: `Values` would copy every logged-in client into a new list for each
         // broadcast. A client logging in or out meanwhile may or may not be reached.
         var recipients = 0;
+        var shared = new BroadcastFrame(frame);
         foreach (var (_, connection) in _loggedIn)
         {
-            if (!ReferenceEquals(connection, except) && connection.SendBroadcast(frame))
+            if (!ReferenceEquals(connection, except) && connection.SendBroadcast(shared))
             {
                 recipients++;
             }

@@ -5,8 +5,7 @@ namespace PeerChat.Core.Server;
 
 internal sealed partial class ClientConnection
 {
-    private TokenBucket? _flood;
-    private TokenBucket? _floodBytes;
+    private FloodControl? _flood;
     private bool _floodNoticeSent;
     private int _protocolErrors;
 
@@ -27,8 +26,7 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async Task ReceiveLoopAsync()
     {
-        _flood = new TokenBucket(_options.FloodBurst, _options.FloodRate, _clock);
-        _floodBytes = new TokenBucket(_options.FloodBytesBurst, _options.FloodBytesRate, _clock);
+        _flood = new FloodControl(_options);
         var held = 0;
         try
         {
@@ -160,9 +158,9 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async ValueTask WaitForFloodTokensAsync(int frameBytes)
     {
-        if (TryTakeFloodTokens(frameBytes, out var wait))
+        if (_flood!.TryTake(frameBytes, out var wait))
         {
-            if (_flood!.WasFull && _floodBytes!.WasFull)
+            if (_flood.WasFull)
             {
                 _floodNoticeSent = false;
             }
@@ -180,23 +178,7 @@ internal sealed partial class ClientConnection
         {
             await Task.Delay(wait, _clock, _abort.Token).ConfigureAwait(false);
         }
-        while (!TryTakeFloodTokens(frameBytes, out wait));
-    }
-
-    /// <summary>Takes from both buckets or from neither, so that a frame waiting for one is not charged twice by the other.</summary>
-    private bool TryTakeFloodTokens(int frameBytes, out TimeSpan wait)
-    {
-        var requestsReady = _flood!.CanTake(1, out var requestWait);
-        var bytesReady = _floodBytes!.CanTake(frameBytes, out var bytesWait);
-        wait = requestWait > bytesWait ? requestWait : bytesWait;
-        if (!requestsReady || !bytesReady)
-        {
-            return false;
-        }
-
-        _flood.Take(1);
-        _floodBytes.Take(frameBytes);
-        return true;
+        while (!_flood.TryTake(frameBytes, out wait));
     }
 
     /// <summary><c>bad_frame</c> and <c>unknown_type</c> count; at MaxProtocolErrors the connection is closed.</summary>

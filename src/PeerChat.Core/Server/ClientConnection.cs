@@ -202,14 +202,14 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>Queues a frame; a client whose queue overflows is dropped as a slow consumer.</summary>
-    public bool Send(byte[] frame) => Queue(frame, broadcast: false);
+    public bool Send(byte[] frame) => Queued(_outbound.TryEnqueue(frame));
 
     /// <summary>Queues a broadcast, which a client that has fallen behind may lose (oldest first) rather than its connection.</summary>
-    public bool SendBroadcast(byte[] frame) => Queue(frame, broadcast: true);
+    public bool SendBroadcast(BroadcastFrame frame) => Queued(_outbound.TryEnqueue(frame));
 
-    private bool Queue(byte[] frame, bool broadcast)
+    private bool Queued(OutboundQueue.Result result)
     {
-        switch (_outbound.TryEnqueue(frame, broadcast))
+        switch (result)
         {
             case OutboundQueue.Result.Queued:
                 return true;

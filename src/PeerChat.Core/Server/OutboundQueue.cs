@@ -24,7 +24,8 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     // A queue that grew past this for a burst gives its array back once it has drained.
     private const int TrimAbove = 256;
 
-    private readonly Queue<QueuedFrame> _frames = new();
+    // Each entry is a frame's byte[] or, for a broadcast (which may be dropped), its shared BroadcastFrame.
+    private readonly Queue<object> _frames = new();
     private readonly long _maxBytes;
     private readonly int _maxFrames;
     private readonly long _softBytes;
@@ -95,11 +96,13 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
     }
 
-    /// <summary>
-    /// Queues <paramref name="frame"/>. A <paramref name="broadcast"/> may be dropped later, oldest
-    /// first, when the queue passes its soft bound; other frames are kept until written.
-    /// </summary>
-    public Result TryEnqueue(byte[] frame, bool broadcast = false)
+    /// <summary>Queues a frame that is kept until written: a reply, an error, a notice, a direct message.</summary>
+    public Result TryEnqueue(byte[] frame) => TryEnqueue(frame, frame.Length, broadcast: false);
+
+    /// <summary>Queues a broadcast, which may be dropped later, oldest first, when the queue passes its soft bound.</summary>
+    public Result TryEnqueue(BroadcastFrame frame) => TryEnqueue(frame, frame.Bytes.Length, broadcast: true);
+
+    private Result TryEnqueue(object entry, int length, bool broadcast)
     {
         bool wake;
         lock (_frames)
@@ -110,14 +113,14 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
             }
 
             // An empty queue takes any one frame, whatever the soft bound.
-            if (_frames.Count > 0 && PastBound(_softBytes, _softFrames, frame.Length))
+            if (_frames.Count > 0 && PastBound(_softBytes, _softFrames, length))
             {
                 if (_queuedBroadcasts > 0)
                 {
-                    DropOldestBroadcasts(frame.Length);
+                    DropOldestBroadcasts(length);
                 }
 
-                if (broadcast && _frames.Count > 0 && PastBound(_softBytes, _softFrames, frame.Length))
+                if (broadcast && _frames.Count > 0 && PastBound(_softBytes, _softFrames, length))
                 {
                     // Only frames that are never dropped hold the queue past the soft bound; this
                     // broadcast is now the oldest there is, so it goes.
@@ -126,12 +129,12 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
                 }
             }
 
-            if (PastBound(_maxBytes, _maxFrames, frame.Length))
+            if (PastBound(_maxBytes, _maxFrames, length))
             {
                 return Result.Overflow;
             }
 
-            Add(new QueuedFrame(frame, broadcast));
+            Add(entry);
             wake = !_held && TakeWaitingReader();
         }
 
@@ -184,7 +187,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
             if (finalFrame is not null)
             {
-                Add(new QueuedFrame(finalFrame, IsBroadcast: false));
+                Add(finalFrame);
             }
 
             // A closing connection flushes what it holds.
@@ -244,14 +247,15 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
             _droppedUnreported = 0;
             while (total < maxBytes && _frames.TryDequeue(out var entry))
             {
-                _queuedBytes -= entry.Bytes.Length;
-                if (entry.IsBroadcast)
+                var frame = BytesOf(entry);
+                _queuedBytes -= frame.Length;
+                if (entry is BroadcastFrame)
                 {
                     _queuedBroadcasts--;
                 }
 
-                batch.Add(entry.Bytes);
-                total += entry.Bytes.Length;
+                batch.Add(frame);
+                total += frame.Length;
             }
 
             if (_frames.Count == 0 && _peakFrames > TrimAbove)
@@ -274,11 +278,13 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _signal.OnCompleted(continuation, state, token, flags);
 
-    private void Add(QueuedFrame entry)
+    private static byte[] BytesOf(object entry) => entry as byte[] ?? ((BroadcastFrame)entry).Bytes;
+
+    private void Add(object entry)
     {
         _frames.Enqueue(entry);
-        _queuedBytes += entry.Bytes.Length;
-        if (entry.IsBroadcast)
+        _queuedBytes += BytesOf(entry).Length;
+        if (entry is BroadcastFrame)
         {
             _queuedBroadcasts++;
         }
@@ -304,9 +310,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         {
             var entry = _frames.Dequeue();
             var pastTarget = _queuedBytes > targetBytes || _frames.Count + 1 > targetFrames;
-            if (entry.IsBroadcast && pastTarget)
+            if (entry is BroadcastFrame broadcast && pastTarget)
             {
-                _queuedBytes -= entry.Bytes.Length;
+                _queuedBytes -= broadcast.Bytes.Length;
                 _queuedBroadcasts--;
                 _droppedUnreported++;
             }
@@ -324,7 +330,4 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         _readerWaiting = false;
         return waiting;
     }
-
-    /// <summary>A queued frame and whether it is a broadcast, the only kind that may be dropped.</summary>
-    private readonly record struct QueuedFrame(byte[] Bytes, bool IsBroadcast);
 }

@@ -10,6 +10,8 @@
     CompanyName          = 'PeerChat'
     Copyright            = '(c) PeerChat developers. MIT License.'
     Description          = 'Chat between machines and between scripts: a chat server as a background job, and cmdlets to connect, list who is online, broadcast and message peers, with every result a pipeline object.'
+    # PowerShell 7.6 on .NET 10. Not Windows PowerShell 5.1: it runs on .NET Framework 4.x, which
+    # lacks the sockets, TLS and JSON libraries the core is built on (README, about_PeerChat).
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @()

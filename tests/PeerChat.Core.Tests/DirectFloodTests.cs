@@ -22,7 +22,7 @@ public sealed class DirectFloodTests
         await using var server = await TestServer.StartAsync();
         var alice = await server.LoginAsync("alice");
         var bob = await server.LoginAsync("bob", new ChatClientOptions { DirectFloodBurst = 5, DirectFloodRate = 10 });
-        using var link = await OpenRawLinkAsync(alice, bob);
+        using var link = await RawClient.OpenDirectLinkAsync(alice, bob);
 
         // Pipelined, without waiting for acks, as an attacker would.
         var started = Stopwatch.GetTimestamp();
@@ -46,7 +46,7 @@ public sealed class DirectFloodTests
         await using var server = await TestServer.StartAsync();
         var alice = await server.LoginAsync("alice");
         var bob = await server.LoginAsync("bob", new ChatClientOptions { DirectFloodBurstBytes = 64 * 1024, DirectFloodRateBytes = 256 * 1024 });
-        using var link = await OpenRawLinkAsync(alice, bob);
+        using var link = await RawClient.OpenDirectLinkAsync(alice, bob);
 
         var started = Stopwatch.GetTimestamp();
         var sending = Task.Run(async () =>
@@ -76,8 +76,8 @@ public sealed class DirectFloodTests
         await using var server = await TestServer.StartAsync();
         var alice = await server.LoginAsync("alice");
         var bob = await server.LoginAsync("bob", new ChatClientOptions { DirectFloodBurst = 4, DirectFloodRate = 10 });
-        using var first = await OpenRawLinkAsync(alice, bob);
-        using var second = await OpenRawLinkAsync(alice, bob);
+        using var first = await RawClient.OpenDirectLinkAsync(alice, bob);
+        using var second = await RawClient.OpenDirectLinkAsync(alice, bob);
 
         var started = Stopwatch.GetTimestamp();
         var floods = new[] { first, second }.Select((link, n) => Task.Run(async () =>
@@ -119,7 +119,7 @@ public sealed class DirectFloodTests
         var alice = await server.LoginAsync("alice");
         var bob = await server.LoginAsync("bob", new ChatClientOptions { DirectFloodBurstBytes = 64L * 1024 * 1024 });
         var inbox = new ChatInbox(bob, limitBytes: limitBytes);
-        using var link = await OpenRawLinkAsync(alice, bob);
+        using var link = await RawClient.OpenDirectLinkAsync(alice, bob);
 
         var peak = 0L;
         for (var i = 0; i < 40; i++)
@@ -147,7 +147,7 @@ public sealed class DirectFloodTests
         await using var server = await TestServer.StartAsync();
         var alice = await server.LoginAsync("alice");
         var bob = await server.LoginAsync("bob");
-        using var link = await OpenRawLinkAsync(alice, bob);
+        using var link = await RawClient.OpenDirectLinkAsync(alice, bob);
 
         for (var i = 0; i < 40; i++)
         {
@@ -170,16 +170,5 @@ public sealed class DirectFloodTests
         }
 
         return messages;
-    }
-
-    /// <summary>A raw direct link from <paramref name="sender"/>'s user to <paramref name="receiver"/>, welcomed: what an attacker with a valid token holds.</summary>
-    private static async Task<RawClient> OpenRawLinkAsync(ChatClient sender, ChatClient receiver)
-    {
-        var grant = await sender.ConnectPeerAsync(receiver.Session!.UserName);
-        await receiver.PingAsync();
-        var link = RawClient.Connect(receiver.DirectPort!.Value);
-        await link.SendLineAsync(JsonSerializer.Serialize(new { type = "peer_hello", from = sender.Session!.UserName, token = grant.Token }));
-        await link.ReadFrameAsync("peer_welcome");
-        return link;
     }
 }

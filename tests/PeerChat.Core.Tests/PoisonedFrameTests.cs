@@ -23,7 +23,7 @@ public sealed class PoisonedFrameTests
         await using var server = await TestServer.StartAsync();
         var alice = await server.LoginAsync("alice");
         var bob = await server.LoginAsync("bob");
-        using var link = await OpenRawLinkAsync(alice, bob);
+        using var link = await RawClient.OpenDirectLinkAsync(alice, bob);
 
         await link.SendLineAsync("""{"type":"message","messageId":"m-1","text":"before"}""");
         await link.ReadFrameAsync("ack");
@@ -106,15 +106,4 @@ public sealed class PoisonedFrameTests
 
     private static async Task<ChatMessage> ReadMessageAsync(ChatClient client) =>
         (ChatMessage)await client.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
-
-    /// <summary>A raw direct link from <paramref name="sender"/>'s user to <paramref name="receiver"/>, welcomed, as an attacker holding a valid token has it.</summary>
-    private static async Task<RawClient> OpenRawLinkAsync(ChatClient sender, ChatClient receiver)
-    {
-        var grant = await sender.ConnectPeerAsync(receiver.Session!.UserName);
-        await receiver.PingAsync();
-        var link = RawClient.Connect(receiver.DirectPort!.Value);
-        await link.SendLineAsync(JsonSerializer.Serialize(new { type = "peer_hello", from = sender.Session!.UserName, token = grant.Token }));
-        await link.ReadFrameAsync("peer_welcome");
-        return link;
-    }
 }

@@ -66,10 +66,7 @@ Describe 'New-PeerChatServerConfiguration and Start-PeerChatServer -Configuratio
         $first = [Net.Sockets.TcpClient]::new('127.0.0.1', $server.Port)
         $second = [Net.Sockets.TcpClient]::new('127.0.0.1', $server.Port)
         try {
-            $second.ReceiveTimeout = 10000
-            $reader = [IO.StreamReader]::new($second.GetStream())
-            $lines = @(for ($i = 0; $i -lt 3; $i++) { $line = $reader.ReadLine(); if ($null -eq $line) { break }; $line })
-            $lines -join "`n" | Should -Match 'too_many_connections'
+            (Read-RawLine $second) -join "`n" | Should -Match 'too_many_connections'
         }
         finally {
             $first.Dispose()

@@ -33,6 +33,19 @@ function Connect-TestUser {
     Connect-PeerChat -ComputerName 127.0.0.1 -Port $Port -Credential (New-TestCredential $UserName) -SignUp -ErrorAction Stop
 }
 
+function Read-RawLine {
+    # Up to -Count lines a server writes to a raw TCP connection, stopping early when it closes;
+    # a read waits at most ten seconds.
+    param([Parameter(Mandatory)] [Net.Sockets.TcpClient] $Client, [int] $Count = 3)
+    $Client.ReceiveTimeout = 10000
+    $reader = [IO.StreamReader]::new($Client.GetStream())
+    for ($i = 0; $i -lt $Count; $i++) {
+        $line = $reader.ReadLine()
+        if ($null -eq $line) { break }
+        $line
+    }
+}
+
 function Wait-Until {
     # A bounded poll for what no event announces (a count going down), with a clear failure.
     param([Parameter(Mandatory)] [scriptblock] $Condition, [Parameter(Mandatory)] [string] $Because, [timespan] $Timeout = '00:00:20')

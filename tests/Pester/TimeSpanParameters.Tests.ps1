@@ -23,10 +23,7 @@ Describe 'TimeSpan parameters' -Tag Integration {
         # AuthTimeout '2': a connection that never logs in is cut after two seconds.
         $client = [Net.Sockets.TcpClient]::new('127.0.0.1', $server.Port)
         try {
-            $client.ReceiveTimeout = 15000
-            $reader = [IO.StreamReader]::new($client.GetStream())
-            $lines = @(for ($i = 0; $i -lt 3; $i++) { $line = $reader.ReadLine(); if ($null -eq $line) { break }; $line })
-            $lines -join "`n" | Should -Match 'auth_timeout'
+            (Read-RawLine $client) -join "`n" | Should -Match 'auth_timeout'
         }
         finally {
             $client.Dispose()

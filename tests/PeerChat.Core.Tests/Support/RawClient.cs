@@ -21,6 +21,17 @@ public sealed class RawClient : IDisposable
 
     public Socket Socket => _socket;
 
+    /// <summary>A raw direct link from <paramref name="sender"/>'s user to <paramref name="receiver"/>, welcomed: what an attacker with a valid token holds.</summary>
+    public static async Task<RawClient> OpenDirectLinkAsync(Client.ChatClient sender, Client.ChatClient receiver)
+    {
+        var grant = await sender.ConnectPeerAsync(receiver.Session!.UserName);
+        await receiver.PingAsync();
+        var link = Connect(receiver.DirectPort!.Value);
+        await link.SendLineAsync(JsonSerializer.Serialize(new { type = "peer_hello", from = sender.Session!.UserName, token = grant.Token }));
+        await link.ReadFrameAsync("peer_welcome");
+        return link;
+    }
+
     public static RawClient Connect(int port, Action<Socket>? configure = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -56,18 +56,4 @@ public sealed class LoneSurrogateTests
         Assert.Equal("fine \U0001F600", received.Text);
         Assert.Empty(server.Events.OfType<Server.ServerErrorEvent>());
     }
-
-    [Theory]
-    [InlineData("""{"a":"\ud800"}""", false)]
-    [InlineData("""{"a":"\udc00"}""", false)]
-    [InlineData("""{"a":"\ud800\u0041"}""", false)]
-    [InlineData("""{"a":"\ud800x"}""", false)]
-    [InlineData("""{"a":"\\ud800"}""", true)]
-    [InlineData("""{"a":"\ud83d\ude00 \u00e9 \n \" \\"}""", true)]
-    [InlineData("""{"a\ud83d":1}""", false)]
-    [InlineData("""{"a":1}""", true)]
-    public void JsonStrings_FindLoneSurrogateEscapes_AndNothingElse(string json, bool valid)
-    {
-        Assert.Equal(valid, !JsonStrings.HasLoneSurrogate(System.Text.Encoding.UTF8.GetBytes(json)));
-    }
 }

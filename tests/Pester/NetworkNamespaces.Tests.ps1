@@ -101,3 +101,29 @@ Describe 'Direct messages across hosts' -Tag Integration {
         $counters | Should -Be '0 BROKERED 1'
     }
 }
+
+Describe 'Per-address limits over IPv6' -Tag Integration {
+    It 'count two addresses of one /64 as one address, and an address of another /64 apart' {
+        if ($skipReason) { Set-ItResult -Skipped -Because $skipReason; return }
+        $namespace = "pc6$suffix"
+        $from = '2001:db8:0:1::a', '2001:db8:0:1::b', '2001:db8:0:2::a'
+        Invoke-Ip netns add $namespace
+        try {
+            Invoke-Ip -n $namespace link set lo up
+            foreach ($address in $from) { Invoke-Ip -n $namespace addr add "$address/64" dev lo nodad }
+            $configuration = Join-Path $TestDrive 'one-pending-per-address.psd1'
+            Set-Content $configuration '@{ MaxPendingPerAddress = 1 }'
+            $process = Start-InNamespace $namespace "$PSScriptRoot/netns/SameSlash64.ps1" @($env:PEERCHAT_MODULE_PATH, (Join-Path $TestDrive 'slash64.csv'), $configuration, $from[2], ($from -join ','))
+            $told = @(foreach ($address in $from) { Read-Report $process "FROM $address" })
+        }
+        finally {
+            if ($process -and -not $process.HasExited) { $process.Kill($true) }
+            & ip netns del $namespace 2>$null
+        }
+
+        # The first takes the /64's one place; its neighbour is turned away; the other /64 gets in.
+        $told[0] | Should -Be 'hello'
+        $told[1] | Should -Be 'error too_many_connections'
+        $told[2] | Should -Be 'hello'
+    }
+}

@@ -47,26 +47,6 @@ internal static class ServerFrames
 
     public static string Type(JsonElement frame) => frame.GetProperty("type").GetString()!;
 
-    /// <summary>Reads any frame the way the client would; for the fuzzer, which needs every reader in one place.</summary>
-    public static object? Interpret(in ReadOnlySequence<byte> line, DateTimeOffset now)
-    {
-        var frame = Parse(line);
-        return Type(frame) switch
-        {
-            "hello" => Hello(frame),
-            "welcome" => Welcome(frame),
-            "clients" => Clients(frame),
-            "sent" => Sent(frame, MessageRoute.Relay, TimeSpan.Zero),
-            "peer" => Peer(frame),
-            "peer_expect" => PeerExpect(frame),
-            "message" => Message(frame, now),
-            "notice" => Notice(frame, now),
-            "presence" => Presence(frame, now),
-            "error" => Error(frame),
-            _ => null,
-        };
-    }
-
     public static ServerHello Hello(JsonElement frame)
     {
         if (Type(frame) == "error")

@@ -31,7 +31,7 @@ internal sealed class PeerTokenBook
     /// </summary>
     public async Task<(bool Ok, string Reason)> TryRedeemAsync(string token, string from, TimeSpan hold, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + hold;
+        var deadline = _clock.GetUtcNow() + hold;
         while (true)
         {
             if (_used.ContainsKey(token))
@@ -51,13 +51,13 @@ internal sealed class PeerTokenBook
                 return SameUser(expectation.From, from) ? (true, string.Empty) : (false, "the token was issued to another user");
             }
 
-            var remaining = deadline - DateTime.UtcNow;
+            var remaining = deadline - _clock.GetUtcNow();
             if (remaining <= TimeSpan.Zero)
             {
                 return (false, "the token is unknown");
             }
 
-            await announced.WaitAsync(remaining, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await announced.WaitAsync(remaining, _clock, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             cancellationToken.ThrowIfCancellationRequested();
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using System.Text.Json;
 using PeerChat.Core.Client;
 
 namespace PeerChat.PowerShell.Commands;
@@ -25,6 +26,10 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private JsonElement? _data;
+
+    protected override void BeginProcessing() => _data = DataConverter.ToJsonOrStop(this, Data);
+
     protected override void ProcessRecord()
     {
         var session = ResolveSession(Session);
@@ -33,20 +38,9 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
             return;
         }
 
-        System.Text.Json.JsonElement? data;
         try
         {
-            data = Data is null ? null : DataConverter.ToJson(Data);
-        }
-        catch (ArgumentException ex)
-        {
-            WriteError(PeerChatErrors.InvalidData(ex, Data));
-            return;
-        }
-
-        try
-        {
-            var receipt = Await(session.Client.BroadcastAsync(Message, data, CancelToken));
+            var receipt = Await(session.Client.BroadcastAsync(Message, _data, CancelToken));
             WriteVerbose(Core.Text.DisplayText.Escape($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients."));
             if (PassThru)
             {

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using System.Text.Json;
 using PeerChat.Core.Client;
 
 namespace PeerChat.PowerShell.Commands;
@@ -41,32 +42,15 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
 
     private const int ProgressActivityId = 0x5044;
 
-    private System.Text.Json.JsonElement? _data;
-    private bool _dataInvalid;
+    private JsonElement? _data;
     private int _sent;
     private int _recipients;
     private ProgressRecord? _progress;
 
-    protected override void BeginProcessing()
-    {
-        try
-        {
-            _data = Data is null ? null : DataConverter.ToJson(Data);
-        }
-        catch (ArgumentException ex)
-        {
-            _dataInvalid = true;
-            ThrowTerminatingError(PeerChatErrors.InvalidData(ex, Data));
-        }
-    }
+    protected override void BeginProcessing() => _data = DataConverter.ToJsonOrStop(this, Data);
 
     protected override void ProcessRecord()
     {
-        if (_dataInvalid)
-        {
-            return;
-        }
-
         var session = ResolveSession(Session);
         foreach (var to in UserName)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Client;
@@ -16,7 +17,7 @@ internal static class ServerFrames
         // Utf8JsonReader leaves string contents unchecked; a bad byte would only throw later, from
         // GetString, as something other than a protocol error. Found by fuzzing (fuzz/regressions/client).
         var bytes = line.IsSingleSegment ? line.First : line.ToArray();
-        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+        if (!Utf8.IsValid(bytes.Span))
         {
             throw Violation("The server sent a line that is not valid UTF-8.");
         }

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Text.Json;
 using PeerChat.Core.Client;
+using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -41,7 +42,7 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
         try
         {
             var receipt = Await(session.Client.BroadcastAsync(Message, _data, CancelToken));
-            WriteVerbose(Core.Text.DisplayText.Escape($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients."));
+            WriteVerbose(DisplayText.Escape($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients."));
             if (PassThru)
             {
                 WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Broadcast, null));

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Text.Json;
 using PeerChat.Core.Client;
+using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -64,7 +65,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
             {
                 var receipt = Await(session.Client.SendAsync(to, Message, _data, Route, CancelToken));
                 _sent++;
-                WriteVerbose(Core.Text.DisplayText.Escape($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
+                WriteVerbose(DisplayText.Escape($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
                 if (PassThru)
                 {
                     WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Direct, to));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PeerChat.Core.Accounts;
 
 namespace PeerChat.Core.Client.Direct;
 
@@ -62,7 +63,7 @@ internal sealed class PeerTokenBook
         }
     }
 
-    private static bool SameUser(string a, string b) => Accounts.PasswordRules.UserNameComparer.Equals(a, b);
+    private static bool SameUser(string a, string b) => PasswordRules.UserNameComparer.Equals(a, b);
 
     /// <summary>Forgets expectations and used tokens past their expiry, so the book stays small.</summary>
     private void Prune()

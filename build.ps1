@@ -9,9 +9,11 @@
             loads the module), and prints the combined closing line "Tests: N passed, N failed".
     Package builds, then makes out/packages/PeerChat.<version>.nupkg with Compress-PSResource.
     Fuzz    installs AFL++ (Debian) and SharpFuzz, instruments PeerChat.Core and fuzzes each target
-            for -Seconds; findings land in out/fuzz/findings/<target>. Not part of Test or CI.
+            for -Seconds; findings land in out/fuzz/findings/<target>. Not run by Test or CI (Build
+            compiles the harness, and Test replays its corpus and regressions).
     Bench   installs nats-server (Debian) and runs bench/PeerChat.Bench against PeerChat and nats-server
-            side by side; the table goes to out/bench/results.md. Not part of Test or CI.
+            side by side; the table goes to out/bench/results.md. Not run by Test or CI (Build
+            compiles it).
     Serve   builds, then runs a PeerChat server through Start-PeerChatServer in the foreground
             (port 4400, the default user store ~/.peerchat/users.csv, or the settings of
             -ServerConfiguration), showing its events, until Ctrl+C.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using PeerChat.Core.Client;
 
@@ -21,64 +20,36 @@ internal static class DirectPingPong
         DirectFloodRateBytes = 1e12,
     };
 
-    public static async Task<PingPong.Result> RunAsync(IPEndPoint server, int pairs, TimeSpan duration)
+    public static Task<PingPong.Result> RunAsync(IPEndPoint server, int pairs, TimeSpan duration) =>
+        PingPong.RunAsync("PeerChat", "direct", pairs, duration, async i =>
+            (new DirectEnd(await LoginAsync(server, $"pa{i}"), $"pb{i}"),
+             new DirectEnd(await LoginAsync(server, $"pb{i}"), $"pa{i}")));
+
+    private static async Task<ChatClient> LoginAsync(IPEndPoint server, string user)
     {
-        var a = new ChatClient[pairs];
-        var b = new ChatClient[pairs];
-        for (var i = 0; i < pairs; i++)
+        var client = await ChatClient.ConnectAsync(server.Address.ToString(), server.Port, Unpaced);
+        await client.LoginAsync(user, PeerChatSystem.Password);
+        return client;
+    }
+
+    /// <summary>One end of a direct pair: the client library, sending on the direct route only.</summary>
+    private sealed class DirectEnd(ChatClient client, string partner) : IPingPongEnd
+    {
+        public Task SendAsync(string payload) => client.SendAsync(partner, payload, route: RoutePreference.Direct);
+
+        public async Task<string?> ReceiveAsync(CancellationToken cancellationToken)
         {
-            a[i] = await ChatClient.ConnectAsync(server.Address.ToString(), server.Port, Unpaced);
-            await a[i].LoginAsync($"pa{i}", PeerChatSystem.Password);
-            b[i] = await ChatClient.ConnectAsync(server.Address.ToString(), server.Port, Unpaced);
-            await b[i].LoginAsync($"pb{i}", PeerChatSystem.Password);
+            await foreach (var chatEvent in client.Events.ReadAllAsync(cancellationToken))
+            {
+                if (chatEvent is ChatMessage message)
+                {
+                    return message.Text;
+                }
+            }
+
+            return null;
         }
 
-        using var stop = new CancellationTokenSource(duration);
-        var rtts = new List<long>[pairs];
-        var tasks = Enumerable.Range(0, pairs).SelectMany(i => new[]
-        {
-            Task.Run(async () =>
-            {
-                try
-                {
-                    await foreach (var chatEvent in b[i].Events.ReadAllAsync(stop.Token))
-                    {
-                        if (chatEvent is ChatMessage message)
-                        {
-                            await b[i].SendAsync($"pa{i}", message.Text, route: RoutePreference.Direct);
-                        }
-                    }
-                }
-                catch (Exception ex) when (ex is OperationCanceledException or ChatClientException)
-                {
-                }
-            }),
-            Task.Run(async () =>
-            {
-                rtts[i] = [];
-                try
-                {
-                    while (!stop.IsCancellationRequested)
-                    {
-                        var started = Stopwatch.GetTimestamp();
-                        await a[i].SendAsync($"pb{i}", "ping", route: RoutePreference.Direct);
-                        await a[i].Events.ReadAsync(stop.Token);
-                        rtts[i].Add(Stopwatch.GetTimestamp() - started);
-                    }
-                }
-                catch (Exception ex) when (ex is OperationCanceledException or ChatClientException)
-                {
-                }
-            }),
-        }).ToList();
-
-        await Task.WhenAll(tasks);
-        foreach (var client in a.Concat(b))
-        {
-            await client.DisposeAsync();
-        }
-
-        var all = rtts.SelectMany(r => r).Order().ToArray();
-        return new PingPong.Result("PeerChat", "direct", pairs, all.Length / duration.TotalSeconds, Latency.Percentile(all, 0.50), Latency.Percentile(all, 0.99));
+        public ValueTask DisposeAsync() => client.DisposeAsync();
     }
 }

@@ -1,20 +1,30 @@
 using System.Diagnostics;
+using PeerChat.Core.Client;
 
 namespace PeerChat.Bench;
 
-/// <summary>Ping-pong: pairs that bounce one message between them through the server, for a fixed time.</summary>
+/// <summary>
+/// Ping-pong: pairs that bounce one message between them for a fixed time. One loop for every
+/// route; what carries the messages (raw protocol lines through a server, or PeerChat's client
+/// library over the direct route) is an <see cref="IPingPongEnd"/>.
+/// </summary>
 internal static class PingPong
 {
     public sealed record Result(string System, string Route, int Pairs, double RoundTripsPerSecond, double P50Ms, double P99Ms);
 
-    public static async Task<Result> RunAsync(ChatSystem system, int pairs, TimeSpan duration)
+    /// <summary>Relay ping-pong through the server of a system (PeerChat or NATS), over raw protocol lines.</summary>
+    public static Task<Result> RunAsync(ChatSystem system, int pairs, TimeSpan duration) =>
+        RunAsync(system.Name, "relay", pairs, duration, async i =>
+            (new RelayEnd(system, await system.ConnectReceiverAsync($"pa{i}"), $"pb{i}"),
+             new RelayEnd(system, await system.ConnectReceiverAsync($"pb{i}"), $"pa{i}")));
+
+    public static async Task<Result> RunAsync(string system, string route, int pairs, TimeSpan duration, Func<int, Task<(IPingPongEnd A, IPingPongEnd B)>> connectPair)
     {
-        var a = new LineConnection[pairs];
-        var b = new LineConnection[pairs];
+        var a = new IPingPongEnd[pairs];
+        var b = new IPingPongEnd[pairs];
         for (var i = 0; i < pairs; i++)
         {
-            a[i] = await system.ConnectReceiverAsync($"pa{i}");
-            b[i] = await system.ConnectReceiverAsync($"pb{i}");
+            (a[i], b[i]) = await connectPair(i);
         }
 
         using var stop = new CancellationTokenSource(duration);
@@ -24,18 +34,14 @@ internal static class PingPong
             // b answers every message it gets.
             Task.Run(async () =>
             {
-                var next = false;
                 try
                 {
-                    while (await b[i].ReadLineAsync(stop.Token) is { } line)
+                    while (await b[i].ReceiveAsync(stop.Token) is { } payload)
                     {
-                        if (system.Payload(line, b[i], ref next) is { } payload)
-                        {
-                            await b[i].WriteAsync(system.DirectFrame($"pa{i}", payload));
-                        }
+                        await b[i].SendAsync(payload);
                     }
                 }
-                catch (Exception ex) when (ex is OperationCanceledException or IOException)
+                catch (Exception ex) when (EndsTheRun(ex))
                 {
                 }
             }),
@@ -44,33 +50,66 @@ internal static class PingPong
             Task.Run(async () =>
             {
                 rtts[i] = [];
-                var next = false;
                 try
                 {
                     while (!stop.IsCancellationRequested)
                     {
                         var started = Stopwatch.GetTimestamp();
-                        await a[i].WriteAsync(system.DirectFrame($"pb{i}", $"{started}x"));
-                        while (await a[i].ReadLineAsync(stop.Token) is { } line && system.Payload(line, a[i], ref next) is null)
-                        {
-                        }
-
+                        await a[i].SendAsync($"{started}x");
+                        await a[i].ReceiveAsync(stop.Token);
                         rtts[i].Add(Stopwatch.GetTimestamp() - started);
                     }
                 }
-                catch (Exception ex) when (ex is OperationCanceledException or IOException)
+                catch (Exception ex) when (EndsTheRun(ex))
                 {
                 }
             }),
         }).ToList();
 
         await Task.WhenAll(tasks);
-        foreach (var connection in a.Concat(b))
+        foreach (var end in a.Concat(b))
         {
-            await connection.DisposeAsync();
+            await end.DisposeAsync();
         }
 
         var all = rtts.SelectMany(r => r).Order().ToArray();
-        return new Result(system.Name, "relay", pairs, all.Length / duration.TotalSeconds, Latency.Percentile(all, 0.50), Latency.Percentile(all, 0.99));
+        return new Result(system, route, pairs, all.Length / duration.TotalSeconds, Latency.Percentile(all, 0.50), Latency.Percentile(all, 0.99));
     }
+
+    // The run ends by cancelling the reads; a connection the other end closes as the run stops
+    // fails with the error of its kind (a socket's, or the client library's).
+    private static bool EndsTheRun(Exception ex) => ex is OperationCanceledException or IOException or ChatClientException;
+
+    /// <summary>One end of a relay pair: protocol lines to the partner through the server.</summary>
+    private sealed class RelayEnd(ChatSystem system, LineConnection connection, string partner) : IPingPongEnd
+    {
+        // Some protocols (NATS) announce a payload on one line and carry it on the next.
+        private bool _nextLineIsPayload;
+
+        public Task SendAsync(string payload) => connection.WriteAsync(system.DirectFrame(partner, payload));
+
+        public async Task<string?> ReceiveAsync(CancellationToken cancellationToken)
+        {
+            while (await connection.ReadLineAsync(cancellationToken) is { } line)
+            {
+                if (system.Payload(line, connection, ref _nextLineIsPayload) is { } payload)
+                {
+                    return payload;
+                }
+            }
+
+            return null;
+        }
+
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
+    }
+}
+
+/// <summary>One end of a ping-pong pair: sends to its partner and receives what the partner sent.</summary>
+internal interface IPingPongEnd : IAsyncDisposable
+{
+    Task SendAsync(string payload);
+
+    /// <summary>The next message from the partner (other traffic skipped); null once the connection has ended.</summary>
+    Task<string?> ReceiveAsync(CancellationToken cancellationToken);
 }

@@ -1,6 +1,6 @@
 // AFL++ entry point: `PeerChat.Fuzz <target>` reads one input from stdin (SharpFuzz's AFL mode)
 // and runs it through one target. An exception a target does not expect is a crash for AFL.
-using PeerChat.Core.Fuzzing;
+using PeerChat.Fuzz;
 using SharpFuzz;
 
 var target = args.Length > 0 ? args[0] : "frames";

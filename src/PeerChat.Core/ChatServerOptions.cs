@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using PeerChat.Core.Accounts;
 
 namespace PeerChat.Core;
 
@@ -103,7 +105,7 @@ public sealed record ChatServerOptions
     public int? SocketSendBufferBytes { get; init; }
 
     /// <summary>PBKDF2 iterations for new and rehashed passwords.</summary>
-    public int HashIterations { get; init; } = Accounts.PasswordHasher.DefaultIterations;
+    public int HashIterations { get; init; } = PasswordHasher.DefaultIterations;
 
     /// <summary>How long a login may wait for a free hashing slot before it gets <c>throttled</c>.</summary>
     public TimeSpan HashQueueTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -140,7 +142,7 @@ public sealed record ChatServerOptions
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>With a certificate (and its private key) the server speaks TLS from the first byte; without, plain TCP.</summary>
-    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
+    public X509Certificate2? Certificate { get; init; }
 
     /// <summary>The clock of every protocol rule (auth and idle timeouts, throttling, flood control).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -172,8 +174,8 @@ public sealed record ChatServerOptions
         Require(EffectiveSendQueueSoftBytes >= 1 && EffectiveSendQueueSoftBytes <= SendQueueBytes, nameof(SendQueueSoftBytes), "must be 1 to SendQueueBytes");
         Require(EffectiveSendQueueSoftFrames >= 1 && EffectiveSendQueueSoftFrames <= SendQueueFrames, nameof(SendQueueSoftFrames), "must be 1 to SendQueueFrames");
         Require(WriteTimeout > TimeSpan.Zero, nameof(WriteTimeout), "must be positive");
-        Require(HashIterations is >= 1 and <= Accounts.PasswordHasher.MaxIterations, nameof(HashIterations), $"must be 1 to {Accounts.PasswordHasher.MaxIterations}");
-        Require(MinPasswordLength is >= 1 and <= Accounts.PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");
+        Require(HashIterations is >= 1 and <= PasswordHasher.MaxIterations, nameof(HashIterations), $"must be 1 to {PasswordHasher.MaxIterations}");
+        Require(MinPasswordLength is >= 1 and <= PasswordRules.MaxLength, nameof(MinPasswordLength), "must be 1 to 1024");
         Require(ThrottleFailures >= 1, nameof(ThrottleFailures), "must be at least 1");
         Require(ThrottleUserFailures >= 1, nameof(ThrottleUserFailures), "must be at least 1");
         Require(SignupsPerAddressPerMinute >= 1, nameof(SignupsPerAddressPerMinute), "must be at least 1");

@@ -71,11 +71,11 @@ public static class ServerSettings
             return type switch
             {
                 _ when type == typeof(TimeSpan) => ToTimeSpan(value),
-                _ when type == typeof(IPAddress) => value as IPAddress ?? IPAddress.Parse(System.Convert.ToString(value, CultureInfo.InvariantCulture)!),
+                _ when type == typeof(IPAddress) => value as IPAddress ?? IPAddress.Parse(Convert.ToString(value, CultureInfo.InvariantCulture)!),
                 _ when type == typeof(bool) => value is bool b ? b : throw new FormatException(),
                 _ when type == typeof(string) => value as string ?? throw new FormatException(),
-                _ when (type == typeof(int) || type == typeof(long)) && value is double or float or decimal && System.Convert.ToDouble(value, CultureInfo.InvariantCulture) % 1 != 0 => throw new FormatException(),
-                _ => System.Convert.ChangeType(value, type, CultureInfo.InvariantCulture),
+                _ when (type == typeof(int) || type == typeof(long)) && value is double or float or decimal && Convert.ToDouble(value, CultureInfo.InvariantCulture) % 1 != 0 => throw new FormatException(),
+                _ => Convert.ChangeType(value, type, CultureInfo.InvariantCulture),
             };
         }
         catch (Exception ex) when (ex is FormatException or InvalidCastException or OverflowException)
@@ -90,7 +90,7 @@ public static class ServerSettings
         TimeSpan span => span,
         string text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) => TimeSpan.FromSeconds(seconds),
         string text => TimeSpan.Parse(text, CultureInfo.InvariantCulture),
-        _ => TimeSpan.FromSeconds(System.Convert.ToDouble(value, CultureInfo.InvariantCulture)),
+        _ => TimeSpan.FromSeconds(Convert.ToDouble(value, CultureInfo.InvariantCulture)),
     };
 
     private static string Describe(Type type) => type switch

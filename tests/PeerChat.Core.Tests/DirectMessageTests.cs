@@ -216,6 +216,21 @@ public sealed class DirectMessageTests
     }
 
     [Fact]
+    public async Task ADirectMessage_IsStampedByTheSendersClock()
+    {
+        // One clock per side: the sender's TimeProvider, not the system's, says when it sent.
+        var sendersClock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice", new ChatClientOptions { TimeProvider = sendersClock });
+        var bob = await server.LoginAsync("bob");
+
+        await alice.SendAsync("bob", "when?", route: RoutePreference.Direct);
+        var message = (ChatMessage)await bob.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience);
+
+        Assert.Equal(sendersClock.GetUtcNow(), message.SentAt);
+    }
+
+    [Fact]
     public async Task TwentySessions_SendingToEachOtherDirectlyAtOnce_DeliverEveryMessageExactlyOnce()
     {
         const int sessions = 20;

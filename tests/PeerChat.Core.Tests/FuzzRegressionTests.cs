@@ -1,4 +1,4 @@
-using PeerChat.Core.Fuzzing;
+using PeerChat.Fuzz;
 
 namespace PeerChat.Core.Tests;
 

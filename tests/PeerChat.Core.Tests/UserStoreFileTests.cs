@@ -111,4 +111,24 @@ public sealed class UserStoreFileTests
         Assert.True(entries[0].CanImport);
         Assert.Equal(@"'\u001b[31mred' breaks the user name rule (1 to 32 of A-Z a-z 0-9 . _ -)", entries[1].Problem);
     }
+
+    [Fact]
+    public async Task AnOriginalUsersFileImport_HashesEachPassword_AndLeavesANameTakenMeanwhile()
+    {
+        using var folder = new TemporaryFolder();
+        var path = Path.Combine(folder.Path, "users.csv");
+        var store = CsvUserStore.Open(path);
+        var entries = OriginalUserFile.Read(Encoding.UTF8.GetBytes("alice,first secret\nbob,second secret\n"));
+        var import = new OriginalUserImport(entries, TestServer.TestIterations);
+        // Another writer (a running server's signup) takes bob's name after the file was read.
+        await CsvUserStore.Open(path).TryAddAsync("bob", PasswordHasher.Hash("bob's own", TestServer.TestIterations));
+
+        var results = await import.RunAsync(store);
+
+        Assert.Equal([("alice", true), ("bob", false)], results.Select(r => (r.Entry.UserName!, r.Added)));
+        Assert.Equal(2, import.Hashed);
+        Assert.True(PasswordHasher.Verify("first secret", CsvUserStore.Open(path).Find("alice")!.HashRecord, out var iterations));
+        Assert.Equal(TestServer.TestIterations, iterations);
+        Assert.True(PasswordHasher.Verify("bob's own", CsvUserStore.Open(path).Find("bob")!.HashRecord, out _));
+    }
 }

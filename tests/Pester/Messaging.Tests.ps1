@@ -67,6 +67,24 @@ Describe 'Messaging' -Tag Integration {
         $received.Text | Should -Be @('a', 'b')
     }
 
+    It 'Send-PeerChatBroadcast stops with a terminating InvalidData for -Data it cannot send, before sending any' {
+        # Terminating: -ErrorAction SilentlyContinue would swallow a non-terminating error.
+        { 'first', 'second' | Send-PeerChatBroadcast -Session $alice -Data @{ n = [double]::NaN } -ErrorAction SilentlyContinue } |
+            Should -Throw -ErrorId 'InvalidData,PeerChat.PowerShell.Commands.SendPeerChatBroadcastCommand'
+        Send-PeerChatBroadcast -Session $alice -Message 'after the refused data'
+
+        # Messages arrive in order: had the refused ones gone out, they would come before this one.
+        (Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10').Text | Should -Be 'after the refused data'
+    }
+
+    It 'Send-PeerChatMessage stops with a terminating InvalidData for -Data it cannot send, before sending any' {
+        { 'bob', 'carol' | Send-PeerChatMessage -Session $alice -Message 'refused' -Data @{ n = [double]::NaN } -Route Relay -ErrorAction SilentlyContinue } |
+            Should -Throw -ErrorId 'InvalidData,PeerChat.PowerShell.Commands.SendPeerChatMessageCommand'
+        Send-PeerChatMessage -Session $alice -UserName 'bob' -Message 'after the refused data' -Route Relay
+
+        (Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10').Text | Should -Be 'after the refused data'
+    }
+
     It 'takes sessions from the pipeline: Get-PeerChatClient lists for each, Send-PeerChatBroadcast sends from it, Receive-PeerChatMessage reads each' {
         $lists = @($alice, $bob | Get-PeerChatClient)
         $bob | Send-PeerChatBroadcast 'from the piped bob'

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -13,8 +14,8 @@ internal static class QuotedText
     public const char ByteOrderMark = '\uFEFF';
 
     // Printable ASCII: the common case, checked without looking at each character's category.
-    private static readonly System.Buffers.SearchValues<char> SafeRange =
-        System.Buffers.SearchValues.Create(Enumerable.Range(0x20, 0x7F - 0x20).Select(i => (char)i).ToArray());
+    private static readonly SearchValues<char> SafeRange =
+        SearchValues.Create(Enumerable.Range(0x20, 0x7F - 0x20).Select(i => (char)i).ToArray());
 
     public static string Of(string text)
     {

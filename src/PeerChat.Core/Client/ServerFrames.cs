@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Client;
@@ -16,7 +17,7 @@ internal static class ServerFrames
         // Utf8JsonReader leaves string contents unchecked; a bad byte would only throw later, from
         // GetString, as something other than a protocol error. Found by fuzzing (fuzz/regressions/client).
         var bytes = line.IsSingleSegment ? line.First : line.ToArray();
-        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+        if (!Utf8.IsValid(bytes.Span))
         {
             throw Violation("The server sent a line that is not valid UTF-8.");
         }
@@ -46,26 +47,6 @@ internal static class ServerFrames
     }
 
     public static string Type(JsonElement frame) => frame.GetProperty("type").GetString()!;
-
-    /// <summary>Reads any frame the way the client would; for the fuzzer, which needs every reader in one place.</summary>
-    public static object? Interpret(in ReadOnlySequence<byte> line, DateTimeOffset now)
-    {
-        var frame = Parse(line);
-        return Type(frame) switch
-        {
-            "hello" => Hello(frame),
-            "welcome" => Welcome(frame),
-            "clients" => Clients(frame),
-            "sent" => Sent(frame, MessageRoute.Relay, TimeSpan.Zero),
-            "peer" => Peer(frame),
-            "peer_expect" => PeerExpect(frame),
-            "message" => Message(frame, now),
-            "notice" => Notice(frame, now),
-            "presence" => Presence(frame, now),
-            "error" => Error(frame),
-            _ => null,
-        };
-    }
 
     public static ServerHello Hello(JsonElement frame)
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 
 namespace PeerChat.Core.Security;
 
@@ -46,7 +47,7 @@ public static class Certificates
         var wanted = Normalize(expected);
         var actual = Fingerprint(certificate);
         return wanted.Length == actual.Length
-            && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(actual), System.Text.Encoding.ASCII.GetBytes(wanted));
+            && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(actual), Encoding.ASCII.GetBytes(wanted));
     }
 
     public static string Normalize(string fingerprint) =>

@@ -1,3 +1,4 @@
+using System.Net;
 using PeerChat.Core.Accounts;
 
 namespace PeerChat.Core.Server;
@@ -36,7 +37,7 @@ internal sealed class AccountService
     }
 
     /// <summary>Creates an account for a client at <paramref name="origin"/>; RetryAfter is set with TooManySignups.</summary>
-    public async Task<(Outcome Outcome, TimeSpan RetryAfter)> SignUpAsync(string userName, string password, System.Net.IPAddress origin, CancellationToken cancellationToken)
+    public async Task<(Outcome Outcome, TimeSpan RetryAfter)> SignUpAsync(string userName, string password, IPAddress origin, CancellationToken cancellationToken)
     {
         if (!PasswordRules.IsValidUserName(userName))
         {

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
@@ -146,7 +148,7 @@ public sealed partial class ChatServer
     }
 
     /// <summary>No plain text may cross a TLS port: the handshake is made, then the error is sent inside it.</summary>
-    private async Task RejectOverTlsAsync(Socket socket, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, byte[] frame)
+    private async Task RejectOverTlsAsync(Socket socket, X509Certificate2 certificate, byte[] frame)
     {
         SslStream? tls = null;
         try
@@ -168,7 +170,7 @@ public sealed partial class ChatServer
             {
             }
         }
-        catch (Exception ex) when (SocketErrors.IsConnectionGone(ex) || ex is System.Security.Authentication.AuthenticationException or SocketException)
+        catch (Exception ex) when (SocketErrors.IsConnectionGone(ex) || ex is AuthenticationException or SocketException)
         {
             // A client that left, did not speak TLS, or took too long: nothing more to tell it.
         }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
@@ -231,7 +232,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     public ServerStatistics GetStatistics() => Counters.Snapshot(ConnectionCount, LoggedInCount);
 
     /// <summary>Snapshots of the logged-in clients, oldest first.</summary>
-    public IReadOnlyList<ClientStatus> GetClients() =>
+    public IReadOnlyList<ClientInfo> GetClients() =>
         _loggedIn.Values.Select(c => c.Snapshot()).OrderBy(c => c.ConnectedAt).ThenBy(c => c.ClientId, StringComparer.Ordinal).ToList();
 
     internal DateTimeOffset Now => Options.TimeProvider.GetUtcNow();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
@@ -182,7 +183,7 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary><c>bad_frame</c> and <c>unknown_type</c> count; at MaxProtocolErrors the connection is closed.</summary>
-    private void ProtocolError(System.Text.Json.JsonElement? re, string code, string message)
+    private void ProtocolError(JsonElement? re, string code, string message)
     {
         Send(FrameWriter.Error(re, code, message));
         if (++_protocolErrors >= _options.MaxProtocolErrors)

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text.Json;
+using PeerChat.Core.Accounts;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
@@ -77,7 +79,7 @@ internal sealed partial class ClientConnection
             AccountService.Outcome.Ok => FrameWriter.Build("ok", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)),
             AccountService.Outcome.UserExists => FrameWriter.Error(request.Id, ErrorCodes.UserExists, $"The user name '{request.User}' is taken."),
             AccountService.Outcome.InvalidUserName => FrameWriter.Error(request.Id, ErrorCodes.InvalidUsername, "A user name is 1 to 32 of A-Z a-z 0-9 . _ -"),
-            AccountService.Outcome.InvalidPassword => FrameWriter.Error(request.Id, ErrorCodes.InvalidPassword, $"A password is {_options.MinPasswordLength} to {Accounts.PasswordRules.MaxLength} characters."),
+            AccountService.Outcome.InvalidPassword => FrameWriter.Error(request.Id, ErrorCodes.InvalidPassword, $"A password is {_options.MinPasswordLength} to {PasswordRules.MaxLength} characters."),
             _ => FrameWriter.Error(request.Id, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", 1000),
         });
     }
@@ -174,7 +176,7 @@ internal sealed partial class ClientConnection
         WantsReceipts = request.Receipts;
         if (request.PeerPort is { } port)
         {
-            PeerEndpoint = new System.Net.IPEndPoint(RemoteEndPoint.Address, port).ToString();
+            PeerEndpoint = new IPEndPoint(RemoteEndPoint.Address, port).ToString();
             PeerFingerprint = request.PeerFingerprint;
         }
 

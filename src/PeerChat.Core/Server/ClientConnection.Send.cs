@@ -128,6 +128,6 @@ internal sealed partial class ClientConnection
             _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
         }
 
-        Abort(Protocol.NoticeCodes.SlowConsumer);
+        Abort(NoticeCodes.SlowConsumer);
     }
 }

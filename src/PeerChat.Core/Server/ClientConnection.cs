@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
@@ -88,7 +89,7 @@ internal sealed partial class ClientConnection
     /// <summary>False when the client logged in with <c>"receipts": false</c>: successful sends go unanswered.</summary>
     public bool WantsReceipts { get; private set; } = true;
 
-    public ClientStatus Snapshot() => new(
+    public ClientInfo Snapshot() => new(
         ClientId,
         UserName ?? string.Empty,
         Address,

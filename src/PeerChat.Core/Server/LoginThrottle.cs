@@ -1,3 +1,5 @@
+using PeerChat.Core.Accounts;
+
 namespace PeerChat.Core.Server;
 
 /// <summary>
@@ -57,7 +59,7 @@ internal sealed class LoginThrottle
         // Address groups never hold '|', so a pair key cannot be confused with another pair's.
         public static Keys Of(string userName, string addressGroup)
         {
-            var name = Accounts.PasswordRules.IsValidUserName(userName) ? userName : InvalidName;
+            var name = PasswordRules.IsValidUserName(userName) ? userName : InvalidName;
             return new("user:" + name, "pair:" + addressGroup + "|" + name, "addr:" + addressGroup);
         }
     }

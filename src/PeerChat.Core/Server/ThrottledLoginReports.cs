@@ -1,3 +1,5 @@
+using PeerChat.Core.Protocol;
+
 namespace PeerChat.Core.Server;
 
 /// <summary>
@@ -78,7 +80,7 @@ internal sealed class ThrottledLoginReports
                 (ended ??= []).Add(key);
                 if (group.Unreported > 0)
                 {
-                    reports.Add(new LoginFailedEvent(now, group.ClientId, group.UserName, group.Address, Protocol.ErrorCodes.Throttled, group.Unreported));
+                    reports.Add(new LoginFailedEvent(now, group.ClientId, group.UserName, group.Address, ErrorCodes.Throttled, group.Unreported));
                 }
             }
 

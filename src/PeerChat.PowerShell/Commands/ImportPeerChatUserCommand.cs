@@ -81,7 +81,7 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
         WriteObject(results.OrderBy(r => r.LineNumber), enumerateCollection: true);
     }
 
-    /// <summary>Hashes on every core (each hash is slow on purpose), then writes the store once.</summary>
+    /// <summary>The store's typical count unless -HashIterations is given; a different one is worth a warning.</summary>
     private int ChooseIterations(CsvUserStore store)
     {
         var typical = store.TypicalIterations;
@@ -98,32 +98,28 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
         return HashIterations;
     }
 
-    private IEnumerable<(OriginalUserFile.Entry Entry, bool Added)> Import(CsvUserStore store, List<OriginalUserFile.Entry> entries, int iterations)
+    /// <summary>Hashes and adds the accounts in the core, showing how many passwords are hashed meanwhile.</summary>
+    private IReadOnlyList<(OriginalUserFile.Entry Entry, bool Added)> Import(CsvUserStore store, List<OriginalUserFile.Entry> entries, int iterations)
     {
         if (entries.Count == 0)
         {
             return [];
         }
 
-        var records = new UserRecord[entries.Count];
-        var done = 0;
-        var hashing = Task.Run(() => Parallel.For(0, entries.Count, new ParallelOptions { CancellationToken = CancelToken }, i =>
-        {
-            records[i] = new UserRecord(entries[i].UserName!, PasswordHasher.Hash(entries[i].Password!, iterations));
-            Interlocked.Increment(ref done);
-        }));
+        var import = new OriginalUserImport(entries, iterations);
+        var running = import.RunAsync(store, CancelToken);
         var progress = new ProgressRecord(0x5045, "Importing PeerChat accounts", "Hashing passwords");
-        while (!((IAsyncResult)hashing).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(250)))
+        while (!((IAsyncResult)running).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(250)))
         {
-            progress.PercentComplete = 100 * Volatile.Read(ref done) / entries.Count;
-            progress.StatusDescription = $"Hashed {Volatile.Read(ref done)} of {entries.Count}";
+            var hashed = import.Hashed;
+            progress.PercentComplete = 100 * hashed / import.Count;
+            progress.StatusDescription = $"Hashed {hashed} of {import.Count}";
             WriteProgress(progress);
         }
 
-        Await(hashing);
+        var results = Await(running);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
-        var added = Await(store.TryAddManyAsync(records, CancelToken)).Select(r => r.UserName).ToHashSet(PasswordRules.UserNameComparer);
-        return entries.Select(e => (e, added.Contains(e.UserName!)));
+        return results;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Management.Automation;
 using System.Text;
 using PeerChat.Core;
@@ -58,7 +59,7 @@ public sealed class NewPeerChatServerConfigurationCommand : PeerChatCmdlet
         text.AppendLine("    # ---- The job ----");
         Setting(text, "UserStorePath", "'~/.peerchat/users.csv'", "The CSV file of accounts; created, readable by its owner only, when missing.");
         Setting(text, "Name", "'PeerChat-4400'", "The job's name, as Get-Job shows it; PeerChat-<port> when not set.", commentedOut: true);
-        Setting(text, "EventBufferSize", PeerChatServerJob.DefaultEventBufferSize.ToString(System.Globalization.CultureInfo.InvariantCulture), "Server events the job keeps until Receive-Job reads them; past it the oldest are dropped and counted.");
+        Setting(text, "EventBufferSize", PeerChatServerJob.DefaultEventBufferSize.ToString(CultureInfo.InvariantCulture), "Server events the job keeps until Receive-Job reads them; past it the oldest are dropped and counted.");
         Setting(text, "CertificatePath", "'/etc/peerchat/server.pfx'", "Speak TLS with the certificate and key in this PFX or PEM file (a password only as -CertificatePassword).", commentedOut: true);
         Setting(text, "SelfSignedCertificate", "$false", "Speak TLS with a certificate made at start; clients pin its fingerprint.");
         text.AppendLine();

@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Management.Automation;
+using System.Text.Json;
 using PeerChat.Core.Client;
+using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -25,6 +27,10 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private JsonElement? _data;
+
+    protected override void BeginProcessing() => _data = DataConverter.ToJsonOrStop(this, Data);
+
     protected override void ProcessRecord()
     {
         var session = ResolveSession(Session);
@@ -33,21 +39,10 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
             return;
         }
 
-        System.Text.Json.JsonElement? data;
         try
         {
-            data = Data is null ? null : DataConverter.ToJson(Data);
-        }
-        catch (ArgumentException ex)
-        {
-            WriteError(PeerChatErrors.InvalidData(ex, Data));
-            return;
-        }
-
-        try
-        {
-            var receipt = Await(session.Client.BroadcastAsync(Message, data, CancelToken));
-            WriteVerbose(Core.Text.DisplayText.Escape($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients."));
+            var receipt = Await(session.Client.BroadcastAsync(Message, _data, CancelToken));
+            WriteVerbose(DisplayText.Escape($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients."));
             if (PassThru)
             {
                 WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Broadcast, null));

@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Management.Automation;
+using System.Text.Json;
 using PeerChat.Core.Client;
+using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -41,32 +43,15 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
 
     private const int ProgressActivityId = 0x5044;
 
-    private System.Text.Json.JsonElement? _data;
-    private bool _dataInvalid;
+    private JsonElement? _data;
     private int _sent;
     private int _recipients;
     private ProgressRecord? _progress;
 
-    protected override void BeginProcessing()
-    {
-        try
-        {
-            _data = Data is null ? null : DataConverter.ToJson(Data);
-        }
-        catch (ArgumentException ex)
-        {
-            _dataInvalid = true;
-            ThrowTerminatingError(PeerChatErrors.InvalidData(ex, Data));
-        }
-    }
+    protected override void BeginProcessing() => _data = DataConverter.ToJsonOrStop(this, Data);
 
     protected override void ProcessRecord()
     {
-        if (_dataInvalid)
-        {
-            return;
-        }
-
         var session = ResolveSession(Session);
         foreach (var to in UserName)
         {
@@ -80,7 +65,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
             {
                 var receipt = Await(session.Client.SendAsync(to, Message, _data, Route, CancelToken));
                 _sent++;
-                WriteVerbose(Core.Text.DisplayText.Escape($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
+                WriteVerbose(DisplayText.Escape($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
                 if (PassThru)
                 {
                     WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Direct, to));

@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using PeerChat.Core;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Server;
@@ -73,7 +75,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     /// <summary>Speak TLS with this certificate (it must hold its private key).</summary>
     [Parameter]
     [ValidateNotNull]
-    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
+    public X509Certificate2? Certificate { get; set; }
 
     /// <summary>Speak TLS with the certificate in this PFX or PEM file (certificate and private key).</summary>
     [Parameter]
@@ -218,7 +220,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     private bool Given(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
     /// <summary>The certificate of one of the three TLS parameters, or null for plain TCP.</summary>
-    private System.Security.Cryptography.X509Certificates.X509Certificate2? LoadCertificate(ServerConfigurationFile file)
+    private X509Certificate2? LoadCertificate(ServerConfigurationFile file)
     {
         // The file's choice applies only when no TLS parameter is given.
         if (Certificate is null && CertificatePath is null && !SelfSignedCertificate)
@@ -243,10 +245,10 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             var path = GetUnresolvedProviderPathFromPSPath(CertificatePath);
             try
             {
-                var password = CertificatePassword is null ? null : new System.Net.NetworkCredential(string.Empty, CertificatePassword).Password;
+                var password = CertificatePassword is null ? null : new NetworkCredential(string.Empty, CertificatePassword).Password;
                 return Core.Security.Certificates.Load(path, password);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
             {
                 ThrowTerminatingError(new ErrorRecord(ex, "CertificateUnreadable", ErrorCategory.ReadError, path));
             }

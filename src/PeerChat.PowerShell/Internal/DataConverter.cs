@@ -20,6 +20,24 @@ internal static class DataConverter
 {
     private const int MaxDepth = 64;
 
+    /// <summary>
+    /// The <c>-Data</c> of a send cmdlet, converted once in BeginProcessing: data that cannot be sent
+    /// stops the cmdlet with a terminating InvalidData error before anything is sent, so a pipeline
+    /// never leaves some messages delivered and the rest refused for the same bad value.
+    /// </summary>
+    public static JsonElement? ToJsonOrStop(Cmdlet cmdlet, Hashtable? data)
+    {
+        try
+        {
+            return data is null ? null : ToJson(data);
+        }
+        catch (ArgumentException ex)
+        {
+            cmdlet.ThrowTerminatingError(PeerChatErrors.InvalidData(ex, data));
+            return null;
+        }
+    }
+
     public static JsonElement ToJson(IDictionary data)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using PeerChat.Core.Accounts;
 
 namespace PeerChat.PowerShell;
 
@@ -22,7 +23,7 @@ public sealed class UserNameCompleter : IArgumentCompleter
         // Only names the account rule allows: completion text goes straight into the command line,
         // where a name of a hostile server's (quotes, semicolons, escape sequences) could run as code.
         return session.OnlineUserNames()
-            .Where(name => Core.Accounts.PasswordRules.IsValidUserName(name) && pattern.IsMatch(name))
+            .Where(name => PasswordRules.IsValidUserName(name) && pattern.IsMatch(name))
             .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name))
             .ToList();
     }

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 
@@ -15,7 +16,7 @@ public sealed class ServerJobNameCompleter : IArgumentCompleter
 public sealed class SessionIdCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        Completions.Matching(wordToComplete, SessionRegistry.All.Select(s => (s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{s.Id}: {s.UserName} on {s.ComputerName}:{s.Port}")));
+        Completions.Matching(wordToComplete, SessionRegistry.All.Select(s => (s.Id.ToString(CultureInfo.InvariantCulture), $"{s.Id}: {s.UserName} on {s.ComputerName}:{s.Port}")));
 }
 
 internal static class Completions

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Management.Automation;
+using System.Net;
 using System.Reflection;
 using PeerChat.Core.Server;
 using PeerChat.Core.Text;
@@ -76,7 +77,7 @@ public sealed class PeerChatServerJob : Job2
     public override bool HasMoreData => Output.Count > 0 || Error.Count > 0 || Warning.Count > 0;
 
     /// <summary>Address and port as an endpoint: <c>[::]:4400</c>, <c>127.0.0.1:4400</c>.</summary>
-    public override string Location => new System.Net.IPEndPoint(_server.Options.ListenAddress, Port).ToString();
+    public override string Location => new IPEndPoint(_server.Options.ListenAddress, Port).ToString();
 
     public override string StatusMessage => $"{ClientCount} clients";
 

@@ -1,4 +1,5 @@
 using PeerChat.Core.Client;
+using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell;
 
@@ -42,5 +43,5 @@ public sealed class PeerChatClientInfo
     /// <summary>The session that listed this client.</summary>
     public PeerChatSession Session { get; }
 
-    public override string ToString() => Core.Text.DisplayText.Escape(UserName);
+    public override string ToString() => DisplayText.Escape(UserName);
 }

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using PeerChat.Core.Client;
+using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell;
 
@@ -88,5 +89,5 @@ public sealed class PeerChatMessage
     public PeerChatSession Session { get; }
 
     /// <summary>For display: control characters in the text show as visible symbols (<see cref="Text"/> stays raw).</summary>
-    public override string ToString() => Core.Text.DisplayText.Escape(Kind == PeerChatMessageKind.Notice ? $"[{Code}] {Text}" : $"{From}: {Text}");
+    public override string ToString() => DisplayText.Escape(Kind == PeerChatMessageKind.Notice ? $"[{Code}] {Text}" : $"{From}: {Text}");
 }

@@ -1,3 +1,5 @@
+using PeerChat.Core.Accounts;
+
 namespace PeerChat.Core.Client.Direct;
 
 /// <summary>
@@ -13,7 +15,7 @@ namespace PeerChat.Core.Client.Direct;
 /// </remarks>
 internal sealed class DirectFloodControl
 {
-    private readonly Dictionary<string, PeerBudget> _peers = new(Accounts.PasswordRules.UserNameComparer);
+    private readonly Dictionary<string, PeerBudget> _peers = new(PasswordRules.UserNameComparer);
     private readonly ChatClientOptions _options;
 
     public DirectFloodControl(ChatClientOptions options)

@@ -30,7 +30,7 @@ internal sealed class DirectLink : IAsyncDisposable
         _reader = new FrameReader(_stream, options.MaxDirectFrameBytes);
         _options = options;
         PeerUser = peerUser;
-        _idleTimer = TimeProvider.System.CreateTimer(static state => ((DirectLink)state!).Close(), this, options.DirectIdleTimeout, Timeout.InfiniteTimeSpan);
+        _idleTimer = options.TimeProvider.CreateTimer(static state => ((DirectLink)state!).Close(), this, options.DirectIdleTimeout, Timeout.InfiniteTimeSpan);
     }
 
     public string PeerUser { get; }
@@ -113,7 +113,7 @@ internal sealed class DirectLink : IAsyncDisposable
         _acks[messageId] = acked;
         try
         {
-            var frame = FrameWriter.Build("message", (messageId, fromUser, PeerUser, text, data, sentAt: DateTimeOffset.UtcNow), static (w, s) =>
+            var frame = FrameWriter.Build("message", (messageId, fromUser, PeerUser, text, data, sentAt: _options.TimeProvider.GetUtcNow()), static (w, s) =>
             {
                 w.WriteString("kind", "direct");
                 w.WriteString("route", "direct");

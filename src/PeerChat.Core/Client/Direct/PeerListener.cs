@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using PeerChat.Core.Protocol;
 
@@ -29,9 +32,9 @@ internal sealed class PeerListener : IAsyncDisposable
     private readonly DirectFloodControl _flood;
     private readonly Task _acceptLoop;
 
-    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
+    private readonly X509Certificate2? _certificate;
 
-    public PeerListener(IPAddress localAddress, PeerTokenBook tokens, ChatClientOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, Func<string> ownUserName, Action<ChatMessage> deliver)
+    public PeerListener(IPAddress localAddress, PeerTokenBook tokens, ChatClientOptions options, X509Certificate2? certificate, Func<string> ownUserName, Action<ChatMessage> deliver)
     {
         _certificate = certificate;
         _tokens = tokens;
@@ -109,9 +112,9 @@ internal sealed class PeerListener : IAsyncDisposable
             idle.CancelAfter(HelloTimeout);
             if (_certificate is not null)
             {
-                var tls = new System.Net.Security.SslStream(stream, leaveInnerStreamOpen: false);
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = tls;
-                await tls.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions { ServerCertificate = _certificate }, idle.Token).ConfigureAwait(false);
+                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, idle.Token).ConfigureAwait(false);
             }
 
             reader = new FrameReader(stream, _options.MaxDirectFrameBytes);
@@ -154,7 +157,7 @@ internal sealed class PeerListener : IAsyncDisposable
         {
             await TryWriteAsync(stream, FrameWriter.Error(null, ex.Message.Contains("longer", StringComparison.Ordinal) ? ErrorCodes.FrameTooLarge : ErrorCodes.BadFrame, ex.Message)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or AuthenticationException)
         {
             // Idle for too long, the peer left, a failed handshake, or we are closing: the connection simply ends.
         }

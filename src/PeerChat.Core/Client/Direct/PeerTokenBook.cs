@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PeerChat.Core.Accounts;
 
 namespace PeerChat.Core.Client.Direct;
 
@@ -31,7 +32,7 @@ internal sealed class PeerTokenBook
     /// </summary>
     public async Task<(bool Ok, string Reason)> TryRedeemAsync(string token, string from, TimeSpan hold, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + hold;
+        var deadline = _clock.GetUtcNow() + hold;
         while (true)
         {
             if (_used.ContainsKey(token))
@@ -51,18 +52,18 @@ internal sealed class PeerTokenBook
                 return SameUser(expectation.From, from) ? (true, string.Empty) : (false, "the token was issued to another user");
             }
 
-            var remaining = deadline - DateTime.UtcNow;
+            var remaining = deadline - _clock.GetUtcNow();
             if (remaining <= TimeSpan.Zero)
             {
                 return (false, "the token is unknown");
             }
 
-            await announced.WaitAsync(remaining, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await announced.WaitAsync(remaining, _clock, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    private static bool SameUser(string a, string b) => Accounts.PasswordRules.UserNameComparer.Equals(a, b);
+    private static bool SameUser(string a, string b) => PasswordRules.UserNameComparer.Equals(a, b);
 
     /// <summary>Forgets expectations and used tokens past their expiry, so the book stays small.</summary>
     private void Prune()

@@ -1,3 +1,5 @@
+using PeerChat.Core.Accounts;
+
 namespace PeerChat.Core.Client.Direct;
 
 /// <summary>
@@ -66,9 +68,9 @@ internal sealed class RecentDirectMessages
         public static readonly KeyComparer Instance = new();
 
         public bool Equals((string From, string MessageId) x, (string From, string MessageId) y) =>
-            string.Equals(x.MessageId, y.MessageId, StringComparison.Ordinal) && Accounts.PasswordRules.UserNameComparer.Equals(x.From, y.From);
+            string.Equals(x.MessageId, y.MessageId, StringComparison.Ordinal) && PasswordRules.UserNameComparer.Equals(x.From, y.From);
 
         public int GetHashCode((string From, string MessageId) key) =>
-            HashCode.Combine(Accounts.PasswordRules.UserNameComparer.GetHashCode(key.From), StringComparer.Ordinal.GetHashCode(key.MessageId));
+            HashCode.Combine(PasswordRules.UserNameComparer.GetHashCode(key.From), StringComparer.Ordinal.GetHashCode(key.MessageId));
     }
 }

@@ -1,14 +1,16 @@
 using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
 
-namespace PeerChat.Core.Fuzzing;
+namespace PeerChat.Fuzz;
 
 /// <summary>
-/// What the fuzzer (fuzz/PeerChat.Fuzz) and the regression tests of its findings run: each target
-/// takes arbitrary bytes and throws only when PeerChat misbehaves. It lives in the core, beside
-/// the code it exercises, so that regression tests run exactly what the fuzzer ran.
+/// What the fuzzer and the regression tests of its findings run: each target takes arbitrary bytes
+/// and throws only when PeerChat misbehaves. The core's test project references this assembly, so
+/// the regression tests run exactly what the fuzzer ran, and none of it ships in PeerChat.Core.dll.
 /// </summary>
 public static class FuzzTargets
 {
@@ -31,7 +33,7 @@ public static class FuzzTargets
     /// <summary>The user store loader: any bytes load, and writing them back gives the same lines.</summary>
     public static void UserStore(byte[] input)
     {
-        var content = UserStoreContent.Parse("fuzz.csv", input, new System.Text.UTF8Encoding(false, true));
+        var content = UserStoreContent.Parse("fuzz.csv", input, new UTF8Encoding(false, true));
         var written = content.Serialize();
         var expected = input.Length == 0 || input[^1] == (byte)'\n' ? input : [.. input, (byte)'\n'];
         if (!written.AsSpan().SequenceEqual(expected))
@@ -56,7 +58,7 @@ public static class FuzzTargets
         {
             try
             {
-                ServerFrames.Interpret(line, DateTimeOffset.UnixEpoch);
+                Interpret(ServerFrames.Parse(line));
             }
             catch (ChatClientException)
             {
@@ -64,6 +66,22 @@ public static class FuzzTargets
             }
         }
     }
+
+    /// <summary>Reads a frame with the reader the client uses for its type, whichever path (session, direct link) that is.</summary>
+    private static object? Interpret(JsonElement frame) => ServerFrames.Type(frame) switch
+    {
+        "hello" => ServerFrames.Hello(frame),
+        "welcome" => ServerFrames.Welcome(frame),
+        "clients" => ServerFrames.Clients(frame),
+        "sent" => ServerFrames.Sent(frame, MessageRoute.Relay, TimeSpan.Zero),
+        "peer" => ServerFrames.Peer(frame),
+        "peer_expect" => ServerFrames.PeerExpect(frame),
+        "message" => ServerFrames.Message(frame, DateTimeOffset.UnixEpoch),
+        "notice" => ServerFrames.Notice(frame, DateTimeOffset.UnixEpoch),
+        "presence" => ServerFrames.Presence(frame, DateTimeOffset.UnixEpoch),
+        "error" => ServerFrames.Error(frame),
+        _ => null,
+    };
 
     private static List<string> SplitAndParse(byte[] input, IReadOnlyList<int> cuts)
     {

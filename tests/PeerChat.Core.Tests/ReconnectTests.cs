@@ -138,6 +138,142 @@ public sealed class ReconnectTests
         Assert.Equal(0, bot.ReconnectCount);
     }
 
+    [Fact]
+    public async Task ALostNetwork_WithoutAWordFromTheServer_IsComeBackFrom()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var network = new CuttableNetwork(server.Port);
+        var policy = new ReconnectPolicy { FirstDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200) };
+        await using var bot = new ReconnectingChatClient(await network.LoginAsync(server, "roamer"), _ => network.LoginAsync(server, "roamer"), policy);
+        var reconnected = new TaskCompletionSource<ReconnectedArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bot.Reconnected += args => reconnected.TrySetResult(args);
+
+        network.Cut();
+        var back = await reconnected.Task.WaitAsync(TestServer.Patience);
+        var asker = await server.LoginAsync("asker");
+        await asker.SendAsync("roamer", "you were gone", route: RoutePreference.Relay);
+        var message = await ReadUntilAsync<ChatMessage>(bot.Events);
+
+        Assert.Equal(ErrorCodes.ConnectionClosed, back.Reason.Code);
+        Assert.Equal("you were gone", message.Text);
+        Assert.Equal((ConnectionState.Open, 1), (bot.State, bot.ReconnectCount));
+    }
+
+    [Fact]
+    public async Task ReconnectAttempts_Spent_ClosesTheSession_SayingSo()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
+        var tries = 0;
+        var policy = new ReconnectPolicy { FirstDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1), MaxAttempts = 3 };
+        await using var bot = new ReconnectingChatClient(
+            await server.LoginAsync("bot"),
+            _ => { tries++; throw new ChatClientException(ErrorCodes.Unreachable, "Cannot reach a PeerChat server."); },
+            policy);
+
+        clock.Advance(TimeSpan.FromMinutes(30));
+        await bot.Completion.WaitAsync(TestServer.Patience);
+
+        Assert.Equal(3, tries);
+        Assert.Equal(ConnectionState.Closed, bot.State);
+        Assert.Contains("Gave up reconnecting after 3 attempt(s)", bot.CloseReason!.Message);
+    }
+
+    private static async Task<T> ReadUntilAsync<T>(System.Threading.Channels.ChannelReader<ChatEvent> events)
+        where T : ChatEvent
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (await events.ReadAsync().AsTask().WaitAsync(TestServer.Patience) is T wanted)
+            {
+                return wanted;
+            }
+        }
+
+        throw new InvalidOperationException($"No {typeof(T).Name} among the first 100 events.");
+    }
+
+    /// <summary>
+    /// A relay on 127.0.0.1 between clients and the server whose connections can all be cut at once,
+    /// as a lost network does: neither side says a word, the sockets just end.
+    /// </summary>
+    private sealed class CuttableNetwork : IAsyncDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+        private readonly List<System.Net.Sockets.TcpClient> _open = [];
+        private readonly int _serverPort;
+        private readonly Task _accepting;
+
+        public CuttableNetwork(int serverPort)
+        {
+            _serverPort = serverPort;
+            _listener.Start();
+            _accepting = AcceptAsync();
+        }
+
+        public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public async Task<ChatClient> LoginAsync(TestServer server, string userName)
+        {
+            var client = await ChatClient.ConnectAsync("127.0.0.1", Port, new ChatClientOptions { EnableDirect = false });
+            if (server.Store.Find(userName) is null)
+            {
+                await client.SignUpAsync(userName, TestServer.Password);
+            }
+
+            await client.LoginAsync(userName, TestServer.Password);
+            return client;
+        }
+
+        public void Cut()
+        {
+            lock (_open)
+            {
+                foreach (var socket in _open)
+                {
+                    // A reset, not a polite close.
+                    try
+                    {
+                        socket.Client?.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // Its pair already closed it: nothing left to cut.
+                    }
+
+                    socket.Dispose();
+                }
+
+                _open.Clear();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            Cut();
+            await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        private async Task AcceptAsync()
+        {
+            while (true)
+            {
+                var inside = await _listener.AcceptTcpClientAsync();
+                var outside = new System.Net.Sockets.TcpClient();
+                await outside.ConnectAsync(System.Net.IPAddress.Loopback, _serverPort);
+                lock (_open)
+                {
+                    _open.Add(inside);
+                    _open.Add(outside);
+                }
+
+                _ = inside.GetStream().CopyToAsync(outside.GetStream()).ContinueWith(_ => outside.Dispose(), TaskScheduler.Default);
+                _ = outside.GetStream().CopyToAsync(inside.GetStream()).ContinueWith(_ => inside.Dispose(), TaskScheduler.Default);
+            }
+        }
+    }
+
     /// <summary>A fake clock that tells when a timer is made on it, and for how long: the backoff's wait.</summary>
     private sealed class TimerWatchingClock : FakeTimeProvider
     {

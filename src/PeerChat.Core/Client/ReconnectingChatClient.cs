@@ -215,6 +215,14 @@ public sealed class ReconnectingChatClient : IAsyncDisposable
                 lastFailure = ex;
                 continue;
             }
+            catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+            {
+                // Anything else a login can meet is passing too: a session stuck Reconnecting because
+                // this loop died would be worse than one more try.
+                retryAfter = null;
+                lastFailure = new ChatClientException(ErrorCodes.ConnectionClosed, $"A login failed: {ex.Message}", innerException: ex);
+                continue;
+            }
 
             lock (_gate)
             {

@@ -8,7 +8,7 @@ Describe 'Connect-PeerChat' -Tag Unit {
         $parameters = (Get-Command Connect-PeerChat).Parameters
         $parameters['Credential'].ParameterType | Should -Be ([pscredential])
         $parameters.Keys | Should -Not -Contain 'Password'
-        Compare-Object @('ComputerName', 'Port', 'Credential', 'SignUp', 'NoDirect', 'InboxLimit', 'InboxLimitBytes', 'UseTls', 'ServerCertificateThumbprint', 'SkipCertificateCheck') ($parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters }) |
+        Compare-Object @('ComputerName', 'Port', 'Credential', 'SignUp', 'NoDirect', 'InboxLimit', 'InboxLimitBytes', 'Reconnect', 'ReconnectMaxDelay', 'ReconnectAttempts', 'UseTls', 'ServerCertificateThumbprint', 'SkipCertificateCheck') ($parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters }) |
             Should -BeNullOrEmpty
     }
 }

@@ -36,12 +36,21 @@ public sealed class ChatInbox
     /// <paramref name="limit"/> events and <paramref name="limitBytes"/> of them (as estimated by <see cref="SizeOf"/>).
     /// </summary>
     public ChatInbox(ChatClient client, int limit = DefaultLimit, long limitBytes = DefaultLimitBytes)
+        : this(client.Events, limit, limitBytes)
+    {
+    }
+
+    /// <summary>
+    /// Collects from any source of events, such as a <see cref="ReconnectingChatClient"/>'s, which
+    /// outlives each connection: the inbox completes only when <paramref name="events"/> does.
+    /// </summary>
+    public ChatInbox(System.Threading.Channels.ChannelReader<ChatEvent> events, int limit = DefaultLimit, long limitBytes = DefaultLimitBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, 1);
         Limit = limit;
         LimitBytes = limitBytes;
-        Pump = Task.Run(() => PumpAsync(client));
+        Pump = Task.Run(() => PumpAsync(events));
     }
 
     /// <summary>The most events kept; past it the oldest is dropped.</summary>
@@ -149,9 +158,9 @@ public sealed class ChatInbox
         }
     }
 
-    private async Task PumpAsync(ChatClient client)
+    private async Task PumpAsync(System.Threading.Channels.ChannelReader<ChatEvent> events)
     {
-        await foreach (var chatEvent in client.Events.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var chatEvent in events.ReadAllAsync().ConfigureAwait(false))
         {
             if (chatEvent is ChatPresence)
             {

@@ -38,6 +38,9 @@ public static class ErrorCodes
     public const string DirectTlsRequired = "direct_tls_required";
     public const string Timeout = "timeout";
     public const string ProtocolViolation = "protocol_violation";
+
+    /// <summary>A client-side notice: a session that lost its connection logged in again (ReconnectingChatClient).</summary>
+    public const string Reconnected = "reconnected";
 }
 
 /// <summary>The <c>code</c> values of <c>notice</c> frames; each one closes the connection but <see cref="BroadcastsDropped"/>.</summary>

@@ -31,6 +31,21 @@ public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
     [ValidateRange(1024L, long.MaxValue)]
     public long InboxLimitBytes { get; set; } = ChatInbox.DefaultLimitBytes;
 
+    /// <summary>Log in again after the connection ends for any reason but Disconnect-PeerChat, session_replaced or refused credentials.</summary>
+    [Parameter]
+    public SwitchParameter Reconnect { get; set; }
+
+    /// <summary>With -Reconnect: the longest wait between two attempts (a number is read as seconds; 60 by default).</summary>
+    [Parameter]
+    [Seconds]
+    [ValidateMinimumTimeSpan(1)]
+    public TimeSpan ReconnectMaxDelay { get; set; } = new ReconnectPolicy().MaxDelay;
+
+    /// <summary>With -Reconnect: give up after this many failed attempts in a row; by default it retries until Disconnect-PeerChat.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? ReconnectAttempts { get; set; }
+
     protected override void ProcessRecord()
     {
         var userName = Credential.UserName;
@@ -49,29 +64,25 @@ public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
 
         try
         {
-            var password = Credential.GetNetworkCredential().Password;
-            if (SignUp)
-            {
-                WriteVerbose($"Creating the account '{userName}'.");
-                Await(client.SignUpAsync(userName, password, CancelToken));
-            }
-
-            var welcome = Await(client.LoginAsync(userName, password, cancellationToken: CancelToken));
-            var session = new PeerChatSession(client, welcome, ComputerName, Port, Events, InboxLimit, InboxLimitBytes);
-            SessionRegistry.Add(session);
-            WriteVerbose(Core.Text.DisplayText.Escape($"Logged in as '{welcome.UserName}' ({welcome.ClientId}) from {welcome.Address}."));
-            WriteObject(session);
+            WriteVerbose(SignUp ? $"Creating the account '{userName}', then logging in." : $"Logging in as '{userName}'.");
+            client = Await(SessionLogin.LogInAsync(client, Credential, SignUp, CancelToken));
         }
         catch (ChatClientException ex)
         {
-            client.DisposeAsync().AsTask().GetAwaiter().GetResult();
             ThrowTerminatingError(PeerChatErrors.From(ex, userName));
+            return;
         }
-        catch
-        {
-            // Ctrl+C or a fault: never leave a half-open connection behind.
-            client.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            throw;
-        }
+
+        // Only a session that reconnects holds on to the credential (the PSCredential as given,
+        // its password a SecureString), for the logins to come.
+        var (computerName, port, credential) = (ComputerName, Port, Credential);
+        var connection = new ReconnectingChatClient(
+            client,
+            Reconnect ? cancel => SessionLogin.ConnectAsync(computerName, port, options, credential, signUp: false, cancel) : _ => throw new InvalidOperationException("This session does not reconnect."),
+            Reconnect ? new ReconnectPolicy { MaxDelay = ReconnectMaxDelay, MaxAttempts = ReconnectAttempts } : null);
+        var session = new PeerChatSession(connection, ComputerName, Port, Events, InboxLimit, InboxLimitBytes);
+        SessionRegistry.Add(session);
+        WriteVerbose(Core.Text.DisplayText.Escape($"Logged in as '{session.UserName}' ({session.ClientId}) from {session.Address}."));
+        WriteObject(session);
     }
 }

@@ -25,8 +25,8 @@ public sealed class DisconnectPeerChatCommand : PeerChatCmdlet
         }
 
         SessionRegistry.Remove(session);
-        Await(session.Client.LogoutAsync(CancelToken));
-        Await(session.Client.DisposeAsync().AsTask());
+        // Through the session's connection, so that it also stops reconnecting (-Reconnect).
+        Await(session.Connection.CloseAsync(CancelToken));
         WriteVerbose($"Disconnected {session}.");
     }
 }

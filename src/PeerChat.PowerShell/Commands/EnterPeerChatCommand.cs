@@ -41,7 +41,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                 PrintAbovePrompt(Describe(chatEvent));
             }
 
-            if (!_session.Client.IsConnected)
+            if (_session.IsClosed)
             {
                 PrintAbovePrompt($"*** The session ended: {DisplayText.Escape(_session.CloseReason ?? "disconnected")}");
                 break;

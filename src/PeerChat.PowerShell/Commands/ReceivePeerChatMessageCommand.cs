@@ -93,7 +93,7 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
                 }
 
                 var done = taken.Count >= max || (Count is null && taken.Count > 0);
-                if (done || DateTime.UtcNow >= deadline || !session.Client.IsConnected && session.Inbox.Count == 0)
+                if (done || DateTime.UtcNow >= deadline || session.IsClosed && session.Inbox.Count == 0)
                 {
                     return taken;
                 }

@@ -39,9 +39,14 @@ public abstract class PeerChatCmdlet : PSCmdlet
             ThrowTerminatingError(PeerChatErrors.NotConnected());
         }
 
-        if (!session!.Client.IsConnected)
+        if (session!.IsClosed)
         {
             ThrowTerminatingError(PeerChatErrors.SessionClosed(session));
+        }
+
+        if (session.IsReconnecting)
+        {
+            ThrowTerminatingError(PeerChatErrors.SessionReconnecting(session));
         }
 
         return session;

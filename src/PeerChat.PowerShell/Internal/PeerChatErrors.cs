@@ -67,6 +67,13 @@ internal static class PeerChatErrors
         ErrorCategory.InvalidOperation,
         session);
 
+    /// <summary>A session made with -Reconnect between connections: not an end, so not NotConnected.</summary>
+    public static ErrorRecord SessionReconnecting(PeerChatSession session) => new(
+        new InvalidOperationException($"PeerChat session {session.Id} ({session}) lost its connection ({Core.Text.DisplayText.Escape(session.LastDisconnectReason ?? "disconnected")}) and is reconnecting. Try again once its State is Open (the PeerChat.Reconnected event tells when)."),
+        "SessionReconnecting",
+        ErrorCategory.ConnectionError,
+        session);
+
     /// <summary>A message that arrived but cannot be turned into a <see cref="PeerChatMessage"/>; the others are delivered.</summary>
     public static ErrorRecord UnreadableMessage(Exception exception, ChatEvent chatEvent) => new(
         new InvalidDataException($"A message{(chatEvent is ChatMessage m ? $" from {m.From} ({m.MessageId})" : string.Empty)} could not be read and was left out: {exception.Message}", exception),

@@ -16,6 +16,10 @@ public sealed class PeerChatSession
     public const string ClientJoinedEvent = "PeerChat.ClientJoined";
     public const string ClientLeftEvent = "PeerChat.ClientLeft";
 
+    /// <summary>With Connect-PeerChat -Reconnect: the connection ended (and whether it is coming back), and it came back.</summary>
+    public const string DisconnectedEvent = "PeerChat.Disconnected";
+    public const string ReconnectedEvent = "PeerChat.Reconnected";
+
     // How long tab completion may wait for the first list of online users; later it uses the cache.
     private static readonly TimeSpan FirstListTimeout = TimeSpan.FromSeconds(2);
 
@@ -26,20 +30,23 @@ public sealed class PeerChatSession
     private int _onlineUsersKnown;
     private long _droppedReported;
 
-    internal PeerChatSession(ChatClient client, Welcome welcome, string computerName, int port, PSEventManager? events, int inboxLimit = ChatInbox.DefaultLimit, long inboxLimitBytes = ChatInbox.DefaultLimitBytes)
+    // Ticks of a local DateTime: read and written whole from any thread.
+    private long _connectedAtTicks;
+
+    /// <param name="connection">The logged-in connection, which comes back after a drop when it was made with a reconnect policy.</param>
+    internal PeerChatSession(ReconnectingChatClient connection, string computerName, int port, PSEventManager? events, int inboxLimit = ChatInbox.DefaultLimit, long inboxLimitBytes = ChatInbox.DefaultLimitBytes)
     {
         _events = events;
         Id = Interlocked.Increment(ref s_nextId);
-        Client = client;
-        Inbox = new ChatInbox(client, inboxLimit, inboxLimitBytes);
+        Connection = connection;
+        Inbox = new ChatInbox(connection.Events, inboxLimit, inboxLimitBytes);
         ComputerName = computerName;
         Port = port;
-        UserName = welcome.UserName;
-        ClientId = welcome.ClientId;
-        Address = welcome.Address;
-        IdleTimeout = welcome.IdleTimeout;
-        ConnectedAt = DateTime.Now;
+        UserName = Welcome.UserName;
+        _connectedAtTicks = DateTime.Now.Ticks;
         Inbox.Received += OnReceived;
+        connection.Disconnected += OnDisconnected;
+        connection.Reconnected += OnReconnected;
     }
 
     public int Id { get; }
@@ -50,23 +57,34 @@ public sealed class PeerChatSession
 
     public string UserName { get; }
 
-    public string ClientId { get; }
+    /// <summary>The id the server gave the current connection; a reconnect brings a new one.</summary>
+    public string ClientId => Welcome.ClientId;
 
     /// <summary>This client's address as the server sees it.</summary>
-    public string Address { get; }
+    public string Address => Welcome.Address;
 
-    public TimeSpan IdleTimeout { get; }
+    public TimeSpan IdleTimeout => Welcome.IdleTimeout;
 
     /// <summary>The port this session listens on for direct messages; null with -NoDirect.</summary>
     public int? DirectPort => Client.DirectPort;
 
-    public DateTime ConnectedAt { get; }
+    /// <summary>When the current connection logged in (the last reconnect, if any).</summary>
+    public DateTime ConnectedAt => new(Interlocked.Read(ref _connectedAtTicks), DateTimeKind.Local);
 
-    /// <summary>Open, or Closed once the connection has ended.</summary>
-    public string State => Client.IsConnected ? "Open" : "Closed";
+    /// <summary>Open; Reconnecting after a drop (with -Reconnect); Closed once the session has ended for good.</summary>
+    public string State => Connection.State.ToString();
 
     /// <summary>Why the session ended (the server's notice or error), once it has.</summary>
-    public string? CloseReason => Client.IsConnected ? null : Client.CloseReason?.Message;
+    public string? CloseReason => IsClosed ? (Connection.CloseReason ?? Client.CloseReason)?.Message : null;
+
+    /// <summary>Whether the session logs in again after a drop (Connect-PeerChat -Reconnect).</summary>
+    public bool Reconnect => Connection.ReconnectEnabled;
+
+    /// <summary>How many times the session logged in again after a drop.</summary>
+    public int ReconnectCount => Connection.ReconnectCount;
+
+    /// <summary>The code of what ended the last connection (idle_timeout, server_shutdown, connection_closed, ...); null while the first is open.</summary>
+    public string? LastDisconnectReason => Connection.LastDisconnectReason?.Code;
 
     /// <summary>Messages and notices waiting to be received.</summary>
     public int PendingMessages => Inbox.Count;
@@ -82,9 +100,20 @@ public sealed class PeerChatSession
 
     public bool IsDefault => ReferenceEquals(SessionRegistry.Default, this);
 
-    internal ChatClient Client { get; }
+    /// <summary>The connection in use now; after a reconnect, a new one.</summary>
+    internal ChatClient Client => Connection.Current;
+
+    internal ReconnectingChatClient Connection { get; }
 
     internal ChatInbox Inbox { get; }
+
+    /// <summary>Ended for good: not open, and not coming back.</summary>
+    internal bool IsClosed => Connection.State == ConnectionState.Closed;
+
+    internal bool IsReconnecting => Connection.State == ConnectionState.Reconnecting;
+
+    // The first connection's welcome until a reconnect replaces it; a client not yet logged in has none.
+    private Welcome Welcome => Client.Session ?? throw new InvalidOperationException("The session's connection is not logged in.");
 
     public override string ToString() => Core.Text.DisplayText.Escape($"{UserName}@{ComputerName}:{Port}");
 
@@ -153,6 +182,18 @@ public sealed class PeerChatSession
                     : new PeerChatMessage(new ChatNotice(chatEvent.ReceivedAt, "unreadable_message", PeerChatErrors.UnreadableMessage(failure, chatEvent).Exception.Message, ClosesConnection: false), this));
                 break;
         }
+    }
+
+    private void OnDisconnected(ChatClientException reason, bool reconnecting) =>
+        Raise(DisconnectedEvent, () => new PeerChatConnectionEvent(this, reason.Code, reason.Message, reconnecting, attempts: 0));
+
+    private void OnReconnected(ReconnectedArgs args)
+    {
+        Interlocked.Exchange(ref _connectedAtTicks, DateTime.Now.Ticks);
+
+        // Who is online is relisted on the new connection when next needed.
+        Volatile.Write(ref _onlineUsersKnown, 0);
+        Raise(ReconnectedEvent, () => new PeerChatConnectionEvent(this, args.Reason.Code, args.Reason.Message, reconnecting: false, args.Attempts));
     }
 
     private void Raise(string sourceIdentifier, Func<object> makeArgument)

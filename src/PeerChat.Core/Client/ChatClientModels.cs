@@ -77,16 +77,6 @@ public sealed record ServerHello(string Protocol, string Server, IReadOnlyList<s
 /// <summary>The server's answer to a successful login.</summary>
 public sealed record Welcome(string ClientId, string UserName, string Address, TimeSpan IdleTimeout, int MinMessages);
 
-/// <summary>One logged-in client as the server lists it.</summary>
-public sealed record ClientInfo(
-    string ClientId,
-    string UserName,
-    string Address,
-    string? PeerEndpoint,
-    DateTimeOffset ConnectedAt,
-    DateTimeOffset LastActiveAt,
-    int Messages);
-
 public enum MessageKind
 {
     Broadcast,

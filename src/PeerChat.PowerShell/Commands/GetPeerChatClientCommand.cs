@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
+using PeerChat.Core.Protocol;
 
 namespace PeerChat.PowerShell.Commands;
 

@@ -1,4 +1,5 @@
 using PeerChat.Core.Client;
+using PeerChat.Core.Protocol;
 using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
+using PeerChat.Core.Protocol;
 
 namespace PeerChat.PowerShell;
 

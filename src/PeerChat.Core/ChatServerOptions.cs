@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Chat;
 
 namespace PeerChat.Core;
 
@@ -143,6 +144,13 @@ public sealed record ChatServerOptions
 
     /// <summary>With a certificate (and its private key) the server speaks TLS from the first byte; without, plain TCP.</summary>
     public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>
+    /// Where conversations last (rooms, history, offline queues, read markers); null runs the server
+    /// memory-only, as a relay, and the requests that need a store answer that it is off. The server
+    /// uses it but does not own it: whoever opened it disposes it after the server stops.
+    /// </summary>
+    public IMessageStore? MessageStore { get; init; }
 
     /// <summary>The clock of every protocol rule (auth and idle timeouts, throttling, flood control).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

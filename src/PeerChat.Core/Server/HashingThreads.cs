@@ -6,13 +6,9 @@ namespace PeerChat.Core.Server;
 /// Threads of their own for password hashing, one per core, shared by every server in the process.
 /// </summary>
 /// <remarks>
-/// Not the thread pool: a hash at the default iterations holds its thread for about 0.2 s, and with
-/// one hashing slot per core a storm of logins held every pool thread, so every other client's
-/// requests waited behind the hashes (ping p99 0.8 ms became 413 ms with eight clients logging in
-/// over and over; docs/PERFORMANCE.md). On threads of their own the hashes share the cores with the
-/// pool by the system's scheduling. Long-lived rather than a thread per hash, so that a cheap hash
-/// (a low HashIterations) costs no thread start. How many run at once is each server's hashing
-/// slots' business; these threads only carry them out.
+/// Not the thread pool: a hash holds its thread for about 0.2 s, and a storm of logins on pool
+/// threads held up every other client's requests (docs/PERFORMANCE.md, "Logins under load").
+/// How many hashes run at once is each server's hashing slots' business.
 /// </remarks>
 internal static class HashingThreads
 {

@@ -3,39 +3,57 @@
     The one entry point of the PeerChat build: build, test, serve.
 
 .DESCRIPTION
-    Build   compiles the solution and lays out the module in out/PeerChat.
-    Test    builds, runs the two xunit suites (the core; the cmdlets in process on the PowerShell SDK)
-            and the Pester suite (in a child pwsh, so this shell never
-            loads the module), and prints the combined closing line "Tests: N passed, N failed".
+    Build   compiles the solution (the module, the tests, the fuzz harness and the benchmark) and
+            lays out the module in out/PeerChat.
+    Test    builds, runs the two xunit suites and the Pester suite, and prints the closing line
+            "Tests: N passed, N failed". -Tag Unit is the fast inner loop (see -Tag).
     Package builds, then makes out/packages/PeerChat.<version>.nupkg with Compress-PSResource.
-    Fuzz    installs AFL++ (Debian) and SharpFuzz, instruments PeerChat.Core and fuzzes each target
-            for -Seconds; findings land in out/fuzz/findings/<target>. Not run by Test or CI (Build
-            compiles the harness, and Test replays its corpus and regressions).
-    Bench   installs nats-server (Debian) and runs bench/PeerChat.Bench against PeerChat and nats-server
-            side by side; the table goes to out/bench/results.md. Not run by Test or CI (Build
-            compiles it).
-    Serve   builds, then runs a PeerChat server through Start-PeerChatServer in the foreground
-            (port 4400, the default user store ~/.peerchat/users.csv, or the settings of
-            -ServerConfiguration), showing its events, until Ctrl+C.
+    Fuzz    instruments PeerChat.Core with SharpFuzz and fuzzes each target under AFL++ for -Seconds;
+            findings land in out/fuzz/findings/<target>. Needs afl-fuzz (-Bootstrap installs it).
+    Bench   runs bench/PeerChat.Bench against PeerChat and nats-server side by side; the table goes
+            to out/bench/results.md. Needs nats-server (-Bootstrap installs it).
+    Serve   builds, then runs a server through Start-PeerChatServer in the foreground (port 4400,
+            the user store ~/.peerchat/users.csv, or the settings of -ServerConfiguration) until Ctrl+C.
+    Clean   removes out/ and the bin and obj folders of the solution's projects.
+
+    Fuzz and Bench are not run by Test or CI; Build compiles both, so they cannot rot.
+    Everything from NuGet is restored as needed. Debian packages are installed only with -Bootstrap
+    (through apt-get, as root): iproute2 and tmux for Test (without them the network-namespace and
+    terminal tests are skipped), afl++ for Fuzz, nats-server for Bench.
 
     Run it through the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 Test
 
 .PARAMETER Task
-    Build, Test or Serve.
+    Build (default), Test, Package, Fuzz, Bench, Serve or Clean.
 
 .PARAMETER Configuration
     Release (default) or Debug.
+
+.PARAMETER Tag
+    Test: Unit runs only the tests that start no server and no process: the xunit classes marked
+    [Trait("Category", "Unit")] and the Pester blocks tagged Unit; no package is made. Seconds,
+    not minutes: the inner loop while editing. Without -Tag, every test runs.
+
+.PARAMETER Bootstrap
+    Installs the Debian packages the task uses (listed above) with apt-get before running it.
+    Without it a missing required tool stops the task with its name and this switch.
 
 .PARAMETER Port
     Serve: the port to listen on.
 
 .EXAMPLE
+    dotnet pwsh ./build.ps1 Test -Tag Unit
+
+.EXAMPLE
     dotnet pwsh ./build.ps1 Test
+
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Fuzz -Bootstrap -Seconds 60 -Target frames
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Serve', 'Package', 'Fuzz', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Serve', 'Package', 'Fuzz', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
@@ -54,7 +72,12 @@ param(
     [string] $ServerConfiguration,
 
     # Bench: passed on to the benchmark, e.g. --quick.
-    [string[]] $BenchArguments = @()
+    [string[]] $BenchArguments = @(),
+
+    [ValidateSet('Unit')]
+    [string] $Tag,
+
+    [switch] $Bootstrap
 )
 
 $ErrorActionPreference = 'Stop'
@@ -74,12 +97,40 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
 }
 
+function Assert-DebianTool {
+    # Debian packages are installed only when asked (-Bootstrap): a build never changes the machine
+    # behind its user's back. A missing required tool stops the task; an optional one only warns.
+    param([string] $Command, [string] $Package, [string] $NeededFor, [switch] $Optional)
+    if (Get-Command $Command -ErrorAction SilentlyContinue) { return }
+    if ($Bootstrap) {
+        Write-Host "Bootstrap: installing the Debian package $Package (for $Command) with apt-get."
+        Invoke-Native "apt-get install $Package" { apt-get update -qq; apt-get install -y -qq $Package }
+        return
+    }
+    $advice = "install the Debian package $Package, or run build.ps1 $Task -Bootstrap to have apt-get install it"
+    if ($Optional) { Write-Warning "$Command is not installed, so $NeededFor will be skipped: $advice." }
+    else { throw "$Task needs $Command ($NeededFor), which is not installed: $advice." }
+}
+
+function Assert-TaskTools {
+    # Every Debian package a task uses, checked before anything is built.
+    switch ($Task) {
+        'Test' {
+            Assert-DebianTool -Command ip -Package iproute2 -NeededFor 'the network-namespace tests of direct messages' -Optional
+            Assert-DebianTool -Command tmux -Package tmux -NeededFor 'the terminal tests of Enter-PeerChat' -Optional
+        }
+        'Fuzz' { Assert-DebianTool -Command afl-fuzz -Package afl++ -NeededFor 'the fuzzer' }
+        'Bench' { Assert-DebianTool -Command nats-server -Package nats-server -NeededFor 'the NATS side of the comparison' }
+    }
+}
+
 function Get-ModuleVersion {
     # One version source: ModuleVersion in PeerChat.psd1, passed to dotnet as -p:Version.
     (Import-PowerShellDataFile (Join-Path $repo 'PeerChat.psd1')).ModuleVersion
 }
 
-function Invoke-Build {
+function Invoke-SolutionBuild {
+    # Not Invoke-Build: that is the InvokeBuild module's command.
     $version = Get-ModuleVersion
     Invoke-Native 'dotnet build' { dotnet build (Join-Path $repo 'PeerChat.sln') -c $Configuration -p:Version=$version --nologo -v:q }
     Invoke-LayoutModule
@@ -132,10 +183,11 @@ function Get-PesterPath {
 
 function Invoke-XunitTests {
     # xunit: counts come from the TRX file, so the closing line adds up what really ran.
-    param([string] $Project, [string] $Suite)
+    param([string] $Project, [string] $Suite, [string] $Filter)
     $trx = Join-Path $testResults "$Project.trx"
     Remove-Item $trx -ErrorAction Ignore
-    dotnet test (Join-Path $repo "tests/$Project") -c $Configuration --no-build --nologo `
+    $filterArguments = if ($Filter) { '--filter', $Filter } else { @() }
+    dotnet test (Join-Path $repo "tests/$Project") -c $Configuration --no-build --nologo @filterArguments `
         --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' | Out-Host
     if (-not (Test-Path $trx)) { throw "xunit wrote no results ($trx): the test run did not start." }
     $run = ([xml](Get-Content -Raw $trx)).TestRun
@@ -150,13 +202,14 @@ function Invoke-XunitTests {
 }
 
 function Invoke-PesterTests {
-    param([string] $PackagePath)
+    param([string] $PackagePath, [string] $Tag)
     # In a child pwsh, so that this shell never loads the module it just built.
     $summary = Join-Path $testResults 'pester.json'
     Remove-Item $summary -ErrorAction Ignore
     $runner = Join-Path $repo 'tests/Pester/Run-Pester.ps1'
+    $selection = if ($Tag) { '-Tag', $Tag } else { '-PackagePath', $PackagePath }
     dotnet pwsh -NoProfile -NonInteractive -File $runner -PesterPath (Get-PesterPath) -ModulePath (Join-Path $moduleOut 'PeerChat.psd1') `
-        -PackagePath $PackagePath -SummaryPath $summary | Out-Host
+        @selection -SummaryPath $summary | Out-Host
     if (-not (Test-Path $summary)) { return [pscustomobject]@{ Suite = 'Pester'; Passed = 0; Failed = 1 } }
     $counts = Get-Content -Raw $summary | ConvertFrom-Json
     [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Failures = @($counts.Failures) }
@@ -164,12 +217,18 @@ function Invoke-PesterTests {
 
 function Invoke-Test {
     New-Item -ItemType Directory -Force $testResults | Out-Null
-    $package = Invoke-Package
-    $results = @(
+    $results = if ($Tag -eq 'Unit') {
+        # The inner loop: no server, no child process, no package.
+        Invoke-XunitTests -Project 'PeerChat.Core.Tests' -Suite 'xunit (core, Unit)' -Filter 'Category=Unit'
+        Invoke-PesterTests -Tag Unit
+    }
+    else {
+        $package = Invoke-Package
         Invoke-XunitTests -Project 'PeerChat.Core.Tests' -Suite 'xunit (core)'
         Invoke-XunitTests -Project 'PeerChat.PowerShell.Tests' -Suite 'xunit (cmdlets in process)'
         Invoke-PesterTests -PackagePath $package
-    )
+    }
+    $results = @($results)
     $passed = ($results | Measure-Object Passed -Sum).Sum
     $failed = ($results | Measure-Object Failed -Sum).Sum
     foreach ($r in $results) { foreach ($failure in $r.Failures) { Write-Host "FAILED $failure" } }
@@ -180,9 +239,6 @@ function Invoke-Test {
 
 function Invoke-Fuzz {
     # AFL++ drives the SharpFuzz harness (fuzz/PeerChat.Fuzz) against an instrumented PeerChat.Core.
-    if (-not (Get-Command afl-fuzz -ErrorAction SilentlyContinue)) {
-        Invoke-Native 'apt-get install afl++' { apt-get update -qq; apt-get install -y -qq afl++ }
-    }
     $tools = Join-Path $outDir 'tools'
     if (-not (Test-Path (Join-Path $tools 'sharpfuzz'))) {
         Invoke-Native 'dotnet tool install SharpFuzz.CommandLine' { dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path $tools }
@@ -229,9 +285,6 @@ function Invoke-Fuzz {
 }
 
 function Invoke-Bench {
-    if (-not (Get-Command nats-server -ErrorAction SilentlyContinue)) {
-        Invoke-Native 'apt-get install nats-server' { apt-get update -qq; apt-get install -y -qq nats-server }
-    }
     Invoke-Native 'dotnet build of the benchmark' { dotnet build (Join-Path $repo 'bench/PeerChat.Bench') -c Release --nologo -v:q }
     Invoke-Native 'the benchmark' { dotnet (Join-Path $repo 'bench/PeerChat.Bench/bin/Release/net10.0/PeerChat.Bench.dll') all @BenchArguments }
 
@@ -261,15 +314,32 @@ function Invoke-Serve {
     }
 }
 
+function Invoke-Clean {
+    # Everything the build writes: out/ and each project's bin and obj (the solution lists them).
+    $projects = dotnet sln (Join-Path $repo 'PeerChat.sln') list | Where-Object { $_ -like '*.csproj' }
+    if ($LASTEXITCODE -ne 0 -or -not $projects) { throw 'dotnet sln list named no projects in PeerChat.sln.' }
+    $folders = @($outDir) + @(foreach ($project in $projects) {
+        $projectFolder = Split-Path (Join-Path $repo $project.Trim())
+        Join-Path $projectFolder 'bin'
+        Join-Path $projectFolder 'obj'
+    })
+    foreach ($folder in $folders | Where-Object { Test-Path $_ }) {
+        Remove-Item -Recurse -Force $folder
+        Write-Host "Removed $folder"
+    }
+}
+
 Push-Location $repo
 try {
+    Assert-TaskTools
     switch ($Task) {
-        'Build' { Invoke-Build }
-        'Test' { Invoke-Build; Invoke-Test }
-        'Serve' { Invoke-Build; Invoke-Serve }
-        'Package' { Invoke-Build; $null = Invoke-Package }
+        'Build' { Invoke-SolutionBuild }
+        'Test' { Invoke-SolutionBuild; Invoke-Test }
+        'Serve' { Invoke-SolutionBuild; Invoke-Serve }
+        'Package' { Invoke-SolutionBuild; $null = Invoke-Package }
         'Fuzz' { Invoke-Fuzz | Format-Table -AutoSize | Out-Host }
-        'Bench' { Invoke-Build; Invoke-Bench }
+        'Bench' { Invoke-SolutionBuild; Invoke-Bench }
+        'Clean' { Invoke-Clean }
     }
 }
 finally {

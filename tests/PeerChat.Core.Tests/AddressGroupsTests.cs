@@ -4,6 +4,7 @@ using PeerChat.Core.Server;
 namespace PeerChat.Core.Tests;
 
 /// <summary>Per-address limits count an IPv6 /64 as one address; the limits themselves are tested over sockets in LimitsTests.</summary>
+[Trait("Category", "Unit")]
 public sealed class AddressGroupsTests
 {
     [Theory]

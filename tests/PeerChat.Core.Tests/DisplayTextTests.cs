@@ -2,6 +2,7 @@ using PeerChat.Core.Text;
 
 namespace PeerChat.Core.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class DisplayTextTests
 {
     [Theory]

@@ -6,6 +6,7 @@ namespace PeerChat.Core.Tests;
 /// Every seed of the fuzz corpus and every input the fuzzer found a crash with (fuzz/regressions,
 /// one folder per target) runs through the same target as under AFL++, so a fixed crash stays fixed.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class FuzzRegressionTests
 {
     public static TheoryData<string, string> Inputs()

@@ -3,6 +3,7 @@ using PeerChat.Core.Server;
 namespace PeerChat.Core.Tests;
 
 /// <summary>Password hashes run on threads of their own, so a storm of logins leaves the thread pool to everyone else.</summary>
+[Trait("Category", "Unit")]
 public sealed class HashingThreadsTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using PeerChat.Core.Server;
 namespace PeerChat.Core.Tests;
 
 /// <summary>The hold a login puts on its queue, so that its welcome goes first but only once the session is complete.</summary>
+[Trait("Category", "Unit")]
 public sealed class OutboundQueueTests
 {
     private static readonly byte[] Welcome = "welcome\n"u8.ToArray();
@@ -69,6 +70,7 @@ public sealed class OutboundQueueTests
 }
 
 /// <summary>The soft bound: a client that falls behind loses its oldest broadcasts, counted, before it is a slow consumer.</summary>
+[Trait("Category", "Unit")]
 public sealed class OutboundQueueSoftBoundTests
 {
     private static byte[] Frame(char tag) => System.Text.Encoding.ASCII.GetBytes(new string(tag, 99) + "\n");

@@ -5,6 +5,7 @@ using PeerChat.Core.Server;
 namespace PeerChat.Core.Tests;
 
 /// <summary>The signup budget's bookkeeping; its effect on the wire is tested in AccountTests.</summary>
+[Trait("Category", "Unit")]
 public sealed class SignupBudgetTests
 {
     [Fact]

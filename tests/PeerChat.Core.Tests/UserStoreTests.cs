@@ -4,6 +4,7 @@ using PeerChat.Core.Tests.Support;
 
 namespace PeerChat.Core.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class UserStoreTests
 {
     [Fact]

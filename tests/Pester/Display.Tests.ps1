@@ -28,7 +28,7 @@ Describe 'Views of text from the network' -Tag Integration {
 
     It 'shows a message escaped in the table and list views and as a string, and keeps Text raw' {
         Send-PeerChatMessage -Session $sender -UserName 'reader' -Message $Evil
-        $message = Receive-PeerChatMessage -Session $reader -Wait -Timeout '00:00:10'
+        $message = Receive-PeerChatMessage -Session $reader -Wait -Timeout $TestTimeout
 
         $message.Text | Should -BeExactly $Evil
         Assert-Harmless ($message | Format-Table | Out-String -Width 300)
@@ -139,7 +139,7 @@ Describe 'Views of what a hostile server sends' -Tag Integration {
     }
 
     It 'shows a message from a name it made up escaped' {
-        $message = Receive-PeerChatMessage -Session $session -Wait -Timeout '00:00:10'
+        $message = Receive-PeerChatMessage -Session $session -Wait -Timeout $TestTimeout
 
         Assert-Harmless ($message | Format-Table | Out-String -Width 300)
         Assert-Harmless ($message | Format-List | Out-String -Width 300)

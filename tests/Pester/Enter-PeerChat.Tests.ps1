@@ -6,7 +6,7 @@ BeforeAll {
 
     function Wait-Screen {
         param([string] $Pattern, [string] $Because)
-        try { Wait-Until { (Get-Screen) -match $Pattern } $Because -Timeout '00:00:30' }
+        try { Wait-Until { (Get-Screen) -match $Pattern } $Because }
         catch { throw "$($_.Exception.Message) The screen:`n$(Get-Screen)" }
     }
 
@@ -56,7 +56,7 @@ Start-Sleep -Seconds 60
     }
 
     It 'shows CR, LF and escape sequences from a sender visibly, the continuation lines indented under the text' {
-        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it)'; return }
+        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (build.ps1 Test -Bootstrap installs it)'; return }
         Wait-Screen '(?m)^typist>\s*$' 'the console shows its prompt'
         $esc = [char]27
         # A CR to rewind over the sender's name, a LF to start a line of its own (a fake notice), a
@@ -71,7 +71,7 @@ Start-Sleep -Seconds 60
     }
 
     It 'is an interactive chat like the original client: list, incoming while typing, /msg, msg_TEXT_ADDRESS, broadcast, /quit' {
-        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it)'; return }
+        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (build.ps1 Test -Bootstrap installs it)'; return }
         Wait-Screen '(?m)^typist>\s*$' 'the console shows its prompt'
 
         Send-Keys '/list' Enter
@@ -84,16 +84,16 @@ Start-Sleep -Seconds 60
         Wait-Screen '(?m)^\[\d\d:\d\d:\d\d\] peer: hello console\s*\ntypist> half-typed' 'the message appears above the line being typed'
 
         Send-Keys Escape '/msg peer hi from console' Enter
-        (Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10').Text | Should -Be 'hi from console'
+        (Receive-PeerChatMessage -Session $peer -Wait -Timeout $TestTimeout).Text | Should -Be 'hi from console'
 
         $peerAddress = (Get-PeerChatClient -Session $peer -UserName 'peer').Address
         Send-Keys "msg_via the_old form_$peerAddress" Enter
-        $old = Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10'
+        $old = Receive-PeerChatMessage -Session $peer -Wait -Timeout $TestTimeout
         $old.Text | Should -Be 'via the_old form'
         $old.From | Should -Be 'typist'
 
         Send-Keys 'plain words go to everyone' Enter
-        $broadcast = Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10'
+        $broadcast = Receive-PeerChatMessage -Session $peer -Wait -Timeout $TestTimeout
         $broadcast.Kind | Should -Be 'Broadcast'
         $broadcast.Text | Should -Be 'plain words go to everyone'
 

@@ -31,7 +31,7 @@ Describe 'Engine events' -Tag Integration {
         Watch-PeerChatEvent PeerChat.MessageReceived
 
         Send-PeerChatMessage -Session $asker -UserName 'bot' -Message 'hello bot'
-        $event = Wait-Event -SourceIdentifier Test.PeerChat.MessageReceived -Timeout 10
+        $event = Wait-Event -SourceIdentifier Test.PeerChat.MessageReceived -Timeout $TestTimeout.TotalSeconds
 
         $event | Should -Not -BeNullOrEmpty
         $event.SourceArgs[0].Text | Should -Be 'hello bot'
@@ -41,7 +41,7 @@ Describe 'Engine events' -Tag Integration {
 
     It 'queues nothing when nobody subscribed' {
         Send-PeerChatMessage -Session $asker -UserName 'bot' -Message 'unwatched'
-        $null = Receive-PeerChatMessage -Session $bot -Wait -Timeout '00:00:10'
+        $null = Receive-PeerChatMessage -Session $bot -Wait -Timeout $TestTimeout
 
         Get-Event | Should -BeNullOrEmpty
     }
@@ -57,8 +57,8 @@ Describe 'Engine events' -Tag Integration {
         }
 
         Send-PeerChatMessage -Session $asker -UserName 'bot' -Message '!uptime'
-        $answered = Wait-Event -SourceIdentifier Test.Answered -Timeout 10
-        $reply = Receive-PeerChatMessage -Session $asker -Wait -Timeout '00:00:10'
+        $answered = Wait-Event -SourceIdentifier Test.Answered -Timeout $TestTimeout.TotalSeconds
+        $reply = Receive-PeerChatMessage -Session $asker -Wait -Timeout $TestTimeout
 
         $answered | Should -Not -BeNullOrEmpty
         $reply.From | Should -Be 'bot'
@@ -70,9 +70,9 @@ Describe 'Engine events' -Tag Integration {
         Watch-PeerChatEvent PeerChat.ClientLeft
 
         $visitor = Connect-TestUser -UserName 'visitor' -Port $server.Port
-        $joined = Wait-Event -SourceIdentifier Test.PeerChat.ClientJoined -Timeout 10
+        $joined = Wait-Event -SourceIdentifier Test.PeerChat.ClientJoined -Timeout $TestTimeout.TotalSeconds
         Disconnect-PeerChat -Session $visitor
-        $left = Wait-Event -SourceIdentifier Test.PeerChat.ClientLeft -Timeout 10
+        $left = Wait-Event -SourceIdentifier Test.PeerChat.ClientLeft -Timeout $TestTimeout.TotalSeconds
 
         $joined.SourceArgs[0].UserName | Should -Be 'visitor'
         $joined.SourceArgs[0].Joined | Should -BeTrue
@@ -100,7 +100,7 @@ Describe 'Engine events: the message in MessageData' -Tag Integration {
         }
         try {
             Send-PeerChatMessage -Session $sender -UserName 'puller' -Message 'pull me' -Route Relay
-            $event = Wait-Event -SourceIdentifier Test.MessageData -Timeout 10
+            $event = Wait-Event -SourceIdentifier Test.MessageData -Timeout $TestTimeout.TotalSeconds
         }
         finally {
             Unregister-Event -SourceIdentifier PeerChat.MessageReceived
@@ -159,7 +159,7 @@ Describe 'Tab completion of user names' -Tag Integration {
         $frames = $server.Statistics.FramesIn
 
         $null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'bystander') -SignUp -NoDirect -ErrorAction Stop
-        $null = Wait-Event -SourceIdentifier Test.PeerChat.ClientJoined -Timeout 10
+        $null = Wait-Event -SourceIdentifier Test.PeerChat.ClientJoined -Timeout $TestTimeout.TotalSeconds
         $framesFromLogin = $server.Statistics.FramesIn - $frames
         $completions = Get-Completion 'Send-PeerChatMessage -To by'
 

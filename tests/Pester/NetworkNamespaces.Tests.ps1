@@ -23,8 +23,9 @@ BeforeAll {
     }
 
     function Read-Report {
-        # The next line of a child's output that starts with $Prefix, within $Timeout.
-        param([System.Diagnostics.Process] $Process, [string] $Prefix, [timespan] $Timeout = '00:01:00')
+        # The next line of a child's output that starts with $Prefix, within $Timeout: twice the
+        # shared wait, as the first line comes only after the child pwsh has started.
+        param([System.Diagnostics.Process] $Process, [string] $Prefix, [timespan] $Timeout = $TestTimeout * 2)
         $deadline = [datetime]::UtcNow + $Timeout
         while ($true) {
             $remaining = $deadline - [datetime]::UtcNow

@@ -11,7 +11,7 @@ BeforeAll {
         $tcp = [System.Net.Sockets.TcpClient]::new()
         $tcp.Connect($address)
         $stream = $tcp.GetStream()
-        $stream.ReadTimeout = 20000
+        $stream.ReadTimeout = $TestTimeout.TotalMilliseconds
         $utf8 = [System.Text.UTF8Encoding]::new($false)
         [pscustomobject]@{
             Tcp    = $tcp
@@ -100,7 +100,7 @@ Describe 'A poisoned message' -Tag Integration {
                 $events.Writer.TryWrite($message) | Should -BeTrue
             }
             Wait-Until { $bob.PendingMessages -ge 3 } 'the three messages reached the inbox'
-            $heard = Wait-Event -SourceIdentifier Test.Unreadable -Timeout 10
+            $heard = Wait-Event -SourceIdentifier Test.Unreadable -Timeout $TestTimeout.TotalSeconds
 
             $received = Receive-PeerChatMessage -Session $bob -ErrorVariable failures -ErrorAction SilentlyContinue
 

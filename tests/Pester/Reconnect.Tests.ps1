@@ -1,5 +1,6 @@
-# Connect-PeerChat -Reconnect: a session that only listens comes back after the idle rule, a server
-# restart or a lost connection, and stays away after session_replaced and Disconnect-PeerChat.
+# Connect-PeerChat -Reconnect: a session comes back after a server restart or a lost connection, and
+# stays away after session_replaced and Disconnect-PeerChat. Coming back after the idle rule is tested
+# in xunit on a fake clock (ReconnectTests); without -Reconnect, in Messaging.Tests.ps1.
 BeforeAll {
     . $PSScriptRoot/TestHelpers.ps1
 
@@ -17,7 +18,7 @@ BeforeAll {
 
     function Stop-TestServer($Server) {
         $Server | Stop-PeerChatServer -Confirm:$false
-        $null = $Server | Wait-Job -Timeout 20
+        $null = $Server | Wait-Job -Timeout $TestTimeout.TotalSeconds
     }
 }
 
@@ -33,31 +34,6 @@ Describe 'Connect-PeerChat -Reconnect' -Tag Integration {
         Remove-TestServers
     }
 
-    It 'brings a listening bot back after the idle rule drops it, and it receives again through the same session' {
-        # A 2-second idle window: the bot, which only listens, is dropped after each login.
-        $server = Start-TestServer -Settings @{ IdleTimeout = 2 }
-        $bot = Connect-Bot -UserName 'listener' -Port $server.Port -SignUp
-        $firstClientId = $bot.ClientId
-
-        $reconnected = Wait-Event -SourceIdentifier Test.PeerChat.Reconnected -Timeout 20
-        $asker = Connect-TestUser -UserName 'asker' -Port $server.Port
-        Send-PeerChatMessage -Session $asker -UserName 'listener' -Message 'still there?' -Route Relay
-        $reply = Receive-PeerChatMessage -Session $bot -From 'asker' -Wait -Timeout 10
-        $notices = Receive-PeerChatMessage -Session $bot | Where-Object Kind -EQ 'Notice'
-
-        $reconnected | Should -Not -BeNullOrEmpty
-        $reconnected.SourceArgs[0].Reason | Should -Be 'idle_timeout'
-        $reconnected.SourceArgs[0].Attempts | Should -BeGreaterOrEqual 1
-        $reconnected.Sender | Should -Be $bot
-        $reply.Text | Should -Be 'still there?'
-        $bot.ReconnectCount | Should -BeGreaterOrEqual 1
-        $bot.LastDisconnectReason | Should -Be 'idle_timeout'
-        $bot.Reconnect | Should -BeTrue
-        $bot.ClientId | Should -Not -Be $firstClientId
-        $notices.Code | Should -Contain 'idle_timeout' -Because 'the notice of the drop still reaches Receive-PeerChatMessage'
-        $notices.Code | Should -Contain 'reconnected'
-    }
-
     It 'comes back when the server restarts on the same port, with its direct-message listener' {
         $first = Start-TestServer
         $bot = Connect-Bot -UserName 'survivor' -Port $first.Port -SignUp
@@ -66,16 +42,22 @@ Describe 'Connect-PeerChat -Reconnect' -Tag Integration {
         $port, $store = $first.Port, $first.UserStorePath
 
         Stop-TestServer $first
-        $disconnected = Wait-Event -SourceIdentifier Test.PeerChat.Disconnected -Timeout 20
+        $disconnected = Wait-Event -SourceIdentifier Test.PeerChat.Disconnected -Timeout $TestTimeout.TotalSeconds
         $second = Start-TestServer -Settings @{ Port = $port; UserStorePath = $store }
-        $reconnected = Wait-Event -SourceIdentifier Test.PeerChat.Reconnected -Timeout 30
+        $reconnected = Wait-Event -SourceIdentifier Test.PeerChat.Reconnected -Timeout $TestTimeout.TotalSeconds
         $caller = Connect-PeerChat -ComputerName 127.0.0.1 -Port $second.Port -Credential (New-TestCredential 'caller') -ErrorAction Stop
         $receipt = Send-PeerChatMessage -Session $caller -UserName 'survivor' -Message 'welcome back' -Route Direct -PassThru
-        $reply = Receive-PeerChatMessage -Session $bot -From 'caller' -Wait -Timeout 10
+        $reply = Receive-PeerChatMessage -Session $bot -From 'caller' -Wait -Timeout $TestTimeout
+        $notices = Receive-PeerChatMessage -Session $bot | Where-Object Kind -EQ 'Notice'
 
         $disconnected.SourceArgs[0].Reason | Should -Be 'server_shutdown'
         $disconnected.SourceArgs[0].Reconnecting | Should -BeTrue
         $reconnected.SourceArgs[0].Reason | Should -Be 'server_shutdown'
+        $reconnected.SourceArgs[0].Attempts | Should -BeGreaterOrEqual 1
+        $reconnected.Sender | Should -Be $bot
+        $notices.Code | Should -Contain 'server_shutdown' -Because 'the notice of the drop still reaches Receive-PeerChatMessage'
+        $notices.Code | Should -Contain 'reconnected'
+        $bot.Reconnect | Should -BeTrue
         $bot.State | Should -Be 'Open'
         $bot.ReconnectCount | Should -Be 1
         $bot.DirectPort | Should -Not -BeNullOrEmpty
@@ -88,7 +70,7 @@ Describe 'Connect-PeerChat -Reconnect' -Tag Integration {
         $bot = Connect-Bot -UserName 'twin' -Port $server.Port -SignUp
 
         $null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'twin') -ErrorAction Stop
-        $disconnected = Wait-Event -SourceIdentifier Test.PeerChat.Disconnected -Timeout 20
+        $disconnected = Wait-Event -SourceIdentifier Test.PeerChat.Disconnected -Timeout $TestTimeout.TotalSeconds
         $notices = Receive-PeerChatMessage -Session $bot
 
         $disconnected.SourceArgs[0].Reason | Should -Be 'session_replaced'
@@ -106,7 +88,7 @@ Describe 'Connect-PeerChat -Reconnect' -Tag Integration {
         $port, $store = $first.Port, $first.UserStorePath
 
         Stop-TestServer $first
-        $null = Wait-Event -SourceIdentifier Test.PeerChat.Disconnected -Timeout 20
+        $null = Wait-Event -SourceIdentifier Test.PeerChat.Disconnected -Timeout $TestTimeout.TotalSeconds
         $stateWhileAway = $bot.State
         { Send-PeerChatBroadcast -Session $bot -Message 'anyone?' -ErrorAction Stop } | Should -Throw -ErrorId 'SessionReconnecting,PeerChat.PowerShell.Commands.SendPeerChatBroadcastCommand'
         Disconnect-PeerChat -Session $bot -Confirm:$false
@@ -122,16 +104,4 @@ Describe 'Connect-PeerChat -Reconnect' -Tag Integration {
         (Get-PeerChatClient -Session $watcher).UserName | Should -Not -Contain 'quitter'
     }
 
-    It 'changes nothing without -Reconnect: the idle rule closes the session for good' {
-        $server = Start-TestServer -Settings @{ IdleTimeout = 1 }
-        $plain = Connect-TestUser -UserName 'plain' -Port $server.Port
-
-        $notice = Receive-PeerChatMessage -Session $plain -Wait -Timeout 20
-
-        $notice.Code | Should -Be 'idle_timeout'
-        Wait-Until { $plain.State -eq 'Closed' } -Because 'the dropped session is closed'
-        $plain.Reconnect | Should -BeFalse
-        $plain.ReconnectCount | Should -Be 0
-        $plain.LastDisconnectReason | Should -Be 'idle_timeout'
-    }
 }

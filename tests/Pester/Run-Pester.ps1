@@ -5,8 +5,11 @@
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $PackagePath,
-    [Parameter(Mandatory)] [string] $SummaryPath
+    # The package Package.Tests.ps1 installs; not needed with -Tag Unit.
+    [string] $PackagePath,
+    [Parameter(Mandatory)] [string] $SummaryPath,
+    # Only the blocks with this tag (build.ps1 Test -Tag Unit).
+    [string] $Tag
 )
 
 $ErrorActionPreference = 'Stop'
@@ -18,6 +21,7 @@ $env:PEERCHAT_PACKAGE_PATH = $PackagePath
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot
 $configuration.Run.PassThru = $true
+if ($Tag) { $configuration.Filter.Tag = $Tag }
 $configuration.Output.Verbosity = 'Detailed'
 $result = Invoke-Pester -Configuration $configuration
 

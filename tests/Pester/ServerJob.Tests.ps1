@@ -50,7 +50,7 @@ Describe 'The server job' -Tag Integration {
         $session = Connect-TestUser -UserName 'frank' -Port $job.Port
 
         Stop-Job $job
-        $notice = Receive-PeerChatMessage -Session $session -Wait -Timeout '00:00:10'
+        $notice = Receive-PeerChatMessage -Session $session -Wait -Timeout $TestTimeout
 
         $job.JobStateInfo.State | Should -Be 'Stopped'
         $notice.Kind | Should -Be 'Notice'
@@ -62,7 +62,7 @@ Describe 'The server job' -Tag Integration {
         $job = Start-TestServer
         $job.StopJobAsync()
 
-        $waited = Wait-Job $job -Timeout 20
+        $waited = Wait-Job $job -Timeout $TestTimeout.TotalSeconds
 
         $waited.InstanceId | Should -Be $job.InstanceId
         $job.JobStateInfo.State | Should -Be 'Stopped'

@@ -7,6 +7,11 @@ Import-Module $modulePath
 
 $script:TestPassword = 'correct horse battery'
 
+# How long a test waits for what should come (a message, an event, a job's end, a line): one value
+# for every such wait, so a slower machine needs one change. Only failures ever wait it out. Waits
+# that expect nothing to come keep their own short literals.
+$script:TestTimeout = [timespan]::FromSeconds(30)
+
 function New-TestCredential {
     param([Parameter(Mandatory)] [string] $UserName, [string] $Password = $script:TestPassword)
     [pscredential]::new($UserName, (ConvertTo-SecureString $Password -AsPlainText -Force))
@@ -35,9 +40,9 @@ function Connect-TestUser {
 
 function Read-RawLine {
     # Up to -Count lines a server writes to a raw TCP connection, stopping early when it closes;
-    # a read waits at most ten seconds.
+    # a read waits at most $TestTimeout.
     param([Parameter(Mandatory)] [Net.Sockets.TcpClient] $Client, [int] $Count = 3)
-    $Client.ReceiveTimeout = 10000
+    $Client.ReceiveTimeout = $TestTimeout.TotalMilliseconds
     $reader = [IO.StreamReader]::new($Client.GetStream())
     for ($i = 0; $i -lt $Count; $i++) {
         $line = $reader.ReadLine()
@@ -48,7 +53,7 @@ function Read-RawLine {
 
 function Wait-Until {
     # A bounded poll for what no event announces (a count going down), with a clear failure.
-    param([Parameter(Mandatory)] [scriptblock] $Condition, [Parameter(Mandatory)] [string] $Because, [timespan] $Timeout = '00:00:20')
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [Parameter(Mandatory)] [string] $Because, [timespan] $Timeout = $TestTimeout)
     $deadline = [datetime]::UtcNow + $Timeout
     while (-not (& $Condition)) {
         if ([datetime]::UtcNow -gt $deadline) { throw "Timed out after $Timeout waiting until $Because." }

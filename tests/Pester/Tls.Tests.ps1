@@ -29,7 +29,7 @@ Describe 'TLS' -Tag Integration {
 
         Send-PeerChatBroadcast -Session $alice -Message 'hello over tls'
         $receipt = Send-PeerChatMessage -Session $alice -UserName 'bob' -Message 'direct over tls' -Route Direct -PassThru
-        $received = Receive-PeerChatMessage -Session $bob -Wait -Count 2 -Timeout '00:00:10'
+        $received = Receive-PeerChatMessage -Session $bob -Wait -Count 2 -Timeout $TestTimeout
 
         $received.Text | Should -Be @('hello over tls', 'direct over tls')
         $receipt.Route | Should -Be 'Direct'
@@ -44,7 +44,7 @@ Describe 'TLS' -Tag Integration {
         $tcp.Connect([ipaddress]::Loopback, $server.Port)
         $tls = [System.Net.Security.SslStream]::new($tcp.GetStream(), $false, { $true })
         $tls.AuthenticateAsClient('localhost')
-        $tls.ReadTimeout = 20000
+        $tls.ReadTimeout = $TestTimeout.TotalMilliseconds
         $reader = [System.IO.StreamReader]::new($tls, [System.Text.UTF8Encoding]::new($false))
         $say = { param($frame) $bytes = [System.Text.Encoding]::UTF8.GetBytes(($frame | ConvertTo-Json -Compress) + "`n"); $tls.Write($bytes, 0, $bytes.Length); $tls.Flush() }
         $readUntil = { param($type) for ($i = 0; $i -lt 20; $i++) { $f = $reader.ReadLine() | ConvertFrom-Json; if ($f.type -eq $type) { return $f } }; throw "no $type" }

@@ -7,7 +7,7 @@ namespace PeerChat.Core.Server;
 /// </summary>
 /// <remarks>
 /// Not the thread pool: a hash holds its thread for about 0.2 s, and a storm of logins on pool
-/// threads held up every other client's requests (docs/PERFORMANCE.md, "Logins under load").
+/// threads held up every other client's requests (docs/PERFORMANCE.md, "Login storm").
 /// How many hashes run at once is each server's hashing slots' business.
 /// </remarks>
 internal static class HashingThreads

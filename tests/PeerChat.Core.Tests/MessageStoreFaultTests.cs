@@ -195,8 +195,18 @@ public sealed class MessageStoreFaultTests
 
         Assert.True(full, "the store never filled up");
         var queue = await store.ReadOfflineAsync("bob", 1000);
-        await store.ConfirmOfflineAsync("bob", queue.Messages[^1].MessageId);
-        var left = await store.RemoveMemberAsync("ops", "bob");
+
+        // Asked for together, so that they share groups with appends that cannot be stored.
+        var before = Enumerable.Range(0, 20).Select(_ => store.AppendAsync(StoreFiles.Direct("alice", "bob", text)).AsTask()).ToList();
+        var confirm = store.ConfirmOfflineAsync("bob", queue.Messages[^1].MessageId).AsTask();
+        var leave = store.RemoveMemberAsync("ops", "bob").AsTask();
+        var after = Enumerable.Range(0, 20).Select(_ => store.AppendAsync(StoreFiles.Direct("alice", "bob", text)).AsTask()).ToList();
+        await confirm;
+        var left = await leave;
+        foreach (var append in before.Concat(after))
+        {
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => append);
+        }
 
         Assert.True(queue.Total > 20, $"only {queue.Total} messages fitted");
         Assert.Equal(0, (await store.ReadOfflineAsync("bob", 1000)).Total);

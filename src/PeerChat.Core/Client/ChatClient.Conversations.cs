@@ -108,12 +108,12 @@ public sealed partial class ChatClient
         await WriteAsync(FrameWriter.Build("received", upTo, static (w, id) => w.WriteString("upTo", id)), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Refuses locally what the server did not name in its hello: it would only answer unknown_type.</summary>
+    /// <summary>Refuses locally, as the server would (<c>store_disabled</c>), what its hello did not name.</summary>
     private void Require(string extension, string what)
     {
         if (!Hello.Supports(extension))
         {
-            throw new ChatClientException(ErrorCodes.ExtensionUnavailable, $"{what} are off on {Host}:{Port}: the server runs without a message store (its hello names no '{extension}').");
+            throw new ChatClientException(ErrorCodes.StoreDisabled, $"{what} are off on {Host}:{Port}: the server runs without a message store (its hello names no '{extension}').");
         }
     }
 

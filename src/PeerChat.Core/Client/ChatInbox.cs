@@ -32,7 +32,8 @@ public sealed class ChatInbox
     private TaskCompletionSource _arrived = NewSignal();
     private readonly Func<string, CancellationToken, Task>? _confirmOffline;
 
-    // Offline messages come again after a login whose confirmation was lost: each is kept once.
+    // Offline messages come again after a login whose confirmation was lost, and a relayed direct
+    // message may come live and then queued: each is kept once.
     private readonly RecentMessageIds _offlineSeen = new();
     private bool _completed;
     private long _dropped;
@@ -86,7 +87,7 @@ public sealed class ChatInbox
     /// <summary>Events dropped unread since the inbox started, because it held <see cref="Limit"/>.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>Offline messages that came again and were left out, since the session already had them.</summary>
+    /// <summary>Offline (or relayed direct) messages that came again and were left out, since the session already had them.</summary>
     public long Duplicates => Interlocked.Read(ref _duplicates);
 
     /// <summary>Raised on a background thread for each event as it arrives; a handler must not throw.</summary>
@@ -182,11 +183,18 @@ public sealed class ChatInbox
             string? confirmUpTo = null;
             for (var n = 0; n < ConfirmBatch && events.TryRead(out var chatEvent); n++)
             {
-                if (chatEvent is ChatMessage { Offline: true } offline)
+                // A direct message the server relays to a user who logs in at that moment may come
+                // live and then again from the queue: both kinds are remembered, by the server's id.
+                if (chatEvent is ChatMessage { Offline: true } or ChatMessage { Kind: MessageKind.Direct, Route: MessageRoute.Relay })
                 {
-                    // Confirmed even when left out: the server must stop sending it again.
-                    confirmUpTo = offline.MessageId;
-                    if (!_offlineSeen.TryRecord(offline.MessageId))
+                    var message = (ChatMessage)chatEvent;
+                    if (message.Offline)
+                    {
+                        // Confirmed even when left out: the server must stop sending it again.
+                        confirmUpTo = message.MessageId;
+                    }
+
+                    if (!_offlineSeen.TryRecord(message.MessageId))
                     {
                         Interlocked.Increment(ref _duplicates);
                         continue;

@@ -180,6 +180,11 @@ internal static class ServerFrames
             return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? $"{dropped} broadcasts were dropped.", ClosesConnection: false) { Dropped = dropped };
         }
 
+        if (code == NoticeCodes.OfflineMore)
+        {
+            return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? "More queued messages follow.", ClosesConnection: false);
+        }
+
         if (code == NoticeCodes.OfflineDropped)
         {
             // Also left open: messages queued while offline were lost to the queue's limit.

@@ -25,17 +25,6 @@ public static class ErrorCodes
     /// <summary>A login from an address that already holds MaxSessionsPerAddress sessions (this implementation's extension).</summary>
     public const string TooManySessions = "too_many_sessions";
 
-    // Rooms, history, offline delivery and read markers (docs/PROTOCOL.md, "Extensions").
-    public const string NotInRoom = "not_in_room";
-    public const string NoSuchRoom = "no_such_room";
-    public const string TooManyRooms = "too_many_rooms";
-    public const string NoSuchMessage = "no_such_message";
-    public const string UserOffline = "user_offline";
-    public const string StoreUnavailable = "store_unavailable";
-
-    /// <summary>Client-side: the server named no extension for the request (it runs without a message store).</summary>
-    public const string ExtensionUnavailable = "extension_unavailable";
-
     /// <summary>A TLS server got plain text (this implementation's extension; the connection is closed).</summary>
     public const string TlsRequired = "tls_required";
 
@@ -86,9 +75,6 @@ public static class NoticeCodes
     public const string SlowConsumer = "slow_consumer";
     public const string SessionReplaced = "session_replaced";
     public const string ServerShutdown = "server_shutdown";
-
-    /// <summary>Offline messages dropped for the queue's limit before this login; carries <c>count</c>. Does not close.</summary>
-    public const string OfflineDropped = "offline_dropped";
 
     /// <summary>The original program's words, kept verbatim.</summary>
     public const string IdleTimeoutText = "Inactive for too long, terminating connection";

@@ -1,0 +1,231 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using PeerChat.Core.Chat;
+
+namespace PeerChat.Store.Sqlite;
+
+/// <summary>
+/// The one writer of a store file: a thread of its own that takes every operation waiting, runs
+/// them in one transaction, commits (one fsync for the group), and only then completes each
+/// caller's task. A group that cannot be written (disk or size cap full, I/O error) fails every
+/// caller in it with <see cref="StoreUnavailableException"/> and is rolled back whole; the next
+/// group starts clean, so writing resumes by itself once space returns.
+/// </summary>
+internal sealed partial class StoreWriter : IDisposable
+{
+    // A bound on one transaction's work, so that a burst is committed in steps the WAL can absorb.
+    private const int MaxGroup = 8192;
+
+    private readonly Channel<WriteOperation> _pending = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _path;
+    private readonly long? _maxSizeBytes;
+    private readonly Thread _thread;
+    private Statements _db;
+
+    public StoreWriter(string path, MessageStoreSettings settings, SqliteConnection connection)
+    {
+        _path = path;
+        _maxSizeBytes = settings.MaxSizeBytes;
+        _settings = settings;
+        _db = new Statements(connection);
+        _thread = new Thread(Run) { IsBackground = true, Name = "PeerChat message store writer" };
+        _thread.Start();
+    }
+
+    /// <summary>Completes when the writer has run every operation queued before <see cref="Complete"/>.</summary>
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>How many groups were committed and how many operations they held (for the benchmark).</summary>
+    public long GroupsCommitted { get; private set; }
+
+    public long OperationsCommitted { get; private set; }
+
+    /// <summary>Queues <paramref name="work"/> for the next group; its task completes after that group's commit.</summary>
+    public Task<T> Enqueue<T>(Func<StoreWriter, T> work)
+    {
+        var operation = new WriteOperation<T>(work);
+        if (!_pending.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteMessageStore), "The message store is closed.");
+        }
+
+        return operation.Task;
+    }
+
+    /// <summary>No more operations: the writer finishes those queued and stops.</summary>
+    public void Complete() => _pending.Writer.TryComplete();
+
+    public void Dispose()
+    {
+        Complete();
+        _thread.Join();
+        _db.Dispose();
+    }
+
+    private void Run()
+    {
+        var group = new List<WriteOperation>();
+        try
+        {
+            // A thread of its own, blocking: every step here is a synchronous SQLite call or an fsync.
+            while (_pending.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                group.Clear();
+                while (group.Count < MaxGroup && _pending.Reader.TryRead(out var operation))
+                {
+                    group.Add(operation);
+                }
+
+                RunGroup(group);
+            }
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    // When a group cannot be committed, each of its operations is tried again alone: those that
+    // free space (retention, a confirmed queue) then go through even while appends find the store
+    // full, and one failing operation does not take the others with it.
+    private void RunGroup(List<WriteOperation> group)
+    {
+        if (TryCommit(group) is not { } failure)
+        {
+            return;
+        }
+
+        if (group.Count == 1)
+        {
+            group[0].Fail(new StoreUnavailableException(Describe(failure), failure));
+            return;
+        }
+
+        foreach (var operation in group)
+        {
+            if (TryCommit([operation]) is { } alone)
+            {
+                operation.Fail(new StoreUnavailableException(Describe(alone), alone));
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="operations"/> in one transaction and completes them; on failure rolls back and returns why, the operations still pending.</summary>
+    private Exception? TryCommit(List<WriteOperation> operations)
+    {
+        try
+        {
+            _db.Execute("BEGIN IMMEDIATE");
+            foreach (var operation in operations)
+            {
+                operation.Execute(this);
+            }
+
+            FlushCounts();
+            _db.Execute("COMMIT");
+        }
+        catch (Exception ex)
+        {
+            // Not only SqliteException: whatever stops a group must not stop the writer thread.
+            RollBack();
+            return ex;
+        }
+
+        GroupCommitted();
+        GroupsCommitted++;
+        OperationsCommitted += operations.Count;
+        foreach (var operation in operations)
+        {
+            operation.Complete();
+        }
+
+        return null;
+    }
+
+    private void RollBack()
+    {
+        ForgetGroup();
+        try
+        {
+            if (!_db.InAutocommit)
+            {
+                _db.Execute("ROLLBACK");
+            }
+        }
+        catch (SqliteException)
+        {
+            // The connection is in no state to go on: the next group gets a new one.
+            Reopen();
+        }
+    }
+
+    private void Reopen()
+    {
+        try
+        {
+            var connection = Connections.OpenWriter(_path, _maxSizeBytes);
+            _db.Dispose();
+            _db = new Statements(connection);
+        }
+        catch (SqliteException)
+        {
+            // Still failing: this connection stays, and the next group tries again.
+        }
+    }
+
+    private static string Describe(Exception cause) => cause is SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_FULL }
+        ? "The message store is full (its size cap or the disk): nothing was stored. Writing resumes when space is freed."
+        : $"The message store cannot write now ({cause.Message}): nothing was stored.";
+
+    /// <summary>One caller's work in a group, and its task.</summary>
+    private abstract class WriteOperation
+    {
+        public abstract void Execute(StoreWriter writer);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception error);
+    }
+
+    private sealed class WriteOperation<T>(Func<StoreWriter, T> work) : WriteOperation
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _error;
+
+        public Task<T> Task => _done.Task;
+
+        public override void Execute(StoreWriter writer)
+        {
+            try
+            {
+                _result = work(writer);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
+            {
+                // SQLite undid that one statement, and each operation checks before it writes, so
+                // this caller fails alone and the rest of the group goes on.
+                _error = new ArgumentException($"The store refused it: {ex.Message}", ex);
+            }
+            catch (Exception ex) when (ex is not SqliteException)
+            {
+                _error = ex;
+            }
+        }
+
+        public override void Complete()
+        {
+            if (_error is null)
+            {
+                _done.TrySetResult(_result!);
+            }
+            else
+            {
+                _done.TrySetException(_error);
+            }
+        }
+
+        public override void Fail(Exception error) => _done.TrySetException(error);
+    }
+}

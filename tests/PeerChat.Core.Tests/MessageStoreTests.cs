@@ -1,0 +1,306 @@
+using PeerChat.Core.Chat;
+using PeerChat.Core.Tests.Support;
+using PeerChat.Store.Sqlite;
+
+namespace PeerChat.Core.Tests;
+
+/// <summary>
+/// The SQLite message store on a real file: paging, offline queues, membership, read markers. Its
+/// faults and retention are in MessageStoreFaultTests and MessageStoreRetentionTests.
+/// </summary>
+public sealed class MessageStoreTests
+{
+    private static readonly ConversationKey Ops = ConversationKey.ForRoom("ops");
+
+    [Fact]
+    public async Task PagingBackwardsWithBefore_WalksEveryMessageOnce_OldestFirstInEachPage()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder);
+        var ids = await StoreFiles.FillAsync(store, Ops, 347);
+        await StoreFiles.FillAsync(store, ConversationKey.Everyone, 20);
+
+        var seen = new List<string>();
+        var page = await store.ReadHistoryAsync(Ops, new HistoryQuery(50));
+        var pages = 1;
+        while (true)
+        {
+            seen.InsertRange(0, page.Messages.Select(m => m.MessageId));
+            if (page.Complete)
+            {
+                break;
+            }
+
+            Assert.True(pages++ < 20, "paging did not end");
+            page = await store.ReadHistoryAsync(Ops, new HistoryQuery(50, Before: page.Messages[0].MessageId));
+        }
+
+        Assert.Equal(ids, seen);
+        Assert.Equal(7, pages);
+    }
+
+    [Fact]
+    public async Task PagingForwardsWithAfter_WalksEveryMessageOnce_AndTheLastPageIsComplete()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder);
+        var ids = await StoreFiles.FillAsync(store, Ops, 300);
+        await StoreFiles.FillAsync(store, ConversationKey.ForRoom("other"), 20);
+
+        var seen = new List<string> { ids[0] };
+        HistoryPage page;
+        do
+        {
+            page = await store.ReadHistoryAsync(Ops, new HistoryQuery(37, After: seen[^1]));
+            Assert.True(page.Messages.Count == 37 || page.Complete, "a short page that is not the last");
+            seen.AddRange(page.Messages.Select(m => m.MessageId));
+            Assert.True(seen.Count <= ids.Count, "paging went past the end");
+        }
+        while (!page.Complete);
+
+        Assert.Equal(ids, seen);
+    }
+
+    [Fact]
+    public async Task TheLatestPage_IsTheNewestK_AndCompleteOnlyWhenNothingIsOlder()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder);
+        var ids = await StoreFiles.FillAsync(store, Ops, 10);
+
+        var latest = await store.ReadHistoryAsync(Ops, new HistoryQuery(4));
+        var all = await store.ReadHistoryAsync(Ops, new HistoryQuery(10));
+        var exact = await store.ReadHistoryAsync(Ops, new HistoryQuery(4, After: ids[5]));
+        var none = await store.ReadHistoryAsync(ConversationKey.ForRoom("empty"), new HistoryQuery(4));
+
+        Assert.Equal(ids[6..], latest.Messages.Select(m => m.MessageId));
+        Assert.False(latest.Complete);
+        Assert.Equal(ids, all.Messages.Select(m => m.MessageId));
+        Assert.True(all.Complete);
+        Assert.Equal(ids[6..], exact.Messages.Select(m => m.MessageId));
+        Assert.True(exact.Complete);
+        Assert.Empty(none.Messages);
+        Assert.True(none.Complete);
+    }
+
+    [Fact]
+    public async Task Since_GivesTheMessagesFromThatTimeOn_OldestFirst()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder);
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        var messages = Enumerable.Range(0, 30).Select(i => StoreFiles.Message(Ops, "alice", $"m{i}", start.AddMinutes(i))).ToList();
+        foreach (var message in messages)
+        {
+            await store.AppendAsync(message);
+        }
+
+        var page = await store.ReadHistoryAsync(Ops, new HistoryQuery(5, Since: start.AddMinutes(20)));
+        var rest = await store.ReadHistoryAsync(Ops, new HistoryQuery(50, Since: start.AddMinutes(20)));
+
+        Assert.Equal(messages[20..25], page.Messages);
+        Assert.False(page.Complete);
+        Assert.Equal(messages[20..], rest.Messages);
+        Assert.True(rest.Complete);
+    }
+
+    [Fact]
+    public async Task AMessage_ReadsBackAsItWasAppended()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder);
+        var sent = new ChatMessage(MessageIds.Next(), ConversationKey.Direct("Alice", "bob"), "Alice", "c7", "Bob", "héllo\n😀", """{"a":[1,2]}""", "d-1", new DateTimeOffset(2026, 11, 2, 3, 4, 5, 678, TimeSpan.Zero).AddTicks(9));
+
+        await store.AppendAsync(sent);
+        var page = await store.ReadHistoryAsync(ConversationKey.Direct("bob", "alice"), new HistoryQuery(10));
+
+        Assert.Equal(sent, Assert.Single(page.Messages));
+    }
+
+    [Fact]
+    public async Task ACursorFromAnotherConversation_OrUnknown_IsRefused()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder);
+        await StoreFiles.FillAsync(store, Ops, 5);
+        var elsewhere = await StoreFiles.FillAsync(store, ConversationKey.Direct("carol", "dave"), 5);
+
+        var before = await Assert.ThrowsAsync<UnknownMessageException>(async () => await store.ReadHistoryAsync(Ops, new HistoryQuery(10, Before: elsewhere[2])));
+        var after = await Assert.ThrowsAsync<UnknownMessageException>(async () => await store.ReadHistoryAsync(Ops, new HistoryQuery(10, After: elsewhere[2])));
+        var unknown = await Assert.ThrowsAsync<UnknownMessageException>(async () => await store.ReadHistoryAsync(Ops, new HistoryQuery(10, Before: MessageIds.Next())));
+        var emptyRoom = await Assert.ThrowsAsync<UnknownMessageException>(async () => await store.ReadHistoryAsync(ConversationKey.ForRoom("none"), new HistoryQuery(10, After: elsewhere[0])));
+        var marker = await Assert.ThrowsAsync<UnknownMessageException>(async () => await store.MarkReadAsync("alice", Ops, elsewhere[1]));
+
+        Assert.Equal(elsewhere[2], before.MessageId);
+        Assert.Equal(elsewhere[2], after.MessageId);
+        Assert.NotNull(unknown);
+        Assert.Equal(elsewhere[0], emptyRoom.MessageId);
+        Assert.Equal(elsewhere[1], marker.MessageId);
+    }
+
+    [Fact]
+    public async Task TwelveHundredQueuedForAnOfflineUser_KeepTheNewestThousand_AndCountTwoHundredDropped()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder);
+        var messages = Enumerable.Range(0, 1200).Select(i => StoreFiles.Direct("alice", "Bob", $"m{i}")).ToList();
+        await Task.WhenAll(messages.Select(m => store.AppendAsync(m, queueFor: "Bob").AsTask()).ToList());
+
+        var queue = await store.ReadOfflineAsync("BOB", 5000);
+
+        Assert.Equal(messages[200..].Select(m => m.MessageId), queue.Messages.Select(m => m.MessageId));
+        Assert.Equal(200, queue.Dropped);
+        Assert.Equal(1000, queue.Total);
+        Assert.Equal(messages[200], queue.Messages[0]);
+    }
+
+    [Fact]
+    public async Task ConfirmingTheOfflineQueue_RemovesUpToTheId_ResetsDropped_AndLeavesTheRestForTheNextRead()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder, new MessageStoreSettings { OfflineQueueLimit = 10, TimeProvider = StoreFiles.Clock() });
+        var messages = Enumerable.Range(0, 15).Select(i => StoreFiles.Direct("alice", "bob", $"m{i}")).ToList();
+        await Task.WhenAll(messages.Select(m => store.AppendAsync(m, queueFor: "bob").AsTask()).ToList());
+        await store.AppendAsync(StoreFiles.Direct("alice", "carol", "for carol"), queueFor: "carol");
+
+        var first = await store.ReadOfflineAsync("bob", 4);
+        await store.ConfirmOfflineAsync("bob", MessageIds.Next());
+        var unchanged = await store.ReadOfflineAsync("bob", 4);
+        await store.ConfirmOfflineAsync("bob", first.Messages[^1].MessageId);
+        var second = await store.ReadOfflineAsync("bob", 100);
+        await store.ConfirmOfflineAsync("bob", second.Messages[^1].MessageId);
+        var empty = await store.ReadOfflineAsync("bob", 100);
+        var carol = await store.ReadOfflineAsync("carol", 100);
+        var history = await store.ReadHistoryAsync(ConversationKey.Direct("alice", "bob"), new HistoryQuery(100));
+
+        Assert.Equal(messages[5..9].Select(m => m.MessageId), first.Messages.Select(m => m.MessageId));
+        Assert.Equal((5L, 10L), (first.Dropped, first.Total));
+        Assert.Equal((5L, 10L), (unchanged.Dropped, unchanged.Total));
+        Assert.Equal(messages[9..].Select(m => m.MessageId), second.Messages.Select(m => m.MessageId));
+        Assert.Equal((0L, 6L), (second.Dropped, second.Total));
+        Assert.Equal((0, 0L, 0L), (empty.Messages.Count, empty.Dropped, empty.Total));
+        Assert.Equal("for carol", Assert.Single(carol.Messages).Text);
+        Assert.Equal(15, history.Messages.Count);
+    }
+
+    [Fact]
+    public async Task Membership_SurvivesReopening_AndAddMemberSaysWhetherItCreatedTheRoom()
+    {
+        using var folder = new TemporaryFolder();
+        bool created, again, joined, left, leftAgain;
+        await using (var store = StoreFiles.Open(folder))
+        {
+            created = await store.AddMemberAsync("Ops", "Alice");
+            again = await store.AddMemberAsync("ops", "alice");
+            joined = await store.AddMemberAsync("OPS", "bob");
+            await store.AddMemberAsync("dev", "carol");
+            left = await store.RemoveMemberAsync("dev", "CAROL");
+            leftAgain = await store.RemoveMemberAsync("dev", "carol");
+        }
+
+        await using var reopened = StoreFiles.Open(folder);
+        var rooms = await reopened.ReadRoomsAsync();
+
+        Assert.True(created);
+        Assert.False(again);
+        Assert.False(joined);
+        Assert.True(left);
+        Assert.False(leftAgain);
+        Assert.Equal(["dev", "Ops"], rooms.Select(r => r.Room));
+        Assert.Empty(rooms[0].Members);
+        Assert.Equal(["alice", "bob"], rooms[1].Members);
+    }
+
+    [Fact]
+    public async Task ReadMarkers_CountUnreadFromOthersAfterThem_AndListEveryDirectConversation()
+    {
+        using var folder = new TemporaryFolder();
+        var ops = new List<ChatMessage>();
+        var toAlice = StoreFiles.Direct("carol", "alice", "hi alice");
+        IReadOnlyList<ConversationSummary> summaries, bobs;
+        await using (var store = StoreFiles.Open(folder))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                ops.Add(StoreFiles.Message(Ops, i % 2 == 0 ? "Alice" : "bob", $"m{i}"));
+                await store.AppendAsync(ops[^1]);
+            }
+
+            await store.AppendAsync(toAlice);
+            await store.AppendAsync(StoreFiles.Direct("carol", "dave", "not alice's"));
+            await store.MarkReadAsync("ALICE", Ops, ops[3].MessageId);
+
+            summaries = await store.SummarizeAsync("alice", [Ops, ConversationKey.Everyone, ConversationKey.ForRoom("quiet")]);
+            bobs = await store.SummarizeAsync("bob", [Ops]);
+        }
+
+        await using var reopened = StoreFiles.Open(folder);
+        var afterReopen = await reopened.SummarizeAsync("alice", [Ops]);
+
+        Assert.Equal([Ops, ConversationKey.Everyone, ConversationKey.ForRoom("quiet"), ConversationKey.Direct("alice", "carol")], summaries.Select(s => s.Conversation));
+        Assert.Equal(new ConversationSummary(Ops, Unread: 3, ops[3].MessageId, ops[9].MessageId, ops[9].SentAt), summaries[0]);
+        Assert.Equal(new ConversationSummary(ConversationKey.Everyone, 0, null, null, null), summaries[1]);
+        Assert.Equal(new ConversationSummary(ConversationKey.ForRoom("quiet"), 0, null, null, null), summaries[2]);
+        Assert.Equal(new ConversationSummary(ConversationKey.Direct("alice", "carol"), 1, null, toAlice.MessageId, toAlice.SentAt), summaries[3]);
+        Assert.Equal(5, Assert.Single(bobs).Unread);
+        Assert.Equal([summaries[0], summaries[3]], afterReopen);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentAppenders_AreAllStoredOnce_AfterReopening()
+    {
+        using var folder = new TemporaryFolder();
+        var sent = new List<string>[16];
+        await using (var store = StoreFiles.Open(folder))
+        {
+            await Task.WhenAll(Enumerable.Range(0, sent.Length).Select(sender => Task.Run(async () =>
+            {
+                sent[sender] = [];
+                for (var i = 0; i < 200; i++)
+                {
+                    var message = StoreFiles.Message(Ops, $"user{sender}", $"{i}");
+                    await store.AppendAsync(message);
+                    sent[sender].Add(message.MessageId);
+                }
+            })));
+        }
+
+        await using var reopened = StoreFiles.Open(folder);
+        var stored = new List<ChatMessage>();
+        HistoryPage page = await reopened.ReadHistoryAsync(Ops, new HistoryQuery(200, After: null, Since: DateTimeOffset.MinValue));
+        stored.AddRange(page.Messages);
+        for (var pages = 0; !page.Complete && pages < 100; pages++)
+        {
+            page = await reopened.ReadHistoryAsync(Ops, new HistoryQuery(200, After: stored[^1].MessageId));
+            stored.AddRange(page.Messages);
+        }
+
+        Assert.Equal(3200, stored.Select(m => m.MessageId).Distinct().Count());
+        Assert.Equal(3200, stored.Count);
+        for (var sender = 0; sender < sent.Length; sender++)
+        {
+            // Each sender waited for each append, so its own messages are stored in its order.
+            Assert.Equal(sent[sender], stored.Where(m => m.From == $"user{sender}").Select(m => m.MessageId));
+        }
+    }
+
+    [Fact]
+    public async Task AnAppendThatFails_FailsAlone_AndTheOthersInItsGroupAreStored()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder);
+        var first = StoreFiles.Message(Ops, "alice", "first");
+        await store.AppendAsync(first);
+
+        var duplicate = store.AppendAsync(first with { Text = "again" }).AsTask();
+        var others = Enumerable.Range(0, 20).Select(i => StoreFiles.Message(Ops, "bob", $"{i}")).ToList();
+        var appends = others.Select(m => store.AppendAsync(m).AsTask()).ToList();
+        var badMarker = store.MarkReadAsync("bob", Ops, MessageIds.Next()).AsTask();
+        await Task.WhenAll(appends);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => duplicate);
+        await Assert.ThrowsAsync<UnknownMessageException>(() => badMarker);
+        var page = await store.ReadHistoryAsync(Ops, new HistoryQuery(50));
+        Assert.Equal([first, .. others], page.Messages);
+    }
+}

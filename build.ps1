@@ -277,7 +277,8 @@ function Invoke-Serve {
     if ($portGiven -or -not $ServerConfiguration) { $settings.Port = $Port }
     if ($ServerConfiguration) { $settings.Configuration = $ServerConfiguration }
     $job = Start-PeerChatServer @settings
-    Write-Host "PeerChat listening on port $($job.Port), users in $($job.UserStorePath). Ctrl+C stops it."
+    $messages = if ($job.MessageStorePath) { "messages in $($job.MessageStorePath)" } else { 'no message store' }
+    Write-Host "PeerChat listening on port $($job.Port), users in $($job.UserStorePath), $messages. Ctrl+C stops it."
     try {
         # Streams the server's events until Ctrl+C.
         Receive-Job $job -Wait

@@ -86,12 +86,38 @@ internal sealed partial class StoreWriter : IDisposable
         }
     }
 
+    // When a group cannot be committed, each of its operations is tried again alone: those that
+    // free space (retention, a confirmed queue) then go through even while appends find the store
+    // full, and one failing operation does not take the others with it.
     private void RunGroup(List<WriteOperation> group)
+    {
+        if (TryCommit(group) is not { } failure)
+        {
+            return;
+        }
+
+        if (group.Count == 1)
+        {
+            group[0].Fail(new StoreUnavailableException(Describe(failure), failure));
+            return;
+        }
+
+        foreach (var operation in group)
+        {
+            if (TryCommit([operation]) is { } alone)
+            {
+                operation.Fail(new StoreUnavailableException(Describe(alone), alone));
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="operations"/> in one transaction and completes them; on failure rolls back and returns why, the operations still pending.</summary>
+    private Exception? TryCommit(List<WriteOperation> operations)
     {
         try
         {
             _db.Execute("BEGIN IMMEDIATE");
-            foreach (var operation in group)
+            foreach (var operation in operations)
             {
                 operation.Execute(this);
             }
@@ -102,20 +128,22 @@ internal sealed partial class StoreWriter : IDisposable
         catch (Exception ex)
         {
             // Not only SqliteException: whatever stops a group must not stop the writer thread.
-            Abandon(group, ex);
-            return;
+            RollBack();
+            return ex;
         }
 
         GroupCommitted();
         GroupsCommitted++;
-        OperationsCommitted += group.Count;
-        foreach (var operation in group)
+        OperationsCommitted += operations.Count;
+        foreach (var operation in operations)
         {
             operation.Complete();
         }
+
+        return null;
     }
 
-    private void Abandon(List<WriteOperation> group, Exception cause)
+    private void RollBack()
     {
         ForgetGroup();
         try
@@ -129,12 +157,6 @@ internal sealed partial class StoreWriter : IDisposable
         {
             // The connection is in no state to go on: the next group gets a new one.
             Reopen();
-        }
-
-        var unavailable = new StoreUnavailableException(Describe(cause), cause);
-        foreach (var operation in group)
-        {
-            operation.Fail(unavailable);
         }
     }
 

@@ -1,11 +1,18 @@
 // Signs up user<first>, user<first+1>, ... through a real server and client over loopback, one at a
 // time, and prints "ACK <name>" once the server has answered ok: from then on the account must
 // survive anything, SIGKILL included. Runs until killed (or <count> accounts).
+// `store <path> <senders> <perSender>` appends to a message store instead (StoreAppender).
 using System.Net;
 using PeerChat.Core;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
 using PeerChat.Core.Server;
+
+if (args[0] == "store")
+{
+    await PeerChat.FaultHost.StoreAppender.RunAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
 
 var storePath = args[0];
 var first = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);

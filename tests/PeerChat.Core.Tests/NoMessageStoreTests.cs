@@ -34,7 +34,7 @@ public sealed class NoMessageStoreTests
     {
         await using var server = await TestServer.StartAsync();
         await server.LoginAsync("bob");
-        using var raw = await LoggedInRawAsync(server, "alice");
+        using var raw = await server.LoginRawAsync("alice");
 
         await raw.SendLineAsync(request);
         var answer = await raw.ReadFrameAsync();
@@ -51,7 +51,7 @@ public sealed class NoMessageStoreTests
         await using var server = await TestServer.StartAsync();
         var bob = await server.LoginAsync("bob");
         await bob.LogoutAsync();
-        using var raw = await LoggedInRawAsync(server, "alice");
+        using var raw = await server.LoginRawAsync("alice");
 
         await raw.SendLineAsync("""{"type":"send","id":1,"to":"BOB","text":"later?"}""");
         var offline = await raw.ReadFrameAsync();
@@ -77,19 +77,5 @@ public sealed class NoMessageStoreTests
 
         Assert.All(ids, id => Assert.True(id.Length == MessageIds.Length && MessageIds.IsWellFormed(id), $"not a lasting id: {id}"));
         Assert.Equal(ids.Count, ids.Distinct().Count());
-    }
-
-    internal static async Task<RawClient> LoggedInRawAsync(TestServer server, string user, string extra = "")
-    {
-        if (server.Store.Find(user) is null)
-        {
-            await (await server.ConnectAsync()).SignUpAsync(user, TestServer.Password);
-        }
-
-        var raw = server.ConnectRaw();
-        await raw.ReadFrameAsync("hello");
-        await raw.SendLineAsync($$"""{"type":"login","id":0,"user":"{{user}}","password":"{{TestServer.Password}}"{{extra}}}""");
-        await raw.ReadFrameAsync("welcome");
-        return raw;
     }
 }

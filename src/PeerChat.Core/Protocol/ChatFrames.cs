@@ -78,6 +78,26 @@ public static class ChatFrames
             }
         });
 
+    /// <summary>
+    /// <c>store_unavailable</c> for a message the store could not keep: with <paramref name="messageId"/>
+    /// when it was delivered live anyway (to <paramref name="recipients"/>), without when it was not accepted.
+    /// </summary>
+    public static byte[] StoreUnavailable(JsonElement? re, string? messageId, int recipients) =>
+        FrameWriter.Build("error", (re, messageId, recipients), static (w, s) =>
+        {
+            FrameWriter.WriteRe(w, s.re);
+            w.WriteString("code", ErrorCodes.StoreUnavailable);
+            if (s.messageId is null)
+            {
+                w.WriteString("message", "The message store cannot write now, so the message for a user who is offline was not accepted; try again later.");
+                return;
+            }
+
+            w.WriteString("message", $"The message store cannot write now: the message reached {s.recipients} online recipient(s) but was not stored.");
+            w.WriteString("messageId", s.messageId);
+            w.WriteNumber("recipients", s.recipients);
+        });
+
     public static byte[] Presence(PresenceChange change) =>
         FrameWriter.Build("presence", change, static (w, c) =>
         {

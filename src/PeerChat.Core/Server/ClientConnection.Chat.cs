@@ -94,9 +94,7 @@ internal sealed partial class ClientConnection : IChatSession
 
         if (result.Error == ChatError.StoreUnavailable)
         {
-            Send(FrameWriter.Error(request.Id, ErrorCodes.StoreUnavailable, result.MessageId is null
-                ? "The message store cannot write now, so the message for a user who is offline was not accepted; try again later."
-                : $"The message store cannot write now: message {result.MessageId} reached the {result.Recipients} online recipient(s) but was not stored."));
+            Send(ChatFrames.StoreUnavailable(request.Id, result.MessageId, result.Recipients));
             return;
         }
 

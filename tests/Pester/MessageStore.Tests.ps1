@@ -165,6 +165,25 @@ $(Get-OtherSqliteLoader (Get-OtherSqlite))
         (Get-FileHash $path).Hash | Should -Be $before
     }
 
+    It 'fails with MessageStoreUnavailable where the file cannot be made, naming it' {
+        $notAFolder = Join-Path $TestDrive "plain-$(Get-Random).txt"
+        Set-Content $notAFolder 'a file, not a folder'
+        $path = Join-Path $notAFolder 'messages.db'
+
+        $failure = { Start-StoreServer $path } | Should -Throw -ErrorId "MessageStoreUnavailable,$StoreError" -PassThru
+
+        "$failure" | Should -BeLike "*message store '$path'*"
+        @(Get-Job | Where-Object PSJobTypeName -EQ 'PeerChatServer').Count | Should -Be 0
+    }
+
+    It 'opens no store with -WhatIf' {
+        $folder = Join-Path $TestDrive "whatif-$(Get-Random)"
+
+        Start-PeerChatServer -Port 0 -UserStorePath (Join-Path $folder 'users.csv') -WhatIf
+
+        Test-Path $folder | Should -BeFalse
+    }
+
     It 'runs without a file with -NoMessageStore, and refuses it with a store parameter' {
         $folder = Join-Path $TestDrive "none-$(Get-Random)"
 

@@ -210,6 +210,10 @@ public sealed class PeerChatServerJob : Job2
                     Error.Add(new ErrorRecord(error.Exception, "ServerInternalError", ErrorCategory.NotSpecified, error.Where));
                     BoundedJobStream.Trim(Error, EventBufferSize);
                     break;
+                case MessageStoreFailedEvent failed:
+                    Warning.Add(new WarningRecord($"The message store failed ({failed.Operation}): {DisplayText.Escape(failed.Reason)}. Senders get store_unavailable; live chat goes on."));
+                    BoundedJobStream.Trim(Warning, EventBufferSize);
+                    break;
                 case UserStoreIssueEvent issue:
                     Warning.Add(new WarningRecord($"User store {issue.Path}, line {issue.LineNumber}: {DisplayText.Escape(issue.Reason)}. The line is kept and skipped."));
                     BoundedJobStream.Trim(Warning, EventBufferSize);

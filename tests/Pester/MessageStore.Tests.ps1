@@ -245,6 +245,11 @@ Import-Module '$env:PEERCHAT_MODULE_PATH'
 `$server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath '$TestDrive/beside.csv' -MessageStorePath '$path'
 "STATE `$(`$server.JobStateInfo.State)"
 try { `$null = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -UserStorePath '$TestDrive/beside2.csv' -MessageStorePath '$path' } catch { "SECOND `$(`$_.FullyQualifiedErrorId)" }
+`$credential = [pscredential]::new('carol', (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force))
+`$carol = Connect-PeerChat -ComputerName 127.0.0.1 -Port `$server.Port -Credential `$credential -SignUp
+`$null = Send-PeerChatBroadcast -Session `$carol -Message 'stored beside another SQLite'
+"HISTORY `$((Get-PeerChatHistory -Session `$carol -Last 1).Text)"
+`$carol | Disconnect-PeerChat -Confirm:`$false
 "OTHER AFTER `$(Get-OtherVersion)"
 foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -match '^(Microsoft\.Data\.Sqlite|SQLitePCLRaw\.core|PeerChat\.Core|PeerChat\.Store\.Sqlite)$' }) {
     "ASSEMBLY {0} {1} {2}" -f `$assembly.GetName().Name, `$assembly.GetName().Version.ToString(2), [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
@@ -254,6 +259,7 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
 
         $output | Should -Contain 'STATE Running' -Because ($output -join "`n")
         $output | Should -Contain "SECOND MessageStoreInUse,$StoreError"
+        $output | Should -Contain 'HISTORY stored beside another SQLite'
         $output | Should -Contain 'OTHER AFTER 3.49.1'
         $output | Should -Contain 'ASSEMBLY Microsoft.Data.Sqlite 9.0 Default'
         $output | Should -Contain 'ASSEMBLY SQLitePCLRaw.core 2.1 Default'

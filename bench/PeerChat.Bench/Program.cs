@@ -69,6 +69,10 @@ switch (mode)
             break;
         }
 
+    case "store":
+        // The message store alone, in this process: [--quick].
+        Console.WriteLine(await StoreBench.RunAsync(args.Contains("--quick")));
+        break;
     case "idle-worker":
         await IdleWorkerAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
         break;
@@ -150,10 +154,24 @@ static async Task RunAllAsync(string[] options)
     var quick = options.Contains("--quick");
     var idleOnly = options.Contains("--idle-only");
     var report = new StringBuilder();
+    if (options.Contains("--store-only"))
+    {
+        report.AppendLine(await StoreBench.RunAsync(quick));
+        Console.WriteLine(report.ToString());
+        Directory.CreateDirectory("out/bench");
+        await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+        return;
+    }
+
     if (!idleOnly)
     {
         await ThroughputAsync(report, quick);
         await LoginStormAsync(report, quick);
+    }
+
+    if (options.Contains("--store"))
+    {
+        report.AppendLine(await StoreBench.RunAsync(quick));
     }
 
     report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run; a fresh server for each row)");

@@ -46,6 +46,9 @@ internal static class Connections
 
             Execute(connection, "PRAGMA synchronous = FULL");
 
+            // The Checkpointer does it on its own connection, outside the writer's commits.
+            Execute(connection, "PRAGMA wal_autocheckpoint = 0");
+
             // The WAL file is cut back to this after a checkpoint, so that a burst does not leave it large.
             Execute(connection, "PRAGMA journal_size_limit = 67108864");
             if (maxSizeBytes is { } max)
@@ -61,6 +64,21 @@ internal static class Connections
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The connection that only checkpoints (<see cref="Checkpointer"/>); FULL, so that the database file is fsynced before the WAL is reused.</summary>
+    public static SqliteConnection OpenCheckpointer(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = false,
+        }.ToString());
+        connection.Open();
+        Execute(connection, "PRAGMA synchronous = FULL");
+        Execute(connection, "PRAGMA journal_size_limit = 67108864");
+        return connection;
     }
 
     public static T Scalar<T>(SqliteConnection connection, string sql)

@@ -51,9 +51,15 @@ internal sealed class ReaderPool(string path, int maxReaders) : IDisposable
         }
     }
 
+    /// <summary>Waits for the reads under way, then closes every connection.</summary>
     public void Dispose()
     {
         _disposed = true;
+        for (var i = 0; i < maxReaders; i++)
+        {
+            _slots.Wait();
+        }
+
         while (_idle.TryTake(out var reader))
         {
             reader.Dispose();

@@ -11,6 +11,7 @@ namespace PeerChat.Store.Sqlite;
 internal sealed class Statements(SqliteConnection connection) : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
 
     public SqliteConnection Connection { get; } = connection;
 
@@ -35,6 +36,18 @@ internal sealed class Statements(SqliteConnection connection) : IDisposable
         return command;
     }
 
+    /// <summary>A statement for the hot path (<see cref="RawStatement"/>), prepared once.</summary>
+    public RawStatement Raw(string sql)
+    {
+        if (!_raw.TryGetValue(sql, out var statement))
+        {
+            statement = new RawStatement(Connection, sql);
+            _raw[sql] = statement;
+        }
+
+        return statement;
+    }
+
     public int Execute(string sql, params ReadOnlySpan<(string Name, object? Value)> values) => Bind(sql, values).ExecuteNonQuery();
 
     /// <summary>The first column of the first row, or null when there is none.</summary>
@@ -50,7 +63,13 @@ internal sealed class Statements(SqliteConnection connection) : IDisposable
             command.Dispose();
         }
 
+        foreach (var statement in _raw.Values)
+        {
+            statement.Dispose();
+        }
+
         _commands.Clear();
+        _raw.Clear();
         Connection.Dispose();
     }
 }

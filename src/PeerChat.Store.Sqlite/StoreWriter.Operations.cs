@@ -21,17 +21,18 @@ internal sealed partial class StoreWriter
     public long AppendMessage(ChatMessage message, string? queueFor)
     {
         var conversation = ConversationId(message.Conversation);
-        var seq = (long)_db.Scalar(
-            "INSERT INTO messages(conversation_id, message_id, sender, sender_client_id, recipient, text, data, direct_id, sent_at) VALUES($c, $id, $from, $client, $to, $text, $data, $direct, $at) RETURNING seq",
-            ("$c", conversation),
-            ("$id", message.MessageId),
-            ("$from", message.From),
-            ("$client", message.FromClientId),
-            ("$to", message.To),
-            ("$text", message.Text),
-            ("$data", message.Data),
-            ("$direct", message.DirectId),
-            ("$at", MessageRows.Ticks(message.SentAt)))!;
+        var insert = _db.Raw("INSERT INTO messages(conversation_id, message_id, sender, sender_client_id, recipient, text, data, direct_id, sent_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        insert.Bind(1, conversation);
+        insert.Bind(2, message.MessageId);
+        insert.Bind(3, message.From);
+        insert.Bind(4, message.FromClientId);
+        insert.Bind(5, message.To);
+        insert.Bind(6, message.Text);
+        insert.Bind(7, message.Data);
+        insert.Bind(8, message.DirectId);
+        insert.Bind(9, MessageRows.Ticks(message.SentAt));
+        insert.Run();
+        var seq = insert.LastInsertRowId;
         CountChange(conversation, +1);
         if (queueFor is not null)
         {
@@ -82,16 +83,19 @@ internal sealed partial class StoreWriter
         return true;
     }
 
-    /// <summary>Removes up to <paramref name="batch"/> of the messages sent before <paramref name="cutoff"/>, oldest first; how many.</summary>
+    /// <summary>
+    /// Removes up to <paramref name="batch"/> of the oldest messages (by seq, the order they were
+    /// stored in) while they were sent before <paramref name="cutoff"/>; how many. Stops at the first
+    /// one that is not: seq and SentAt go together, as SentAt is when the server accepted it, and if
+    /// the clock stepped back the messages behind wait at most that step longer.
+    /// </summary>
     public int RemoveSentBefore(DateTimeOffset cutoff, int batch)
     {
         var doomed = new List<(long Seq, long Conversation)>();
-        using (var rows = _db.Query(
-            "SELECT seq, conversation_id FROM messages INDEXED BY messages_by_time WHERE sent_at < $cutoff ORDER BY sent_at LIMIT $batch",
-            ("$cutoff", MessageRows.Ticks(cutoff)),
-            ("$batch", batch)))
+        var cutoffTicks = MessageRows.Ticks(cutoff);
+        using (var rows = _db.Query("SELECT seq, conversation_id, sent_at FROM messages ORDER BY seq LIMIT $batch", ("$batch", batch)))
         {
-            while (rows.Read())
+            while (rows.Read() && rows.GetInt64(2) < cutoffTicks)
             {
                 doomed.Add((rows.GetInt64(0), rows.GetInt64(1)));
             }

@@ -21,6 +21,7 @@ internal sealed partial class StoreWriter : IDisposable
     private readonly string _path;
     private readonly long? _maxSizeBytes;
     private readonly Thread _thread;
+    private readonly Checkpointer _checkpointer;
     private Statements _db;
 
     public StoreWriter(string path, MessageStoreSettings settings, SqliteConnection connection)
@@ -29,6 +30,7 @@ internal sealed partial class StoreWriter : IDisposable
         _maxSizeBytes = settings.MaxSizeBytes;
         _settings = settings;
         _db = new Statements(connection);
+        _checkpointer = new Checkpointer(path);
         _thread = new Thread(Run) { IsBackground = true, Name = "PeerChat message store writer" };
         _thread.Start();
     }
@@ -40,6 +42,11 @@ internal sealed partial class StoreWriter : IDisposable
     public long GroupsCommitted { get; private set; }
 
     public long OperationsCommitted { get; private set; }
+
+    /// <summary>Stopwatch ticks the writer spent running operations, and in COMMIT (the fsync), for the benchmark.</summary>
+    public long WorkTicks { get; private set; }
+
+    public long CommitTicks { get; private set; }
 
     /// <summary>Queues <paramref name="work"/> for the next group; its task completes after that group's commit.</summary>
     public Task<T> Enqueue<T>(Func<StoreWriter, T> work)
@@ -60,6 +67,7 @@ internal sealed partial class StoreWriter : IDisposable
     {
         Complete();
         _thread.Join();
+        _checkpointer.Dispose();
         _db.Dispose();
     }
 
@@ -116,6 +124,7 @@ internal sealed partial class StoreWriter : IDisposable
     {
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             _db.Execute("BEGIN IMMEDIATE");
             foreach (var operation in operations)
             {
@@ -123,7 +132,10 @@ internal sealed partial class StoreWriter : IDisposable
             }
 
             FlushCounts();
+            var committing = System.Diagnostics.Stopwatch.GetTimestamp();
             _db.Execute("COMMIT");
+            WorkTicks += committing - started;
+            CommitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - committing;
         }
         catch (Exception ex)
         {
@@ -133,6 +145,7 @@ internal sealed partial class StoreWriter : IDisposable
         }
 
         GroupCommitted();
+        _checkpointer.Nudge();
         GroupsCommitted++;
         OperationsCommitted += operations.Count;
         foreach (var operation in operations)

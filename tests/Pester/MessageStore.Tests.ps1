@@ -165,6 +165,25 @@ $(Get-OtherSqliteLoader (Get-OtherSqlite))
         (Get-FileHash $path).Hash | Should -Be $before
     }
 
+    It 'fails with MessageStoreUnavailable where the file cannot be made, naming it' {
+        $notAFolder = Join-Path $TestDrive "plain-$(Get-Random).txt"
+        Set-Content $notAFolder 'a file, not a folder'
+        $path = Join-Path $notAFolder 'messages.db'
+
+        $failure = { Start-StoreServer $path } | Should -Throw -ErrorId "MessageStoreUnavailable,$StoreError" -PassThru
+
+        "$failure" | Should -BeLike "*message store '$path'*"
+        @(Get-Job | Where-Object PSJobTypeName -EQ 'PeerChatServer').Count | Should -Be 0
+    }
+
+    It 'opens no store with -WhatIf' {
+        $folder = Join-Path $TestDrive "whatif-$(Get-Random)"
+
+        Start-PeerChatServer -Port 0 -UserStorePath (Join-Path $folder 'users.csv') -WhatIf
+
+        Test-Path $folder | Should -BeFalse
+    }
+
     It 'runs without a file with -NoMessageStore, and refuses it with a store parameter' {
         $folder = Join-Path $TestDrive "none-$(Get-Random)"
 
@@ -226,6 +245,11 @@ Import-Module '$env:PEERCHAT_MODULE_PATH'
 `$server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath '$TestDrive/beside.csv' -MessageStorePath '$path'
 "STATE `$(`$server.JobStateInfo.State)"
 try { `$null = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -UserStorePath '$TestDrive/beside2.csv' -MessageStorePath '$path' } catch { "SECOND `$(`$_.FullyQualifiedErrorId)" }
+`$credential = [pscredential]::new('carol', (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force))
+`$carol = Connect-PeerChat -ComputerName 127.0.0.1 -Port `$server.Port -Credential `$credential -SignUp
+`$null = Send-PeerChatBroadcast -Session `$carol -Message 'stored beside another SQLite'
+"HISTORY `$((Get-PeerChatHistory -Session `$carol -Last 1).Text)"
+`$carol | Disconnect-PeerChat -Confirm:`$false
 "OTHER AFTER `$(Get-OtherVersion)"
 foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -match '^(Microsoft\.Data\.Sqlite|SQLitePCLRaw\.core|PeerChat\.Core|PeerChat\.Store\.Sqlite)$' }) {
     "ASSEMBLY {0} {1} {2}" -f `$assembly.GetName().Name, `$assembly.GetName().Version.ToString(2), [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
@@ -235,6 +259,7 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
 
         $output | Should -Contain 'STATE Running' -Because ($output -join "`n")
         $output | Should -Contain "SECOND MessageStoreInUse,$StoreError"
+        $output | Should -Contain 'HISTORY stored beside another SQLite'
         $output | Should -Contain 'OTHER AFTER 3.49.1'
         $output | Should -Contain 'ASSEMBLY Microsoft.Data.Sqlite 9.0 Default'
         $output | Should -Contain 'ASSEMBLY SQLitePCLRaw.core 2.1 Default'

@@ -37,9 +37,18 @@ Send-PeerChatMessage -UserName bob -Message 'from the package'
 "MODULE $((Get-Module PeerChat).ModuleBase)"
 "RECEIVED $((Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10').Text)"
 "HELP $((Get-Help Send-PeerChatMessage).Synopsis)"
+$sent = Send-PeerChatBroadcast -Session $bob -Message 'kept in the store' -PassThru
 $server | Stop-PeerChatServer
 $header = [IO.File]::ReadAllBytes($server.MessageStorePath)
 "HEADER $([Text.Encoding]::ASCII.GetString($header, 0, 15)) $([Text.Encoding]::ASCII.GetString($header, 68, 4))"
+# A new server on the same files: the broadcast is read back from the store.
+Get-PeerChatSession | Disconnect-PeerChat -Confirm:$false
+$restarted = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath (Join-Path $folder 'users.csv')
+$reader = Connect-PeerChat -ComputerName 127.0.0.1 -Port $restarted.Port -Credential (& $credential 'alice')
+$history = @(Get-PeerChatHistory -Session $reader)
+"HISTORY $($history.Count) $($history[-1].MessageId -eq $sent.MessageId) $($history[-1].From): $($history[-1].Text)"
+Get-PeerChatSession | Disconnect-PeerChat -Confirm:$false
+$restarted | Stop-PeerChatServer
 Remove-Item -Recurse $folder
 '@
         $pwsh = Join-Path $PSHOME 'pwsh.dll'
@@ -57,6 +66,7 @@ Remove-Item -Recurse $folder
         $output | Should -Contain 'SECOND MessageStoreInUse,PeerChat.PowerShell.Commands.StartPeerChatServerCommand'
         ($output | Where-Object { $_ -like 'CONTEXT *' }) | Should -BeLike "CONTEXT PeerChat.Dependencies $modules*dependencies*PeerChat.Store.Sqlite.dll"
         $output | Should -Contain 'HEADER SQLite format 3 PCht'
+        $output | Should -Contain 'HISTORY 1 True bob: kept in the store'
     }
 
     It 'ships SQLite for linux-x64, linux-arm64, win-x64 and osx-arm64 only, in dependencies/' {

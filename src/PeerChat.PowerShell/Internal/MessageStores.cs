@@ -26,8 +26,8 @@ internal static class MessageStores
     {
         MessageStoreInUseException => new(exception, "MessageStoreInUse", ErrorCategory.ResourceBusy, path),
         MessageStoreFormatException => new(exception, "MessageStoreUnreadable", ErrorCategory.InvalidData, path),
-        StoreUnavailableException or IOException or UnauthorizedAccessException or InvalidOperationException =>
-            new(exception, "MessageStoreUnavailable", ErrorCategory.ResourceUnavailable, path),
+        StoreUnavailableException => new(exception, "MessageStoreUnavailable", ErrorCategory.ResourceUnavailable, path),
+        IOException or UnauthorizedAccessException or InvalidOperationException => Unavailable(exception, path),
         ArgumentException { ParamName: "path" } => new(exception, "MessageStoreUnavailable", ErrorCategory.InvalidArgument, path),
         _ when Find<DllNotFoundException>(exception) is { } missing => new(
             new PlatformNotSupportedException(
@@ -37,6 +37,12 @@ internal static class MessageStores
             ErrorCategory.NotInstalled,
             path),
         _ => null,
+    };
+
+    // The system's message (such as "Could not find file '/srv/chat'") does not say what it was for.
+    private static ErrorRecord Unavailable(Exception exception, string path) => new(exception, "MessageStoreUnavailable", ErrorCategory.ResourceUnavailable, path)
+    {
+        ErrorDetails = new ErrorDetails($"The message store '{path}' cannot be opened: {exception.Message}"),
     };
 
     private static T? Find<T>(Exception? exception)

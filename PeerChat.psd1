@@ -29,6 +29,11 @@
         'Receive-PeerChatMessage'
         'Enter-PeerChat'
         'New-PeerChatServerConfiguration'
+        'Join-PeerChatRoom'
+        'Exit-PeerChatRoom'
+        'Get-PeerChatRoom'
+        'Get-PeerChatHistory'
+        'Get-PeerChatConversation'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -145,6 +145,7 @@ function Invoke-LayoutModule {
         Copy-Item (Join-Path $bin $file) $moduleOut
     }
     Copy-Item (Join-Path $repo 'module/*') $moduleOut -Recurse
+    Invoke-LayoutDependencies
     # The root manifest loads out/PeerChat/PeerChat.psd1; the shipped copy loads the DLL and the formats.
     $manifest = Get-Content -Raw (Join-Path $repo 'PeerChat.psd1')
     $shipped = $manifest.Replace("RootModule           = 'out/PeerChat/PeerChat.psd1'", "RootModule           = 'PeerChat.PowerShell.dll'").
@@ -157,6 +158,33 @@ function Invoke-LayoutModule {
     Invoke-Native 'help generation' {
         dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $repo 'build/New-MamlHelp.ps1') -ModulePath (Join-Path $moduleOut 'PeerChat.psd1') `
             -MarkdownPath (Join-Path $repo 'docs/cmdlets') -OutputPath (Join-Path $moduleOut 'en-US/PeerChat.PowerShell.dll-Help.xml')
+    }
+}
+
+function Invoke-LayoutDependencies {
+    # The message store and its SQLite go to dependencies/, where only the module's own load context
+    # looks (src/PeerChat.PowerShell/Internal/ModuleDependencies.cs), so that another module's SQLite
+    # in the same pwsh cannot clash with them. The native e_sqlite3 only for the platforms shipped.
+    $publish = Join-Path $outDir "obj/store-$Configuration"
+    if (Test-Path $publish) { Remove-Item -Recurse -Force $publish }
+    Invoke-Native 'dotnet publish of the message store' {
+        dotnet publish (Join-Path $repo 'src/PeerChat.Store.Sqlite') -c $Configuration --no-build -o $publish --nologo -v:q
+    }
+    $dependencies = Join-Path $moduleOut 'dependencies'
+    New-Item -ItemType Directory -Force $dependencies | Out-Null
+    # PeerChat.Core is not among them: the store shares the one copy in the module's root.
+    $managed = Get-ChildItem $publish -Filter '*.dll' | Where-Object Name -NE 'PeerChat.Core.dll'
+    foreach ($required in 'PeerChat.Store.Sqlite.dll', 'Microsoft.Data.Sqlite.dll', 'SQLitePCLRaw.core.dll') {
+        if ($required -notin $managed.Name) { throw "The publish of the message store has no $required; update Invoke-LayoutDependencies." }
+    }
+    $managed | Copy-Item -Destination $dependencies
+    Copy-Item (Join-Path $publish 'PeerChat.Store.Sqlite.pdb') $dependencies
+    foreach ($runtime in 'linux-x64', 'linux-arm64', 'win-x64', 'osx-arm64') {
+        $native = Join-Path $publish "runtimes/$runtime/native"
+        if (-not (Get-ChildItem $native -Filter '*e_sqlite3*' -ErrorAction Ignore)) { throw "The publish of the message store has no e_sqlite3 for $runtime." }
+        $target = Join-Path $dependencies "runtimes/$runtime/native"
+        New-Item -ItemType Directory -Force $target | Out-Null
+        Copy-Item (Join-Path $native '*') $target
     }
 }
 
@@ -302,7 +330,8 @@ function Invoke-Serve {
     if ($portGiven -or -not $ServerConfiguration) { $settings.Port = $Port }
     if ($ServerConfiguration) { $settings.Configuration = $ServerConfiguration }
     $job = Start-PeerChatServer @settings
-    Write-Host "PeerChat listening on port $($job.Port), users in $($job.UserStorePath). Ctrl+C stops it."
+    $messages = if ($job.MessageStorePath) { "messages in $($job.MessageStorePath)" } else { 'no message store' }
+    Write-Host "PeerChat listening on port $($job.Port), users in $($job.UserStorePath), $messages. Ctrl+C stops it."
     try {
         # Streams the server's events until Ctrl+C.
         Receive-Job $job -Wait

@@ -18,7 +18,7 @@ $imports = 1..5 | ForEach-Object {
 
 Import-Module $ModulePath
 $store = Join-Path ([IO.Path]::GetTempPath()) "peerchat-bench-$(Get-Random).csv"
-$server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1 -UserStorePath $store
+$server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1 -UserStorePath $store -MessageStorePath ($store -replace '\.csv$', '.db')
 try {
     $credential = { param($name) [pscredential]::new($name, (ConvertTo-SecureString 'bench password 1' -AsPlainText -Force)) }
     $receiver = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'ps-receiver') -SignUp
@@ -71,4 +71,5 @@ finally {
     $server | Stop-PeerChatServer
     $server | Remove-Job
     Remove-Item $store -ErrorAction Ignore
+    Remove-Item "$($store -replace '\.csv$', '.db')*" -ErrorAction Ignore
 }

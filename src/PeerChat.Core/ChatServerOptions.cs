@@ -152,6 +152,15 @@ public sealed record ChatServerOptions
     /// </summary>
     public IMessageStore? MessageStore { get; init; }
 
+    /// <summary>The most messages one <c>history</c> page holds; a larger <c>limit</c> is cut to it.</summary>
+    public int HistoryPageMax { get; init; } = 200;
+
+    /// <summary>Rooms one user may be in at once; the next <c>join</c> gets <c>too_many_rooms</c>.</summary>
+    public int MaxRoomsPerUser { get; init; } = 100;
+
+    /// <summary>Rooms the server holds; a <c>join</c> that would create one more gets <c>too_many_rooms</c>.</summary>
+    public int MaxRooms { get; init; } = 10_000;
+
     /// <summary>The clock of every protocol rule (auth and idle timeouts, throttling, flood control).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -188,6 +197,9 @@ public sealed record ChatServerOptions
         Require(ThrottleUserFailures >= 1, nameof(ThrottleUserFailures), "must be at least 1");
         Require(SignupsPerAddressPerMinute >= 1, nameof(SignupsPerAddressPerMinute), "must be at least 1");
         Require(ThrottledLoginReportInterval > TimeSpan.Zero, nameof(ThrottledLoginReportInterval), "must be positive");
+        Require(HistoryPageMax >= 1, nameof(HistoryPageMax), "must be at least 1");
+        Require(MaxRoomsPerUser >= 1, nameof(MaxRoomsPerUser), "must be at least 1");
+        Require(MaxRooms >= 1, nameof(MaxRooms), "must be at least 1");
     }
 
     private static void Require(bool condition, string name, string rule)

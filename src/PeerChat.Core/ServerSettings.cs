@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Reflection;
+using PeerChat.Core.Chat;
 
 namespace PeerChat.Core;
 
@@ -24,6 +25,34 @@ public static class ServerSettings
     /// <summary>The setting named <paramref name="name"/> (any case), or null.</summary>
     public static PropertyInfo? Find(string name) =>
         All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The message store's settings (<see cref="MessageStoreSettings"/>: retention, the offline queue
+    /// limit, the size cap), by name as <see cref="All"/> is the server's. The store validates them
+    /// when it opens.
+    /// </summary>
+    public static IReadOnlyList<PropertyInfo> Store { get; } =
+        [.. typeof(MessageStoreSettings).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && SupportedTypes.Contains(p.PropertyType))
+            .OrderBy(p => p.MetadataToken)];
+
+    /// <summary>The message store setting named <paramref name="name"/> (any case), or null.</summary>
+    public static PropertyInfo? FindStore(string name) =>
+        Store.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary><paramref name="settings"/> with <paramref name="values"/> (message store settings by name) applied; an <see cref="ArgumentException"/> names the first unknown setting or unreadable value.</summary>
+    public static MessageStoreSettings ApplyStore(MessageStoreSettings settings, IEnumerable<KeyValuePair<string, object?>> values)
+    {
+        var result = settings with { };
+        foreach (var (name, value) in values)
+        {
+            var setting = FindStore(name)
+                ?? throw new ArgumentException($"There is no message store setting '{name}'. The settings are: {string.Join(", ", Store.Select(p => p.Name))}.", name);
+            setting.SetValue(result, ConvertValue(setting, value));
+        }
+
+        return result;
+    }
 
     /// <summary>
     /// <paramref name="options"/> with <paramref name="values"/> applied, then validated. Throws

@@ -31,6 +31,10 @@ public sealed class PowerShellSession : IDisposable
                 $parameters = @{ Port = 0; ListenAddress = [ipaddress]::Loopback; HashIterations = 1000; SignupsPerAddressPerMinute = 100000
                     UserStorePath = Join-Path '{{_directory}}' "users-$(Get-Random).csv"; ErrorAction = 'Stop' }
                 foreach ($key in $Settings.Keys) { $parameters[$key] = $Settings[$key] }
+                # A message store of its own: the default, messages.db beside the user store, is one per folder.
+                if (-not $parameters.ContainsKey('MessageStorePath') -and -not $parameters.ContainsKey('NoMessageStore')) {
+                    $parameters.MessageStorePath = Join-Path '{{_directory}}' "messages-$(Get-Random).db"
+                }
                 Start-PeerChatServer @parameters
             }
             function Connect-TestUser([string] $UserName, [int] $Port, [string] $Password = 'correct horse battery') {

@@ -105,3 +105,76 @@ Start-Sleep -Seconds 60
         (Get-PeerChatClient -Session $peer).UserName | Should -Contain 'typist'
     }
 }
+
+Describe 'Enter-PeerChat with rooms, history and offline messages' -Tag Integration {
+    BeforeAll {
+        $tmux = Get-Command tmux -ErrorAction SilentlyContinue
+        $server = Start-TestServer
+        $peer = Connect-TestUser -UserName 'peer' -Port $server.Port
+        Register-PeerChatUser -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'roomer')
+        # Sent while roomer is offline: it waits for the console, unread.
+        Send-PeerChatMessage -Session $peer -UserName roomer -Message 'while you were away'
+        $tmuxSession = "pctest-$(Get-Random)"
+        $consoleScript = Join-Path $TestDrive 'rooms-console.ps1'
+        @"
+Import-Module '$env:PEERCHAT_MODULE_PATH'
+`$null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $($server.Port) -Credential ([pscredential]::new('roomer', (ConvertTo-SecureString '$TestPassword' -AsPlainText -Force)))
+Enter-PeerChat
+'CONSOLE CLOSED'
+Start-Sleep -Seconds 60
+"@ | Set-Content $consoleScript
+        if ($tmux) {
+            & tmux new-session -d -s $tmuxSession -x 160 -y 40 "dotnet '$(Join-Path $PSHOME 'pwsh.dll')' -NoProfile -NoLogo -File '$consoleScript'"
+        }
+    }
+
+    AfterAll {
+        if ($tmux) { & tmux kill-session -t $tmuxSession 2>$null }
+        Remove-TestServers
+    }
+
+    It 'shows unread and offline messages on entry; /join, /rooms, /history, /to and /leave talk where they say' {
+        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it)'; return }
+        Wait-Screen '(?m)^roomer>\s*$' 'the console shows its prompt'
+        Wait-Screen 'Unread: @peer 1' 'the unread direct message is counted on entry'
+        Wait-Screen '(?m)^\[\d\d:\d\d:\d\d\] peer \(to you, offline, sent \d{4}-\d\d-\d\d \d\d:\d\d\): while you were away' 'the offline message shows, with when it was sent'
+
+        Send-Keys '/join ops' Enter
+        Wait-Screen '\(joined #ops, a new room: roomer\)\s*\nroomer#ops>' 'the room is joined and becomes where lines go'
+        Join-PeerChatRoom -Session $peer -Room ops
+        Send-Keys 'hello room' Enter
+        $inRoom = Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10'
+        $inRoom.Kind | Should -Be 'Room'
+        $inRoom.Room | Should -Be 'ops'
+        $inRoom.Text | Should -Be 'hello room'
+
+        Send-PeerChatBroadcast -Session $peer -Room ops -Message 'hello back'
+        Wait-Screen '(?m)^\[\d\d:\d\d:\d\d\] #ops peer: hello back' 'a room message names its room'
+
+        Send-Keys '/rooms' Enter
+        Wait-Screen '(?m)^\s+#ops\s+2 members, 2 online, \d+ unread\s+\(joined\)' 'the rooms are listed'
+
+        Send-Keys '/history 5' Enter
+        Wait-Screen '(?m)^\[\d\d:\d\d:\d\d\] #ops roomer: hello room\s*\n\[\d\d:\d\d:\d\d\] #ops peer: hello back' 'the history of the room, oldest first'
+        (Get-PeerChatHistory -Session $peer -Room ops).Text | Should -Be @('hello room', 'hello back')
+
+        Send-Keys '/to @peer' Enter
+        Wait-Screen '\(talking to @peer\)\s*\nroomer@peer>' 'lines now go to peer'
+        Send-Keys 'just for you' Enter
+        $direct = Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10'
+        $direct.Kind | Should -Be 'Direct'
+        $direct.Text | Should -Be 'just for you'
+
+        Send-Keys '/leave ops' Enter
+        Wait-Screen '\(left #ops\)' 'the room is left'
+        (Get-PeerChatRoom -Session $peer -Room ops).Members | Should -Be 1
+
+        Send-Keys '/to *' Enter
+        Wait-Screen '\(talking to everyone\)\s*\nroomer>' 'back to everyone'
+        Send-Keys 'to all again' Enter
+        (Receive-PeerChatMessage -Session $peer -Wait -Timeout '00:00:10').Kind | Should -Be 'Broadcast'
+
+        Send-Keys '/quit' Enter
+        Wait-Screen 'CONSOLE CLOSED' 'the console ends on /quit'
+    }
+}

@@ -23,7 +23,13 @@ Describe 'The PeerChat package' -Tag Integration {
         $script = @'
 $ErrorActionPreference = 'Stop'
 Import-Module PeerChat
-$server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath (Join-Path ([IO.Path]::GetTempPath()) "pkg-$(Get-Random).csv")
+# A folder of its own: the message store's default file is messages.db beside the user store.
+$folder = Join-Path ([IO.Path]::GetTempPath()) "pkg-$(Get-Random)"
+$server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath (Join-Path $folder 'users.csv')
+"STORE $($server.MessageStorePath)"
+try { $null = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -UserStorePath (Join-Path $folder 'other.csv') } catch { "SECOND $($_.FullyQualifiedErrorId)" }
+$store = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'PeerChat.Store.Sqlite' }
+"CONTEXT $([Runtime.Loader.AssemblyLoadContext]::GetLoadContext($store).Name) $($store.Location)"
 $credential = { param($n) [pscredential]::new($n, (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force)) }
 $bob = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'bob') -SignUp
 $null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'alice') -SignUp
@@ -31,7 +37,19 @@ Send-PeerChatMessage -UserName bob -Message 'from the package'
 "MODULE $((Get-Module PeerChat).ModuleBase)"
 "RECEIVED $((Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10').Text)"
 "HELP $((Get-Help Send-PeerChatMessage).Synopsis)"
+$sent = Send-PeerChatBroadcast -Session $bob -Message 'kept in the store' -PassThru
 $server | Stop-PeerChatServer
+$header = [IO.File]::ReadAllBytes($server.MessageStorePath)
+"HEADER $([Text.Encoding]::ASCII.GetString($header, 0, 15)) $([Text.Encoding]::ASCII.GetString($header, 68, 4))"
+# A new server on the same files: the broadcast is read back from the store.
+Get-PeerChatSession | Disconnect-PeerChat -Confirm:$false
+$restarted = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath (Join-Path $folder 'users.csv')
+$reader = Connect-PeerChat -ComputerName 127.0.0.1 -Port $restarted.Port -Credential (& $credential 'alice')
+$history = @(Get-PeerChatHistory -Session $reader)
+"HISTORY $($history.Count) $($history[-1].MessageId -eq $sent.MessageId) $($history[-1].From): $($history[-1].Text)"
+Get-PeerChatSession | Disconnect-PeerChat -Confirm:$false
+$restarted | Stop-PeerChatServer
+Remove-Item -Recurse $folder
 '@
         $pwsh = Join-Path $PSHOME 'pwsh.dll'
         $env:PSModulePath, $saved = $modules, $env:PSModulePath
@@ -42,5 +60,31 @@ $server | Stop-PeerChatServer
         ($output | Where-Object { $_ -like 'MODULE *' }) | Should -BeLike "MODULE $modules*"
         # Without its MAML file, Get-Help would make the synopsis up from the syntax.
         ($output | Where-Object { $_ -like 'HELP *' }) | Should -Not -Match '^HELP\s*$|^HELP Send-PeerChatMessage '
+        # The message store opens from the package: its SQLite in the module's own load context,
+        # from dependencies/ of the installed module, a PeerChat store on disk, one server a file.
+        ($output | Where-Object { $_ -like 'STORE *' }) | Should -BeLike '*messages.db'
+        $output | Should -Contain 'SECOND MessageStoreInUse,PeerChat.PowerShell.Commands.StartPeerChatServerCommand'
+        ($output | Where-Object { $_ -like 'CONTEXT *' }) | Should -BeLike "CONTEXT PeerChat.Dependencies $modules*dependencies*PeerChat.Store.Sqlite.dll"
+        $output | Should -Contain 'HEADER SQLite format 3 PCht'
+        $output | Should -Contain 'HISTORY 1 True bob: kept in the store'
+    }
+
+    It 'ships SQLite for linux-x64, linux-arm64, win-x64 and osx-arm64 only, in dependencies/' {
+        $folder = Join-Path $TestDrive 'unpacked'
+        [IO.Compression.ZipFile]::ExtractToDirectory($env:PEERCHAT_PACKAGE_PATH, $folder)
+        $files = Get-ChildItem $folder -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($folder, $_.FullName).Replace('\', '/') }
+
+        $files | Where-Object { $_ -like 'dependencies/runtimes/*' } | Sort-Object | Should -Be @(
+            'dependencies/runtimes/linux-arm64/native/libe_sqlite3.so'
+            'dependencies/runtimes/linux-x64/native/libe_sqlite3.so'
+            'dependencies/runtimes/osx-arm64/native/libe_sqlite3.dylib'
+            'dependencies/runtimes/win-x64/native/e_sqlite3.dll'
+        )
+        foreach ($file in 'PeerChat.Store.Sqlite.dll', 'Microsoft.Data.Sqlite.dll', 'SQLitePCLRaw.core.dll', 'SQLitePCLRaw.provider.e_sqlite3.dll', 'SQLitePCLRaw.batteries_v2.dll') {
+            $files | Should -Contain "dependencies/$file"
+        }
+        # Beside PeerChat.PowerShell.dll they would load in the default context, where another module's SQLite clashes.
+        $files | Where-Object { $_ -notlike '*/*' -and $_ -match 'Sqlite' } | Should -BeNullOrEmpty
+        $files | Should -Not -Contain 'dependencies/PeerChat.Core.dll'
     }
 }

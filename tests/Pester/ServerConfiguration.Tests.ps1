@@ -10,6 +10,8 @@ BeforeAll {
     }
 
     function Start-ConfiguredServer([string] $Path, [hashtable] $Parameters = @{}) {
+        # A message store of each server's own: the default, messages.db beside the user store, is one per folder.
+        if (-not $Parameters.ContainsKey('MessageStorePath') -and -not $Parameters.ContainsKey('NoMessageStore')) { $Parameters.MessageStorePath = Join-Path $TestDrive "m-$(Get-Random).db" }
         Start-PeerChatServer -Configuration $Path -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath (Join-Path $TestDrive "u-$(Get-Random).csv") -ErrorAction Stop @Parameters
     }
 }

@@ -30,6 +30,10 @@ function Start-TestServer {
         ErrorAction    = 'Stop'
     }
     foreach ($key in $Settings.Keys) { $parameters[$key] = $Settings[$key] }
+    # A message store of its own (the default, messages.db beside the user store, is one per folder).
+    if (-not $parameters.ContainsKey('MessageStorePath') -and -not $parameters.ContainsKey('NoMessageStore')) {
+        $parameters.MessageStorePath = Join-Path $TestDrive "messages-$(Get-Random).db"
+    }
     Start-PeerChatServer @parameters
 }
 

@@ -21,6 +21,7 @@ public sealed record MessageStoreSettings
     /// <summary>How often retention runs, and how many messages one batch removes at most.</summary>
     public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>The most messages one batch of retention removes.</summary>
     public int RetentionBatch { get; init; } = 1000;
 
     /// <summary>The clock of message ages.</summary>

@@ -49,8 +49,10 @@ public sealed partial class ChatClient
         {
             return await SendDirectAsync(to, messageId, text, data, cancellationToken).ConfigureAwait(false);
         }
-        catch (ChatClientException ex) when (route == RoutePreference.Auto && ex.Code is ErrorCodes.PeerUnavailable or ErrorCodes.InvalidToken or ErrorCodes.CertificateRejected or ErrorCodes.DirectTlsRequired)
+        catch (ChatClientException ex) when (route == RoutePreference.Auto && (ex.Code is ErrorCodes.PeerUnavailable or ErrorCodes.InvalidToken or ErrorCodes.CertificateRejected or ErrorCodes.DirectTlsRequired
+            || (ex.Code is ErrorCodes.NoSuchUser or ErrorCodes.UserOffline && Hello.Supports(ServerExtensions.Offline))))
         {
+            // A user who is not online may still be registered: with offline delivery the server queues it.
             // The direct copy may have arrived with only its ack lost: the relayed one names it.
             return await SendMessageAsync("send", to, text, data, cancellationToken, directId: messageId).ConfigureAwait(false);
         }

@@ -123,6 +123,12 @@ public sealed partial class ChatClient
                 break;
             case "notice":
                 var notice = ServerFrames.Notice(frame, now);
+                if (notice.Code == NoticeCodes.OfflineMore)
+                {
+                    // Only says that the next batch of offline messages is coming: nothing for the reader.
+                    break;
+                }
+
                 _events.Writer.TryWrite(notice);
                 if (notice.ClosesConnection)
                 {

@@ -227,14 +227,20 @@ public sealed partial class ChatClient : IAsyncDisposable
     }
 
     // directId: for a relayed copy of a direct message that may have arrived, its id, so that the receiver keeps one.
-    private async Task<SendReceipt> SendMessageAsync(string type, string? to, string text, JsonElement? data, CancellationToken cancellationToken, string? directId = null)
+    // room: a broadcast to that room's members rather than to everyone.
+    private async Task<SendReceipt> SendMessageAsync(string type, string? to, string text, JsonElement? data, CancellationToken cancellationToken, string? directId = null, string? room = null)
     {
         var started = Stopwatch.GetTimestamp();
-        var reply = await RequestAsync(type, (to, text, data, directId), static (w, s) =>
+        var reply = await RequestAsync(type, (to, text, data, directId, room), static (w, s) =>
         {
             if (s.to is not null)
             {
                 w.WriteString("to", s.to);
+            }
+
+            if (s.room is not null)
+            {
+                w.WriteString("room", s.room);
             }
 
             w.WriteString("text", s.text);

@@ -72,15 +72,29 @@ public sealed record PeerGrant(string To, string ClientId, string Endpoint, stri
 
 /// <summary>The server's first frame.</summary>
 // Extensions: requests beyond the protocol's text that the server takes (docs/PROTOCOL.md); empty for servers that name none.
-public sealed record ServerHello(string Protocol, string Server, IReadOnlyList<string> Auth, int MaxFrameBytes, IReadOnlyList<string> Extensions);
+public sealed record ServerHello(string Protocol, string Server, IReadOnlyList<string> Auth, int MaxFrameBytes, IReadOnlyList<string> Extensions)
+{
+    /// <summary>The most messages one <c>history</c> page holds (<c>"history":{"maxLimit"}</c>); 200 when the server does not say.</summary>
+    public int HistoryMaxLimit { get; init; } = 200;
+
+    /// <summary>Whether the server names <paramref name="extension"/> (<c>rooms</c>, <c>history</c>, <c>offline</c>, <c>activity</c>).</summary>
+    public bool Supports(string extension) => Extensions.Contains(extension, StringComparer.Ordinal);
+}
 
 /// <summary>The server's answer to a successful login.</summary>
-public sealed record Welcome(string ClientId, string UserName, string Address, TimeSpan IdleTimeout, int MinMessages);
+public sealed record Welcome(string ClientId, string UserName, string Address, TimeSpan IdleTimeout, int MinMessages)
+{
+    /// <summary>How many offline messages the server is about to send right after the welcome.</summary>
+    public int Queued { get; init; }
+}
 
 public enum MessageKind
 {
     Broadcast,
     Direct,
+
+    /// <summary>A broadcast to the members of a room (<see cref="ChatMessage.Room"/>).</summary>
+    Room,
 }
 
 public enum MessageRoute
@@ -90,7 +104,11 @@ public enum MessageRoute
 }
 
 /// <summary>The server accepted a broadcast or a message.</summary>
-public sealed record SendReceipt(string MessageId, int Recipients, DateTimeOffset SentAt, MessageRoute Route, TimeSpan RoundTrip);
+public sealed record SendReceipt(string MessageId, int Recipients, DateTimeOffset SentAt, MessageRoute Route, TimeSpan RoundTrip)
+{
+    /// <summary>A direct message to a registered user who is offline: the server stored it for their next login.</summary>
+    public bool Queued { get; init; }
+}
 
 /// <summary>Something that arrived without being asked for: a message or a notice.</summary>
 public abstract record ChatEvent(DateTimeOffset ReceivedAt);
@@ -105,7 +123,14 @@ public sealed record ChatMessage(
     string? To,
     string Text,
     JsonElement? Data,
-    DateTimeOffset SentAt) : ChatEvent(ReceivedAt);
+    DateTimeOffset SentAt) : ChatEvent(ReceivedAt)
+{
+    /// <summary>The room of a room message; null otherwise.</summary>
+    public string? Room { get; init; }
+
+    /// <summary>Queued by the server while this user was offline, delivered at login with its original <see cref="SentAt"/>.</summary>
+    public bool Offline { get; init; }
+}
 
 /// <summary>Someone logged in (<c>joined</c>) or their session ended (<c>left</c>); only with <see cref="ChatClientOptions.ReceivePresence"/>.</summary>
 public sealed record ChatPresence(DateTimeOffset ReceivedAt, bool Joined, string UserName, string ClientId, DateTimeOffset At) : ChatEvent(ReceivedAt);
@@ -113,6 +138,36 @@ public sealed record ChatPresence(DateTimeOffset ReceivedAt, bool Joined, string
 /// <summary>A server notice (<c>idle_timeout</c>, <c>session_replaced</c>, …) or an error that answered no request.</summary>
 public sealed record ChatNotice(DateTimeOffset ReceivedAt, string Code, string Message, bool ClosesConnection) : ChatEvent(ReceivedAt)
 {
-    /// <summary>For <c>broadcasts_dropped</c>: how many broadcasts the server dropped because this client fell behind reading.</summary>
+    /// <summary>
+    /// For <c>broadcasts_dropped</c>: how many broadcasts the server dropped because this client fell behind reading;
+    /// for <c>offline_dropped</c>: how many queued messages the server dropped for its queue's limit.
+    /// </summary>
     public long Dropped { get; init; }
 }
+
+/// <summary>The answer to <c>join</c>: the room as the server spells it, whether this join created it, and its members.</summary>
+public sealed record RoomJoined(string Room, bool Created, IReadOnlyList<string> Members);
+
+/// <summary>One room as <c>rooms</c> lists it; <see cref="Unread"/> counts messages after this user's read marker.</summary>
+public sealed record RoomInfo(string Room, int Members, int Online, bool Joined, long Unread, string? LastMessageId, DateTimeOffset? LastMessageAt);
+
+/// <summary>Which conversation a request is about: everyone (both null), a room, or the direct one with a user.</summary>
+public sealed record ConversationRef(string? Room = null, string? With = null)
+{
+    public static ConversationRef Everyone { get; } = new();
+
+    public static ConversationRef ForRoom(string room) => new(Room: room);
+
+    public static ConversationRef WithUser(string user) => new(With: user);
+
+    public override string ToString() => Room is not null ? "#" + Room : With is not null ? "@" + With : "everyone";
+}
+
+/// <summary>One page of <c>history</c>, oldest first; <see cref="Complete"/> when nothing further exists in the direction asked.</summary>
+public sealed record ChatHistoryPage(IReadOnlyList<ChatMessage> Messages, bool Complete);
+
+/// <summary>What to read of a conversation: at most one cursor (none: the latest), and at most <see cref="Limit"/> (the server cuts it to its maximum).</summary>
+public sealed record ChatHistoryQuery(int? Limit = null, string? Before = null, string? After = null, DateTimeOffset? Since = null);
+
+/// <summary>One conversation as <c>conversations</c> lists it.</summary>
+public sealed record ConversationInfo(ConversationRef Conversation, long Unread, string? ReadUpTo, string? LastMessageId, DateTimeOffset? LastMessageAt);

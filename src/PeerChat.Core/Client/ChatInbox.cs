@@ -19,6 +19,9 @@ public sealed class ChatInbox
     /// <summary>64 MiB: a thousand of the largest messages, hundreds of thousands of ordinary ones.</summary>
     public const long DefaultLimitBytes = 64L * 1024 * 1024;
 
+    // The most events taken from the source before offline ones among them are confirmed.
+    private const int ConfirmBatch = 256;
+
     // What an event costs besides its strings and data: the record, its node, the strings' headers.
     private const int EventOverheadBytes = 256;
 
@@ -27,8 +30,14 @@ public sealed class ChatInbox
     private readonly LinkedList<ChatEvent> _items = new();
     private readonly object _lock = new();
     private TaskCompletionSource _arrived = NewSignal();
+    private readonly Func<string, CancellationToken, Task>? _confirmOffline;
+
+    // Offline messages come again after a login whose confirmation was lost, and a relayed direct
+    // message may come live and then queued: each is kept once.
+    private readonly RecentMessageIds _offlineSeen = new();
     private bool _completed;
     private long _dropped;
+    private long _duplicates;
     private long _bytes;
 
     /// <summary>
@@ -36,20 +45,24 @@ public sealed class ChatInbox
     /// <paramref name="limit"/> events and <paramref name="limitBytes"/> of them (as estimated by <see cref="SizeOf"/>).
     /// </summary>
     public ChatInbox(ChatClient client, int limit = DefaultLimit, long limitBytes = DefaultLimitBytes)
-        : this(client.Events, limit, limitBytes)
+        : this(client.Events, limit, limitBytes, client.ConfirmReceivedAsync)
     {
     }
 
     /// <summary>
     /// Collects from any source of events, such as a <see cref="ReconnectingChatClient"/>'s, which
     /// outlives each connection: the inbox completes only when <paramref name="events"/> does.
+    /// <paramref name="confirmOffline"/> tells the server that offline messages up to an id are kept
+    /// (<see cref="ChatClient.ConfirmReceivedAsync"/>); it is called only once they are in the inbox,
+    /// so a connection lost before then brings them again.
     /// </summary>
-    public ChatInbox(System.Threading.Channels.ChannelReader<ChatEvent> events, int limit = DefaultLimit, long limitBytes = DefaultLimitBytes)
+    public ChatInbox(System.Threading.Channels.ChannelReader<ChatEvent> events, int limit = DefaultLimit, long limitBytes = DefaultLimitBytes, Func<string, CancellationToken, Task>? confirmOffline = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, 1);
         Limit = limit;
         LimitBytes = limitBytes;
+        _confirmOffline = confirmOffline;
         Pump = Task.Run(() => PumpAsync(events));
     }
 
@@ -73,6 +86,9 @@ public sealed class ChatInbox
 
     /// <summary>Events dropped unread since the inbox started, because it held <see cref="Limit"/>.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Offline (or relayed direct) messages that came again and were left out, since the session already had them.</summary>
+    public long Duplicates => Interlocked.Read(ref _duplicates);
 
     /// <summary>Raised on a background thread for each event as it arrives; a handler must not throw.</summary>
     public event Action<ChatEvent>? Received;
@@ -160,27 +176,38 @@ public sealed class ChatInbox
 
     private async Task PumpAsync(System.Threading.Channels.ChannelReader<ChatEvent> events)
     {
-        await foreach (var chatEvent in events.ReadAllAsync().ConfigureAwait(false))
+        while (await events.WaitToReadAsync().ConfigureAwait(false))
         {
-            if (chatEvent is ChatPresence)
+            // What is already here is taken as one batch, so that the queue a login brings (up to
+            // a thousand) is confirmed with a frame or a few, not one for each message.
+            string? confirmUpTo = null;
+            for (var n = 0; n < ConfirmBatch && events.TryRead(out var chatEvent); n++)
             {
-                // Presence is news, not mail: subscribers hear it, the inbox does not keep it.
-                RaiseReceived(chatEvent);
-                continue;
+                // A direct message the server relays to a user who logs in at that moment may come
+                // live and then again from the queue: both kinds are remembered, by the server's id.
+                if (chatEvent is ChatMessage { Offline: true } or ChatMessage { Kind: MessageKind.Direct, Route: MessageRoute.Relay })
+                {
+                    var message = (ChatMessage)chatEvent;
+                    if (message.Offline)
+                    {
+                        // Confirmed even when left out: the server must stop sending it again.
+                        confirmUpTo = message.MessageId;
+                    }
+
+                    if (!_offlineSeen.TryRecord(message.MessageId))
+                    {
+                        Interlocked.Increment(ref _duplicates);
+                        continue;
+                    }
+                }
+
+                Keep(chatEvent);
             }
 
-            TaskCompletionSource signal;
-            lock (_lock)
+            if (confirmUpTo is not null)
             {
-                _items.AddLast(chatEvent);
-                _bytes += SizeOf(chatEvent);
-                DropOldestPastLimits();
-                signal = _arrived;
-                _arrived = NewSignal();
+                Confirm(confirmUpTo);
             }
-
-            signal.TrySetResult();
-            RaiseReceived(chatEvent);
         }
 
         TaskCompletionSource last;
@@ -193,6 +220,50 @@ public sealed class ChatInbox
         last.TrySetResult();
     }
 
+    private void Keep(ChatEvent chatEvent)
+    {
+        if (chatEvent is ChatPresence)
+        {
+            // Presence is news, not mail: subscribers hear it, the inbox does not keep it.
+            RaiseReceived(chatEvent);
+            return;
+        }
+
+        TaskCompletionSource signal;
+        lock (_lock)
+        {
+            _items.AddLast(chatEvent);
+            _bytes += SizeOf(chatEvent);
+            DropOldestPastLimits();
+            signal = _arrived;
+            _arrived = NewSignal();
+        }
+
+        signal.TrySetResult();
+        RaiseReceived(chatEvent);
+    }
+
+    /// <summary>Not awaited: a slow or lost connection must not hold up the inbox, and a lost confirmation only brings the messages again.</summary>
+    private void Confirm(string upTo)
+    {
+        if (_confirmOffline is not { } confirm)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await confirm(upTo, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The connection is gone: the next login sends them again, and they are left out here.
+            }
+        });
+    }
+
     /// <summary>
     /// An estimate of the memory an event holds: its strings (UTF-16, two bytes a character), its
     /// <c>data</c> (the JSON bytes, and as much again for the parsed document's index), and a fixed
@@ -200,7 +271,7 @@ public sealed class ChatInbox
     /// </summary>
     public static long SizeOf(ChatEvent chatEvent) => EventOverheadBytes + chatEvent switch
     {
-        ChatMessage m => (2L * (m.Text.Length + m.From.Length + m.MessageId.Length + (m.To?.Length ?? 0) + (m.FromClientId?.Length ?? 0)))
+        ChatMessage m => (2L * (m.Text.Length + m.From.Length + m.MessageId.Length + (m.To?.Length ?? 0) + (m.FromClientId?.Length ?? 0) + (m.Room?.Length ?? 0)))
             + (m.Data is { } data ? 2L * System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(data).Length : 0),
         ChatNotice n => 2L * (n.Code.Length + n.Message.Length),
         _ => 0,

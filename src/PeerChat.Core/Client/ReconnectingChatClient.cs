@@ -96,6 +96,10 @@ public sealed class ReconnectingChatClient : IAsyncDisposable
     /// <summary>Raised (on a background thread) each time the session has logged in again.</summary>
     public event Action<ReconnectedArgs>? Reconnected;
 
+    /// <summary>Confirms offline messages on the connection in use now; their queue is the user's, not one connection's.</summary>
+    public Task ConfirmReceivedAsync(string upTo, CancellationToken cancellationToken = default) =>
+        Current.ConfirmReceivedAsync(upTo, cancellationToken);
+
     /// <summary>Logs out and stops reconnecting: the owner's own end of the session.</summary>
     public async Task CloseAsync(CancellationToken cancellationToken = default)
     {

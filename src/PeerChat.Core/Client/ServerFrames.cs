@@ -60,7 +60,11 @@ internal static class ServerFrames
             throw Violation("The server does not speak peerchat/1.");
         }
 
-        return new ServerHello("peerchat/1", OptionalString(frame, "server") ?? string.Empty, StringList(frame, "auth"), OptionalInt(frame, "maxFrameBytes") ?? 65536, StringList(frame, "extensions"));
+        var maxLimit = frame.TryGetProperty("history", out var history) && history.ValueKind == JsonValueKind.Object ? OptionalInt(history, "maxLimit") : null;
+        return new ServerHello("peerchat/1", OptionalString(frame, "server") ?? string.Empty, StringList(frame, "auth"), OptionalInt(frame, "maxFrameBytes") ?? 65536, StringList(frame, "extensions"))
+        {
+            HistoryMaxLimit = maxLimit is > 0 ? maxLimit.Value : 200,
+        };
     }
 
     private static List<string> StringList(JsonElement frame, string name) =>
@@ -73,7 +77,10 @@ internal static class ServerFrames
         RequiredString(frame, "user"),
         RequiredString(frame, "address"),
         TimeSpan.FromSeconds(OptionalInt(frame, "idleTimeoutSeconds") ?? 0),
-        OptionalInt(frame, "minMessages") ?? 0);
+        OptionalInt(frame, "minMessages") ?? 0)
+    {
+        Queued = Math.Max(0, OptionalInt(frame, "queued") ?? 0),
+    };
 
     public static IReadOnlyList<ClientInfo> Clients(JsonElement frame)
     {
@@ -93,7 +100,44 @@ internal static class ServerFrames
     }
 
     public static SendReceipt Sent(JsonElement frame, MessageRoute route, TimeSpan roundTrip) =>
-        new(RequiredString(frame, "messageId"), OptionalInt(frame, "recipients") ?? 0, DateTimeOffset.UtcNow, route, roundTrip);
+        new(RequiredString(frame, "messageId"), OptionalInt(frame, "recipients") ?? 0, DateTimeOffset.UtcNow, route, roundTrip)
+        {
+            Queued = OptionalInt(frame, "queued") is > 0,
+        };
+
+    public static RoomJoined Joined(JsonElement frame) => new(
+        RequiredString(frame, "room"),
+        frame.TryGetProperty("created", out var created) && created.ValueKind == JsonValueKind.True,
+        StringList(frame, "members"));
+
+    public static IReadOnlyList<RoomInfo> Rooms(JsonElement frame) =>
+        Array(frame, "rooms").Select(r => new RoomInfo(
+            RequiredString(r, "room"),
+            Count(r, "members"),
+            Count(r, "online"),
+            r.TryGetProperty("joined", out var joined) && joined.ValueKind == JsonValueKind.True,
+            OptionalLong(r, "unread") ?? 0,
+            OptionalString(r, "lastMessageId"),
+            OptionalTime(r, "lastMessageAt"))).ToList();
+
+    /// <summary>A <c>history</c> reply. Its messages were received when they were sent: ReceivedAt is their SentAt.</summary>
+    public static ChatHistoryPage History(JsonElement frame)
+    {
+        var messages = Array(frame, "messages").Select(m =>
+        {
+            var message = Message(m, DateTimeOffset.UtcNow);
+            return message with { ReceivedAt = message.SentAt };
+        }).ToList();
+        return new ChatHistoryPage(messages, frame.TryGetProperty("complete", out var complete) && complete.ValueKind == JsonValueKind.True);
+    }
+
+    public static IReadOnlyList<ConversationInfo> Conversations(JsonElement frame) =>
+        Array(frame, "conversations").Select(c => new ConversationInfo(
+            new ConversationRef(OptionalString(c, "room"), OptionalString(c, "with")),
+            OptionalLong(c, "unread") ?? 0,
+            OptionalString(c, "readUpTo"),
+            OptionalString(c, "lastMessageId"),
+            OptionalTime(c, "lastMessageAt"))).ToList();
 
     public static PeerGrant Peer(JsonElement frame) => new(
         RequiredString(frame, "to"),
@@ -110,7 +154,7 @@ internal static class ServerFrames
 
     public static ChatMessage Message(JsonElement frame, DateTimeOffset receivedAt) => new(
         receivedAt,
-        OptionalString(frame, "kind") == "direct" ? MessageKind.Direct : MessageKind.Broadcast,
+        OptionalString(frame, "kind") switch { "direct" => MessageKind.Direct, "room" => MessageKind.Room, _ => MessageKind.Broadcast },
         OptionalString(frame, "route") == "direct" ? MessageRoute.Direct : MessageRoute.Relay,
         OptionalString(frame, "messageId") ?? string.Empty,
         OptionalString(frame, "from") ?? string.Empty,
@@ -120,7 +164,11 @@ internal static class ServerFrames
         // A copy of data alone: the element would otherwise keep the whole frame (text and all) alive
         // for as long as the message waits in an inbox, twice what the inbox counts for it.
         frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data.Clone() : null,
-        OptionalTime(frame, "sentAt") ?? receivedAt);
+        OptionalTime(frame, "sentAt") ?? receivedAt)
+    {
+        Room = OptionalString(frame, "room"),
+        Offline = frame.TryGetProperty("offline", out var offline) && offline.ValueKind == JsonValueKind.True,
+    };
 
     public static ChatNotice Notice(JsonElement frame, DateTimeOffset receivedAt)
     {
@@ -130,6 +178,18 @@ internal static class ServerFrames
             // The one notice that leaves the connection open: it only counts what was lost.
             var dropped = frame.TryGetProperty("dropped", out var count) && count.ValueKind == JsonValueKind.Number && count.TryGetInt64(out var n) && n >= 0 ? n : 0;
             return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? $"{dropped} broadcasts were dropped.", ClosesConnection: false) { Dropped = dropped };
+        }
+
+        if (code == NoticeCodes.OfflineMore)
+        {
+            return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? "More queued messages follow.", ClosesConnection: false);
+        }
+
+        if (code == NoticeCodes.OfflineDropped)
+        {
+            // Also left open: messages queued while offline were lost to the queue's limit.
+            var lost = OptionalLong(frame, "count") is { } n and >= 0 ? n : 0;
+            return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? $"{lost} message(s) queued while you were offline were dropped: the server keeps only the newest.", ClosesConnection: false) { Dropped = lost };
         }
 
         return new ChatNotice(receivedAt, code, OptionalString(frame, "message") ?? code, ClosesConnection: true);
@@ -157,6 +217,23 @@ internal static class ServerFrames
 
     private static string RequiredString(JsonElement frame, string name) =>
         OptionalString(frame, name) ?? throw Violation($"The server's '{OptionalString(frame, "type") ?? "?"}' frame has no string '{name}'.");
+
+    private static IEnumerable<JsonElement> Array(JsonElement frame, string name)
+    {
+        if (!frame.TryGetProperty(name, out var list) || list.ValueKind != JsonValueKind.Array)
+        {
+            throw Violation($"The server's '{OptionalString(frame, "type") ?? "?"}' frame has no '{name}' array.");
+        }
+
+        return list.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Object ? e : throw Violation($"An entry of '{name}' is not an object.")).ToList();
+    }
+
+    /// <summary>A count given as a number, or as the list of what is counted.</summary>
+    private static int Count(JsonElement frame, string name) =>
+        frame.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.GetArrayLength() : Math.Max(0, OptionalInt(frame, name) ?? 0);
+
+    private static long? OptionalLong(JsonElement frame, string name) =>
+        frame.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
 
     private static int? OptionalInt(JsonElement frame, string name) =>
         frame.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : null;

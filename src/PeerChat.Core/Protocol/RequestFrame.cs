@@ -35,6 +35,25 @@ public sealed class RequestFrame
     /// <summary><c>login</c> with <c>"receipts": false</c>: no <c>sent</c> answer to a successful broadcast or send.</summary>
     public bool Receipts { get; init; } = true;
 
+    /// <summary>The room of <c>join</c>, <c>leave</c>, <c>broadcast</c>, <c>history</c> and <c>mark_read</c> (the rooms extension).</summary>
+    public string? Room { get; init; }
+
+    /// <summary>The other user of a direct conversation, in <c>history</c> and <c>mark_read</c>.</summary>
+    public string? With { get; init; }
+
+    /// <summary><c>history</c>'s cursors: a message id to page before or after, or a time (as sent; the handler reads it).</summary>
+    public string? Before { get; init; }
+
+    public string? After { get; init; }
+
+    public string? Since { get; init; }
+
+    /// <summary><c>history</c>'s page size: null when absent, 0 when present but not a positive integer.</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>The message id of <c>received</c> and <c>mark_read</c>.</summary>
+    public string? UpTo { get; init; }
+
     public int? PeerPort { get; init; }
     public string? PeerFingerprint { get; init; }
 
@@ -102,6 +121,8 @@ public sealed class RequestFrame
         }
     }
 
+    private static readonly string[] ConversationFields = ["room", "with", "before", "after", "since", "upTo"];
+
     private static bool TryRead(JsonElement root, out RequestFrame? frame, out string error)
     {
         frame = null;
@@ -141,6 +162,17 @@ public sealed class RequestFrame
             data = dataElement;
         }
 
+        // Where these are given they must be strings: a "room" that is a number must not turn a
+        // room message into one to everyone.
+        foreach (var name in ConversationFields)
+        {
+            if (root.TryGetProperty(name, out var field) && field.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            {
+                error = $"'{name}' must be a string.";
+                return false;
+            }
+        }
+
         int? peerPort = null;
         string? peerFingerprint = null;
         if (root.TryGetProperty("peer", out var peer) && peer.ValueKind == JsonValueKind.Object)
@@ -170,6 +202,13 @@ public sealed class RequestFrame
             Receipts = !(root.TryGetProperty("receipts", out var receipts) && receipts.ValueKind == JsonValueKind.False),
             PeerPort = peerPort,
             PeerFingerprint = peerFingerprint,
+            Room = OptionalString(root, "room"),
+            With = OptionalString(root, "with"),
+            Before = OptionalString(root, "before"),
+            After = OptionalString(root, "after"),
+            Since = OptionalString(root, "since"),
+            Limit = root.TryGetProperty("limit", out var limit) ? PositiveInt(limit) : null,
+            UpTo = OptionalString(root, "upTo"),
         };
         error = string.Empty;
         return true;
@@ -187,6 +226,10 @@ public sealed class RequestFrame
 
         return true;
     }
+
+    // A limit past int.MaxValue is as good as the largest: the server cuts it to its maximum anyway.
+    private static int PositiveInt(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) && number > 0 ? (int)Math.Min(number, int.MaxValue) : 0;
 
     private static string? OptionalString(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

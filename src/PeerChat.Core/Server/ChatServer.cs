@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Chat;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
 
@@ -16,12 +17,8 @@ namespace PeerChat.Core.Server;
 public sealed partial class ChatServer : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, ClientConnection> _connections = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ClientConnection> _loggedIn = new(PasswordRules.UserNameComparer);
     private readonly ConcurrentDictionary<IPAddress, int> _pendingByAddress = new();
     private readonly ConcurrentDictionary<IPAddress, int> _sessionsByAddress = new();
-
-    // The logged-in clients that asked for presence events (the value is unused).
-    private readonly ConcurrentDictionary<ClientConnection, byte> _presenceWatchers = new(ReferenceEqualityComparer.Instance);
     // Connections whose RunAsync has not returned yet; when the server stops, the last one to end
     // completes _allEnded. A count rather than a table of tasks: nothing per connection to hold.
     private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -35,7 +32,6 @@ public sealed partial class ChatServer : IAsyncDisposable
     private ITimer? _throttledLoginFlush;
     private int _connectionCount;
     private long _nextClientId;
-    private long _nextMessageId;
     private int _stopRequested;
 
     public ChatServer(ChatServerOptions options, IUserStore userStore)
@@ -46,6 +42,12 @@ public sealed partial class ChatServer : IAsyncDisposable
         Accounts = new AccountService(userStore, options);
         Throttle = new LoginThrottle(options);
         ThrottledLogins = new ThrottledLoginReports(options);
+        Chat = new ChatCore(
+            new ChatCoreSettings { HistoryPageMax = options.HistoryPageMax, MaxRoomsPerUser = options.MaxRoomsPerUser, MaxRooms = options.MaxRooms, TimeProvider = options.TimeProvider },
+            userStore,
+            options.MessageStore);
+        Chat.StoreFailed += (operation, exception) => Raise(new MessageStoreFailedEvent(Now, operation, exception.Message));
+        Chat.StoreRecovered += () => Raise(new MessageStoreRecoveredEvent(Now));
         HelloFrame = FrameWriter.Build("hello", options, static (w, o) =>
         {
             w.WriteString("protocol", "peerchat/1");
@@ -64,7 +66,20 @@ public sealed partial class ChatServer : IAsyncDisposable
             // client sends them only to a server that knows them.
             w.WriteStartArray("extensions");
             w.WriteStringValue("activity");
+            if (o.MessageStore is not null)
+            {
+                w.WriteStringValue("rooms");
+                w.WriteStringValue("history");
+                w.WriteStringValue("offline");
+            }
+
             w.WriteEndArray();
+            if (o.MessageStore is not null)
+            {
+                w.WriteStartObject("history");
+                w.WriteNumber("maxLimit", o.HistoryPageMax);
+                w.WriteEndObject();
+            }
         });
     }
 
@@ -85,7 +100,10 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
-    public int LoggedInCount => _loggedIn.Count;
+    public int LoggedInCount => Chat.OnlineCount;
+
+    /// <summary>The chat behind this front end: sessions, rooms, messages, history.</summary>
+    public ChatCore Chat { get; }
 
     internal AccountService Accounts { get; }
 
@@ -97,13 +115,21 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     internal byte[] HelloFrame { get; }
 
-    /// <summary>Binds and starts accepting. A port in use throws <see cref="SocketException"/> here, at once.</summary>
+    /// <summary>
+    /// Reads the rooms from the message store, binds and starts accepting. A port in use throws
+    /// <see cref="SocketException"/> here, at once; a store that cannot be read throws its
+    /// <see cref="StoreUnavailableException"/>.
+    /// </summary>
     public void Start()
     {
         if (_listener is not null)
         {
             throw new InvalidOperationException("The server has already been started.");
         }
+
+        // Once, before the first client: waiting here keeps Start synchronous for its hosts, and
+        // reading the rooms is one query.
+        Chat.LoadAsync().AsTask().GetAwaiter().GetResult();
 
         var listener = new Socket(Options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -233,108 +259,18 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     /// <summary>Snapshots of the logged-in clients, oldest first.</summary>
     public IReadOnlyList<ClientInfo> GetClients() =>
-        _loggedIn.Values.Select(c => c.Snapshot()).OrderBy(c => c.ConnectedAt).ThenBy(c => c.ClientId, StringComparer.Ordinal).ToList();
+        Chat.Sessions.Select(c => c.Snapshot()).OrderBy(c => c.ConnectedAt).ThenBy(c => c.ClientId, StringComparer.Ordinal).ToList();
 
     internal DateTimeOffset Now => Options.TimeProvider.GetUtcNow();
 
-    internal string NextMessageId() => "m" + Interlocked.Increment(ref _nextMessageId);
+    internal ClientConnection? FindLoggedIn(string userName) => Chat.Find(userName) as ClientConnection;
 
-    internal ClientConnection? FindLoggedIn(string userName) =>
-        _loggedIn.TryGetValue(userName, out var connection) && !connection.IsClosing ? connection : null;
-
-    /// <summary>Queues one frame, serialised once, for every logged-in client but the sender; never waits on a socket.</summary>
-    internal int Broadcast(byte[] frame, ClientConnection except)
-    {
-        // Enumerated in place: `Values` would copy every logged-in client into a new list for each
-        // broadcast. A client logging in or out meanwhile may or may not be reached.
-        var recipients = 0;
-        var shared = new BroadcastFrame(frame);
-        foreach (var (_, connection) in _loggedIn)
-        {
-            if (!ReferenceEquals(connection, except) && connection.SendBroadcast(shared))
-            {
-                recipients++;
-            }
-        }
-
-        Counters.Relayed(recipients);
-        return recipients;
-    }
-
-    /// <summary>
-    /// Makes <paramref name="connection"/> the session of its user, replacing an older one; false
-    /// when the connection began closing meanwhile and is not registered after all.
-    /// </summary>
-    internal bool RegisterLoggedIn(ClientConnection connection)
-    {
-        ClientConnection? replaced = null;
-        _loggedIn.AddOrUpdate(connection.UserName!, connection, (_, old) =>
-        {
-            replaced = old;
-            return connection;
-        });
-
-        // The older session left the table just now: it is closed whatever happens next, or it
-        // would stay connected without being listed or reachable.
-        if (replaced is not null && !ReferenceEquals(replaced, connection))
-        {
-            replaced.RequestClose(NoticeCodes.SessionReplaced, FrameWriter.Notice(NoticeCodes.SessionReplaced, "You logged in somewhere else; this session is closed."));
-        }
-
-        if (connection.WantsPresence)
-        {
-            _presenceWatchers[connection] = 0;
-        }
-
-        // A close that raced with this login (auth timeout, stop, slow consumer) has already run its
-        // OnClosing before we registered: undo the registration rather than keep a closing session.
-        if (connection.IsClosing)
-        {
-            // Nobody was told this one joined; but if it replaced an older session, that one has
-            // now left (its own close found the table already changed and said nothing).
-            _presenceWatchers.TryRemove(connection, out _);
-            if (_loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(connection.UserName!, connection))
-                && replaced is not null && !ReferenceEquals(replaced, connection))
-            {
-                AnnouncePresence("left", replaced);
-            }
-
-            return false;
-        }
-
-        AnnouncePresence("joined", connection);
-        return true;
-    }
-
-    /// <summary>A closing connection leaves the list at once, so nothing more is queued for it.</summary>
+    /// <summary>A closing connection leaves the chat at once, so nothing more is queued for it.</summary>
     internal void OnClosing(ClientConnection connection)
     {
-        _presenceWatchers.TryRemove(connection, out _);
-        if (connection.UserName is { } user && _loggedIn.TryRemove(new KeyValuePair<string, ClientConnection>(user, connection)))
+        if (connection.UserName is not null)
         {
-            AnnouncePresence("left", connection);
-        }
-    }
-
-    /// <summary>The presence extension: clients that asked for it hear who joins and leaves.</summary>
-    private void AnnouncePresence(string presenceEvent, ClientConnection subject)
-    {
-        // Only the clients that asked are visited: going through every logged-in client for each
-        // login and logout made a storm of N logins cost N² (and, through `Values`, as many bytes).
-        byte[]? frame = null;
-        foreach (var (connection, _) in _presenceWatchers)
-        {
-            if (!ReferenceEquals(connection, subject))
-            {
-                frame ??= FrameWriter.Build("presence", (presenceEvent, subject, at: Now), static (w, s) =>
-                {
-                    w.WriteString("event", s.presenceEvent);
-                    w.WriteString("user", s.subject.UserName);
-                    w.WriteString("clientId", s.subject.ClientId);
-                    w.WriteString("at", WireTime.Format(s.at));
-                });
-                connection.Send(frame);
-            }
+            Chat.Unregister(connection);
         }
     }
 
@@ -365,7 +301,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     internal bool TryTakeSession(ClientConnection connection, string userName)
     {
         var group = connection.AddressGroup;
-        var replacing = _loggedIn.TryGetValue(userName, out var current) && !current.IsClosing && current.AddressGroup.Equals(group);
+        var replacing = FindLoggedIn(userName) is { } current && current.AddressGroup.Equals(group);
         var limit = replacing ? Options.MaxSessionsPerAddress + 1 : Options.MaxSessionsPerAddress;
         while (true)
         {

@@ -20,7 +20,8 @@ internal sealed partial class ClientConnection
                 return new ValueTask(SignUpAsync(request));
             case "login":
                 return new ValueTask(LoginAsync(request));
-            case "list" or "broadcast" or "send" or "connect_peer" or "activity" or "logout" when UserName is null:
+            case "list" or "broadcast" or "send" or "connect_peer" or "activity" or "logout"
+                or "join" or "leave" or "rooms" or "history" or "received" or "mark_read" or "conversations" when UserName is null:
                 Send(FrameWriter.Error(request.Id, ErrorCodes.NotAuthenticated, "Log in first."));
                 return ValueTask.CompletedTask;
             case "logout":
@@ -31,11 +32,23 @@ internal sealed partial class ClientConnection
                 Send(_server.ClientsFrame(request.Id));
                 return ValueTask.CompletedTask;
             case "broadcast":
-                Broadcast(request);
-                return ValueTask.CompletedTask;
+                return BroadcastAsync(request);
             case "send":
-                Relay(request);
-                return ValueTask.CompletedTask;
+                return RelayAsync(request);
+            case "join":
+                return JoinAsync(request);
+            case "leave":
+                return LeaveAsync(request);
+            case "rooms":
+                return ListRoomsAsync(request);
+            case "history":
+                return HistoryAsync(request);
+            case "received":
+                return ReceivedAsync(request);
+            case "mark_read":
+                return MarkReadAsync(request);
+            case "conversations":
+                return ListConversationsAsync(request);
             case "connect_peer":
                 ConnectPeer(request);
                 return ValueTask.CompletedTask;
@@ -139,7 +152,7 @@ internal sealed partial class ClientConnection
                     break;
                 }
 
-                CompleteLogin(request, canonicalName!);
+                await CompleteLoginAsync(request, canonicalName!).ConfigureAwait(false);
                 break;
             case AccountService.Outcome.Busy:
                 LoginFailed(request, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", TimeSpan.FromSeconds(1));
@@ -168,7 +181,7 @@ internal sealed partial class ClientConnection
         }
     }
 
-    private void CompleteLogin(RequestFrame request, string userName)
+    private async Task CompleteLoginAsync(RequestFrame request, string userName)
     {
         DisposeAuthTimer();
         UserName = userName;
@@ -185,11 +198,13 @@ internal sealed partial class ClientConnection
         // A client holding its welcome must find itself in the list, in its first idle window and
         // in the server's events (a test clock may move the moment the welcome arrives), so the
         // session is complete on the server before the welcome is written; held meanwhile, the
-        // welcome still goes first, ahead of anything others queue for the new session.
+        // welcome and the messages queued while the user was offline still go first, ahead of
+        // anything others queue for the new session.
         _outbound.Hold();
         try
         {
-            Send(FrameWriter.Build("welcome", (request.Id, this), static (w, s) =>
+            var offline = _server.Chat.Store is null ? null : await ReadOfflineBatchAsync().ConfigureAwait(false);
+            Send(FrameWriter.Build("welcome", (request.Id, this, queued: offline?.Frames.Count), static (w, s) =>
             {
                 FrameWriter.WriteRe(w, s.Id);
                 w.WriteString("clientId", s.Item2.ClientId);
@@ -197,9 +212,18 @@ internal sealed partial class ClientConnection
                 w.WriteString("address", s.Item2.Address);
                 w.WriteNumber("idleTimeoutSeconds", (long)s.Item2._options.IdleTimeout.TotalSeconds);
                 w.WriteNumber("minMessages", s.Item2._options.MinMessages);
+                if (s.queued is { } queued)
+                {
+                    w.WriteNumber("queued", queued);
+                }
             }));
+            if (offline is not null)
+            {
+                SendOfflineBatch(offline, first: true);
+            }
+
             Volatile.Write(ref _idleWindowEndTicks, _clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
-            if (_server.RegisterLoggedIn(this))
+            if (_server.Chat.Register(this))
             {
                 _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
             }
@@ -229,43 +253,6 @@ internal sealed partial class ClientConnection
         }
 
         Send(FrameWriter.Build("ok", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)));
-    }
-
-    private void Broadcast(RequestFrame request)
-    {
-        if (request.Text is null)
-        {
-            ProtocolError(request.Id, ErrorCodes.BadFrame, "broadcast needs a string field 'text'.");
-            return;
-        }
-
-        CountUserRequest();
-        var messageId = _server.NextMessageId();
-        var frame = MessageFrame("broadcast", messageId, request, to: null);
-        var recipients = _server.Broadcast(frame, except: this);
-        SendReceipt(request.Id, messageId, recipients);
-    }
-
-    private void Relay(RequestFrame request)
-    {
-        if (request.To is null || request.Text is null)
-        {
-            ProtocolError(request.Id, ErrorCodes.BadFrame, "send needs string fields 'to' and 'text'.");
-            return;
-        }
-
-        CountUserRequest();
-        var recipient = _server.FindLoggedIn(request.To);
-        if (recipient is null)
-        {
-            Send(FrameWriter.Error(request.Id, ErrorCodes.NoSuchUser, $"No user named '{request.To}' is online."));
-            return;
-        }
-
-        var messageId = _server.NextMessageId();
-        var delivered = recipient.Send(MessageFrame("direct", messageId, request, to: recipient.UserName));
-        _server.Counters.Relayed(delivered ? 1 : 0);
-        SendReceipt(request.Id, messageId, delivered ? 1 : 0);
     }
 
     /// <summary>
@@ -318,54 +305,4 @@ internal sealed partial class ClientConnection
         }));
         _server.Counters.Brokered();
     }
-
-    private byte[] MessageFrame(string kind, string messageId, RequestFrame request, string? to) =>
-        FrameWriter.Build("message", (kind, messageId, request, to, sender: this, sentAt: _clock.GetUtcNow()), static (w, s) =>
-        {
-            w.WriteString("kind", s.kind);
-            w.WriteString("route", "relay");
-            w.WriteString("messageId", s.messageId);
-            w.WriteString("from", s.sender.UserName);
-            w.WriteString("fromClientId", s.sender.ClientId);
-            if (s.to is not null)
-            {
-                w.WriteString("to", s.to);
-            }
-
-            w.WriteString("text", s.request.Text);
-            if (s.request.Data is { } data)
-            {
-                w.WritePropertyName("data");
-                data.WriteTo(w);
-            }
-
-            if (s.kind == "direct" && s.request.DirectId is { } directId)
-            {
-                // Passed on as given: the receiver keeps one copy of a message that may also have come directly.
-                w.WriteString("directId", directId);
-            }
-
-            w.WriteString("sentAt", WireTime.Format(s.sentAt));
-        });
-
-    /// <summary>
-    /// The <c>sent</c> receipt, unless the client turned receipts off at login: a client that sends
-    /// without waiting (a bot, a load generator) then saves a frame per message, as NATS clients do
-    /// with <c>verbose</c> off. Errors are always answered.
-    /// </summary>
-    private void SendReceipt(JsonElement? re, string messageId, int recipients)
-    {
-        if (WantsReceipts)
-        {
-            Send(SentFrame(re, messageId, recipients));
-        }
-    }
-
-    private static byte[] SentFrame(JsonElement? re, string messageId, int recipients) =>
-        FrameWriter.Build("sent", (re, messageId, recipients), static (w, s) =>
-        {
-            FrameWriter.WriteRe(w, s.re);
-            w.WriteString("messageId", s.messageId);
-            w.WriteNumber("recipients", s.recipients);
-        });
 }

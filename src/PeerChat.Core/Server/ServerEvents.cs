@@ -48,5 +48,15 @@ public sealed record UserStoreIssueEvent(DateTimeOffset At, string Path, int Lin
 /// </summary>
 public sealed record EventsDroppedEvent(DateTimeOffset At, long Count) : ServerEvent(At);
 
+/// <summary>
+/// The message store failed (the disk is full, the file is gone) while doing <see cref="Operation"/>:
+/// senders get <c>store_unavailable</c> and live chat goes on. Raised once, at the first failure
+/// after the store worked; <see cref="MessageStoreRecoveredEvent"/> follows when it works again.
+/// </summary>
+public sealed record MessageStoreFailedEvent(DateTimeOffset At, string Operation, string Reason) : ServerEvent(At);
+
+/// <summary>The message store works again after <see cref="MessageStoreFailedEvent"/>.</summary>
+public sealed record MessageStoreRecoveredEvent(DateTimeOffset At) : ServerEvent(At);
+
 /// <summary>An unexpected exception inside the server; the server carries on.</summary>
 public sealed record ServerErrorEvent(DateTimeOffset At, string Where, Exception Exception) : ServerEvent(At);

@@ -9,7 +9,9 @@ namespace PeerChat.PowerShell.Commands;
 
 /// <summary>
 /// An interactive chat console, like the original program's client: messages appear as they
-/// arrive while you type; /list, /broadcast, /msg, msg_TEXT_ADDRESS, /help and /quit.
+/// arrive while you type; /list, /broadcast, /msg, msg_TEXT_ADDRESS, /help and /quit, and on a
+/// server with a message store /join, /leave, /rooms, /history and /to, the conversation that
+/// lines which are not commands go to.
 /// </summary>
 [Cmdlet(VerbsCommon.Enter, "PeerChat")]
 [OutputType(typeof(void))]
@@ -22,16 +24,22 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
     private PeerChatSession _session = null!;
     private PSHostRawUserInterface _raw = null!;
 
+    // Where lines that are not commands go: everyone until /to or /join says otherwise.
+    private ConversationRef _current = ConversationRef.Everyone;
+
     [Parameter(Position = 0, ValueFromPipeline = true)]
     public PeerChatSession? Session { get; set; }
 
-    private string Prompt => $"{_session.UserName}> ";
+    private string Prompt => _current.Room is { } room ? $"{_session.UserName}#{room}> "
+        : _current.With is { } with ? $"{_session.UserName}@{with}> "
+        : $"{_session.UserName}> ";
 
     protected override void ProcessRecord()
     {
         _session = ResolveSession(Session);
         _raw = InteractiveRawUI() ?? throw new PipelineStoppedException();
         Host.UI.WriteLine($"PeerChat: {DisplayText.Escape(_session.ToString())} — type /help for commands, /quit to leave.");
+        ShowUnread();
         Host.UI.Write(Prompt);
         while (!CancelToken.IsCancellationRequested)
         {
@@ -152,6 +160,45 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                     var receipt = Await(_session.Client.BroadcastAsync(command.Text, null, CancelToken));
                     Host.UI.WriteLine($"  (sent to {receipt.Recipients})");
                     break;
+                case ConsoleCommandKind.Say:
+                    Say(command.Text);
+                    break;
+                case ConsoleCommandKind.To:
+                    _current = Resolve(command.Target);
+                    Host.UI.WriteLine($"  (talking to {DisplayText.Escape(Describe(_current))})");
+                    break;
+                case ConsoleCommandKind.Join:
+                    var joined = Await(_session.Client.JoinAsync(command.Target, CancelToken));
+                    _current = ConversationRef.ForRoom(joined.Room);
+                    Host.UI.WriteLine($"  (joined #{DisplayText.Escape(joined.Room)}{(joined.Created ? ", a new room" : string.Empty)}: {DisplayText.Escape(string.Join(", ", joined.Members))})");
+                    break;
+                case ConsoleCommandKind.Leave:
+                    var room = command.Target.Length > 0 ? command.Target : _current.Room;
+                    if (room is null)
+                    {
+                        Host.UI.WriteErrorLine("  You talk to no room: /leave ROOM.");
+                        break;
+                    }
+
+                    Await(_session.Client.LeaveAsync(room, CancelToken));
+                    if (string.Equals(_current.Room, room, StringComparison.OrdinalIgnoreCase))
+                    {
+                        _current = ConversationRef.Everyone;
+                    }
+
+                    Host.UI.WriteLine($"  (left #{DisplayText.Escape(room)})");
+                    break;
+                case ConsoleCommandKind.Rooms:
+                    foreach (var info in Await(_session.Client.ListRoomsAsync(CancelToken)))
+                    {
+                        var unread = info.Joined ? $", {info.Unread} unread  (joined)" : string.Empty;
+                        Host.UI.WriteLine($"  #{DisplayText.Escape(info.Room),-24} {info.Members,4} members, {info.Online} online{unread}");
+                    }
+
+                    break;
+                case ConsoleCommandKind.History:
+                    ShowHistory(command.Target.Length > 0 ? int.Parse(command.Target, CultureInfo.InvariantCulture) : 20);
+                    break;
                 case ConsoleCommandKind.Message:
                     Send(command.Target, command.Text);
                     break;
@@ -182,7 +229,102 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
     private void Send(string to, string text)
     {
         var receipt = Await(_session.Client.SendAsync(to, text, null, RoutePreference.Auto, CancelToken));
-        Host.UI.WriteLine($"  (sent to {DisplayText.Escape(to)}, {receipt.Route.ToString().ToLowerInvariant()})");
+        Host.UI.WriteLine(receipt.Queued
+            ? $"  (queued for {DisplayText.Escape(to)}, who is offline)"
+            : $"  (sent to {DisplayText.Escape(to)}, {receipt.Route.ToString().ToLowerInvariant()})");
+    }
+
+    /// <summary>A line that is not a command, to the conversation the console talks in.</summary>
+    private void Say(string text)
+    {
+        if (_current.With is { } with)
+        {
+            Send(with, text);
+            return;
+        }
+
+        var receipt = Await(_current.Room is { } room
+            ? _session.Client.BroadcastAsync(room, text, null, CancelToken)
+            : _session.Client.BroadcastAsync(text, null, CancelToken));
+        Host.UI.WriteLine($"  (sent to {receipt.Recipients})");
+    }
+
+    /// <summary>/to's target: <c>*</c> or <c>everyone</c>, <c>#room</c>, <c>@user</c>; a bare name is a joined room of that name, else a user.</summary>
+    private ConversationRef Resolve(string target)
+    {
+        if (target is "*" or "everyone")
+        {
+            return ConversationRef.Everyone;
+        }
+
+        if (target.StartsWith('#'))
+        {
+            return ConversationRef.ForRoom(target[1..]);
+        }
+
+        if (target.StartsWith('@'))
+        {
+            return ConversationRef.WithUser(target[1..]);
+        }
+
+        var joined = _session.Client.Hello.Supports(ServerExtensions.Rooms)
+            ? Await(_session.Client.ListRoomsAsync(CancelToken)).FirstOrDefault(r => r.Joined && string.Equals(r.Room, target, StringComparison.OrdinalIgnoreCase))
+            : null;
+        return joined is not null ? ConversationRef.ForRoom(joined.Room) : ConversationRef.WithUser(target);
+    }
+
+    private static string Describe(ConversationRef conversation) => conversation.Room is not null || conversation.With is not null ? conversation.ToString() : "everyone";
+
+    /// <summary>The last messages of where the console talks, oldest first; marks them read.</summary>
+    private void ShowHistory(int count)
+    {
+        var messages = new List<ChatMessage>();
+        var enumerator = _session.Client.ReadHistoryAsync(_current, new ChatHistoryQuery(), count, CancelToken).GetAsyncEnumerator(CancelToken);
+        try
+        {
+            while (Await(enumerator.MoveNextAsync().AsTask()))
+            {
+                messages.Add(enumerator.Current);
+            }
+        }
+        finally
+        {
+            Await(enumerator.DisposeAsync().AsTask());
+        }
+
+        if (messages.Count == 0)
+        {
+            Host.UI.WriteLine($"  (nothing stored for {DisplayText.Escape(Describe(_current))})");
+            return;
+        }
+
+        foreach (var message in messages)
+        {
+            Host.UI.WriteLine(Describe(message, message.SentAt));
+        }
+
+        Await(_session.Client.MarkReadAsync(_current, messages[^1].MessageId, CancelToken));
+    }
+
+    /// <summary>On entry, where messages wait unread; nothing on a server without history.</summary>
+    private void ShowUnread()
+    {
+        if (!_session.Client.Hello.Supports(ServerExtensions.History))
+        {
+            return;
+        }
+
+        try
+        {
+            var unread = Await(_session.Client.ConversationsAsync(CancelToken)).Where(c => c.Unread > 0).ToList();
+            Host.UI.WriteLine(unread.Count == 0
+                ? "No unread messages."
+                : "Unread: " + string.Join(", ", unread.Select(c => $"{DisplayText.Escape(Describe(c.Conversation))} {c.Unread}")) + " — /to and /history read them.");
+        }
+        catch (ChatClientException ex)
+        {
+            Host.UI.WriteErrorLine($"  {DisplayText.Escape(ex.Message)}");
+        }
     }
 
     /// <summary>Prints a line above what the user is typing, then puts the prompt and the typing back.</summary>
@@ -206,16 +348,23 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
     /// text: nothing a sender writes can overwrite its own name (CR), start a line that looks like
     /// another sender's or a notice (LF), or act on the terminal (escape sequences).
     /// </summary>
-    private static string Describe(ChatEvent chatEvent)
+    private string Describe(ChatEvent chatEvent) => Describe(chatEvent, chatEvent.ReceivedAt);
+
+    private string Describe(ChatEvent chatEvent, DateTimeOffset at)
     {
-        var time = chatEvent.ReceivedAt.LocalDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        var time = at.LocalDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         var (head, text) = chatEvent switch
         {
-            ChatMessage { Kind: MessageKind.Direct } m => ($"[{time}] {DisplayText.Escape(m.From)} (to you, {m.Route.ToString().ToLowerInvariant()}): ", m.Text),
+            // One's own direct messages appear in /history.
+            ChatMessage { Kind: MessageKind.Direct, To: { } to } m when !string.Equals(to, _session.UserName, StringComparison.OrdinalIgnoreCase) => ($"[{time}] {DisplayText.Escape(m.From)} (to {DisplayText.Escape(to)}): ", m.Text),
+            ChatMessage { Kind: MessageKind.Direct } m => ($"[{time}] {DisplayText.Escape(m.From)} (to you, {(m.Offline ? "offline, sent " + Sent(m) : m.Route.ToString().ToLowerInvariant())}): ", m.Text),
+            ChatMessage { Kind: MessageKind.Room } m => ($"[{time}] #{DisplayText.Escape(m.Room ?? "?")} {DisplayText.Escape(m.From)}: ", m.Text),
             ChatMessage m => ($"[{time}] {DisplayText.Escape(m.From)}: ", m.Text),
             ChatNotice n => ($"[{time}] *** ", n.Message),
             _ => ($"[{time}] ", chatEvent.ToString() ?? string.Empty),
         };
         return head + DisplayText.EscapeLines(text, new string(' ', head.Length));
     }
+
+    private static string Sent(ChatMessage message) => message.SentAt.LocalDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 }

@@ -72,6 +72,16 @@ public sealed class NewPeerChatServerConfigurationCommand : PeerChatCmdlet
             Setting(text, setting.Name, ServerSettings.ToPowerShellLiteral(setting.GetValue(defaults)), ServerSettingsDocumentation.Describe(setting), pinsVersion);
         }
 
+        text.AppendLine();
+        text.AppendLine("    # ---- The message store ----");
+        Setting(text, "MessageStorePath", "'~/.peerchat/messages.db'", "The SQLite file where conversations last (history, rooms, offline queues, read markers); created when missing. By default messages.db in the folder of UserStorePath.", commentedOut: true);
+        Setting(text, "NoMessageStore", "$false", "Run memory-only, as a relay: no history, rooms or offline delivery, and no file.");
+        var storeDefaults = new Core.Chat.MessageStoreSettings();
+        foreach (var setting in ServerSettings.Store)
+        {
+            Setting(text, setting.Name, ServerSettings.ToPowerShellLiteral(setting.GetValue(storeDefaults)), ServerSettingsDocumentation.Describe(setting));
+        }
+
         text.AppendLine("}");
         return text.ToString();
     }

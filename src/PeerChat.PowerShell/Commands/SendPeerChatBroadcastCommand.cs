@@ -6,7 +6,10 @@ using PeerChat.Core.Text;
 
 namespace PeerChat.PowerShell.Commands;
 
-/// <summary>Sends a message to every other client online; each pipeline input is one broadcast.</summary>
+/// <summary>
+/// Sends a message to every other client online, or with -Room to the members of a room; each
+/// pipeline input is one broadcast. Rooms bind by property name, so Get-PeerChatRoom -Joined can be piped in.
+/// </summary>
 [Cmdlet(VerbsCommunications.Send, "PeerChatBroadcast", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(PeerChatSendReceipt))]
 public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
@@ -20,8 +23,14 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
     [Parameter]
     public Hashtable? Data { get; set; }
 
-    /// <summary>The session to send from; also from the pipeline (<c>$session | Send-PeerChatBroadcast 'hi'</c>).</summary>
-    [Parameter(ValueFromPipeline = true)]
+    /// <summary>To the members of this room rather than to everyone (null or empty: everyone).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? Room { get; set; }
+
+    /// <summary>The session to send from; also from the pipeline (<c>$session | Send-PeerChatBroadcast 'hi'</c>), or by property name from a piped room.</summary>
+    [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     public PeerChatSession? Session { get; set; }
 
     [Parameter]
@@ -34,18 +43,27 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
     protected override void ProcessRecord()
     {
         var session = ResolveSession(Session);
-        if (!ShouldProcess($"everyone on {session.ComputerName}:{session.Port}", "Broadcast"))
+        var room = string.IsNullOrEmpty(Room) ? null : Room;
+        if (room is not null && !Core.Accounts.PasswordRules.IsValidUserName(room))
+        {
+            WriteError(PeerChatErrors.InvalidRoomName(room));
+            return;
+        }
+
+        if (!ShouldProcess(room is null ? $"everyone on {session.ComputerName}:{session.Port}" : $"room {room} on {session.ComputerName}:{session.Port}", "Broadcast"))
         {
             return;
         }
 
         try
         {
-            var receipt = Await(session.Client.BroadcastAsync(Message, _data, CancelToken));
-            WriteVerbose(DisplayText.Escape($"Broadcast {receipt.MessageId} reached {receipt.Recipients} clients."));
+            var receipt = Await(room is null
+                ? session.Client.BroadcastAsync(Message, _data, CancelToken)
+                : session.Client.BroadcastAsync(room, Message, _data, CancelToken));
+            WriteVerbose(DisplayText.Escape($"Broadcast {receipt.MessageId}{(room is null ? string.Empty : " to " + room)} reached {receipt.Recipients} clients."));
             if (PassThru)
             {
-                WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Broadcast, null));
+                WriteObject(new PeerChatSendReceipt(receipt, room is null ? PeerChatMessageKind.Broadcast : PeerChatMessageKind.Room, null, room));
             }
         }
         catch (ChatClientException ex)

@@ -65,7 +65,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
             {
                 var receipt = Await(session.Client.SendAsync(to, Message, _data, Route, CancelToken));
                 _sent++;
-                WriteVerbose(DisplayText.Escape($"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
+                WriteVerbose(DisplayText.Escape(receipt.Queued ? $"Message {receipt.MessageId} to '{to}' is queued: '{to}' is offline and gets it at the next login." : $"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
                 if (PassThru)
                 {
                     WriteObject(new PeerChatSendReceipt(receipt, PeerChatMessageKind.Direct, to));

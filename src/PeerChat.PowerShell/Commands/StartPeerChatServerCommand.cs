@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using PeerChat.Core;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Chat;
 using PeerChat.Core.Server;
 
 namespace PeerChat.PowerShell.Commands;
@@ -124,6 +125,36 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateNotNullOrEmpty]
     public string? Configuration { get; set; }
 
+    /// <summary>The SQLite file where conversations last (history, rooms, offline queues); messages.db beside the user store by default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MessageStorePath { get; set; }
+
+    /// <summary>Run memory-only, as a relay: no history, rooms or offline delivery.</summary>
+    [Parameter]
+    public SwitchParameter NoMessageStore { get; set; }
+
+    /// <summary>Stored messages older than this are removed. A number is read as seconds.</summary>
+    [Parameter]
+    [Seconds]
+    [ValidateMinimumTimeSpan(1)]
+    public TimeSpan HistoryMaxAge { get; set; }
+
+    /// <summary>Each conversation keeps at most this many messages, the newest.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int HistoryMaxPerConversation { get; set; }
+
+    /// <summary>Messages queued for each offline user at most; past it the oldest are dropped and counted.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int OfflineQueueLimit { get; set; }
+
+    /// <summary>The most the store file may grow to, in bytes (1GB works); past it senders get store_unavailable.</summary>
+    [Parameter]
+    [ValidateRange(64L * 1024, long.MaxValue)]
+    public long MessageStoreMaxSize { get; set; }
+
     /// <summary>The job name; PeerChat-PORT by default, with the bound port.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -164,7 +195,9 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             return;
         }
 
-        if (!ShouldProcess($"{new IPEndPoint(options.ListenAddress, options.Port)} with users in {storePath}", "Start PeerChat server"))
+        var (messageStorePath, messageStoreSettings) = ReadMessageStoreSettings(file, storePath);
+        var messages = messageStorePath is null ? "no message store" : $"messages in {messageStorePath}";
+        if (!ShouldProcess($"{new IPEndPoint(options.ListenAddress, options.Port)} with users in {storePath}, {messages}", "Start PeerChat server"))
         {
             return;
         }
@@ -187,8 +220,24 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             WriteWarning(notice);
         }
 
-        var server = new ChatServer(options, store);
-        var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), name ?? $"PeerChat-{options.Port}", storePath, eventBufferSize);
+        if (messageStorePath is not null)
+        {
+            options = options with { MessageStore = OpenMessageStore(file, messageStorePath, messageStoreSettings) };
+        }
+
+        ChatServer server;
+        try
+        {
+            server = new ChatServer(options, store);
+        }
+        catch
+        {
+            // The job that would close the store was never made.
+            options.MessageStore?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
+        var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), name ?? $"PeerChat-{options.Port}", storePath, eventBufferSize, messageStorePath);
         PeerChatJobSourceAdapter.Register(job, this);
         try
         {
@@ -199,7 +248,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 job.Name = $"PeerChat-{job.Port}";
             }
 
-            WriteVerbose($"PeerChat server listening on {job.Location}, users in {storePath}.");
+            WriteVerbose($"PeerChat server listening on {job.Location}, users in {storePath}, {messages}.");
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
@@ -218,6 +267,73 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     }
 
     private bool Given(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
+    /// <summary>Where the message store is (null for none) and its settings: the parameters given, then the file's, then the defaults.</summary>
+    private (string? Path, MessageStoreSettings Settings) ReadMessageStoreSettings(ServerConfigurationFile file, string userStorePath)
+    {
+        var parameters = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (parameter, value) in MyInvocation.BoundParameters)
+        {
+            if (ServerSettings.FindStore(parameter) is not null)
+            {
+                parameters[parameter] = value is PSObject wrapped ? wrapped.BaseObject : value;
+            }
+        }
+
+        if (Given(nameof(MessageStoreMaxSize)))
+        {
+            parameters[nameof(MessageStoreSettings.MaxSizeBytes)] = MessageStoreMaxSize;
+        }
+
+        if (NoMessageStore && (Given(nameof(MessageStorePath)) || parameters.Count > 0))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("-NoMessageStore runs the server without a message store; give it without -MessageStorePath, -HistoryMaxAge, -HistoryMaxPerConversation, -OfflineQueueLimit and -MessageStoreMaxSize."),
+                "ConflictingMessageStoreParameters",
+                ErrorCategory.InvalidArgument,
+                null));
+        }
+
+        // A parameter given wins over the file, either way.
+        var noStore = Given(nameof(NoMessageStore)) ? NoMessageStore.IsPresent : file.NoMessageStore && !Given(nameof(MessageStorePath));
+        if (noStore)
+        {
+            return (null, new MessageStoreSettings());
+        }
+
+        var path = GetUnresolvedProviderPathFromPSPath(Given(nameof(MessageStorePath)) ? MessageStorePath! : file.MessageStorePath ?? MessageStores.DefaultPath(userStorePath));
+        var values = new Dictionary<string, object?>(file.StoreSettings, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in parameters)
+        {
+            values[key] = value;
+        }
+
+        // The file's values were converted as it was read; the parameters' are typed already.
+        return (path, ServerSettings.ApplyStore(new MessageStoreSettings(), values));
+    }
+
+    /// <summary>The store at <paramref name="path"/>, or a terminating error with a stable ErrorId saying why not.</summary>
+    private IMessageStore OpenMessageStore(ServerConfigurationFile file, string path, MessageStoreSettings settings)
+    {
+        try
+        {
+            return MessageStores.OpenSqlite(path, settings);
+        }
+        catch (ArgumentException ex) when (ex.ParamName != "path")
+        {
+            // A value out of range, told with the file's name when it came from the file.
+            var key = ex.ParamName is { } name && ServerSettings.FindStore(name) is not null ? name : null;
+            var fromFile = key is not null && file.StoreSettings.ContainsKey(key) && !Given(key);
+            var error = fromFile ? new ArgumentException($"{file.Path}: {ex.Message}", key, ex) : ex;
+            ThrowTerminatingError(new ErrorRecord(error, "InvalidServerSetting", ErrorCategory.InvalidArgument, ex.ParamName));
+            throw;
+        }
+        catch (Exception ex) when (MessageStores.ToErrorRecord(ex, path) is { } error)
+        {
+            ThrowTerminatingError(error);
+            throw;
+        }
+    }
 
     /// <summary>The certificate of one of the three TLS parameters, or null for plain TCP.</summary>
     private X509Certificate2? LoadCertificate(ServerConfigurationFile file)

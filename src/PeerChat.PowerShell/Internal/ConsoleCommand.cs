@@ -5,8 +5,13 @@ internal sealed record ConsoleCommand(ConsoleCommandKind Kind, string Text = "",
 {
     public const string HelpText = """
         /list                   who is online, with their addresses
-        /broadcast TEXT         send TEXT to everyone (so does any line that is not a command)
-        /msg USER TEXT          send TEXT to USER
+        /broadcast TEXT         send TEXT to everyone
+        /msg USER TEXT          send TEXT to USER (queued for USER's next login when offline)
+        /to #ROOM | @USER | *   where lines that are not commands go: a room, a user, or everyone (*)
+        /join ROOM              join ROOM (created if new) and talk there
+        /leave [ROOM]           leave ROOM (by default the room you talk in)
+        /rooms                  the rooms, their members and your unread messages
+        /history [N]            the last N (20) messages of where you talk, and mark them read
         msg_TEXT_ADDRESS        the original program's form: send TEXT to the client at ADDRESS (as /list shows it)
         /help                   this list
         /quit                   leave (the session stays connected)
@@ -32,7 +37,7 @@ internal sealed record ConsoleCommand(ConsoleCommandKind Kind, string Text = "",
 
         if (!trimmed.StartsWith('/'))
         {
-            return new(ConsoleCommandKind.Broadcast, line);
+            return new(ConsoleCommandKind.Say, line);
         }
 
         var space = trimmed.IndexOf(' ');
@@ -48,6 +53,16 @@ internal sealed record ConsoleCommand(ConsoleCommandKind Kind, string Text = "",
                 return new(ConsoleCommandKind.Quit);
             case "/broadcast" when rest.Length > 0:
                 return new(ConsoleCommandKind.Broadcast, rest);
+            case "/to" when rest.Length > 0 && !rest.Contains(' ', StringComparison.Ordinal):
+                return new(ConsoleCommandKind.To, Target: rest);
+            case "/join" when rest.Length > 0 && !rest.Contains(' ', StringComparison.Ordinal):
+                return new(ConsoleCommandKind.Join, Target: rest.TrimStart('#'));
+            case "/leave" when !rest.Contains(' ', StringComparison.Ordinal):
+                return new(ConsoleCommandKind.Leave, Target: rest.TrimStart('#'));
+            case "/rooms" when rest.Length == 0:
+                return new(ConsoleCommandKind.Rooms);
+            case "/history" when rest.Length == 0 || (int.TryParse(rest, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0):
+                return new(ConsoleCommandKind.History, Target: rest);
             case "/msg":
                 var split = rest.IndexOf(' ');
                 return split > 0
@@ -62,10 +77,18 @@ internal sealed record ConsoleCommand(ConsoleCommandKind Kind, string Text = "",
 internal enum ConsoleCommandKind
 {
     Empty,
+
+    /// <summary>A line that is not a command: to the conversation the console talks in.</summary>
+    Say,
     Broadcast,
     Message,
     MessageToAddress,
     List,
+    To,
+    Join,
+    Leave,
+    Rooms,
+    History,
     Help,
     Quit,
     Unknown,

@@ -36,6 +36,14 @@ internal static class PeerChatErrors
             ErrorCodes.TlsRequired => ("TlsRequired", ErrorCategory.ProtocolError),
             ErrorCodes.TlsUnavailable => ("TlsUnavailable", ErrorCategory.ProtocolError),
             ErrorCodes.ConnectionClosed => ("ConnectionClosed", ErrorCategory.ConnectionError),
+            ErrorCodes.NotInRoom => ("NotInRoom", ErrorCategory.InvalidOperation),
+            ErrorCodes.NoSuchRoom => ("NoSuchRoom", ErrorCategory.ObjectNotFound),
+            ErrorCodes.TooManyRooms => ("TooManyRooms", ErrorCategory.LimitsExceeded),
+            ErrorCodes.NoSuchMessage => ("NoSuchMessage", ErrorCategory.ObjectNotFound),
+            ErrorCodes.UserOffline => ("UserOffline", ErrorCategory.ResourceUnavailable),
+            ErrorCodes.StoreUnavailable => ("StoreUnavailable", ErrorCategory.ResourceUnavailable),
+            ErrorCodes.StoreDisabled => ("MessageStoreDisabled", ErrorCategory.NotEnabled),
+            ErrorCodes.InvalidRoom => ("InvalidRoomName", ErrorCategory.InvalidArgument),
             NoticeCodes.IdleTimeout => ("IdleTimeout", ErrorCategory.ConnectionError),
             NoticeCodes.SessionReplaced => ("SessionReplaced", ErrorCategory.ConnectionError),
             NoticeCodes.ServerShutdown => ("ServerShutdown", ErrorCategory.ConnectionError),
@@ -80,6 +88,13 @@ internal static class PeerChatErrors
         "UnreadableMessage",
         ErrorCategory.InvalidData,
         chatEvent);
+
+    /// <summary>A room name the rule refuses (1-32 of A-Z a-z 0-9 . _ -), caught before asking the server.</summary>
+    public static ErrorRecord InvalidRoomName(string room) => new(
+        new ArgumentException($"'{Core.Text.DisplayText.Escape(room)}' is not a room name: 1 to 32 of the letters A-Z and a-z, digits, '.', '_' and '-'."),
+        "InvalidRoomName",
+        ErrorCategory.InvalidArgument,
+        room);
 
     public static ErrorRecord InvalidData(ArgumentException exception, object? target) =>
         new(exception, "InvalidData", ErrorCategory.InvalidArgument, target);

@@ -15,9 +15,12 @@ namespace PeerChat.PowerShell;
 internal sealed class ServerConfigurationFile
 {
     /// <summary>The keys that are the job's, not the server's.</summary>
-    public static readonly string[] JobKeys = ["UserStorePath", "Name", "EventBufferSize", "CertificatePath", "SelfSignedCertificate"];
+    public static readonly string[] JobKeys = ["UserStorePath", "Name", "EventBufferSize", "CertificatePath", "SelfSignedCertificate", "MessageStorePath", "NoMessageStore"];
 
     public Dictionary<string, object?> ServerSettings { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The message store's settings (<see cref="Core.ServerSettings.Store"/>), converted.</summary>
+    public Dictionary<string, object?> StoreSettings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The file's full path; null without a file.</summary>
     public string? Path { get; private set; }
@@ -31,6 +34,10 @@ internal sealed class ServerConfigurationFile
     public string? CertificatePath { get; private set; }
 
     public bool SelfSignedCertificate { get; private set; }
+
+    public string? MessageStorePath { get; private set; }
+
+    public bool NoMessageStore { get; private set; }
 
     /// <summary>The settings in <paramref name="path"/>; none when it is null.</summary>
     public static ServerConfigurationFile Read(PSCmdlet cmdlet, string? path)
@@ -106,12 +113,21 @@ internal sealed class ServerConfigurationFile
             case "SELFSIGNEDCERTIFICATE":
                 SelfSignedCertificate = value is bool b ? b : throw Refused(key, value, "must be $true or $false");
                 break;
+            case "MESSAGESTOREPATH":
+                MessageStorePath = Text(key, value);
+                break;
+            case "NOMESSAGESTORE":
+                NoMessageStore = value is bool noStore ? noStore : throw Refused(key, value, "must be $true or $false");
+                break;
             case "EVENTBUFFERSIZE":
                 EventBufferSize = value is int n and >= 10 and <= 10_000_000 ? n : throw Refused(key, value, "must be a whole number from 10 to 10000000");
                 break;
+            case var _ when Core.ServerSettings.FindStore(key) is { } storeSetting:
+                StoreSettings[key] = Core.ServerSettings.ConvertValue(storeSetting, value);
+                break;
             default:
                 var setting = Core.ServerSettings.Find(key)
-                    ?? throw new ArgumentException($"there is no setting '{key}'. The settings are: {string.Join(", ", JobKeys.Concat(Core.ServerSettings.All.Select(p => p.Name)))}.", key);
+                    ?? throw new ArgumentException($"there is no setting '{key}'. The settings are: {string.Join(", ", JobKeys.Concat(Core.ServerSettings.All.Select(p => p.Name)).Concat(Core.ServerSettings.Store.Select(p => p.Name)))}.", key);
                 ServerSettings[key] = Core.ServerSettings.ConvertValue(setting, value);
                 break;
         }

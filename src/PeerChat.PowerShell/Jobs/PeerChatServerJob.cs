@@ -14,14 +14,19 @@ namespace PeerChat.PowerShell;
 public sealed class PeerChatServerJob : Job2
 {
     private readonly ChatServer _server;
+    private IAsyncDisposable? _messageStore;
     private int _stopRequested;
     private long _droppedEventCount;
 
-    internal PeerChatServerJob(ChatServer server, string command, string name, string userStorePath, int eventBufferSize = DefaultEventBufferSize)
+    internal PeerChatServerJob(ChatServer server, string command, string name, string userStorePath, int eventBufferSize = DefaultEventBufferSize, string? messageStorePath = null)
         : base(command, name)
     {
         _server = server;
         UserStorePath = userStorePath;
+        MessageStorePath = messageStorePath;
+        // The server uses the store but does not own it: the job, for the cmdlet that opened it,
+        // closes it once the server has stopped or failed to start.
+        _messageStore = server.Options.MessageStore;
         EventBufferSize = eventBufferSize;
         PSJobTypeName = "PeerChatServer";
 
@@ -50,6 +55,9 @@ public sealed class PeerChatServerJob : Job2
     public int MaxClients => _server.Options.MaxClients;
 
     public string UserStorePath { get; }
+
+    /// <summary>The SQLite file where conversations last; null when the server runs without a message store.</summary>
+    public string? MessageStorePath { get; }
 
     /// <summary>The default of Start-PeerChatServer -EventBufferSize.</summary>
     public const int DefaultEventBufferSize = 10_000;
@@ -92,6 +100,7 @@ public sealed class PeerChatServerJob : Job2
         }
         catch (Exception ex)
         {
+            CloseMessageStore();
             SetFailed(ex);
             throw;
         }
@@ -137,10 +146,12 @@ public sealed class PeerChatServerJob : Job2
         try
         {
             _server.StopAsync().GetAwaiter().GetResult();
+            CloseMessageStore();
             SetJobState(JobState.Stopped);
         }
         catch (Exception ex)
         {
+            CloseMessageStore();
             SetFailed(ex);
         }
     }
@@ -177,6 +188,8 @@ public sealed class PeerChatServerJob : Job2
         if (disposing)
         {
             StopJob();
+            // A job that never ran still holds the store the cmdlet opened for it.
+            CloseMessageStore();
             _server.EventRaised -= OnServerEvent;
         }
 
@@ -196,6 +209,10 @@ public sealed class PeerChatServerJob : Job2
                 case ServerErrorEvent error:
                     Error.Add(new ErrorRecord(error.Exception, "ServerInternalError", ErrorCategory.NotSpecified, error.Where));
                     BoundedJobStream.Trim(Error, EventBufferSize);
+                    break;
+                case MessageStoreFailedEvent failed:
+                    Warning.Add(new WarningRecord($"The message store failed ({failed.Operation}): {DisplayText.Escape(failed.Reason)}. Senders get store_unavailable; live chat goes on."));
+                    BoundedJobStream.Trim(Warning, EventBufferSize);
                     break;
                 case UserStoreIssueEvent issue:
                     Warning.Add(new WarningRecord($"User store {issue.Path}, line {issue.LineNumber}: {DisplayText.Escape(issue.Reason)}. The line is kept and skipped."));
@@ -218,6 +235,27 @@ public sealed class PeerChatServerJob : Job2
         catch (Exception ex) when (ex is ObjectDisposedException or PSInvalidOperationException or InvalidOperationException)
         {
             // The job was removed while the server still spoke: nobody is left to tell.
+        }
+    }
+
+    /// <summary>
+    /// Closes the message store once, after the server stopped (its last writes committed), so that
+    /// the file is free for the next server. A failure to close is told on the error stream.
+    /// </summary>
+    private void CloseMessageStore()
+    {
+        if (Interlocked.Exchange(ref _messageStore, null) is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            Error.Add(new ErrorRecord(ex, "MessageStoreCloseFailed", ErrorCategory.CloseError, MessageStorePath));
         }
     }
 

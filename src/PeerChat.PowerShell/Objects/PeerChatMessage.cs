@@ -10,11 +10,14 @@ public enum PeerChatMessageKind
     Broadcast,
     Direct,
 
+    /// <summary>A broadcast to the members of a room (<see cref="PeerChatMessage.Room"/>).</summary>
+    Room,
+
     /// <summary>A server notice (idle, replaced, shutdown, …) or an error that answered no request.</summary>
     Notice,
 }
 
-/// <summary>Something that arrived: a broadcast, a direct message or a notice.</summary>
+/// <summary>Something that arrived (or was read from history): a broadcast, a room message, a direct message or a notice.</summary>
 public sealed class PeerChatMessage
 {
     internal PeerChatMessage(ChatEvent chatEvent, PeerChatSession session)
@@ -25,7 +28,9 @@ public sealed class PeerChatMessage
         {
             case ChatMessage message:
                 MessageId = message.MessageId;
-                Kind = message.Kind == MessageKind.Direct ? PeerChatMessageKind.Direct : PeerChatMessageKind.Broadcast;
+                Kind = message.Kind switch { MessageKind.Direct => PeerChatMessageKind.Direct, MessageKind.Room => PeerChatMessageKind.Room, _ => PeerChatMessageKind.Broadcast };
+                Room = message.Room;
+                Offline = message.Offline;
                 Route = message.Route;
                 From = message.From;
                 To = message.To;
@@ -74,6 +79,12 @@ public sealed class PeerChatMessage
 
     public string? To { get; }
 
+    /// <summary>The room of a room message; binds by property name to <c>-Room</c> of Send-PeerChatBroadcast and Get-PeerChatHistory.</summary>
+    public string? Room { get; }
+
+    /// <summary>Sent while this user was offline: the server kept it and delivered it at login (SentAt is when it was sent).</summary>
+    public bool Offline { get; }
+
     public string Text { get; } = string.Empty;
 
     /// <summary>The structured <c>data</c> the sender attached, as a hashtable.</summary>
@@ -89,5 +100,10 @@ public sealed class PeerChatMessage
     public PeerChatSession Session { get; }
 
     /// <summary>For display: control characters in the text show as visible symbols (<see cref="Text"/> stays raw).</summary>
-    public override string ToString() => DisplayText.Escape(Kind == PeerChatMessageKind.Notice ? $"[{Code}] {Text}" : $"{From}: {Text}");
+    public override string ToString() => DisplayText.Escape(Kind switch
+    {
+        PeerChatMessageKind.Notice => $"[{Code}] {Text}",
+        PeerChatMessageKind.Room => $"#{Room} {From}: {Text}",
+        _ => $"{From}: {Text}",
+    });
 }

@@ -25,13 +25,14 @@ public sealed class PeerChatServerEvent
             UserStoreIssueEvent e => (null, null, null, $"{e.Path}:{e.LineNumber}: {e.Reason}"),
             EventsDroppedEvent e => (null, null, null, $"{e.Count} older events dropped: the job's buffer was full"),
             ServerErrorEvent e => (null, null, null, $"{e.Where}: {e.Exception.Message}"),
+            MessageStoreFailedEvent e => (null, null, null, $"{e.Operation}: {e.Reason}"),
             _ => ((string?)null, (string?)null, (string?)null, (string?)null),
         };
     }
 
     public DateTime TimeStamp { get; }
 
-    /// <summary>Started, ClientConnected, ClientLoggedIn, LoginFailed, SignedUp, ClientDisconnected, ClientRejected, ClientIdleDropped, SlowConsumerDropped, UserStoreIssue, ServerError, ServerStopped; EventsDropped in place of the events the job dropped when its buffer was full.</summary>
+    /// <summary>Started, ClientConnected, ClientLoggedIn, LoginFailed, SignedUp, ClientDisconnected, ClientRejected, ClientIdleDropped, SlowConsumerDropped, UserStoreIssue, MessageStoreFailed, MessageStoreRecovered, ServerError, ServerStopped; EventsDropped in place of the events the job dropped when its buffer was full.</summary>
     public string EventType { get; }
 
     public string? ClientId { get; }

@@ -40,7 +40,8 @@ public sealed class PeerChatSession
         _events = events;
         Id = Interlocked.Increment(ref s_nextId);
         Connection = connection;
-        Inbox = new ChatInbox(connection.Events, inboxLimit, inboxLimitBytes);
+        // Offline messages are confirmed on whichever connection is current once the inbox holds them.
+        Inbox = new ChatInbox(connection.Events, inboxLimit, inboxLimitBytes, connection.ConfirmReceivedAsync);
         ComputerName = computerName;
         Port = port;
         UserName = Welcome.UserName;

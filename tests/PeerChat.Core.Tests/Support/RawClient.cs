@@ -21,6 +21,27 @@ public sealed class RawClient : IDisposable
 
     public Socket Socket => _socket;
 
+    /// <summary>The <c>welcome</c> of a login made by <see cref="TestServer.LoginRawAsync"/>.</summary>
+    public JsonElement Welcome { get; set; }
+
+    /// <summary>Sends one request (an object serialised as JSON) and reads frames until the one that answers it (<c>re</c> equal to its <c>id</c>).</summary>
+    public async Task<JsonElement> RequestAsync(object request, TimeSpan? timeout = null)
+    {
+        var json = JsonSerializer.Serialize(request);
+        var id = JsonDocument.Parse(json).RootElement.GetProperty("id").Clone();
+        await SendLineAsync(json);
+        using var deadline = new CancellationTokenSource(timeout ?? TestServer.Patience);
+        while (true)
+        {
+            deadline.Token.ThrowIfCancellationRequested();
+            var frame = await ReadFrameAsync(timeout);
+            if (frame.TryGetProperty("re", out var re) && JsonElement.DeepEquals(re, id))
+            {
+                return frame;
+            }
+        }
+    }
+
     /// <summary>A raw direct link from <paramref name="sender"/>'s user to <paramref name="receiver"/>, welcomed: what an attacker with a valid token holds.</summary>
     public static async Task<RawClient> OpenDirectLinkAsync(Client.ChatClient sender, Client.ChatClient receiver)
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using PeerChat.Core;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Chat;
 using PeerChat.Core.Client;
 using PeerChat.Core.Server;
 
@@ -22,7 +23,10 @@ public sealed class TestServer : IAsyncDisposable
     private readonly List<Action<ServerEvent>> _watchers = [];
     private readonly object _watchLock = new();
 
-    private readonly bool _ownsFolder;
+    private bool _ownsFolder;
+
+    // A message store opened for this server, closed after it stops.
+    private IAsyncDisposable? _ownedMessageStore;
 
     private TestServer(ChatServer server, TemporaryFolder folder, IUserStore store, bool ownsFolder)
     {
@@ -58,6 +62,10 @@ public sealed class TestServer : IAsyncDisposable
         ReservedSlots = 0,
     };
 
+    /// <summary>For tests that send hundreds of requests on one connection: flood control (its own tests in LimitsTests) out of the way.</summary>
+    public static ChatServerOptions WithoutFloodControl(ChatServerOptions options) =>
+        options with { FloodBurst = 1_000_000, FloodRate = 1_000_000, FloodBytesBurst = 1 << 30, FloodBytesRate = 1 << 30 };
+
     /// <summary>Starts a server; a <paramref name="folder"/> passed in outlives it (for restarts), one made here does not.</summary>
     public static Task<TestServer> StartAsync(Func<ChatServerOptions, ChatServerOptions>? configure = null, TemporaryFolder? folder = null)
     {
@@ -69,6 +77,50 @@ public sealed class TestServer : IAsyncDisposable
         var test = new TestServer(server, folder, store, ownsFolder);
         server.Start();
         return Task.FromResult(test);
+    }
+
+    /// <summary>
+    /// Starts a server with a real SQLite message store (messages.db in the folder); a
+    /// <paramref name="folder"/> passed in keeps both for a restart.
+    /// </summary>
+    public static async Task<TestServer> StartWithStoreAsync(Func<ChatServerOptions, ChatServerOptions>? configure = null, TemporaryFolder? folder = null, MessageStoreSettings? storeSettings = null)
+    {
+        var ownsFolder = folder is null;
+        folder ??= new TemporaryFolder();
+        var store = StoreFiles.Open(folder, storeSettings);
+        try
+        {
+            var server = await StartAsync(o => (configure?.Invoke(o) ?? o) with { MessageStore = store }, folder);
+            server._ownedMessageStore = store;
+            server._ownsFolder = ownsFolder;
+            return server;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Logs <paramref name="userName"/> in on a raw connection (signing up first when new); <paramref name="loginFields"/> is added to the login frame, e.g. <c>,"presence":true</c>.</summary>
+    public async Task<RawClient> LoginRawAsync(string userName, string loginFields = "")
+    {
+        await EnsureUserAsync(userName);
+        var raw = ConnectRaw();
+        await raw.ReadFrameAsync("hello");
+        await raw.SendLineAsync($$"""{"type":"login","id":"login","user":"{{userName}}","password":"{{Password}}"{{loginFields}}}""");
+        raw.Welcome = await raw.ReadFrameAsync("welcome");
+        return raw;
+    }
+
+    /// <summary>Signs <paramref name="userName"/> up unless the account exists.</summary>
+    public async Task EnsureUserAsync(string userName)
+    {
+        if (Store.Find(userName) is null)
+        {
+            await using var client = await ChatClient.ConnectAsync("127.0.0.1", Port);
+            await client.SignUpAsync(userName, Password);
+        }
     }
 
     public async Task<ChatClient> ConnectAsync(ChatClientOptions? options = null)
@@ -173,6 +225,11 @@ public sealed class TestServer : IAsyncDisposable
         }
 
         await Server.DisposeAsync();
+        if (_ownedMessageStore is not null)
+        {
+            await _ownedMessageStore.DisposeAsync();
+        }
+
         if (_ownsFolder)
         {
             Folder.Dispose();

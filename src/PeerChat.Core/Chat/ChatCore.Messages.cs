@@ -1,0 +1,130 @@
+namespace PeerChat.Core.Chat;
+
+public sealed partial class ChatCore
+{
+    /// <summary>
+    /// A message to everyone online but the sender. It is handed to them at once and stored in
+    /// parallel; the result comes once the store has committed it (at once without a store).
+    /// </summary>
+    public async ValueTask<PostResult> BroadcastAsync(IChatSession from, string text, string? data)
+    {
+        var message = NewMessage(ConversationKey.Everyone, from, to: null, text, data, directId: null);
+        var stored = AppendAsync(message, queueFor: null);
+        var delivery = new MessageDelivery(message);
+
+        // Enumerated in place: `Values` would copy every session into a new list for each message.
+        var recipients = 0;
+        foreach (var (_, session) in _sessions)
+        {
+            if (!ReferenceEquals(session, from) && session.Deliver(delivery))
+            {
+                recipients++;
+            }
+        }
+
+        return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false);
+    }
+
+    /// <summary>A message to a room's online members but the sender, who must be a member.</summary>
+    public async ValueTask<PostResult> PostToRoomAsync(IChatSession from, string roomName, string text, string? data)
+    {
+        if (Store is null)
+        {
+            return PostResult.Failed(ChatError.StoreDisabled);
+        }
+
+        if (_rooms.Find(roomName) is not { } room)
+        {
+            return PostResult.Failed(ChatError.NoSuchRoom);
+        }
+
+        var members = room.Members;
+        var sender = ChatRooms.Key(from.UserName);
+        if (!members.Contains(sender))
+        {
+            return PostResult.Failed(ChatError.NotInRoom);
+        }
+
+        var message = NewMessage(room.Conversation, from, to: null, text, data, directId: null);
+        var stored = AppendAsync(message, queueFor: null);
+        var delivery = new MessageDelivery(message, room.Name);
+        var recipients = 0;
+        foreach (var member in members)
+        {
+            if (member != sender && Find(member) is { } session && session.Deliver(delivery))
+            {
+                recipients++;
+            }
+        }
+
+        return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false);
+    }
+
+    /// <summary>
+    /// A direct message. To an online user it is handed over and stored in parallel; to a
+    /// registered user who is offline it is queued in the store (accepted only once committed);
+    /// without a store that is <see cref="ChatError.UserOffline"/>.
+    /// </summary>
+    public async ValueTask<PostResult> SendAsync(IChatSession from, string to, string text, string? data, string? directId)
+    {
+        if (Find(to) is { } recipient)
+        {
+            var message = NewMessage(ConversationKey.Direct(from.UserName, recipient.UserName), from, recipient.UserName, text, data, directId);
+            var stored = AppendAsync(message, queueFor: null);
+            var delivered = recipient.Deliver(new MessageDelivery(message));
+            return new PostResult(await stored.ConfigureAwait(false), message.MessageId, delivered ? 1 : 0, Queued: false);
+        }
+
+        if (AccountName(to) is not { } account)
+        {
+            return PostResult.Failed(ChatError.NoSuchUser);
+        }
+
+        if (Store is null)
+        {
+            return PostResult.Failed(ChatError.UserOffline);
+        }
+
+        var queued = NewMessage(ConversationKey.Direct(from.UserName, account), from, account, text, data, directId);
+        var error = await AppendAsync(queued, queueFor: ChatRooms.Key(account)).ConfigureAwait(false);
+        if (error != ChatError.None)
+        {
+            return PostResult.Failed(error);
+        }
+
+        // A login that read its queue just before this commit would not see the message until its
+        // next login: it is handed over live now (and comes again, queued, at the next login; a
+        // client keeps one copy of a message id).
+        Find(account)?.Deliver(new MessageDelivery(queued));
+        return new PostResult(ChatError.None, queued.MessageId, 0, Queued: true);
+    }
+
+    private ChatMessage NewMessage(ConversationKey conversation, IChatSession from, string? to, string text, string? data, string? directId) =>
+        new(MessageIds.Next(), conversation, from.UserName, from.SessionId, to, text, data, directId, _clock.GetUtcNow());
+
+    /// <summary>Stores a message; <see cref="ChatError.None"/> at once without a store.</summary>
+    private ValueTask<ChatError> AppendAsync(ChatMessage message, string? queueFor)
+    {
+        if (Store is null)
+        {
+            return ValueTask.FromResult(ChatError.None);
+        }
+
+        return Appending(Store, message, queueFor);
+
+        async ValueTask<ChatError> Appending(IMessageStore store, ChatMessage message, string? queueFor)
+        {
+            try
+            {
+                await store.AppendAsync(message, queueFor).ConfigureAwait(false);
+                StoreWorked();
+                return ChatError.None;
+            }
+            catch (StoreUnavailableException ex)
+            {
+                StoreFailedWith("append", ex);
+                return ChatError.StoreUnavailable;
+            }
+        }
+    }
+}

@@ -1,0 +1,352 @@
+using System.Text.Json;
+using PeerChat.Core.Chat;
+using PeerChat.Core.Protocol;
+
+namespace PeerChat.Core.Server;
+
+/// <summary>
+/// The connection as a session of the chat core: requests about messages, rooms and history go to
+/// <see cref="ChatCore"/>, and what it hands back is written as peerchat/1 frames (<see cref="ChatFrames"/>).
+/// </summary>
+internal sealed partial class ClientConnection : IChatSession
+{
+    // The key under which peerchat/1 renderings of a delivery are shared by every connection.
+    private static readonly object PeerChatRendering = new();
+
+    // The offline queue is sent in batches that fit the outbound queue; the next batch follows the
+    // client's `received` of the last message of the one before. Only the receive loop touches these.
+    private string? _offlineLastSent;
+    private bool _offlineMore;
+
+    string IChatSession.UserName => UserName!;
+
+    string IChatSession.SessionId => ClientId;
+
+    bool IChatSession.Deliver(MessageDelivery delivery)
+    {
+        // Rendered once for all connections; a broadcast or room message may be dropped by a reader
+        // that fell behind, a direct message never is.
+        var frame = delivery.RenderedBy(PeerChatRendering, static (MessageDelivery d) => new BroadcastFrame(ChatFrames.Message(d.Message, d.RoomName, offline: false)));
+        return delivery.Message.Conversation.Kind == ConversationKind.Direct ? Send(frame.Bytes) : SendBroadcast(frame);
+    }
+
+    void IChatSession.Notify(PresenceChange change) =>
+        Send(change.RenderedBy(PeerChatRendering, static (PresenceChange c) => ChatFrames.Presence(c)));
+
+    void IChatSession.Notify(RoomChange change) =>
+        Send(change.RenderedBy(PeerChatRendering, static (RoomChange c) => ChatFrames.RoomEvent(c)));
+
+    void IChatSession.Replace() =>
+        RequestClose(NoticeCodes.SessionReplaced, FrameWriter.Notice(NoticeCodes.SessionReplaced, "You logged in somewhere else; this session is closed."));
+
+    private ChatCore Chat => _server.Chat;
+
+    private async ValueTask BroadcastAsync(RequestFrame request)
+    {
+        if (request.Text is null)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "broadcast needs a string field 'text'.");
+            return;
+        }
+
+        CountUserRequest();
+        var result = request.Room is { } room
+            ? await Chat.PostToRoomAsync(this, room, request.Text, DataText(request)).ConfigureAwait(false)
+            : await Chat.BroadcastAsync(this, request.Text, DataText(request)).ConfigureAwait(false);
+        _server.Counters.Relayed(result.Recipients);
+        AnswerPost(request, result, request.Room);
+    }
+
+    private async ValueTask RelayAsync(RequestFrame request)
+    {
+        if (request.To is null || request.Text is null)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "send needs string fields 'to' and 'text'.");
+            return;
+        }
+
+        CountUserRequest();
+        var result = await Chat.SendAsync(this, request.To, request.Text, DataText(request), request.DirectId).ConfigureAwait(false);
+        if (result.MessageId is not null && !result.Queued)
+        {
+            _server.Counters.Relayed(result.Recipients);
+        }
+
+        AnswerPost(request, result, request.To);
+    }
+
+    /// <summary>
+    /// The <c>sent</c> receipt, unless the client turned receipts off at login: a client that sends
+    /// without waiting (a bot, a load generator) then saves a frame per message, as NATS clients do
+    /// with <c>verbose</c> off. Errors are always answered.
+    /// </summary>
+    private void AnswerPost(RequestFrame request, PostResult result, string? subject)
+    {
+        if (result.Error == ChatError.None)
+        {
+            if (WantsReceipts)
+            {
+                Send(ChatFrames.Sent(request.Id, result.MessageId!, result.Recipients, result.Queued));
+            }
+
+            return;
+        }
+
+        if (result.Error == ChatError.StoreUnavailable)
+        {
+            Send(ChatFrames.StoreUnavailable(request.Id, result.MessageId, result.Recipients));
+            return;
+        }
+
+        SendChatError(request.Id, result.Error, subject);
+    }
+
+    private async ValueTask JoinAsync(RequestFrame request)
+    {
+        if (RefusedWithoutStore(request) || MissingField(request, request.Room, "join", "room"))
+        {
+            return;
+        }
+
+        CountUserRequest();
+        var result = await Chat.JoinAsync(UserName!, request.Room!).ConfigureAwait(false);
+        Send(result.Error == ChatError.None ? ChatFrames.Joined(request.Id, result) : ErrorFrame(request.Id, result.Error, request.Room));
+    }
+
+    private async ValueTask LeaveAsync(RequestFrame request)
+    {
+        if (RefusedWithoutStore(request) || MissingField(request, request.Room, "leave", "room"))
+        {
+            return;
+        }
+
+        CountUserRequest();
+        var error = await Chat.LeaveAsync(UserName!, request.Room!).ConfigureAwait(false);
+        Send(error == ChatError.None ? Ok(request.Id) : ErrorFrame(request.Id, error, request.Room));
+    }
+
+    private async ValueTask ListRoomsAsync(RequestFrame request)
+    {
+        if (RefusedWithoutStore(request))
+        {
+            return;
+        }
+
+        CountUserRequest();
+        var (error, rooms) = await Chat.ListRoomsAsync(UserName!).ConfigureAwait(false);
+        Send(error == ChatError.None ? ChatFrames.Rooms(request.Id, rooms) : ErrorFrame(request.Id, error, null));
+    }
+
+    private async ValueTask HistoryAsync(RequestFrame request)
+    {
+        if (RefusedWithoutStore(request) || !ConversationNamedOnce(request, "history"))
+        {
+            return;
+        }
+
+        if ((request.Before is null ? 0 : 1) + (request.After is null ? 0 : 1) + (request.Since is null ? 0 : 1) > 1)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "history takes at most one of 'before', 'after' and 'since'.");
+            return;
+        }
+
+        DateTimeOffset? since = null;
+        if (request.Since is not null)
+        {
+            if (!WireTime.TryParse(request.Since, out var time))
+            {
+                ProtocolError(request.Id, ErrorCodes.BadFrame, "'since' must be an ISO-8601 time, e.g. 2026-11-27T05:30:16.123Z.");
+                return;
+            }
+
+            since = time;
+        }
+
+        if (request.Limit == 0)
+        {
+            ProtocolError(request.Id, ErrorCodes.BadFrame, "'limit' must be a positive integer.");
+            return;
+        }
+
+        CountUserRequest();
+        if ((request.Before ?? request.After) is { } cursor && !MessageIds.IsWellFormed(cursor))
+        {
+            Send(ErrorFrame(request.Id, ChatError.NoSuchMessage, cursor));
+            return;
+        }
+
+        var query = new HistoryQuery(request.Limit ?? ChatCore.DefaultHistoryLimit, request.Before, request.After, since);
+        var result = await Chat.ReadHistoryAsync(UserName!, request.Room, request.With, query).ConfigureAwait(false);
+        if (result.Error != ChatError.None)
+        {
+            Send(ErrorFrame(request.Id, result.Error, result.Error == ChatError.NoSuchMessage ? request.Before ?? request.After : request.Room ?? request.With));
+            return;
+        }
+
+        Send(ChatFrames.History(request.Id, request.Room is null ? null : result.RoomName, request.With is null ? null : result.RoomName, result.Page!));
+    }
+
+    private async ValueTask MarkReadAsync(RequestFrame request)
+    {
+        if (RefusedWithoutStore(request) || !ConversationNamedOnce(request, "mark_read") || MissingField(request, request.UpTo, "mark_read", "upTo"))
+        {
+            return;
+        }
+
+        CountUserRequest();
+        var error = MessageIds.IsWellFormed(request.UpTo)
+            ? await Chat.MarkReadAsync(UserName!, request.Room, request.With, request.UpTo!).ConfigureAwait(false)
+            : ChatError.NoSuchMessage;
+        Send(error == ChatError.None
+            ? Ok(request.Id)
+            : ErrorFrame(request.Id, error, error == ChatError.NoSuchMessage ? request.UpTo : request.Room ?? request.With));
+    }
+
+    private async ValueTask ListConversationsAsync(RequestFrame request)
+    {
+        if (RefusedWithoutStore(request))
+        {
+            return;
+        }
+
+        CountUserRequest();
+        var (error, conversations) = await Chat.ListConversationsAsync(UserName!).ConfigureAwait(false);
+        Send(error == ChatError.None ? ChatFrames.Conversations(request.Id, conversations) : ErrorFrame(request.Id, error, null));
+    }
+
+    /// <summary>
+    /// <c>received</c>: the client has the offline messages up to <c>upTo</c>, which leave its queue
+    /// (no answer). When that was the last of a batch and more are queued, the next batch follows.
+    /// </summary>
+    private async ValueTask ReceivedAsync(RequestFrame request)
+    {
+        if (RefusedWithoutStore(request) || MissingField(request, request.UpTo, "received", "upTo"))
+        {
+            return;
+        }
+
+        if (!MessageIds.IsWellFormed(request.UpTo))
+        {
+            // Nothing queued has that id, and an id not in the queue does nothing.
+            return;
+        }
+
+        var error = await Chat.ConfirmOfflineAsync(UserName!, request.UpTo!).ConfigureAwait(false);
+        if (error != ChatError.None)
+        {
+            Send(ErrorFrame(request.Id, error, null));
+            return;
+        }
+
+        if (_offlineMore && request.UpTo == _offlineLastSent)
+        {
+            SendOfflineBatch(await ReadOfflineBatchAsync().ConfigureAwait(false), first: false);
+        }
+    }
+
+    /// <summary>Offline messages rendered, as many as fit half the outbound queue, so that the batch can never make this client a slow consumer.</summary>
+    private async ValueTask<OfflineFrames> ReadOfflineBatchAsync()
+    {
+        var maxFrames = Math.Max(1, _options.EffectiveSendQueueSoftFrames - 2);
+        var maxBytes = _options.EffectiveSendQueueSoftBytes;
+        var batch = await Chat.ReadOfflineAsync(UserName!, maxFrames).ConfigureAwait(false);
+        var frames = new List<byte[]>(batch.Messages.Count);
+        long bytes = 0;
+        string? last = null;
+        foreach (var message in batch.Messages)
+        {
+            var frame = ChatFrames.Message(message, roomName: null, offline: true);
+            if (frames.Count > 0 && bytes + frame.Length > maxBytes)
+            {
+                break;
+            }
+
+            frames.Add(frame);
+            bytes += frame.Length;
+            last = message.MessageId;
+        }
+
+        var more = frames.Count < batch.Messages.Count || batch.Total > frames.Count;
+        return new OfflineFrames(batch.Error, frames, batch.Dropped, last, more);
+    }
+
+    private void SendOfflineBatch(OfflineFrames batch, bool first)
+    {
+        if (batch.Error != ChatError.None)
+        {
+            Send(FrameWriter.Error(null, ErrorCodes.StoreUnavailable, "The message store cannot be read now: your offline messages stay queued until your next login."));
+            return;
+        }
+
+        if (batch.Dropped > 0)
+        {
+            Send(ChatFrames.OfflineDropped(batch.Dropped));
+        }
+
+        if (!first && batch.Frames.Count > 0)
+        {
+            Send(ChatFrames.OfflineMore(batch.Frames.Count));
+        }
+
+        foreach (var frame in batch.Frames)
+        {
+            Send(frame);
+        }
+
+        (_offlineLastSent, _offlineMore) = batch.Frames.Count > 0 ? (batch.LastMessageId, batch.More) : (null, false);
+    }
+
+    private sealed record OfflineFrames(ChatError Error, List<byte[]> Frames, long Dropped, string? LastMessageId, bool More);
+
+    private bool RefusedWithoutStore(RequestFrame request)
+    {
+        if (Chat.Store is not null)
+        {
+            return false;
+        }
+
+        Send(ErrorFrame(request.Id, ChatError.StoreDisabled, null));
+        return true;
+    }
+
+    private bool MissingField(RequestFrame request, string? value, string type, string field)
+    {
+        if (value is not null)
+        {
+            return false;
+        }
+
+        ProtocolError(request.Id, ErrorCodes.BadFrame, $"{type} needs a string field '{field}'.");
+        return true;
+    }
+
+    private bool ConversationNamedOnce(RequestFrame request, string type)
+    {
+        if (request.Room is null || request.With is null)
+        {
+            return true;
+        }
+
+        ProtocolError(request.Id, ErrorCodes.BadFrame, $"{type} names a room or a user ('with'), not both.");
+        return false;
+    }
+
+    private void SendChatError(JsonElement? re, ChatError error, string? subject) => Send(ErrorFrame(re, error, subject));
+
+    private byte[] ErrorFrame(JsonElement? re, ChatError error, string? subject) => error switch
+    {
+        ChatError.NoSuchUser => FrameWriter.Error(re, ErrorCodes.NoSuchUser, $"No user named '{subject}'."),
+        ChatError.UserOffline => FrameWriter.Error(re, ErrorCodes.UserOffline, $"'{subject}' is not online, and this server keeps no messages for later (it runs without a message store)."),
+        ChatError.NoSuchRoom => FrameWriter.Error(re, ErrorCodes.NoSuchRoom, $"No room named '{subject}'."),
+        ChatError.NotInRoom => FrameWriter.Error(re, ErrorCodes.NotInRoom, $"You are not in room '{subject}'."),
+        ChatError.TooManyRooms => FrameWriter.Error(re, ErrorCodes.TooManyRooms, $"A user may be in at most {_options.MaxRoomsPerUser} rooms, and the server holds at most {_options.MaxRooms}."),
+        ChatError.InvalidRoom => FrameWriter.Error(re, ErrorCodes.InvalidRoom, "A room name is 1 to 32 of A-Z a-z 0-9 . _ -"),
+        ChatError.NoSuchMessage => FrameWriter.Error(re, ErrorCodes.NoSuchMessage, $"No message '{subject}' in that conversation."),
+        ChatError.StoreUnavailable => FrameWriter.Error(re, ErrorCodes.StoreUnavailable, "The message store cannot be used now; live chat goes on."),
+        _ => FrameWriter.Error(re, ErrorCodes.StoreDisabled, "This server keeps no messages (it runs without a message store): rooms, history, offline delivery and read markers are off."),
+    };
+
+    private static byte[] Ok(JsonElement? re) => FrameWriter.Build("ok", re, static (w, id) => FrameWriter.WriteRe(w, id));
+
+    private static string? DataText(RequestFrame request) => request.Data?.GetRawText();
+}

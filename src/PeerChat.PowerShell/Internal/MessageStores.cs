@@ -1,0 +1,61 @@
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using PeerChat.Core.Chat;
+using PeerChat.Store.Sqlite;
+
+namespace PeerChat.PowerShell;
+
+/// <summary>
+/// Opens the SQLite message store for Start-PeerChatServer, and tells why it cannot, with stable
+/// ErrorIds. The store's assembly loads in the module's own context (<see cref="ModuleDependencies"/>),
+/// and only when a store is opened: -NoMessageStore never loads SQLite.
+/// </summary>
+internal static class MessageStores
+{
+    /// <summary>The default store file: messages.db in the user store's folder.</summary>
+    public static string DefaultPath(string userStorePath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(userStorePath)) ?? ".", "messages.db");
+
+    // Not inlined: the JIT resolves SqliteMessageStore, and so loads the store's assembly, only
+    // when this method runs, and a failure to load it reaches the caller's catch.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static IMessageStore OpenSqlite(string path, MessageStoreSettings settings) => SqliteMessageStore.Open(path, settings);
+
+    /// <summary>The error record for a store that could not be opened; null for a failure this does not know.</summary>
+    public static ErrorRecord? ToErrorRecord(Exception exception, string path) => exception switch
+    {
+        MessageStoreInUseException => new(exception, "MessageStoreInUse", ErrorCategory.ResourceBusy, path),
+        MessageStoreFormatException => new(exception, "MessageStoreUnreadable", ErrorCategory.InvalidData, path),
+        StoreUnavailableException => new(exception, "MessageStoreUnavailable", ErrorCategory.ResourceUnavailable, path),
+        IOException or UnauthorizedAccessException or InvalidOperationException => Unavailable(exception, path),
+        ArgumentException { ParamName: "path" } => new(exception, "MessageStoreUnavailable", ErrorCategory.InvalidArgument, path),
+        _ when Find<DllNotFoundException>(exception) is { } missing => new(
+            new PlatformNotSupportedException(
+                $"The message store needs the native SQLite library, which PeerChat ships for {string.Join(", ", ModuleDependencies.ShippedRuntimes)}; this is {ModuleDependencies.CurrentRuntime()}. Start the server with -NoMessageStore to run without history, rooms and offline delivery.",
+                missing),
+            "MessageStoreUnavailable",
+            ErrorCategory.NotInstalled,
+            path),
+        _ => null,
+    };
+
+    // The system's message (such as "Could not find file '/srv/chat'") does not say what it was for.
+    private static ErrorRecord Unavailable(Exception exception, string path) => new(exception, "MessageStoreUnavailable", ErrorCategory.ResourceUnavailable, path)
+    {
+        ErrorDetails = new ErrorDetails($"The message store '{path}' cannot be opened: {exception.Message}"),
+    };
+
+    private static T? Find<T>(Exception? exception)
+        where T : Exception
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+}

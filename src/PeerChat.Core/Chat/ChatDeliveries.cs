@@ -59,6 +59,9 @@ public sealed class MessageDelivery(ChatMessage message, string? roomName = null
 {
     public ChatMessage Message { get; } = message;
 
+    /// <summary>A direct message, which a session must not drop for falling behind (kept here: read once per recipient).</summary>
+    public bool IsDirect { get; } = message.Conversation.Kind == ConversationKind.Direct;
+
     /// <summary>A room message's room as first created (its display name); null otherwise.</summary>
     public string? RoomName { get; } = roomName;
 }

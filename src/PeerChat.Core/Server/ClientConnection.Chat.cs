@@ -13,6 +13,12 @@ internal sealed partial class ClientConnection : IChatSession
     // The key under which peerchat/1 renderings of a delivery are shared by every connection.
     private static readonly object PeerChatRendering = new();
 
+    // Answers to messages still waiting for the store, oldest first, and the last of them, which
+    // each next answer waits for. Only the receive loop touches these.
+    private const int MaxPendingAnswers = 256;
+    private readonly Queue<Task> _pendingAnswers = new();
+    private Task _lastAnswer = Task.CompletedTask;
+
     // The offline queue is sent in batches that fit the outbound queue; the next batch follows the
     // client's `received` of the last message of the one before. Only the receive loop touches these.
     private string? _offlineLastSent;
@@ -27,7 +33,7 @@ internal sealed partial class ClientConnection : IChatSession
         // Rendered once for all connections; a broadcast or room message may be dropped by a reader
         // that fell behind, a direct message never is.
         var frame = delivery.RenderedBy(PeerChatRendering, static (MessageDelivery d) => new BroadcastFrame(ChatFrames.Message(d.Message, d.RoomName, offline: false)));
-        return delivery.Message.Conversation.Kind == ConversationKind.Direct ? Send(frame.Bytes) : SendBroadcast(frame);
+        return delivery.IsDirect ? Send(frame.Bytes) : SendBroadcast(frame);
     }
 
     void IChatSession.Notify(PresenceChange change) =>
@@ -41,38 +47,95 @@ internal sealed partial class ClientConnection : IChatSession
 
     private ChatCore Chat => _server.Chat;
 
-    private async ValueTask BroadcastAsync(RequestFrame request)
+    private ValueTask BroadcastAsync(RequestFrame request)
     {
         if (request.Text is null)
         {
-            ProtocolError(request.Id, ErrorCodes.BadFrame, "broadcast needs a string field 'text'.");
-            return;
+            return AfterPendingAnswersAsync(request, static (c, r) => c.ProtocolError(r.Id, ErrorCodes.BadFrame, "broadcast needs a string field 'text'."));
         }
 
         CountUserRequest();
-        var result = request.Room is { } room
-            ? await Chat.PostToRoomAsync(this, room, request.Text, DataText(request)).ConfigureAwait(false)
-            : await Chat.BroadcastAsync(this, request.Text, DataText(request)).ConfigureAwait(false);
-        _server.Counters.Relayed(result.Recipients);
-        AnswerPost(request, result, request.Room);
+        var posting = request.Room is { } room
+            ? Chat.PostToRoomAsync(this, room, request.Text, DataText(request))
+            : Chat.BroadcastAsync(this, request.Text, DataText(request));
+        return AnswerInOrderAsync(request, posting, request.Room);
     }
 
-    private async ValueTask RelayAsync(RequestFrame request)
+    private ValueTask RelayAsync(RequestFrame request)
     {
         if (request.To is null || request.Text is null)
         {
-            ProtocolError(request.Id, ErrorCodes.BadFrame, "send needs string fields 'to' and 'text'.");
-            return;
+            return AfterPendingAnswersAsync(request, static (c, r) => c.ProtocolError(r.Id, ErrorCodes.BadFrame, "send needs string fields 'to' and 'text'."));
         }
 
         CountUserRequest();
-        var result = await Chat.SendAsync(this, request.To, request.Text, DataText(request), request.DirectId).ConfigureAwait(false);
-        if (result.MessageId is not null && !result.Queued)
+        return AnswerInOrderAsync(request, Chat.SendAsync(this, request.To, request.Text, DataText(request), request.DirectId), request.To);
+    }
+
+    /// <summary>
+    /// Answers a message once the store has it, in request order, without holding up the next
+    /// requests: a sender keeps up to <see cref="MaxPendingAnswers"/> messages waiting for their
+    /// commit, so one connection is not held to one message per commit. Only when that many wait
+    /// does reading stop until the oldest is answered.
+    /// </summary>
+    private ValueTask AnswerInOrderAsync(RequestFrame request, ValueTask<PostResult> posting, string? subject)
+    {
+        if (posting.IsCompletedSuccessfully && !HasPendingAnswers)
         {
-            _server.Counters.Relayed(result.Recipients);
+            AnswerPost(request, posting.Result, subject);
+            return ValueTask.CompletedTask;
         }
 
-        AnswerPost(request, result, request.To);
+        _lastAnswer = AnswerAfterAsync(_lastAnswer, posting.AsTask(), request, subject);
+        _pendingAnswers.Enqueue(_lastAnswer);
+        return _pendingAnswers.Count >= MaxPendingAnswers ? new ValueTask(_pendingAnswers.Dequeue()) : ValueTask.CompletedTask;
+    }
+
+    private async Task AnswerAfterAsync(Task previous, Task<PostResult> posting, RequestFrame request, string? subject)
+    {
+        await previous.ConfigureAwait(false);
+        try
+        {
+            AnswerPost(request, await posting.ConfigureAwait(false), subject);
+        }
+        catch (Exception ex)
+        {
+            // Not the store being unavailable (that is a result): a fault to report, as the receive loop does.
+            _server.ReportError("message store " + ClientId, ex);
+            Abort("server_error");
+        }
+    }
+
+    /// <summary>Whether answers to earlier messages are still waiting for the store (only the receive loop asks).</summary>
+    private bool HasPendingAnswers
+    {
+        get
+        {
+            while (_pendingAnswers.TryPeek(out var oldest) && oldest.IsCompleted)
+            {
+                _pendingAnswers.Dequeue();
+            }
+
+            return _pendingAnswers.Count > 0;
+        }
+    }
+
+    /// <summary>Handles a request once every earlier message is answered, so that answers stay in request order.</summary>
+    private ValueTask AfterPendingAnswersAsync(RequestFrame request, Action<ClientConnection, RequestFrame> handle)
+    {
+        if (!HasPendingAnswers)
+        {
+            handle(this, request);
+            return ValueTask.CompletedTask;
+        }
+
+        return Waiting(_lastAnswer);
+
+        async ValueTask Waiting(Task answered)
+        {
+            await answered.ConfigureAwait(false);
+            handle(this, request);
+        }
     }
 
     /// <summary>
@@ -82,6 +145,11 @@ internal sealed partial class ClientConnection : IChatSession
     /// </summary>
     private void AnswerPost(RequestFrame request, PostResult result, string? subject)
     {
+        if (result.MessageId is not null && !result.Queued)
+        {
+            _server.Counters.Relayed(result.Recipients);
+        }
+
         if (result.Error == ChatError.None)
         {
             if (WantsReceipts)

@@ -11,6 +11,23 @@ internal sealed partial class ClientConnection
 
     private ValueTask HandleRequestAsync(RequestFrame request)
     {
+        // Messages may still wait for the store; anything else is answered after them.
+        if (request.Type is not ("broadcast" or "send") && HasPendingAnswers)
+        {
+            return HandleAfterAsync(_lastAnswer, request);
+        }
+
+        return HandleNowAsync(request);
+    }
+
+    private async ValueTask HandleAfterAsync(Task answered, RequestFrame request)
+    {
+        await answered.ConfigureAwait(false);
+        await HandleNowAsync(request).ConfigureAwait(false);
+    }
+
+    private ValueTask HandleNowAsync(RequestFrame request)
+    {
         switch (request.Type)
         {
             case "ping":

@@ -234,6 +234,26 @@ $(Get-OtherSqliteLoader (Get-OtherSqlite))
     }
 }
 
+Describe 'The message store''s settings, from Start-PeerChatServer to the store' -Tag Integration {
+    AfterEach {
+        Remove-TestServers
+    }
+
+    It '-OfflineQueueLimit: only the newest wait for a user who is offline' {
+        $server = Start-TestServer -Settings @{ OfflineQueueLimit = 2 }
+        $alice = Connect-TestUser -UserName 'alice' -Port $server.Port
+        Register-PeerChatUser -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'bob')
+        'first', 'second', 'third' | ForEach-Object { Send-PeerChatMessage -Session $alice -UserName bob -Message $_ }
+
+        $bob = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (New-TestCredential 'bob')
+        Send-PeerChatBroadcast -Session $alice -Message 'fence'
+        $seen = @()
+        for ($i = 0; $i -lt 10 -and 'fence' -notin $seen.Text; $i++) { $seen += @(Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:05') }
+
+        ($seen | Where-Object Offline).Text | Should -Be @('second', 'third')
+    }
+}
+
 Describe 'The message store''s SQLite' -Tag Integration {
     It 'loads in the module''s own context, beside another version of SQLite loaded first, and both work' {
         $path = Join-Path $TestDrive "beside-$(Get-Random).db"

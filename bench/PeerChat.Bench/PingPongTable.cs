@@ -44,7 +44,7 @@ internal static class PingPongTable
             Ratio(5, 6, "NATS verbose"), string.Empty, Ratio(7, 5, "relay"),
         };
         var table = new StringBuilder();
-        table.AppendLine("### Ping-pong (relay through the server, and PeerChat's direct route; median of three runs)");
+        table.AppendLine("### Ping-pong (relay through the server, and PeerChat's direct route; median of three runs; PeerChat with its message store on)");
         table.AppendLine();
         table.AppendLine("| pairs | system | route and acknowledgement | round trips/s | RTT p50 ms | RTT p99 ms | runs (round trips/s) | ratio |");
         table.AppendLine("|---:|---|---|---:|---:|---:|---|---:|");

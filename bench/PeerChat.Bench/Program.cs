@@ -7,14 +7,20 @@ using System.Text;
 using PeerChat.Bench;
 using PeerChat.Core;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Chat;
 using PeerChat.Core.Server;
+using PeerChat.Store.Sqlite;
 
 var mode = args.Length > 0 ? args[0] : "all";
 switch (mode)
 {
     case "serve":
-        // maxClients [hashIterations]: 1 unless given, since only the login storm measures hashing.
-        await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1);
+        // maxClients [hashIterations] [--no-store]: hashing 1 unless given, since only the login
+        // storm measures it; the message store on, as a server started by the cmdlets has it.
+        await ServeAsync(
+            int.Parse(args[1], CultureInfo.InvariantCulture),
+            args.Length > 2 && args[2] != "--no-store" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
+            withStore: !args.Contains("--no-store"));
         break;
     case "login-storm":
         // Against a server already running with real hashing (serve 20000 600000): port, loginers, seconds.
@@ -82,9 +88,10 @@ switch (mode)
 }
 
 // A PeerChat server in a process of its own, so that its memory and CPU are its own.
-static async Task ServeAsync(int maxClients, int hashIterations)
+static async Task ServeAsync(int maxClients, int hashIterations, bool withStore)
 {
     var folder = Directory.CreateTempSubdirectory("peerchat-bench-");
+    var messageStore = withStore ? SqliteMessageStore.Open(Path.Combine(folder.FullName, "messages.db"), new MessageStoreSettings()) : null;
     var options = new ChatServerOptions
     {
         ListenAddress = IPAddress.Loopback,
@@ -104,6 +111,7 @@ static async Task ServeAsync(int maxClients, int hashIterations)
         SendQueueSoftBytes = new ChatServerOptions().SendQueueBytes,
         SendQueueSoftFrames = new ChatServerOptions().SendQueueFrames,
         AuthTimeout = TimeSpan.FromMinutes(10),
+        MessageStore = messageStore,
     };
     var store = CsvUserStore.Open(Path.Combine(folder.FullName, "users.csv"));
 
@@ -131,6 +139,11 @@ static async Task ServeAsync(int maxClients, int hashIterations)
     }
 
     await server.StopAsync();
+    if (messageStore is not null)
+    {
+        await messageStore.DisposeAsync();
+    }
+
     folder.Delete(recursive: true);
 }
 
@@ -245,7 +258,7 @@ static async Task ThroughputAsync(StringBuilder report, bool quick)
     await DirectPingPong.RunAsync(systems[0].Server, 50, TimeSpan.FromSeconds(quick ? 1 : 3));
     await Servers.WaitForDisconnectsAsync();
 
-    report.AppendLine("### Fan-out (64-byte messages, 200 in flight)");
+    report.AppendLine("### Fan-out (64-byte messages, 200 in flight; PeerChat with its message store on, the default)");
     report.AppendLine();
     report.AppendLine("| receivers | system | deliveries/s | p50 ms | p99 ms | lost | server peak RSS MiB | server CPU s | generator CPU s | PeerChat / NATS |");
     report.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -142,7 +142,7 @@ internal sealed class PeerListener : IAsyncDisposable
                 }
 
                 _deliver(ReadMessage(message, peer));
-                await WriteAsync(stream, FrameWriter.Build("ack", id, static (w, messageId) => w.WriteString("messageId", messageId)), idle.Token).ConfigureAwait(false);
+                await WriteAsync(stream, PeerFrames.Ack(id), idle.Token).ConfigureAwait(false);
 
                 // Past the peer's budget, the next frame waits in TCP's buffers, not in ours.
                 var pause = budget.Charge(JsonMarshal.GetRawUtf8Value(message).Length);
@@ -198,7 +198,7 @@ internal sealed class PeerListener : IAsyncDisposable
             return null;
         }
 
-        await WriteAsync(stream, FrameWriter.Build("peer_welcome"), cancellationToken).ConfigureAwait(false);
+        await WriteAsync(stream, PeerFrames.Welcome(), cancellationToken).ConfigureAwait(false);
         return from;
     }
 

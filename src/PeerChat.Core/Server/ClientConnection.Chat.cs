@@ -102,7 +102,7 @@ internal sealed partial class ClientConnection : IChatSession
         {
             // Not the store being unavailable (that is a result): a fault to report, as the receive loop does.
             _server.ReportError("message store " + ClientId, ex);
-            Abort("server_error");
+            Abort(CloseReasons.ServerError);
         }
     }
 

@@ -42,7 +42,7 @@ internal sealed partial class ClientConnection
                 Send(FrameWriter.Error(request.Id, ErrorCodes.NotAuthenticated, "Log in first."));
                 return ValueTask.CompletedTask;
             case "logout":
-                RequestClose("logout", null);
+                RequestClose(CloseReasons.Logout, null);
                 return ValueTask.CompletedTask;
             case "list":
                 CountUserRequest();

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace PeerChat.Core.Protocol;
 
@@ -56,34 +55,14 @@ public sealed class FrameReader : IAsyncDisposable
 
     private InvalidDataException TooLarge() => new($"A frame longer than {_maxFrameBytes} bytes.");
 
-    private static JsonElement Parse(in ReadOnlySequence<byte> line)
+    private static JsonElement Parse(in ReadOnlySequence<byte> line) => JsonFrame.TryParse(line, out var frame) switch
     {
-        var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
-        if (!Utf8.IsValid(bytes))
-        {
-            throw new InvalidDataException("A frame that is not valid UTF-8.");
-        }
+        FrameFault.None => frame,
+        FrameFault.NotUtf8 => throw new InvalidDataException("A frame that is not valid UTF-8."),
 
-        try
-        {
-            var reader = new Utf8JsonReader(bytes);
-            var frame = JsonElement.ParseValue(ref reader);
-            if (JsonStrings.HasLoneSurrogate(bytes))
-            {
-                // Valid JSON, but a string no reader can turn into text: refused here, where it
-                // enters, rather than failing whoever reads the message later.
-                throw new InvalidDataException("A frame with a string that escapes a lone surrogate (such as \\ud800).");
-            }
-
-            if (frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)
-            {
-                return frame;
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        throw new InvalidDataException("A frame that is not a JSON object with a string 'type'.");
-    }
+        // Valid JSON, but a string no reader can turn into text: refused here, where it enters,
+        // rather than failing whoever reads the message later.
+        FrameFault.LoneSurrogate => throw new InvalidDataException("A frame with a string that escapes a lone surrogate (such as \\ud800)."),
+        _ => throw new InvalidDataException("A frame that is not a JSON object with a string 'type'."),
+    };
 }

@@ -19,7 +19,7 @@ public sealed class FrameReader : IAsyncDisposable
         _maxFrameBytes = maxFrameBytes;
     }
 
-    /// <summary>The next frame, or null when the other side closed. A bad or oversized line throws <see cref="InvalidDataException"/>.</summary>
+    /// <summary>The next frame, or null when the other side closed. A bad or oversized line throws <see cref="BadFrameException"/>.</summary>
     public async ValueTask<JsonElement?> ReadAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -53,16 +53,16 @@ public sealed class FrameReader : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _reader.CompleteAsync();
 
-    private InvalidDataException TooLarge() => new($"A frame longer than {_maxFrameBytes} bytes.");
+    private BadFrameException TooLarge() => new(ErrorCodes.FrameTooLarge, $"A frame longer than {_maxFrameBytes} bytes.");
 
     private static JsonElement Parse(in ReadOnlySequence<byte> line) => JsonFrame.TryParse(line, out var frame) switch
     {
         FrameFault.None => frame,
-        FrameFault.NotUtf8 => throw new InvalidDataException("A frame that is not valid UTF-8."),
+        FrameFault.NotUtf8 => throw new BadFrameException(ErrorCodes.BadFrame, "A frame that is not valid UTF-8."),
 
         // Valid JSON, but a string no reader can turn into text: refused here, where it enters,
         // rather than failing whoever reads the message later.
-        FrameFault.LoneSurrogate => throw new InvalidDataException("A frame with a string that escapes a lone surrogate (such as \\ud800)."),
-        _ => throw new InvalidDataException("A frame that is not a JSON object with a string 'type'."),
+        FrameFault.LoneSurrogate => throw new BadFrameException(ErrorCodes.BadFrame, "A frame with a string that escapes a lone surrogate (such as \\ud800)."),
+        _ => throw new BadFrameException(ErrorCodes.BadFrame, "A frame that is not a JSON object with a string 'type'."),
     };
 }

@@ -90,7 +90,7 @@ internal sealed class DirectLink : IAsyncDisposable
                     throw new ChatClientException(ErrorCodes.PeerUnavailable, $"{peerUser} at {endpoint} did not welcome the connection.");
             }
         }
-        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or InvalidDataException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or BadFrameException && !cancellationToken.IsCancellationRequested)
         {
             await DisposeQuietly(link, socket).ConfigureAwait(false);
             throw new ChatClientException(ErrorCodes.PeerUnavailable, $"Cannot reach {peerUser} directly at {endpoint}: {(ex is OperationCanceledException ? "timed out" : ex.Message)}", innerException: ex);
@@ -157,7 +157,7 @@ internal sealed class DirectLink : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidDataException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or BadFrameException)
         {
             // The link ends; pending sends fail below.
         }

@@ -153,9 +153,9 @@ internal sealed class PeerListener : IAsyncDisposable
                 }
             }
         }
-        catch (InvalidDataException ex)
+        catch (BadFrameException ex)
         {
-            await TryWriteAsync(stream, FrameWriter.Error(null, ex.Message.Contains("longer", StringComparison.Ordinal) ? ErrorCodes.FrameTooLarge : ErrorCodes.BadFrame, ex.Message)).ConfigureAwait(false);
+            await TryWriteAsync(stream, FrameWriter.Error(null, ex.Code, ex.Message)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or AuthenticationException)
         {

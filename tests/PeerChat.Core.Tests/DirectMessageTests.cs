@@ -215,6 +215,23 @@ public sealed class DirectMessageTests
         Assert.Empty(afterIdle);
     }
 
+    [Theory]
+    [InlineData("not json", ErrorCodes.BadFrame)]
+    [InlineData("oversized", ErrorCodes.FrameTooLarge)]
+    public async Task ALineThatIsNoFrame_OnADirectLink_IsAnsweredWithItsCode_AndEndsTheLink(string line, string expectedCode)
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob", new ChatClientOptions { MaxDirectFrameBytes = 1024 });
+        using var link = await RawClient.OpenDirectLinkAsync(alice, bob);
+
+        await link.SendLineAsync(line == "oversized" ? new string('x', 2048) : line);
+        var answer = await link.ReadFrameAsync("error");
+
+        Assert.Equal(expectedCode, answer.Code());
+        Assert.Empty(await link.ReadUntilClosedAsync());
+    }
+
     [Fact]
     public async Task ADirectMessage_IsStampedByTheSendersClock()
     {

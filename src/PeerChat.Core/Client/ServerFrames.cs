@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Unicode;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Client;
@@ -12,39 +11,14 @@ namespace PeerChat.Core.Client;
 /// </summary>
 internal static class ServerFrames
 {
-    public static JsonElement Parse(in ReadOnlySequence<byte> line)
+    public static JsonElement Parse(in ReadOnlySequence<byte> line) => JsonFrame.TryParse(line, out var frame) switch
     {
-        // Utf8JsonReader leaves string contents unchecked; a bad byte would only throw later, from
-        // GetString, as something other than a protocol error. Found by fuzzing (fuzz/regressions/client).
-        var bytes = line.IsSingleSegment ? line.First : line.ToArray();
-        if (!Utf8.IsValid(bytes.Span))
-        {
-            throw Violation("The server sent a line that is not valid UTF-8.");
-        }
-
-        JsonElement frame;
-        try
-        {
-            var reader = new Utf8JsonReader(bytes.Span);
-            frame = JsonElement.ParseValue(ref reader);
-        }
-        catch (JsonException ex)
-        {
-            throw Violation("The server sent a line that is not JSON.", ex);
-        }
-
-        if (JsonStrings.HasLoneSurrogate(bytes.Span))
-        {
-            throw Violation("The server sent a frame with a string that escapes a lone surrogate (such as \\ud800).");
-        }
-
-        if (frame.ValueKind != JsonValueKind.Object || OptionalString(frame, "type") is null)
-        {
-            throw Violation("The server sent a frame without a string 'type'.");
-        }
-
-        return frame;
-    }
+        FrameFault.None => frame,
+        FrameFault.NotUtf8 => throw Violation("The server sent a line that is not valid UTF-8."),
+        FrameFault.NotJson or FrameFault.MoreThanOneValue => throw Violation("The server sent a line that is not JSON."),
+        FrameFault.LoneSurrogate => throw Violation("The server sent a frame with a string that escapes a lone surrogate (such as \\ud800)."),
+        _ => throw Violation("The server sent a frame without a string 'type'."),
+    };
 
     public static string Type(JsonElement frame) => frame.GetProperty("type").GetString()!;
 

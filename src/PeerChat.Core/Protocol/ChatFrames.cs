@@ -15,10 +15,18 @@ public static class ChatFrames
         FrameWriter.Build("message", (message, roomName, offline), static (w, s) => WriteMessageFields(w, s.message, s.roomName, s.offline));
 
     /// <summary>
-    /// The fields of a <c>message</c> (after <c>type</c>): kind, route <c>relay</c> (whatever the
-    /// server holds passed through it), who sent it to where, and when the server accepted it.
+    /// A <c>message</c> frame a client sends its peer over a direct connection: the same fields as a
+    /// relayed one, route <c>direct</c>, and none the server adds (<c>fromClientId</c>, <c>directId</c>)
+    /// since no server saw it, so the caller leaves those null in <paramref name="message"/>.
     /// </summary>
-    public static void WriteMessageFields(Utf8JsonWriter w, ChatMessage message, string? roomName, bool offline)
+    public static byte[] DirectMessage(ChatMessage message) =>
+        FrameWriter.Build("message", message, static (w, m) => WriteMessageFields(w, m, roomName: null, offline: false, route: "direct"));
+
+    /// <summary>
+    /// The fields of a <c>message</c> (after <c>type</c>): kind, route (<c>relay</c> for whatever the
+    /// server holds, since it passed through it), who sent it to where, and when it was sent.
+    /// </summary>
+    public static void WriteMessageFields(Utf8JsonWriter w, ChatMessage message, string? roomName, bool offline, string route = "relay")
     {
         var conversation = message.Conversation;
         w.WriteString("kind", conversation.Kind switch
@@ -27,7 +35,7 @@ public static class ChatFrames
             ConversationKind.Direct => "direct",
             _ => "broadcast",
         });
-        w.WriteString("route", "relay");
+        w.WriteString("route", route);
         w.WriteString("messageId", message.MessageId);
         w.WriteString("from", message.From);
         if (message.FromClientId is { } clientId)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace PeerChat.Core.Protocol;
 
@@ -20,7 +19,7 @@ public sealed class FrameReader : IAsyncDisposable
         _maxFrameBytes = maxFrameBytes;
     }
 
-    /// <summary>The next frame, or null when the other side closed. A bad or oversized line throws <see cref="InvalidDataException"/>.</summary>
+    /// <summary>The next frame, or null when the other side closed. A bad or oversized line throws <see cref="BadFrameException"/>.</summary>
     public async ValueTask<JsonElement?> ReadAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -54,36 +53,16 @@ public sealed class FrameReader : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _reader.CompleteAsync();
 
-    private InvalidDataException TooLarge() => new($"A frame longer than {_maxFrameBytes} bytes.");
+    private BadFrameException TooLarge() => new(ErrorCodes.FrameTooLarge, $"A frame longer than {_maxFrameBytes} bytes.");
 
-    private static JsonElement Parse(in ReadOnlySequence<byte> line)
+    private static JsonElement Parse(in ReadOnlySequence<byte> line) => JsonFrame.TryParse(line, out var frame) switch
     {
-        var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
-        if (!Utf8.IsValid(bytes))
-        {
-            throw new InvalidDataException("A frame that is not valid UTF-8.");
-        }
+        FrameFault.None => frame,
+        FrameFault.NotUtf8 => throw new BadFrameException(ErrorCodes.BadFrame, "A frame that is not valid UTF-8."),
 
-        try
-        {
-            var reader = new Utf8JsonReader(bytes);
-            var frame = JsonElement.ParseValue(ref reader);
-            if (JsonStrings.HasLoneSurrogate(bytes))
-            {
-                // Valid JSON, but a string no reader can turn into text: refused here, where it
-                // enters, rather than failing whoever reads the message later.
-                throw new InvalidDataException("A frame with a string that escapes a lone surrogate (such as \\ud800).");
-            }
-
-            if (frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)
-            {
-                return frame;
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        throw new InvalidDataException("A frame that is not a JSON object with a string 'type'.");
-    }
+        // Valid JSON, but a string no reader can turn into text: refused here, where it enters,
+        // rather than failing whoever reads the message later.
+        FrameFault.LoneSurrogate => throw new BadFrameException(ErrorCodes.BadFrame, "A frame with a string that escapes a lone surrogate (such as \\ud800)."),
+        _ => throw new BadFrameException(ErrorCodes.BadFrame, "A frame that is not a JSON object with a string 'type'."),
+    };
 }

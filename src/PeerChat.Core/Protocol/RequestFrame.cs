@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace PeerChat.Core.Protocol;
 
@@ -65,60 +64,18 @@ public sealed class RequestFrame
     public static bool TryParse(in ReadOnlySequence<byte> line, out RequestFrame? frame, out string error)
     {
         frame = null;
-        byte[]? rented = null;
-        try
+        var fault = JsonFrame.TryParse(line, out var root);
+        error = fault switch
         {
-            ReadOnlySpan<byte> bytes;
-            if (line.IsSingleSegment)
-            {
-                bytes = line.FirstSpan;
-            }
-            else
-            {
-                rented = ArrayPool<byte>.Shared.Rent((int)line.Length);
-                line.CopyTo(rented);
-                bytes = rented.AsSpan(0, (int)line.Length);
-            }
-
-            if (!Utf8.IsValid(bytes))
-            {
-                error = "The frame is not valid UTF-8.";
-                return false;
-            }
-
-            var reader = new Utf8JsonReader(bytes);
-            JsonElement root;
-            try
-            {
-                root = JsonElement.ParseValue(ref reader);
-            }
-            catch (JsonException)
-            {
-                error = "The frame is not valid JSON.";
-                return false;
-            }
-
-            if (!IsWhiteSpace(bytes[(int)reader.BytesConsumed..]))
-            {
-                error = "The frame has more than one JSON value.";
-                return false;
-            }
-
-            if (JsonStrings.HasLoneSurrogate(bytes))
-            {
-                error = "The frame has a string that is not valid Unicode (a lone surrogate escape such as \\ud800).";
-                return false;
-            }
-
-            return TryRead(root, out frame, out error);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+            FrameFault.None => string.Empty,
+            FrameFault.NotUtf8 => "The frame is not valid UTF-8.",
+            FrameFault.NotJson => "The frame is not valid JSON.",
+            FrameFault.MoreThanOneValue => "The frame has more than one JSON value.",
+            FrameFault.LoneSurrogate => "The frame has a string that is not valid Unicode (a lone surrogate escape such as \\ud800).",
+            FrameFault.NotObject => "The frame is not a JSON object.",
+            _ => "The frame has no string 'type'.",
+        };
+        return fault == FrameFault.None && TryRead(root, out frame, out error);
     }
 
     private static readonly string[] ConversationFields = ["room", "with", "before", "after", "since", "upTo"];
@@ -126,17 +83,7 @@ public sealed class RequestFrame
     private static bool TryRead(JsonElement root, out RequestFrame? frame, out string error)
     {
         frame = null;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            error = "The frame is not a JSON object.";
-            return false;
-        }
-
-        if (!root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            error = "The frame has no string 'type'.";
-            return false;
-        }
+        var type = root.GetProperty("type");
 
         JsonElement? id = null;
         if (root.TryGetProperty("id", out var idElement))
@@ -211,19 +158,6 @@ public sealed class RequestFrame
             UpTo = OptionalString(root, "upTo"),
         };
         error = string.Empty;
-        return true;
-    }
-
-    private static bool IsWhiteSpace(ReadOnlySpan<byte> rest)
-    {
-        foreach (var b in rest)
-        {
-            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
-            {
-                return false;
-            }
-        }
-
         return true;
     }
 

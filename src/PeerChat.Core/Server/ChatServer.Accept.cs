@@ -109,7 +109,7 @@ public sealed partial class ChatServer
         // A stop that began while this socket was being admitted must still reach it.
         if (_stopping.IsCancellationRequested)
         {
-            connection.RequestClose(NoticeCodes.ServerShutdown, FrameWriter.Notice(NoticeCodes.ServerShutdown, "The server is shutting down."));
+            connection.RequestClose(NoticeCodes.ServerShutdown, SessionFrames.ServerShutdown());
         }
     }
 

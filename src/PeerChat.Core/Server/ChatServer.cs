@@ -48,39 +48,7 @@ public sealed partial class ChatServer : IAsyncDisposable
             options.MessageStore);
         Chat.StoreFailed += (operation, exception) => Raise(new MessageStoreFailedEvent(Now, operation, exception.Message));
         Chat.StoreRecovered += () => Raise(new MessageStoreRecoveredEvent(Now));
-        HelloFrame = FrameWriter.Build("hello", options, static (w, o) =>
-        {
-            w.WriteString("protocol", "peerchat/1");
-            w.WriteString("server", o.ServerName);
-            w.WriteStartArray("auth");
-            w.WriteStringValue("login");
-            if (o.AllowSignup)
-            {
-                w.WriteStringValue("signup");
-            }
-
-            w.WriteEndArray();
-            w.WriteNumber("maxFrameBytes", o.MaxFrameBytes);
-
-            // Requests beyond the protocol's text that this server takes (docs/PROTOCOL.md), so a
-            // client sends them only to a server that knows them.
-            w.WriteStartArray("extensions");
-            w.WriteStringValue("activity");
-            if (o.MessageStore is not null)
-            {
-                w.WriteStringValue("rooms");
-                w.WriteStringValue("history");
-                w.WriteStringValue("offline");
-            }
-
-            w.WriteEndArray();
-            if (o.MessageStore is not null)
-            {
-                w.WriteStartObject("history");
-                w.WriteNumber("maxLimit", o.HistoryPageMax);
-                w.WriteEndObject();
-            }
-        });
+        HelloFrame = SessionFrames.Hello(options.ServerName, options.AllowSignup, options.MaxFrameBytes, options.MessageStore is not null, options.HistoryPageMax);
     }
 
     /// <summary>Raised on the thread where the event happened; a handler must be quick and must not throw.</summary>
@@ -213,7 +181,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         _listener?.Dispose();
         await _acceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
-        var shutdown = FrameWriter.Notice(NoticeCodes.ServerShutdown, "The server is shutting down.");
+        var shutdown = SessionFrames.ServerShutdown();
         foreach (var connection in _connections.Values)
         {
             connection.RequestClose(NoticeCodes.ServerShutdown, shutdown);
@@ -343,34 +311,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
     }
 
-    internal byte[] ClientsFrame(JsonElement? re) =>
-        FrameWriter.Build("clients", (re, clients: GetClients()), static (w, s) =>
-        {
-            FrameWriter.WriteRe(w, s.re);
-            w.WriteStartArray("clients");
-            foreach (var client in s.clients)
-            {
-                w.WriteStartObject();
-                w.WriteString("clientId", client.ClientId);
-                w.WriteString("user", client.UserName);
-                w.WriteString("address", client.Address);
-                if (client.PeerEndpoint is null)
-                {
-                    w.WriteNull("peer");
-                }
-                else
-                {
-                    w.WriteString("peer", client.PeerEndpoint);
-                }
-
-                w.WriteString("connectedAt", WireTime.Format(client.ConnectedAt));
-                w.WriteString("lastActiveAt", WireTime.Format(client.LastActiveAt));
-                w.WriteNumber("messages", client.Messages);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-        });
+    internal byte[] ClientsFrame(JsonElement? re) => SessionFrames.Clients(re, GetClients());
 
     internal void Raise(ServerEvent serverEvent)
     {

@@ -102,7 +102,7 @@ internal sealed partial class ClientConnection : IChatSession
         {
             // Not the store being unavailable (that is a result): a fault to report, as the receive loop does.
             _server.ReportError("message store " + ClientId, ex);
-            Abort("server_error");
+            Abort(CloseReasons.ServerError);
         }
     }
 
@@ -190,7 +190,7 @@ internal sealed partial class ClientConnection : IChatSession
 
         CountUserRequest();
         var error = await Chat.LeaveAsync(UserName!, request.Room!).ConfigureAwait(false);
-        Send(error == ChatError.None ? Ok(request.Id) : ErrorFrame(request.Id, error, request.Room));
+        Send(error == ChatError.None ? SessionFrames.Ok(request.Id) : ErrorFrame(request.Id, error, request.Room));
     }
 
     private async ValueTask ListRoomsAsync(RequestFrame request)
@@ -266,7 +266,7 @@ internal sealed partial class ClientConnection : IChatSession
             ? await Chat.MarkReadAsync(UserName!, request.Room, request.With, request.UpTo!).ConfigureAwait(false)
             : ChatError.NoSuchMessage;
         Send(error == ChatError.None
-            ? Ok(request.Id)
+            ? SessionFrames.Ok(request.Id)
             : ErrorFrame(request.Id, error, error == ChatError.NoSuchMessage ? request.UpTo : request.Room ?? request.With));
     }
 
@@ -413,8 +413,6 @@ internal sealed partial class ClientConnection : IChatSession
         ChatError.StoreUnavailable => FrameWriter.Error(re, ErrorCodes.StoreUnavailable, "The message store cannot be used now; live chat goes on."),
         _ => FrameWriter.Error(re, ErrorCodes.StoreDisabled, "This server keeps no messages (it runs without a message store): rooms, history, offline delivery and read markers are off."),
     };
-
-    private static byte[] Ok(JsonElement? re) => FrameWriter.Build("ok", re, static (w, id) => FrameWriter.WriteRe(w, id));
 
     private static string? DataText(RequestFrame request) => request.Data?.GetRawText();
 }

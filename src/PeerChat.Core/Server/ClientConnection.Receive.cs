@@ -48,7 +48,7 @@ internal sealed partial class ClientConnection
                 var read = await ReadAsync(_receiveBuffer.AsMemory(held)).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    RequestClose("client_closed", null);
+                    RequestClose(CloseReasons.ClientClosed, null);
                     return;
                 }
 
@@ -73,12 +73,12 @@ internal sealed partial class ClientConnection
         }
         catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
         {
-            Abort(_abort.IsCancellationRequested ? "client_closed" : "connection_reset");
+            Abort(_abort.IsCancellationRequested ? CloseReasons.ClientClosed : CloseReasons.ConnectionReset);
         }
         catch (Exception ex)
         {
             _server.ReportError("receive " + ClientId, ex);
-            Abort("server_error");
+            Abort(CloseReasons.ServerError);
         }
         finally
         {

@@ -31,7 +31,7 @@ internal sealed partial class ClientConnection
         switch (request.Type)
         {
             case "ping":
-                Send(FrameWriter.Build("pong", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)));
+                Send(SessionFrames.Pong(request.Id));
                 return ValueTask.CompletedTask;
             case "signup":
                 return new ValueTask(SignUpAsync(request));
@@ -42,7 +42,7 @@ internal sealed partial class ClientConnection
                 Send(FrameWriter.Error(request.Id, ErrorCodes.NotAuthenticated, "Log in first."));
                 return ValueTask.CompletedTask;
             case "logout":
-                RequestClose("logout", null);
+                RequestClose(CloseReasons.Logout, null);
                 return ValueTask.CompletedTask;
             case "list":
                 CountUserRequest();
@@ -106,7 +106,7 @@ internal sealed partial class ClientConnection
                 ErrorCodes.Throttled,
                 $"At most {_options.SignupsPerAddressPerMinute} new accounts a minute from one address; try again in {Math.Ceiling(retryAfter.TotalSeconds):0} s.",
                 Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds))),
-            AccountService.Outcome.Ok => FrameWriter.Build("ok", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)),
+            AccountService.Outcome.Ok => SessionFrames.Ok(request.Id),
             AccountService.Outcome.UserExists => FrameWriter.Error(request.Id, ErrorCodes.UserExists, $"The user name '{request.User}' is taken."),
             AccountService.Outcome.InvalidUserName => FrameWriter.Error(request.Id, ErrorCodes.InvalidUsername, "A user name is 1 to 32 of A-Z a-z 0-9 . _ -"),
             AccountService.Outcome.InvalidPassword => FrameWriter.Error(request.Id, ErrorCodes.InvalidPassword, $"A password is {_options.MinPasswordLength} to {PasswordRules.MaxLength} characters."),
@@ -221,19 +221,7 @@ internal sealed partial class ClientConnection
         try
         {
             var offline = _server.Chat.Store is null ? null : await ReadOfflineBatchAsync().ConfigureAwait(false);
-            Send(FrameWriter.Build("welcome", (request.Id, this, queued: offline?.Frames.Count), static (w, s) =>
-            {
-                FrameWriter.WriteRe(w, s.Id);
-                w.WriteString("clientId", s.Item2.ClientId);
-                w.WriteString("user", s.Item2.UserName);
-                w.WriteString("address", s.Item2.Address);
-                w.WriteNumber("idleTimeoutSeconds", (long)s.Item2._options.IdleTimeout.TotalSeconds);
-                w.WriteNumber("minMessages", s.Item2._options.MinMessages);
-                if (s.queued is { } queued)
-                {
-                    w.WriteNumber("queued", queued);
-                }
-            }));
+            Send(SessionFrames.Welcome(request.Id, ClientId, userName, Address, (long)_options.IdleTimeout.TotalSeconds, _options.MinMessages, offline?.Frames.Count));
             if (offline is not null)
             {
                 SendOfflineBatch(offline, first: true);
@@ -269,7 +257,7 @@ internal sealed partial class ClientConnection
             CountUserRequests((int)Math.Min(direct, MaxDirectPerReport));
         }
 
-        Send(FrameWriter.Build("ok", request.Id, static (w, id) => FrameWriter.WriteRe(w, id)));
+        Send(SessionFrames.Ok(request.Id));
     }
 
     /// <summary>
@@ -300,26 +288,8 @@ internal sealed partial class ClientConnection
 
         var token = PeerTokens.Create();
         var expiresAt = _clock.GetUtcNow() + PeerTokens.Lifetime;
-        peer.Send(FrameWriter.Build("peer_expect", (from: this, token, expiresAt), static (w, s) =>
-        {
-            w.WriteString("from", s.from.UserName);
-            w.WriteString("fromClientId", s.from.ClientId);
-            w.WriteString("token", s.token);
-            w.WriteString("expiresAt", WireTime.Format(s.expiresAt));
-        }));
-        Send(FrameWriter.Build("peer", (request.Id, peer, token), static (w, s) =>
-        {
-            FrameWriter.WriteRe(w, s.Id);
-            w.WriteString("to", s.peer.UserName);
-            w.WriteString("clientId", s.peer.ClientId);
-            w.WriteString("endpoint", s.peer.PeerEndpoint);
-            if (s.peer.PeerFingerprint is { } fingerprint)
-            {
-                w.WriteString("fingerprint", fingerprint);
-            }
-
-            w.WriteString("token", s.token);
-        }));
+        peer.Send(SessionFrames.PeerExpect(UserName!, ClientId, token, expiresAt));
+        Send(SessionFrames.Peer(request.Id, peer.UserName!, peer.ClientId, peer.PeerEndpoint, peer.PeerFingerprint, token));
         _server.Counters.Brokered();
     }
 }

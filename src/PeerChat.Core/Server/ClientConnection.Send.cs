@@ -61,12 +61,12 @@ internal sealed partial class ClientConnection
         }
         catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
         {
-            Abort("connection_reset");
+            Abort(CloseReasons.ConnectionReset);
         }
         catch (Exception ex)
         {
             _server.ReportError("send " + ClientId, ex);
-            Abort("server_error");
+            Abort(CloseReasons.ServerError);
         }
     }
 

@@ -21,7 +21,7 @@ internal sealed partial class ClientConnection
         var first = new byte[1];
         if (await _socket.ReceiveAsync(first, SocketFlags.Peek, _abort.Token).ConfigureAwait(false) == 0)
         {
-            SetReason("client_closed");
+            SetReason(CloseReasons.ClientClosed);
             return false;
         }
 

@@ -127,7 +127,7 @@ internal sealed partial class ClientConnection
         }
         catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
         {
-            SetReason("connection_reset");
+            SetReason(CloseReasons.ConnectionReset);
         }
         catch (Exception ex)
         {
@@ -149,7 +149,7 @@ internal sealed partial class ClientConnection
 
                 ReleasePending();
                 ReleaseSession();
-                _server.OnConnectionEnded(this, _closeReason ?? "client_closed");
+                _server.OnConnectionEnded(this, _closeReason ?? CloseReasons.ClientClosed);
                 _abort.Dispose();
             }
             finally

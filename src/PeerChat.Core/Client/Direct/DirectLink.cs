@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using PeerChat.Core.Chat;
 using PeerChat.Core.Protocol;
+using StoredMessage = PeerChat.Core.Chat.ChatMessage;
 
 namespace PeerChat.Core.Client.Direct;
 
@@ -72,11 +74,7 @@ internal sealed class DirectLink : IAsyncDisposable
             }
 
             link = new DirectLink(socket, stream, options, peerUser);
-            await link.WriteAsync(FrameWriter.Build("peer_hello", (fromUser, token), static (w, s) =>
-            {
-                w.WriteString("from", s.fromUser);
-                w.WriteString("token", s.token);
-            }), timeout.Token).ConfigureAwait(false);
+            await link.WriteAsync(PeerFrames.Hello(fromUser, token), timeout.Token).ConfigureAwait(false);
 
             // The receiver may hold an early token for a few seconds while its peer_expect arrives.
             timeout.CancelAfter(options.DirectConnectTimeout + options.PeerTokenWait);
@@ -92,7 +90,7 @@ internal sealed class DirectLink : IAsyncDisposable
                     throw new ChatClientException(ErrorCodes.PeerUnavailable, $"{peerUser} at {endpoint} did not welcome the connection.");
             }
         }
-        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or InvalidDataException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or BadFrameException && !cancellationToken.IsCancellationRequested)
         {
             await DisposeQuietly(link, socket).ConfigureAwait(false);
             throw new ChatClientException(ErrorCodes.PeerUnavailable, $"Cannot reach {peerUser} directly at {endpoint}: {(ex is OperationCanceledException ? "timed out" : ex.Message)}", innerException: ex);
@@ -113,22 +111,17 @@ internal sealed class DirectLink : IAsyncDisposable
         _acks[messageId] = acked;
         try
         {
-            var frame = FrameWriter.Build("message", (messageId, fromUser, PeerUser, text, data, sentAt: _options.TimeProvider.GetUtcNow()), static (w, s) =>
-            {
-                w.WriteString("kind", "direct");
-                w.WriteString("route", "direct");
-                w.WriteString("messageId", s.messageId);
-                w.WriteString("from", s.fromUser);
-                w.WriteString("to", s.PeerUser);
-                w.WriteString("text", s.text);
-                if (s.data is { } value)
-                {
-                    w.WritePropertyName("data");
-                    value.WriteTo(w);
-                }
-
-                w.WriteString("sentAt", WireTime.Format(s.sentAt));
-            });
+            var message = new StoredMessage(
+                messageId,
+                ConversationKey.Direct(fromUser, PeerUser),
+                fromUser,
+                FromClientId: null,
+                PeerUser,
+                text,
+                data?.GetRawText(),
+                DirectId: null,
+                _options.TimeProvider.GetUtcNow());
+            var frame = ChatFrames.DirectMessage(message);
             await WriteAsync(frame, cancellationToken).ConfigureAwait(false);
             await acked.Task.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
             return Stopwatch.GetElapsedTime(started);
@@ -164,7 +157,7 @@ internal sealed class DirectLink : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidDataException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or BadFrameException)
         {
             // The link ends; pending sends fail below.
         }

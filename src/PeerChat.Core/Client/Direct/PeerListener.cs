@@ -142,7 +142,7 @@ internal sealed class PeerListener : IAsyncDisposable
                 }
 
                 _deliver(ReadMessage(message, peer));
-                await WriteAsync(stream, FrameWriter.Build("ack", id, static (w, messageId) => w.WriteString("messageId", messageId)), idle.Token).ConfigureAwait(false);
+                await WriteAsync(stream, PeerFrames.Ack(id), idle.Token).ConfigureAwait(false);
 
                 // Past the peer's budget, the next frame waits in TCP's buffers, not in ours.
                 var pause = budget.Charge(JsonMarshal.GetRawUtf8Value(message).Length);
@@ -153,9 +153,9 @@ internal sealed class PeerListener : IAsyncDisposable
                 }
             }
         }
-        catch (InvalidDataException ex)
+        catch (BadFrameException ex)
         {
-            await TryWriteAsync(stream, FrameWriter.Error(null, ex.Message.Contains("longer", StringComparison.Ordinal) ? ErrorCodes.FrameTooLarge : ErrorCodes.BadFrame, ex.Message)).ConfigureAwait(false);
+            await TryWriteAsync(stream, FrameWriter.Error(null, ex.Code, ex.Message)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or AuthenticationException)
         {
@@ -198,7 +198,7 @@ internal sealed class PeerListener : IAsyncDisposable
             return null;
         }
 
-        await WriteAsync(stream, FrameWriter.Build("peer_welcome"), cancellationToken).ConfigureAwait(false);
+        await WriteAsync(stream, PeerFrames.Welcome(), cancellationToken).ConfigureAwait(false);
         return from;
     }
 

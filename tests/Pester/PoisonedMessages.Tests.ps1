@@ -91,7 +91,7 @@ Describe 'A poisoned message' -Tag Integration {
         }
         try {
             $flags = [System.Reflection.BindingFlags]'NonPublic, Instance'
-            $client = [PeerChat.PowerShell.PeerChatSession].GetProperty('Client', $flags).GetValue($bob)
+            $client = [PeerChat.PowerShell.Objects.PeerChatSession].GetProperty('Client', $flags).GetValue($bob)
             $events = [PeerChat.Core.Client.ChatClient].GetField('_events', $flags).GetValue($client)
             $poisoned = [System.Text.Json.JsonDocument]::Parse('{"x":"\ud800"}').RootElement
             foreach ($m in @(('m-a', 'first', $null), ('m-b', 'poisoned', $poisoned), ('m-c', 'last', $null))) {

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 

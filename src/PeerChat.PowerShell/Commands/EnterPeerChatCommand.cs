@@ -1,9 +1,11 @@
 using System.Globalization;
-using System.Management.Automation;
 using System.Management.Automation.Host;
+using System.Management.Automation;
 using System.Text;
 using PeerChat.Core.Client;
 using PeerChat.Core.Text;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 

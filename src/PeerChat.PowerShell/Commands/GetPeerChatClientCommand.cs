@@ -1,6 +1,9 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
+using PeerChat.PowerShell.Completers;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 

@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 

@@ -3,6 +3,8 @@ using System.Management.Automation;
 using System.Text.Json;
 using PeerChat.Core.Client;
 using PeerChat.Core.Text;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 

@@ -3,8 +3,9 @@ using System.Management.Automation;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
+using PeerChat.PowerShell.Internal;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 /// <summary>
 /// A logged-in connection to a PeerChat server, as <c>Connect-PeerChat</c> returns it. Messages that

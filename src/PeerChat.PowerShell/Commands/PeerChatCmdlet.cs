@@ -1,7 +1,9 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Commands;
 
 /// <summary>
 /// What every PeerChat cmdlet shares: Ctrl+C cancels the network wait, and the session to use is

@@ -1,9 +1,11 @@
 using System.Collections;
-using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Management.Automation;
 using PeerChat.Core.Accounts;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Completers;
 
 /// <summary>Completes -UserName/-To with the users online, from the session's cache (no network call per key press).</summary>
 public sealed class UserNameCompleter : IArgumentCompleter

@@ -28,7 +28,7 @@ public sealed class DisconnectPeerChatCommand : PeerChatCmdlet
 
         SessionRegistry.Remove(session);
         // Through the session's connection, so that it also stops reconnecting (-Reconnect).
-        Await(session.Connection.CloseAsync(CancelToken));
+        Await(session.Live.Connection.CloseAsync(CancelToken));
         WriteVerbose($"Disconnected {session}.");
     }
 }

@@ -36,7 +36,7 @@ public sealed class ExitPeerChatRoomCommand : PeerChatCmdlet
 
             try
             {
-                Await(session.Client.LeaveAsync(room, CancelToken));
+                Await(session.Live.Client.LeaveAsync(room, CancelToken));
                 WriteVerbose(Core.Text.DisplayText.Escape($"Left {room}."));
             }
             catch (ChatClientException ex)

@@ -26,7 +26,7 @@ public sealed class GetPeerChatConversationCommand : PeerChatCmdlet
         IReadOnlyList<ConversationInfo> conversations;
         try
         {
-            conversations = Await(session.Client.ConversationsAsync(CancelToken));
+            conversations = Await(session.Live.Client.ConversationsAsync(CancelToken));
         }
         catch (ChatClientException ex)
         {

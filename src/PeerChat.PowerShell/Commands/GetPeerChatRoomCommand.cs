@@ -32,7 +32,7 @@ public sealed class GetPeerChatRoomCommand : PeerChatCmdlet
         IReadOnlyList<RoomInfo> rooms;
         try
         {
-            rooms = Await(session.Client.ListRoomsAsync(CancelToken));
+            rooms = Await(session.Live.Client.ListRoomsAsync(CancelToken));
         }
         catch (ChatClientException ex)
         {

@@ -42,7 +42,7 @@ public sealed class JoinPeerChatRoomCommand : PeerChatCmdlet
 
             try
             {
-                var joined = Await(session.Client.JoinAsync(room, CancelToken));
+                var joined = Await(session.Live.Client.JoinAsync(room, CancelToken));
                 WriteVerbose(Core.Text.DisplayText.Escape($"Joined {joined.Room} ({(joined.Created ? "created" : $"{joined.Members.Count} members")})."));
                 if (PassThru)
                 {

@@ -60,8 +60,8 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
         try
         {
             var receipt = Await(room is null
-                ? session.Client.BroadcastAsync(Message, _data, CancelToken)
-                : session.Client.BroadcastAsync(room, Message, _data, CancelToken));
+                ? session.Live.Client.BroadcastAsync(Message, _data, CancelToken)
+                : session.Live.Client.BroadcastAsync(room, Message, _data, CancelToken));
             WriteVerbose(DisplayText.Escape($"Broadcast {receipt.MessageId}{(room is null ? string.Empty : " to " + room)} reached {receipt.Recipients} clients."));
             if (PassThru)
             {

@@ -66,7 +66,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
             ReportProgress(to);
             try
             {
-                var receipt = Await(session.Client.SendAsync(to, Message, _data, Route, CancelToken));
+                var receipt = Await(session.Live.Client.SendAsync(to, Message, _data, Route, CancelToken));
                 _sent++;
                 WriteVerbose(DisplayText.Escape(receipt.Queued ? $"Message {receipt.MessageId} to '{to}' is queued: '{to}' is offline and gets it at the next login." : $"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
                 if (PassThru)

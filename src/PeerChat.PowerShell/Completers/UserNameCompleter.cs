@@ -24,7 +24,7 @@ public sealed class UserNameCompleter : IArgumentCompleter
         var pattern = new WildcardPattern(typed + "*", WildcardOptions.IgnoreCase);
         // Only names the account rule allows: completion text goes straight into the command line,
         // where a name of a hostile server's (quotes, semicolons, escape sequences) could run as code.
-        return session.OnlineUserNames()
+        return session.Live.OnlineUserNames()
             .Where(name => PasswordRules.IsValidUserName(name) && pattern.IsMatch(name))
             .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name))
             .ToList();

@@ -93,6 +93,6 @@ public sealed class CmdletTests : IDisposable
 
         Assert.Contains("ann", table, StringComparison.Ordinal);
         Assert.Contains("127.0.0.1", table, StringComparison.Ordinal);
-        Assert.DoesNotContain("PeerChat.PowerShell.PeerChatSession", table, StringComparison.Ordinal);
+        Assert.DoesNotContain("PeerChat.PowerShell.Objects.PeerChatSession", table, StringComparison.Ordinal);
     }
 }

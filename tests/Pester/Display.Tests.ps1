@@ -108,7 +108,7 @@ Describe 'Views of what a hostile server sends' -Tag Integration {
             }
         }
         $session = Connect-PeerChat -ComputerName 127.0.0.1 -Port $listener.LocalEndpoint.Port -Credential (New-TestCredential 'victim') -Verbose -ErrorAction Stop 4>&1 |
-            Tee-Object -Variable connectOutput | Where-Object { $_ -is [PeerChat.PowerShell.PeerChatSession] }
+            Tee-Object -Variable connectOutput | Where-Object { $_ -is [PeerChat.PowerShell.Objects.PeerChatSession] }
     }
 
     AfterAll {

@@ -67,7 +67,7 @@ Describe 'The README''s import path, the repository root''s PeerChat.psd1' -Tag 
             "'description: ' + ((Get-Help Connect-PeerChat).Description | Out-String).Trim().Length; " +
             "'examples: ' + @((Get-Help Connect-PeerChat).Examples.Example).Count; " +
             "'about: ' + (Get-Help about_PeerChat | Out-String).Length; " +
-            "'views: ' + @(Get-FormatData -TypeName PeerChat.PowerShell.PeerChatSession).Count"
+            "'views: ' + @(Get-FormatData -TypeName PeerChat.PowerShell.Objects.PeerChatSession).Count"
         $output = '' | & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
 
         $output | Should -Match 'modules: 1\b'

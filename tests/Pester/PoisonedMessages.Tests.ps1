@@ -91,7 +91,8 @@ Describe 'A poisoned message' -Tag Integration {
         }
         try {
             $flags = [System.Reflection.BindingFlags]'NonPublic, Instance'
-            $client = [PeerChat.PowerShell.PeerChatSession].GetProperty('Client', $flags).GetValue($bob)
+            $live = [PeerChat.PowerShell.Objects.PeerChatSession].GetProperty('Live', $flags).GetValue($bob)
+            $client = $live.GetType().GetProperty('Client').GetValue($live)
             $events = [PeerChat.Core.Client.ChatClient].GetField('_events', $flags).GetValue($client)
             $poisoned = [System.Text.Json.JsonDocument]::Parse('{"x":"\ud800"}').RootElement
             foreach ($m in @(('m-a', 'first', $null), ('m-b', 'poisoned', $poisoned), ('m-c', 'last', $null))) {

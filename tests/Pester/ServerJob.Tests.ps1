@@ -42,7 +42,7 @@ Describe 'The server job' -Tag Integration {
         $loggedIn = $events | Where-Object EventType -EQ 'ClientLoggedIn'
         $loggedIn.UserName | Should -Be 'eve'
         $loggedIn.ClientId | Should -Be $session.ClientId
-        $loggedIn | Should -BeOfType 'PeerChat.PowerShell.PeerChatServerEvent'
+        $loggedIn | Should -BeOfType 'PeerChat.PowerShell.Objects.PeerChatServerEvent'
     }
 
     It 'Stop-Job shuts down gracefully: clients get server_shutdown, the job is Stopped' {

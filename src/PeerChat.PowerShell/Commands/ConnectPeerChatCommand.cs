@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -80,7 +82,7 @@ public sealed class ConnectPeerChatCommand : ServerConnectionCmdlet
             client,
             Reconnect ? cancel => SessionLogin.ConnectAsync(computerName, port, options, credential, signUp: false, cancel) : _ => throw new InvalidOperationException("This session does not reconnect."),
             Reconnect ? new ReconnectPolicy { MaxDelay = ReconnectMaxDelay, MaxAttempts = ReconnectAttempts } : null);
-        var session = new PeerChatSession(connection, ComputerName, Port, Events, InboxLimit, InboxLimitBytes);
+        var session = new LiveSession(connection, ComputerName, Port, Events, InboxLimit, InboxLimitBytes).Session;
         SessionRegistry.Add(session);
         WriteVerbose(Core.Text.DisplayText.Escape($"Logged in as '{session.UserName}' ({session.ClientId}) from {session.Address}."));
         WriteObject(session);

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -26,7 +28,7 @@ public sealed class DisconnectPeerChatCommand : PeerChatCmdlet
 
         SessionRegistry.Remove(session);
         // Through the session's connection, so that it also stops reconnecting (-Reconnect).
-        Await(session.Connection.CloseAsync(CancelToken));
+        Await(session.Live.Connection.CloseAsync(CancelToken));
         WriteVerbose($"Disconnected {session}.");
     }
 }

@@ -1,9 +1,11 @@
 using System.Globalization;
-using System.Management.Automation;
 using System.Management.Automation.Host;
+using System.Management.Automation;
 using System.Text;
 using PeerChat.Core.Client;
 using PeerChat.Core.Text;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -43,13 +45,13 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
         Host.UI.Write(Prompt);
         while (!CancelToken.IsCancellationRequested)
         {
-            var arrived = Await(_session.Inbox.TakeAsync(_ => true, 100, Tick, waitForAll: false, CancelToken));
+            var arrived = Await(_session.Live.Inbox.TakeAsync(_ => true, 100, Tick, waitForAll: false, CancelToken));
             foreach (var chatEvent in arrived)
             {
                 PrintAbovePrompt(Describe(chatEvent));
             }
 
-            if (_session.IsClosed)
+            if (_session.Live.IsClosed)
             {
                 PrintAbovePrompt($"*** The session ended: {DisplayText.Escape(_session.CloseReason ?? "disconnected")}");
                 break;
@@ -149,7 +151,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                     Host.UI.WriteLine(ConsoleCommand.HelpText);
                     break;
                 case ConsoleCommandKind.List:
-                    foreach (var client in Await(_session.Client.ListAsync(CancelToken)))
+                    foreach (var client in Await(_session.Live.Client.ListAsync(CancelToken)))
                     {
                         var self = client.ClientId == _session.ClientId ? "  (you)" : string.Empty;
                         Host.UI.WriteLine($"  {DisplayText.Escape(client.UserName),-20} {DisplayText.Escape(client.Address),-24} {client.Messages,5} requests{self}");
@@ -157,7 +159,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
 
                     break;
                 case ConsoleCommandKind.Broadcast:
-                    var receipt = Await(_session.Client.BroadcastAsync(command.Text, null, CancelToken));
+                    var receipt = Await(_session.Live.Client.BroadcastAsync(command.Text, null, CancelToken));
                     Host.UI.WriteLine($"  (sent to {receipt.Recipients})");
                     break;
                 case ConsoleCommandKind.Say:
@@ -168,7 +170,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                     Host.UI.WriteLine($"  (talking to {DisplayText.Escape(Describe(_current))})");
                     break;
                 case ConsoleCommandKind.Join:
-                    var joined = Await(_session.Client.JoinAsync(command.Target, CancelToken));
+                    var joined = Await(_session.Live.Client.JoinAsync(command.Target, CancelToken));
                     _current = ConversationRef.ForRoom(joined.Room);
                     Host.UI.WriteLine($"  (joined #{DisplayText.Escape(joined.Room)}{(joined.Created ? ", a new room" : string.Empty)}: {DisplayText.Escape(string.Join(", ", joined.Members))})");
                     break;
@@ -180,7 +182,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                         break;
                     }
 
-                    Await(_session.Client.LeaveAsync(room, CancelToken));
+                    Await(_session.Live.Client.LeaveAsync(room, CancelToken));
                     if (string.Equals(_current.Room, room, StringComparison.OrdinalIgnoreCase))
                     {
                         _current = ConversationRef.Everyone;
@@ -189,7 +191,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                     Host.UI.WriteLine($"  (left #{DisplayText.Escape(room)})");
                     break;
                 case ConsoleCommandKind.Rooms:
-                    foreach (var info in Await(_session.Client.ListRoomsAsync(CancelToken)))
+                    foreach (var info in Await(_session.Live.Client.ListRoomsAsync(CancelToken)))
                     {
                         var unread = info.Joined ? $", {info.Unread} unread  (joined)" : string.Empty;
                         Host.UI.WriteLine($"  #{DisplayText.Escape(info.Room),-24} {info.Members,4} members, {info.Online} online{unread}");
@@ -203,7 +205,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
                     Send(command.Target, command.Text);
                     break;
                 case ConsoleCommandKind.MessageToAddress:
-                    var clients = Await(_session.Client.ListAsync(CancelToken));
+                    var clients = Await(_session.Live.Client.ListAsync(CancelToken));
                     var target = clients.FirstOrDefault(c => c.Address == command.Target || c.PeerEndpoint == command.Target);
                     if (target is null)
                     {
@@ -228,7 +230,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
 
     private void Send(string to, string text)
     {
-        var receipt = Await(_session.Client.SendAsync(to, text, null, RoutePreference.Auto, CancelToken));
+        var receipt = Await(_session.Live.Client.SendAsync(to, text, null, RoutePreference.Auto, CancelToken));
         Host.UI.WriteLine(receipt.Queued
             ? $"  (queued for {DisplayText.Escape(to)}, who is offline)"
             : $"  (sent to {DisplayText.Escape(to)}, {receipt.Route.ToString().ToLowerInvariant()})");
@@ -244,8 +246,8 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
         }
 
         var receipt = Await(_current.Room is { } room
-            ? _session.Client.BroadcastAsync(room, text, null, CancelToken)
-            : _session.Client.BroadcastAsync(text, null, CancelToken));
+            ? _session.Live.Client.BroadcastAsync(room, text, null, CancelToken)
+            : _session.Live.Client.BroadcastAsync(text, null, CancelToken));
         Host.UI.WriteLine($"  (sent to {receipt.Recipients})");
     }
 
@@ -267,8 +269,8 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
             return ConversationRef.WithUser(target[1..]);
         }
 
-        var joined = _session.Client.Hello.Supports(ServerExtensions.Rooms)
-            ? Await(_session.Client.ListRoomsAsync(CancelToken)).FirstOrDefault(r => r.Joined && string.Equals(r.Room, target, StringComparison.OrdinalIgnoreCase))
+        var joined = _session.Live.Client.Hello.Supports(ServerExtensions.Rooms)
+            ? Await(_session.Live.Client.ListRoomsAsync(CancelToken)).FirstOrDefault(r => r.Joined && string.Equals(r.Room, target, StringComparison.OrdinalIgnoreCase))
             : null;
         return joined is not null ? ConversationRef.ForRoom(joined.Room) : ConversationRef.WithUser(target);
     }
@@ -279,7 +281,7 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
     private void ShowHistory(int count)
     {
         var messages = new List<ChatMessage>();
-        var enumerator = _session.Client.ReadHistoryAsync(_current, new ChatHistoryQuery(), count, CancelToken).GetAsyncEnumerator(CancelToken);
+        var enumerator = _session.Live.Client.ReadHistoryAsync(_current, new ChatHistoryQuery(), count, CancelToken).GetAsyncEnumerator(CancelToken);
         try
         {
             while (Await(enumerator.MoveNextAsync().AsTask()))
@@ -303,20 +305,20 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
             Host.UI.WriteLine(Describe(message, message.SentAt));
         }
 
-        Await(_session.Client.MarkReadAsync(_current, messages[^1].MessageId, CancelToken));
+        Await(_session.Live.Client.MarkReadAsync(_current, messages[^1].MessageId, CancelToken));
     }
 
     /// <summary>On entry, where messages wait unread; nothing on a server without history.</summary>
     private void ShowUnread()
     {
-        if (!_session.Client.Hello.Supports(ServerExtensions.History))
+        if (!_session.Live.Client.Hello.Supports(ServerExtensions.History))
         {
             return;
         }
 
         try
         {
-            var unread = Await(_session.Client.ConversationsAsync(CancelToken)).Where(c => c.Unread > 0).ToList();
+            var unread = Await(_session.Live.Client.ConversationsAsync(CancelToken)).Where(c => c.Unread > 0).ToList();
             Host.UI.WriteLine(unread.Count == 0
                 ? "No unread messages."
                 : "Unread: " + string.Join(", ", unread.Select(c => $"{DisplayText.Escape(Describe(c.Conversation))} {c.Unread}")) + " — /to and /history read them.");

@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -34,7 +36,7 @@ public sealed class ExitPeerChatRoomCommand : PeerChatCmdlet
 
             try
             {
-                Await(session.Client.LeaveAsync(room, CancelToken));
+                Await(session.Live.Client.LeaveAsync(room, CancelToken));
                 WriteVerbose(Core.Text.DisplayText.Escape($"Left {room}."));
             }
             catch (ChatClientException ex)

@@ -1,6 +1,9 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
+using PeerChat.PowerShell.Completers;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -29,7 +32,7 @@ public sealed class GetPeerChatClientCommand : PeerChatCmdlet
         IReadOnlyList<ClientInfo> clients;
         try
         {
-            clients = Await(session.Client.ListAsync(CancelToken));
+            clients = Await(session.Live.Client.ListAsync(CancelToken));
         }
         catch (ChatClientException ex)
         {
@@ -37,7 +40,7 @@ public sealed class GetPeerChatClientCommand : PeerChatCmdlet
             return;
         }
 
-        session.RememberOnline(clients);
+        session.Live.RememberOnline(clients);
         var patterns = UserName?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
         foreach (var client in clients)
         {

@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -24,7 +26,7 @@ public sealed class GetPeerChatConversationCommand : PeerChatCmdlet
         IReadOnlyList<ConversationInfo> conversations;
         try
         {
-            conversations = Await(session.Client.ConversationsAsync(CancelToken));
+            conversations = Await(session.Live.Client.ConversationsAsync(CancelToken));
         }
         catch (ChatClientException ex)
         {

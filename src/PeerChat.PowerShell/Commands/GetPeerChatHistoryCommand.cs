@@ -1,6 +1,9 @@
 using System.Management.Automation;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Completers;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -77,7 +80,7 @@ public sealed class GetPeerChatHistoryCommand : PeerChatCmdlet
         string? newest = null;
         try
         {
-            var messages = session.Client.ReadHistoryAsync(conversation, query, count, CancelToken).GetAsyncEnumerator(CancelToken);
+            var messages = session.Live.Client.ReadHistoryAsync(conversation, query, count, CancelToken).GetAsyncEnumerator(CancelToken);
             try
             {
                 while (Await(messages.MoveNextAsync().AsTask()))
@@ -102,7 +105,7 @@ public sealed class GetPeerChatHistoryCommand : PeerChatCmdlet
 
             if (MarkRead && newest is not null)
             {
-                Await(session.Client.MarkReadAsync(conversation, newest, CancelToken));
+                Await(session.Live.Client.MarkReadAsync(conversation, newest, CancelToken));
                 WriteVerbose(Core.Text.DisplayText.Escape($"Marked {conversation} read up to {newest}."));
             }
         }

@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -30,7 +32,7 @@ public sealed class GetPeerChatRoomCommand : PeerChatCmdlet
         IReadOnlyList<RoomInfo> rooms;
         try
         {
-            rooms = Await(session.Client.ListRoomsAsync(CancelToken));
+            rooms = Await(session.Live.Client.ListRoomsAsync(CancelToken));
         }
         catch (ChatClientException ex)
         {

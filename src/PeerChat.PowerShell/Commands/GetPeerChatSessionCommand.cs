@@ -1,4 +1,7 @@
 using System.Management.Automation;
+using PeerChat.PowerShell.Completers;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PeerChat.Core.Accounts;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 

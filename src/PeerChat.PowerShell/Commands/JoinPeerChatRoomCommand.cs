@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -40,7 +42,7 @@ public sealed class JoinPeerChatRoomCommand : PeerChatCmdlet
 
             try
             {
-                var joined = Await(session.Client.JoinAsync(room, CancelToken));
+                var joined = Await(session.Live.Client.JoinAsync(room, CancelToken));
                 WriteVerbose(Core.Text.DisplayText.Escape($"Joined {joined.Room} ({(joined.Created ? "created" : $"{joined.Members.Count} members")})."));
                 if (PassThru)
                 {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Text;
 using PeerChat.Core;
+using PeerChat.PowerShell.Jobs;
 
 namespace PeerChat.PowerShell.Commands;
 

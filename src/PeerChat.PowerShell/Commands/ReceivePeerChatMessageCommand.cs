@@ -1,5 +1,8 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Completers;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -54,8 +57,8 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
         var max = Count ?? int.MaxValue;
         var taken = Wait
             ? WaitWithProgress(session, match, max)
-            : Await(session.Inbox.TakeAsync(match, max, TimeSpan.Zero, waitForAll: false, CancelToken));
-        if (session.TakeNewlyDropped() is var dropped and > 0)
+            : Await(session.Live.Inbox.TakeAsync(match, max, TimeSpan.Zero, waitForAll: false, CancelToken));
+        if (session.Live.TakeNewlyDropped() is var dropped and > 0)
         {
             WriteWarning($"{dropped} older message(s) for {session.UserName} were dropped unread: the inbox keeps the newest {session.InboxLimit} and at most {session.InboxLimitBytes / (1024.0 * 1024):0.##} MiB of them (Connect-PeerChat -InboxLimit, -InboxLimitBytes).");
         }
@@ -89,11 +92,11 @@ public sealed class ReceivePeerChatMessageCommand : PeerChatCmdlet
                 var slice = remaining < ProgressSlice ? remaining : ProgressSlice;
                 if (slice > TimeSpan.Zero)
                 {
-                    taken.AddRange(Await(session.Inbox.TakeAsync(match, max - taken.Count, slice, waitForAll: Count is not null, CancelToken)));
+                    taken.AddRange(Await(session.Live.Inbox.TakeAsync(match, max - taken.Count, slice, waitForAll: Count is not null, CancelToken)));
                 }
 
                 var done = taken.Count >= max || (Count is null && taken.Count > 0);
-                if (done || DateTime.UtcNow >= deadline || session.IsClosed && session.Inbox.Count == 0)
+                if (done || DateTime.UtcNow >= deadline || session.Live.IsClosed && session.Live.Inbox.Count == 0)
                 {
                     return taken;
                 }

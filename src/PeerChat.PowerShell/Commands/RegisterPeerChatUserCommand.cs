@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 

@@ -3,6 +3,8 @@ using System.Management.Automation;
 using System.Text.Json;
 using PeerChat.Core.Client;
 using PeerChat.Core.Text;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -58,8 +60,8 @@ public sealed class SendPeerChatBroadcastCommand : PeerChatCmdlet
         try
         {
             var receipt = Await(room is null
-                ? session.Client.BroadcastAsync(Message, _data, CancelToken)
-                : session.Client.BroadcastAsync(room, Message, _data, CancelToken));
+                ? session.Live.Client.BroadcastAsync(Message, _data, CancelToken)
+                : session.Live.Client.BroadcastAsync(room, Message, _data, CancelToken));
             WriteVerbose(DisplayText.Escape($"Broadcast {receipt.MessageId}{(room is null ? string.Empty : " to " + room)} reached {receipt.Recipients} clients."));
             if (PassThru)
             {

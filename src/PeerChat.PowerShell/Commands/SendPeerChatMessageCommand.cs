@@ -3,6 +3,9 @@ using System.Management.Automation;
 using System.Text.Json;
 using PeerChat.Core.Client;
 using PeerChat.Core.Text;
+using PeerChat.PowerShell.Completers;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
@@ -63,7 +66,7 @@ public sealed class SendPeerChatMessageCommand : PeerChatCmdlet
             ReportProgress(to);
             try
             {
-                var receipt = Await(session.Client.SendAsync(to, Message, _data, Route, CancelToken));
+                var receipt = Await(session.Live.Client.SendAsync(to, Message, _data, Route, CancelToken));
                 _sent++;
                 WriteVerbose(DisplayText.Escape(receipt.Queued ? $"Message {receipt.MessageId} to '{to}' is queued: '{to}' is offline and gets it at the next login." : $"Message {receipt.MessageId} to '{to}' went by {receipt.Route}."));
                 if (PassThru)

@@ -1,12 +1,14 @@
 using System.Management.Automation;
-using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using PeerChat.Core;
+using System.Security.Cryptography;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Chat;
 using PeerChat.Core.Server;
+using PeerChat.Core;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Jobs;
 
 namespace PeerChat.PowerShell.Commands;
 

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using PeerChat.PowerShell.Completers;
+using PeerChat.PowerShell.Jobs;
 
 namespace PeerChat.PowerShell.Commands;
 

@@ -1,4 +1,4 @@
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Internal;
 
 /// <summary>One line typed into Enter-PeerChat, understood.</summary>
 internal sealed record ConsoleCommand(ConsoleCommandKind Kind, string Text = "", string Target = "")

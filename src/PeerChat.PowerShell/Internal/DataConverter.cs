@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Text.Json;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Internal;
 
 /// <summary>
 /// Turns a PowerShell hashtable into the JSON object of a frame's <c>data</c>, and back, so that

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using PeerChat.Core.Chat;
 using PeerChat.Store.Sqlite;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Internal;
 
 /// <summary>
 /// Opens the SQLite message store for Start-PeerChatServer, and tells why it cannot, with stable

@@ -1,8 +1,9 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
+using PeerChat.PowerShell.Objects;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Internal;
 
 /// <summary>
 /// ErrorRecords with stable ErrorIds. Protocol error codes map to one ErrorId and category each,

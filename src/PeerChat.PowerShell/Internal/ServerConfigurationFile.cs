@@ -4,7 +4,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using PeerChat.Core;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Internal;
 
 /// <summary>
 /// A server's settings read from a PowerShell data file (.psd1), as Import-PowerShellDataFile reads

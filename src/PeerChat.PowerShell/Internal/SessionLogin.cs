@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Internal;
 
 /// <summary>
 /// Connects and logs in with a credential: once for Connect-PeerChat, and again for each reconnect

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
+using PeerChat.PowerShell.Objects;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Internal;
 
 /// <summary>
 /// The open sessions of this process and the default one, which every cmdlet uses when no

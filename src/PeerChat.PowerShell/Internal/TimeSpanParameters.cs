@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Internal;
 
 /// <summary>
 /// Reads a plain number given to a TimeSpan parameter as seconds, as Wait-Job -Timeout and

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Jobs;
 
 /// <summary>
 /// Keeps a job's stream (a <see cref="PSDataCollection{T}"/> that only Receive-Job empties) at a

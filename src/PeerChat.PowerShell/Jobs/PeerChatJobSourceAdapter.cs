@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Jobs;
 
 /// <summary>
 /// Lets Get-Job, Receive-Job, Stop-Job, Wait-Job and Remove-Job find PeerChat server jobs. The

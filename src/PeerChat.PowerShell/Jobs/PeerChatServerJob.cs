@@ -4,8 +4,9 @@ using System.Net;
 using System.Reflection;
 using PeerChat.Core.Server;
 using PeerChat.Core.Text;
+using PeerChat.PowerShell.Objects;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Jobs;
 
 /// <summary>
 /// A PeerChat server running in the background of this process, as a PowerShell job: Get-Job lists

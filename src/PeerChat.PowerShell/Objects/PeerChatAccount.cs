@@ -1,4 +1,4 @@
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 /// <summary>An account that Register-PeerChatUser created.</summary>
 public sealed class PeerChatAccount

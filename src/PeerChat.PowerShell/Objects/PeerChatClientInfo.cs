@@ -2,7 +2,7 @@ using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
 using PeerChat.Core.Text;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 /// <summary>One online client, as <c>Get-PeerChatClient</c> lists it.</summary>
 public sealed class PeerChatClientInfo

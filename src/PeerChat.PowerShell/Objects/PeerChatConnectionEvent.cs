@@ -1,4 +1,4 @@
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 /// <summary>
 /// A session's connection ended or came back, as the PeerChat.Disconnected and PeerChat.Reconnected

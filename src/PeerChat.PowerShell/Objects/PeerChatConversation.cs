@@ -1,7 +1,7 @@
 using PeerChat.Core.Client;
 using PeerChat.Core.Text;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 public enum PeerChatConversationKind
 {

@@ -1,4 +1,4 @@
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 public enum PeerChatImportStatus
 {

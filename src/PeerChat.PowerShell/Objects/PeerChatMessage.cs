@@ -2,8 +2,9 @@ using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using PeerChat.Core.Client;
 using PeerChat.Core.Text;
+using PeerChat.PowerShell.Internal;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 public enum PeerChatMessageKind
 {

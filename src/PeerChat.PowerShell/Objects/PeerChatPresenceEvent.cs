@@ -1,4 +1,4 @@
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 /// <summary>Someone joined or left, as the PeerChat.ClientJoined and PeerChat.ClientLeft engine events carry it.</summary>
 public sealed class PeerChatPresenceEvent

@@ -1,7 +1,7 @@
 using PeerChat.Core.Client;
 using PeerChat.Core.Text;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 /// <summary>A room, as <c>Get-PeerChatRoom</c> lists it or <c>Join-PeerChatRoom -PassThru</c> joined it.</summary>
 public sealed class PeerChatRoom

@@ -1,6 +1,6 @@
 using PeerChat.Core.Client;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 /// <summary>What <c>-PassThru</c> returns: the server took a broadcast, a room message or a direct message (or queued it for an offline user).</summary>
 public sealed class PeerChatSendReceipt

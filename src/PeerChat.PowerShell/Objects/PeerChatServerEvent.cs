@@ -1,6 +1,6 @@
 using PeerChat.Core.Server;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Objects;
 
 /// <summary>One server event, as <c>Receive-Job</c> returns it from a server job.</summary>
 public sealed class PeerChatServerEvent

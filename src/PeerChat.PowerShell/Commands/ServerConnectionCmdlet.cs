@@ -2,7 +2,7 @@ using System.Management.Automation;
 using PeerChat.Core;
 using PeerChat.Core.Client;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Commands;
 
 /// <summary>The parameters of cmdlets that open their own connection to a server: where, and how (TLS).</summary>
 public abstract class ServerConnectionCmdlet : PeerChatCmdlet

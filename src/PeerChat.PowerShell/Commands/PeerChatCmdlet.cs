@@ -1,7 +1,9 @@
 using System.Management.Automation;
 using PeerChat.Core.Client;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Objects;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Commands;
 
 /// <summary>
 /// What every PeerChat cmdlet shares: Ctrl+C cancels the network wait, and the session to use is
@@ -39,12 +41,12 @@ public abstract class PeerChatCmdlet : PSCmdlet
             ThrowTerminatingError(PeerChatErrors.NotConnected());
         }
 
-        if (session!.IsClosed)
+        if (session!.Live.IsClosed)
         {
             ThrowTerminatingError(PeerChatErrors.SessionClosed(session));
         }
 
-        if (session.IsReconnecting)
+        if (session.Live.IsReconnecting)
         {
             ThrowTerminatingError(PeerChatErrors.SessionReconnecting(session));
         }
@@ -56,7 +58,7 @@ public abstract class PeerChatCmdlet : PSCmdlet
     protected void WriteChatError(ChatClientException exception, PeerChatSession session, object? target)
     {
         var record = PeerChatErrors.From(exception, target);
-        if (!session.Client.IsConnected)
+        if (!session.Live.Client.IsConnected)
         {
             ThrowTerminatingError(record);
         }

@@ -1,9 +1,11 @@
 using System.Collections;
 using System.Globalization;
-using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Management.Automation;
+using PeerChat.PowerShell.Internal;
+using PeerChat.PowerShell.Jobs;
 
-namespace PeerChat.PowerShell;
+namespace PeerChat.PowerShell.Completers;
 
 /// <summary>Completes -Name of Stop-PeerChatServer with the names of this process's server jobs.</summary>
 public sealed class ServerJobNameCompleter : IArgumentCompleter

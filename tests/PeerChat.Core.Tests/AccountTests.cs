@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Time.Testing;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Client;
@@ -146,7 +147,7 @@ public sealed class AccountTests
     [Fact]
     public async Task Signups_PastSignupsPerAddressPerMinute_AreThrottled_OnlyThoseThatWouldHashCount_AndLoginsGoOn()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock, SignupsPerAddressPerMinute = 2, AuthTimeout = TimeSpan.FromDays(1) });
         var client = await server.ConnectAsync();
         await client.SignUpAsync("alice", TestServer.Password);
@@ -174,7 +175,7 @@ public sealed class AccountTests
     [Fact]
     public async Task Throttling_AfterFiveFailures_DelaysDoubling_AndSuccessResetsTheUser()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock, MaxLoginFailuresPerConnection = 100, AuthTimeout = TimeSpan.FromDays(1) });
         var client = await server.ConnectAsync();
         await client.SignUpAsync("alice", TestServer.Password);
@@ -201,7 +202,7 @@ public sealed class AccountTests
     [Fact]
     public async Task Throttling_CountsFailuresPerAddress_AcrossUserNames_AndForgetsAfterTheWindow()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock, MaxLoginFailuresPerConnection = 100, AuthTimeout = TimeSpan.FromDays(1) });
         var client = await server.ConnectAsync();
         await client.SignUpAsync("alice", TestServer.Password);
@@ -284,7 +285,7 @@ public sealed class AccountTests
         var client = await server.ConnectAsync();
 
         await client.LoginAsync("alice", TestServer.Password);
-        PasswordHasher.TryParse(server.Store.Find("alice")!.HashRecord, out var iterations, out _, out _);
+        Assert.True(PasswordHasher.TryParse(server.Store.Find("alice")!.HashRecord, out var iterations, out _, out _));
 
         Assert.Equal(TestServer.TestIterations, iterations);
         Assert.Contains("$1000$", await File.ReadAllTextAsync(Path.Combine(folder.Path, "users.csv")));

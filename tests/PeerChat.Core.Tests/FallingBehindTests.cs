@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -217,7 +218,7 @@ public sealed class FallingBehindTests
             var burst = new StringBuilder();
             for (var i = 0; i < BurstPerSender; i++)
             {
-                burst.Append($$"""{"type":"broadcast","text":"{{LargestText}}"}""").Append('\n');
+                burst.Append(CultureInfo.InvariantCulture, $$"""{"type":"broadcast","text":"{{LargestText}}"}""").Append('\n');
             }
 
             return raw.SendAsync(Encoding.UTF8.GetBytes(burst.ToString()));

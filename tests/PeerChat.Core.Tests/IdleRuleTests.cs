@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Time.Testing;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
@@ -15,7 +16,7 @@ public sealed class IdleRuleTests
     [Fact]
     public async Task ASessionSendingOnlyDirectMessages_StaysWindowAfterWindow_WhileASilentOneIsDropped()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
         var dozy = await server.LoginAsync("dozy");
         // One clock for all: the ear checks the expiry of the server's link tokens on its own.

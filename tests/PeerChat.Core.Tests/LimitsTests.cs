@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Time.Testing;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
@@ -83,7 +84,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task AuthTimeout_ClosesAConnectionThatDidNotLogIn()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
         using var raw = server.ConnectRaw();
         await raw.ReadFrameAsync();
@@ -105,7 +106,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task IdleRule_OneMessageInTheWindow_IsDroppedWithTheOriginalWords()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
         var idle = await server.LoginAsync("idle");
         var other = await server.LoginAsync("other");
@@ -129,7 +130,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task IdleRule_TwoMessagesInTheWindow_KeepTheClient_ForANewWindow()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
         var active = await server.LoginAsync("active");
 
@@ -151,7 +152,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task IdleRule_MessagesSentOverAnOpenDirectLink_CountThroughActivityReports()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
         var alice = await server.LoginAsync("alice", new ChatClientOptions { TimeProvider = clock });
         var bob = await server.LoginAsync("bob", new ChatClientOptions { TimeProvider = clock });
@@ -182,7 +183,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task IdleRule_PingsDoNotCount()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
         var pinger = await server.LoginAsync("pinger");
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using PeerChat.Core.Client;
@@ -14,7 +15,7 @@ namespace PeerChat.Core.Tests;
 /// </summary>
 public sealed class LoginThrottleTests
 {
-    private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2026-11-27T08:00:00Z");
+    private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task AGuesserWhoKeepsGuessing_FromOneAddress_NeverLocksTheOwnerOut_OfAnotherAddress()

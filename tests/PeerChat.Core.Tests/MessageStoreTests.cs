@@ -267,7 +267,7 @@ public sealed class MessageStoreTests
 
         await using var reopened = StoreFiles.Open(folder);
         var stored = new List<ChatMessage>();
-        HistoryPage page = await reopened.ReadHistoryAsync(Ops, new HistoryQuery(200, After: null, Since: DateTimeOffset.MinValue));
+        var page = await reopened.ReadHistoryAsync(Ops, new HistoryQuery(200, After: null, Since: DateTimeOffset.MinValue));
         stored.AddRange(page.Messages);
         for (var pages = 0; !page.Complete && pages < 100; pages++)
         {

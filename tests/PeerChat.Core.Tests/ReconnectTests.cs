@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Time.Testing;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
@@ -66,7 +67,7 @@ public sealed class ReconnectTests
     [Fact]
     public async Task AnIdleDrop_WaitsTheJitteredDelayOnThePolicysClock_ThenLogsInAgain_AndTheEventsFlowOn()
     {
-        var serverClock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var serverClock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = serverClock });
         var backoffClock = new TimerWatchingClock();
         var policy = new ReconnectPolicy { TimeProvider = backoffClock, Random = new Random(15) };
@@ -116,7 +117,7 @@ public sealed class ReconnectTests
     [Fact]
     public async Task ARefusedLogin_StopsTheRetries_AndSaysWhyInTheEvents()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
         var policy = new ReconnectPolicy { FirstDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1) };
         await using var bot = new ReconnectingChatClient(
@@ -162,7 +163,7 @@ public sealed class ReconnectTests
     [Fact]
     public async Task ReconnectAttempts_Spent_ClosesTheSession_SayingSo()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock });
         var tries = 0;
         var policy = new ReconnectPolicy { FirstDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1), MaxAttempts = 3 };

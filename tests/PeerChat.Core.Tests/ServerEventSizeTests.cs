@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using PeerChat.Core.Protocol;
@@ -45,7 +46,7 @@ public sealed class ServerEventSizeTests
     [Fact]
     public async Task ThrottledLogins_OfOneUserFromOneAddress_AreOneEventPerInterval_WithTheirCount()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         await using var server = await TestServer.StartAsync(o => o with { TimeProvider = clock, MaxLoginFailuresPerConnection = 1000, AuthTimeout = TimeSpan.FromDays(1), FloodBurst = 1000 });
         using var attacker = server.ConnectRaw();
         await attacker.ReadFrameAsync("hello");
@@ -72,7 +73,7 @@ public sealed class ServerEventSizeTests
     [Fact]
     public async Task ThrottledLogins_StillUncounted_AreReportedWhenTheServerStops()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         var server = await TestServer.StartAsync(o => o with { TimeProvider = clock, MaxLoginFailuresPerConnection = 1000, AuthTimeout = TimeSpan.FromDays(1), ThrottleFailures = 1 });
         using (var attacker = server.ConnectRaw())
         {

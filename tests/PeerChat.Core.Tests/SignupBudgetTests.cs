@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using PeerChat.Core.Server;
@@ -11,7 +12,7 @@ public sealed class SignupBudgetTests
     [Fact]
     public void ASignupGivenBack_FreesItsOwnPlace_NotALaterOne()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-27T08:00:00Z", CultureInfo.InvariantCulture));
         var budget = new SignupBudget(new ChatServerOptions { SignupsPerAddressPerMinute = 2, TimeProvider = clock });
         var address = IPAddress.Loopback;
 

@@ -19,21 +19,23 @@ public sealed class UserStoreContentionTests
         using var stop = new CancellationTokenSource();
 
         // Lookups that keep noticing the file change under them, as logins do during signups.
-        var lookups = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+        void LookUpUntilStopped()
         {
             while (!stop.IsCancellationRequested)
             {
                 store.Find("nobody");
             }
-        }) { IsBackground = true }).ToList();
+        }
+
+        var lookups = Enumerable.Range(0, 2).Select(_ => new Thread(LookUpUntilStopped) { IsBackground = true }).ToList();
         lookups.ForEach(t => t.Start());
 
         var lost = new List<string>();
         try
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, 200), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            await Parallel.ForEachAsync(Enumerable.Range(0, 200), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, cancellationToken) =>
             {
-                await store.TryAddAsync($"u{i}", record);
+                await store.TryAddAsync($"u{i}", record, cancellationToken);
                 if (store.Find($"u{i}") is null)
                 {
                     lock (lost)

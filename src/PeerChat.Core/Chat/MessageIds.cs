@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace PeerChat.Core.Chat;
@@ -10,6 +11,7 @@ namespace PeerChat.Core.Chat;
 public static class MessageIds
 {
     private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+    private static readonly SearchValues<char> AlphabetValues = SearchValues.Create(Alphabet);
 
     /// <summary>The length of every id this class makes.</summary>
     public const int Length = 27;
@@ -36,5 +38,5 @@ public static class MessageIds
 
     /// <summary>Whether <paramref name="id"/> has the shape of an id (any server's: the old "m41" ones too); the store still decides whether it exists.</summary>
     public static bool IsWellFormed(string? id) =>
-        id is { Length: >= 2 and <= 64 } && id[0] == 'm' && id.AsSpan(1).IndexOfAnyExcept("0123456789abcdefghjkmnpqrstvwxyz") < 0;
+        id is { Length: >= 2 and <= 64 } && id[0] == 'm' && id.AsSpan(1).IndexOfAnyExcept(AlphabetValues) < 0;
 }

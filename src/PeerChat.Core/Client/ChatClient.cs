@@ -107,7 +107,8 @@ public sealed partial class ChatClient : IAsyncDisposable
             throw;
         }
 
-        client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
+        // The loop outlives this call, so the connect token must not stop it.
+        client._receiveLoop = Task.Run(client.ReceiveLoopAsync, CancellationToken.None);
         try
         {
             var hello = await client._hello.Task.WaitAsync(timeout.Token).ConfigureAwait(false);

@@ -101,7 +101,7 @@ internal sealed partial class ClientConnection
     /// <summary>Runs the connection to its end; never throws.</summary>
     public async Task RunAsync()
     {
-        Task receive = Task.CompletedTask;
+        var receive = Task.CompletedTask;
         try
         {
             if (_options.Certificate is { } certificate && !await StartTlsAsync(certificate).ConfigureAwait(false))

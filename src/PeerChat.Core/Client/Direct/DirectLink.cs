@@ -82,7 +82,8 @@ internal sealed class DirectLink : IAsyncDisposable
             switch (answer is { } frame ? ServerFrames.Type(frame) : null)
             {
                 case "peer_welcome":
-                    link._readLoop = Task.Run(link.ReadAcksAsync);
+                    // The loop outlives this call, so the connect token must not stop it.
+                    link._readLoop = Task.Run(link.ReadAcksAsync, CancellationToken.None);
                     return link;
                 case "error":
                     throw ServerFrames.Error(answer!.Value);

@@ -93,7 +93,9 @@ internal sealed class Retention : IAsyncDisposable
             await Task.Delay(_settings.RetentionInterval, _settings.TimeProvider, _stop.Token).ConfigureAwait(false);
             try
             {
-                Passed?.Invoke(await RunAsync(_stop.Token).ConfigureAwait(false));
+                // Not inside Passed?.Invoke(...): with no hook set, that would skip the pass itself.
+                var removed = await RunAsync(_stop.Token).ConfigureAwait(false);
+                Passed?.Invoke(removed);
             }
             catch (StoreUnavailableException)
             {

@@ -1,7 +1,9 @@
 // Signs up user<first>, user<first+1>, ... through a real server and client over loopback, one at a
 // time, and prints "ACK <name>" once the server has answered ok: from then on the account must
 // survive anything, SIGKILL included. Runs until killed (or <count> accounts).
-// `store <path> <senders> <perSender>` appends to a message store instead (StoreAppender).
+// `store <path> <senders> <perSender>` appends to a message store instead (StoreAppender);
+// `server <messages.db> <users.csv> <senders>` and `history <messages.db> <users.csv>` run a server
+// with a message store and clients that send, or read the history back (ServerSenders).
 using System.Net;
 using PeerChat.Core;
 using PeerChat.Core.Accounts;
@@ -11,6 +13,18 @@ using PeerChat.Core.Server;
 if (args[0] == "store")
 {
     await PeerChat.FaultHost.StoreAppender.RunAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
+if (args[0] == "server")
+{
+    await PeerChat.FaultHost.ServerSenders.RunAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
+if (args[0] == "history")
+{
+    await PeerChat.FaultHost.ServerSenders.ReadHistoryAsync(args[1], args[2]);
     return;
 }
 

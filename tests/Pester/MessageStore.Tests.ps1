@@ -252,6 +252,20 @@ Describe 'The message store''s settings, from Start-PeerChatServer to the store'
 
         ($seen | Where-Object Offline).Text | Should -Be @('second', 'third')
     }
+
+    It '-HistoryMaxPerConversation: retention trims each conversation to the newest, in the background' {
+        # RetentionInterval comes from a configuration file (a store setting without a parameter),
+        # short here so that the background pass, which no event announces, comes within the wait.
+        $file = Join-Path $TestDrive "retention-$(Get-Random).psd1"
+        Set-Content $file "@{ RetentionInterval = 0.2 }"
+        $server = Start-TestServer -Settings @{ HistoryMaxPerConversation = 3; Configuration = $file }
+        $alice = Connect-TestUser -UserName 'alice' -Port $server.Port
+        1..6 | ForEach-Object { $null = Send-PeerChatBroadcast -Session $alice -Message "line $_" }
+
+        Wait-Until { @(Get-PeerChatHistory -Session $alice -All).Count -le 3 } -Because 'retention trims the history to 3' -Timeout '00:00:10'
+
+        (Get-PeerChatHistory -Session $alice -All).Text | Should -Be @('line 4', 'line 5', 'line 6')
+    }
 }
 
 Describe 'The message store''s SQLite' -Tag Integration {

@@ -121,7 +121,7 @@ public sealed class MessageStoreFaultTests
     {
         using var folder = new TemporaryFolder();
         var clock = StoreFiles.Clock();
-        var settings = new MessageStoreSettings { MaxSizeBytes = 256 * 1024, HistoryMaxAge = TimeSpan.FromDays(1), TimeProvider = clock };
+        var settings = new MessageStoreSettings { MaxSizeBytes = 256 * 1024, HistoryMaxAge = TimeSpan.FromDays(1), RetentionInterval = StoreFiles.NoBackgroundRetention, TimeProvider = clock };
         await using var store = StoreFiles.Open(folder, settings);
         var ops = ConversationKey.ForRoom("ops");
         var text = new string('x', 2000);

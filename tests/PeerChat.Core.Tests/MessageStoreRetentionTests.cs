@@ -13,7 +13,7 @@ public sealed class MessageStoreRetentionTests
     {
         using var folder = new TemporaryFolder();
         var clock = StoreFiles.Clock();
-        await using var store = StoreFiles.Open(folder, new MessageStoreSettings { HistoryMaxAge = TimeSpan.FromDays(30), RetentionBatch = 7, TimeProvider = clock });
+        await using var store = StoreFiles.Open(folder, new MessageStoreSettings { HistoryMaxAge = TimeSpan.FromDays(30), RetentionBatch = 7, RetentionInterval = StoreFiles.NoBackgroundRetention, TimeProvider = clock });
         var start = clock.GetUtcNow();
         var old = await StoreFiles.FillAsync(store, Ops, 50, sentAt: start);
         var oldDirect = Enumerable.Range(0, 5).Select(i => StoreFiles.Direct("alice", "bob", $"old {i}", start)).ToList();

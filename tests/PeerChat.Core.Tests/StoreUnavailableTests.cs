@@ -14,7 +14,7 @@ public sealed class StoreUnavailableTests
     public async Task AFullStore_AnswersStoreUnavailable_LiveRecipientsStillGetTheMessage_AndItResumes()
     {
         var clock = StoreFiles.Clock();
-        var settings = new MessageStoreSettings { MaxSizeBytes = 256 * 1024, HistoryMaxAge = TimeSpan.FromDays(1), TimeProvider = clock };
+        var settings = new MessageStoreSettings { MaxSizeBytes = 256 * 1024, HistoryMaxAge = TimeSpan.FromDays(1), RetentionInterval = StoreFiles.NoBackgroundRetention, TimeProvider = clock };
         await using var server = await TestServer.StartWithStoreAsync(o => TestServer.WithoutFloodControl(o) with { TimeProvider = clock }, storeSettings: settings);
         await server.EnsureUserAsync("carol");
         using var alice = await server.LoginRawAsync("alice");

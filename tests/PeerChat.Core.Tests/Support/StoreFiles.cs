@@ -7,6 +7,13 @@ namespace PeerChat.Core.Tests.Support;
 /// <summary>Real SQLite message stores in a test's temp folder, and messages to put in them.</summary>
 public static class StoreFiles
 {
+    /// <summary>
+    /// A retention interval longer than any test moves its clock (and within what a timer takes):
+    /// a test that runs retention itself must not race the store's own pass, which the clock's
+    /// moves would otherwise set off.
+    /// </summary>
+    public static readonly TimeSpan NoBackgroundRetention = TimeSpan.FromDays(45);
+
     /// <summary>A clock that moves only when a test moves it, set to a fixed day.</summary>
     public static FakeTimeProvider Clock() => new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
 

@@ -81,7 +81,8 @@ public sealed class EnterPeerChatCommand : PeerChatCmdlet
         }
         catch (Exception ex) when (ex is InvalidOperationException or NotImplementedException or PSNotImplementedException or IOException)
         {
-            // Falls through to the error below.
+            // Hosts with no console of their own (a hosted runspace, a remote session) throw one of
+            // these from KeyAvailable rather than say so: the error below names what is missing.
         }
 
         ThrowTerminatingError(new ErrorRecord(

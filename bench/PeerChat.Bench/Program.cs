@@ -15,12 +15,14 @@ var mode = args.Length > 0 ? args[0] : "all";
 switch (mode)
 {
     case "serve":
-        // maxClients [hashIterations] [--no-store]: hashing 1 unless given, since only the login
-        // storm measures it; the message store on, as a server started by the cmdlets has it.
+        // maxClients [hashIterations] [--no-store] [--default-queues]: hashing 1 unless given, since
+        // only the login storm measures it; the message store on, as a server started by the cmdlets
+        // has it; outbound queues' soft bounds lifted unless --default-queues.
         await ServeAsync(
             int.Parse(args[1], CultureInfo.InvariantCulture),
-            args.Length > 2 && args[2] != "--no-store" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
-            withStore: !args.Contains("--no-store"));
+            args.Length > 2 && !args[2].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
+            withStore: !args.Contains("--no-store"),
+            defaultQueues: args.Contains("--default-queues"));
         break;
     case "login-storm":
         // Against a server already running with real hashing (serve 20000 600000): port, loginers, seconds.
@@ -88,7 +90,7 @@ switch (mode)
 }
 
 // A PeerChat server in a process of its own, so that its memory and CPU are its own.
-static async Task ServeAsync(int maxClients, int hashIterations, bool withStore)
+static async Task ServeAsync(int maxClients, int hashIterations, bool withStore, bool defaultQueues)
 {
     var folder = Directory.CreateTempSubdirectory("peerchat-bench-");
     var messageStore = withStore ? SqliteMessageStore.Open(Path.Combine(folder.FullName, "messages.db"), new MessageStoreSettings()) : null;
@@ -108,8 +110,8 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore)
         FloodBytesRate = 1e12,
 
         // Broadcasts are dropped only where the client would have been cut off before the soft bound existed, as measured so far.
-        SendQueueSoftBytes = new ChatServerOptions().SendQueueBytes,
-        SendQueueSoftFrames = new ChatServerOptions().SendQueueFrames,
+        SendQueueSoftBytes = defaultQueues ? new ChatServerOptions().SendQueueSoftBytes : new ChatServerOptions().SendQueueBytes,
+        SendQueueSoftFrames = defaultQueues ? new ChatServerOptions().SendQueueSoftFrames : new ChatServerOptions().SendQueueFrames,
         AuthTimeout = TimeSpan.FromMinutes(10),
         MessageStore = messageStore,
     };
@@ -176,6 +178,15 @@ static async Task RunAllAsync(string[] options)
         return;
     }
 
+    if (options.Contains("--offline-only"))
+    {
+        await OfflineDrainAsync(report, quick);
+        Console.WriteLine(report.ToString());
+        Directory.CreateDirectory("out/bench");
+        await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+        return;
+    }
+
     if (!idleOnly)
     {
         await ThroughputAsync(report, quick);
@@ -189,6 +200,7 @@ static async Task RunAllAsync(string[] options)
         }
 
         await LoginStormAsync(report, quick);
+        await OfflineDrainAsync(report, quick);
     }
 
     if (options.Contains("--store"))
@@ -215,6 +227,17 @@ static async Task RunAllAsync(string[] options)
     Console.WriteLine(report.ToString());
     Directory.CreateDirectory("out/bench");
     await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+}
+
+// PeerChat alone (nats-server keeps nothing for a subscriber that is away), on a fresh server with its store.
+static async Task OfflineDrainAsync(StringBuilder report, bool quick)
+{
+    // The outbound queue's default soft bound sets the size of an offline batch (498 messages).
+    var (server, system) = await Servers.StartPeerChatWithAsync("--default-queues");
+    using (server)
+    {
+        report.AppendLine(await OfflineDrain.RunAsync(system.Server, queued: 1000, rounds: quick ? 2 : 10));
+    }
 }
 
 // PeerChat alone (nats-server hashes no passwords): a client's pings while others log in at the default HashIterations.

@@ -10,9 +10,12 @@ namespace PeerChat.Bench;
 /// </summary>
 internal static class Servers
 {
-    public static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync()
+    public static Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync() => StartPeerChatWithAsync();
+
+    /// <summary>A PeerChat server with the "serve" mode's <paramref name="options"/> (e.g. --default-queues).</summary>
+    public static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatWithAsync(params string[] options)
     {
-        var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
+        var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000", .. options]);
         var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
         return (process, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
     }

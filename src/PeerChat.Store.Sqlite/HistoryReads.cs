@@ -56,12 +56,16 @@ internal static class HistoryReads
         return new HistoryPage(messages, complete);
     }
 
-    public static OfflineQueue ReadOffline(Statements db, string user, int max)
+    public static OfflineQueue ReadOffline(Statements db, string user, int max, string? after)
     {
+        // A cursor no longer queued was confirmed or dropped for the queue's limit, and with it
+        // everything queued before it: what is left all comes after it, so the read starts at the head.
         var messages = new List<ChatMessage>();
         using (var rows = db.Query(
-            $"SELECT {MessageRows.Columns}, c.key FROM offline_queue q JOIN messages m ON m.seq = q.message_seq JOIN conversations c ON c.id = m.conversation_id WHERE q.user = $user ORDER BY q.id LIMIT $max",
+            $"SELECT {MessageRows.Columns}, c.key FROM offline_queue q JOIN messages m ON m.seq = q.message_seq JOIN conversations c ON c.id = m.conversation_id " +
+            "WHERE q.user = $user AND q.id > COALESCE((SELECT a.id FROM messages am JOIN offline_queue a ON a.message_seq = am.seq WHERE am.message_id = $after AND a.user = $user), 0) ORDER BY q.id LIMIT $max",
             ("$user", user),
+            ("$after", after),
             ("$max", max)))
         {
             while (rows.Read())

@@ -123,11 +123,11 @@ public sealed class SqliteMessageStore : IMessageStore
         return _readers.ReadAsync(db => HistoryReads.ReadPage(db, conversation, query), cancellationToken);
     }
 
-    public ValueTask<OfflineQueue> ReadOfflineAsync(string user, int max, CancellationToken cancellationToken = default)
+    public ValueTask<OfflineQueue> ReadOfflineAsync(string user, int max, string? after = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(user);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 0);
-        return _readers.ReadAsync(db => HistoryReads.ReadOffline(db, Key(user), max), cancellationToken);
+        return _readers.ReadAsync(db => HistoryReads.ReadOffline(db, Key(user), max, after), cancellationToken);
     }
 
     public ValueTask<IReadOnlyList<RoomMembers>> ReadRoomsAsync(CancellationToken cancellationToken = default) =>

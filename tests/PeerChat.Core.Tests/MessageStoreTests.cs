@@ -184,6 +184,30 @@ public sealed class MessageStoreTests
     }
 
     [Fact]
+    public async Task ReadingTheOfflineQueueAfterACursor_SkipsWhatWasSent_WhetherOrNotItIsConfirmedYet()
+    {
+        using var folder = new TemporaryFolder();
+        await using var store = StoreFiles.Open(folder, new MessageStoreSettings { TimeProvider = StoreFiles.Clock() });
+        var messages = Enumerable.Range(0, 10).Select(i => StoreFiles.Direct("alice", "bob", $"m{i}")).ToList();
+        foreach (var message in messages)
+        {
+            await store.AppendAsync(message, queueFor: "bob");
+        }
+
+        var first = await store.ReadOfflineAsync("bob", 4);
+        var beforeConfirming = await store.ReadOfflineAsync("bob", 4, after: first.Messages[^1].MessageId);
+        await store.ConfirmOfflineAsync("bob", first.Messages[^1].MessageId);
+        var afterConfirming = await store.ReadOfflineAsync("bob", 4, after: first.Messages[^1].MessageId);
+        var afterAnUnknownId = await store.ReadOfflineAsync("bob", 100, after: MessageIds.Next());
+        var afterTheLast = await store.ReadOfflineAsync("bob", 100, after: messages[^1].MessageId);
+
+        Assert.Equal(messages[4..8].Select(m => m.MessageId), beforeConfirming.Messages.Select(m => m.MessageId));
+        Assert.Equal(messages[4..8].Select(m => m.MessageId), afterConfirming.Messages.Select(m => m.MessageId));
+        Assert.Equal(messages[4..].Select(m => m.MessageId), afterAnUnknownId.Messages.Select(m => m.MessageId));
+        Assert.Empty(afterTheLast.Messages);
+    }
+
+    [Fact]
     public async Task Membership_SurvivesReopening_AndAddMemberSaysWhetherItCreatedTheRoom()
     {
         using var folder = new TemporaryFolder();

@@ -75,8 +75,8 @@ public sealed partial class ChatCore
         }
     }
 
-    /// <summary>The oldest <paramref name="max"/> messages queued for <paramref name="user"/> while offline (none without a store).</summary>
-    public async ValueTask<OfflineBatch> ReadOfflineAsync(string user, int max)
+    /// <summary>The oldest <paramref name="max"/> messages queued for <paramref name="user"/> while offline, after <paramref name="after"/> when given (none without a store).</summary>
+    public async ValueTask<OfflineBatch> ReadOfflineAsync(string user, int max, string? after = null)
     {
         if (Store is null)
         {
@@ -85,7 +85,7 @@ public sealed partial class ChatCore
 
         try
         {
-            var queue = await Store.ReadOfflineAsync(ChatRooms.Key(user), max).ConfigureAwait(false);
+            var queue = await Store.ReadOfflineAsync(ChatRooms.Key(user), max, after).ConfigureAwait(false);
             StoreWorked();
             return new OfflineBatch(ChatError.None, queue.Messages, queue.Dropped, queue.Total);
         }

@@ -18,8 +18,13 @@ public interface IMessageStore : IAsyncDisposable
     /// <summary>One page of a conversation, oldest first. Throws <see cref="UnknownMessageException"/> for a cursor that is not a message of that conversation.</summary>
     ValueTask<HistoryPage> ReadHistoryAsync(ConversationKey conversation, HistoryQuery query, CancellationToken cancellationToken = default);
 
-    /// <summary>The oldest <paramref name="max"/> messages queued for <paramref name="user"/>, and how many were dropped from the queue since it was last confirmed.</summary>
-    ValueTask<OfflineQueue> ReadOfflineAsync(string user, int max, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The oldest <paramref name="max"/> messages queued for <paramref name="user"/> (after the queued
+    /// message <paramref name="after"/>, when given and still queued), and how many were dropped from
+    /// the queue since it was last confirmed. The cursor lets the next batch be read while the
+    /// confirmation of the one before is still being written.
+    /// </summary>
+    ValueTask<OfflineQueue> ReadOfflineAsync(string user, int max, string? after = null, CancellationToken cancellationToken = default);
 
     /// <summary>Removes <paramref name="upToMessageId"/> and every message queued before it from <paramref name="user"/>'s queue, and resets its dropped count; an id not in the queue does nothing.</summary>
     ValueTask ConfirmOfflineAsync(string user, string upToMessageId, CancellationToken cancellationToken = default);

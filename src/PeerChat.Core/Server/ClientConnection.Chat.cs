@@ -86,8 +86,13 @@ internal sealed partial class ClientConnection : IChatSession
             return ValueTask.CompletedTask;
         }
 
-        _lastAnswer = AnswerAfterAsync(_lastAnswer, posting.AsTask(), request, subject);
-        _pendingAnswers.Enqueue(_lastAnswer);
+        return QueueAnswer(AnswerAfterAsync(_lastAnswer, posting.AsTask(), request, subject));
+    }
+
+    private ValueTask QueueAnswer(Task answer)
+    {
+        _lastAnswer = answer;
+        _pendingAnswers.Enqueue(answer);
         return _pendingAnswers.Count >= MaxPendingAnswers ? new ValueTask(_pendingAnswers.Dequeue()) : ValueTask.CompletedTask;
     }
 
@@ -284,7 +289,10 @@ internal sealed partial class ClientConnection : IChatSession
 
     /// <summary>
     /// <c>received</c>: the client has the offline messages up to <c>upTo</c>, which leave its queue
-    /// (no answer). When that was the last of a batch and more are queued, the next batch follows.
+    /// (no answer but an error). When that was the last of a batch and more are queued, the next
+    /// batch follows at once, read after the last one sent. Nothing here waits for a confirmation's
+    /// commit (an fsync, up to hundreds of milliseconds on a busy disk): a client confirms several
+    /// times in a batch, and the one that brings the next batch must not queue behind the others.
     /// </summary>
     private async ValueTask ReceivedAsync(RequestFrame request)
     {
@@ -299,25 +307,38 @@ internal sealed partial class ClientConnection : IChatSession
             return;
         }
 
-        var error = await Chat.ConfirmOfflineAsync(UserName!, request.UpTo!).ConfigureAwait(false);
-        if (error != ChatError.None)
-        {
-            Send(ErrorFrame(request.Id, error, null));
-            return;
-        }
-
+        var confirming = Chat.ConfirmOfflineAsync(UserName!, request.UpTo!).AsTask();
         if (_offlineMore && request.UpTo == _offlineLastSent)
         {
-            SendOfflineBatch(await ReadOfflineBatchAsync().ConfigureAwait(false), first: false);
+            SendOfflineBatch(await ReadOfflineBatchAsync(after: _offlineLastSent).ConfigureAwait(false), first: false);
+        }
+
+        await QueueAnswer(AnswerConfirmationAfterAsync(_lastAnswer, confirming, request.Id)).ConfigureAwait(false);
+    }
+
+    private async Task AnswerConfirmationAfterAsync(Task previous, Task<ChatError> confirming, JsonElement? re)
+    {
+        await previous.ConfigureAwait(false);
+        try
+        {
+            if (await confirming.ConfigureAwait(false) is var error and not ChatError.None)
+            {
+                Send(ErrorFrame(re, error, null));
+            }
+        }
+        catch (Exception ex)
+        {
+            _server.ReportError("message store " + ClientId, ex);
+            Abort(CloseReasons.ServerError);
         }
     }
 
     /// <summary>Offline messages rendered, as many as fit half the outbound queue, so that the batch can never make this client a slow consumer.</summary>
-    private async ValueTask<OfflineFrames> ReadOfflineBatchAsync()
+    private async ValueTask<OfflineFrames> ReadOfflineBatchAsync(string? after = null)
     {
         var maxFrames = Math.Max(1, _options.EffectiveSendQueueSoftFrames - 2);
         var maxBytes = _options.EffectiveSendQueueSoftBytes;
-        var batch = await Chat.ReadOfflineAsync(UserName!, maxFrames).ConfigureAwait(false);
+        var batch = await Chat.ReadOfflineAsync(UserName!, maxFrames, after).ConfigureAwait(false);
         var frames = new List<byte[]>(batch.Messages.Count);
         long bytes = 0;
         string? last = null;
@@ -334,7 +355,8 @@ internal sealed partial class ClientConnection : IChatSession
             last = message.MessageId;
         }
 
-        var more = frames.Count < batch.Messages.Count || batch.Total > frames.Count;
+        // The queue's total still counts the batches before, until their confirmation is committed.
+        var more = frames.Count < batch.Messages.Count || (after is null ? batch.Total > frames.Count : batch.Messages.Count == maxFrames);
         return new OfflineFrames(batch.Error, frames, batch.Dropped, last, more);
     }
 
@@ -346,7 +368,9 @@ internal sealed partial class ClientConnection : IChatSession
             return;
         }
 
-        if (batch.Dropped > 0)
+        // Told once, with the first batch: the count stays in the queue until the first
+        // confirmation commits, and the next batch is read without waiting for that.
+        if (first && batch.Dropped > 0)
         {
             Send(ChatFrames.OfflineDropped(batch.Dropped));
         }

@@ -11,8 +11,9 @@ internal sealed partial class ClientConnection
 
     private ValueTask HandleRequestAsync(RequestFrame request)
     {
-        // Messages may still wait for the store; anything else is answered after them.
-        if (request.Type is not ("broadcast" or "send") && HasPendingAnswers)
+        // Messages may still wait for the store; anything else is answered after them. A `received`
+        // joins them instead: it has no answer to keep in order, only an error when it fails.
+        if (request.Type is not ("broadcast" or "send" or "received") && HasPendingAnswers)
         {
             return HandleAfterAsync(_lastAnswer, request);
         }

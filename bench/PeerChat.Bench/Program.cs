@@ -167,6 +167,18 @@ static async Task RunAllAsync(string[] options)
     var quick = options.Contains("--quick");
     var idleOnly = options.Contains("--idle-only");
     var report = new StringBuilder();
+    if (options.Contains("--cold"))
+    {
+        // Fan-out from a cold start alone; --module <out/PeerChat> for the module's compiled assemblies.
+        var moduleAt = Array.IndexOf(options, "--module");
+        var module = moduleAt >= 0 && moduleAt + 1 < options.Length ? options[moduleAt + 1] : null;
+        report.AppendLine(await ColdFanOut.BuildTableAsync(module));
+        Console.WriteLine(report.ToString());
+        Directory.CreateDirectory("out/bench");
+        await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+        return;
+    }
+
     if (options.Contains("--store-only"))
     {
         report.AppendLine(await StoreBench.RunAsync(quick));

@@ -10,9 +10,12 @@ namespace PeerChat.Bench;
 /// </summary>
 internal static class Servers
 {
-    public static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync()
+    public static Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync() => StartPeerChatAsync(typeof(FanOut).Assembly.Location);
+
+    /// <summary>A server run by <paramref name="assembly"/>: this program, or a copy of it (see <see cref="ColdFanOut"/>).</summary>
+    public static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync(string assembly)
     {
-        var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
+        var process = ChildProcess.Start("dotnet", [assembly, "serve", "20000"]);
         var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
         return (process, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
     }

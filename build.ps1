@@ -144,6 +144,8 @@ function Invoke-LayoutModule {
     foreach ($file in 'PeerChat.PowerShell.dll', 'PeerChat.PowerShell.pdb', 'PeerChat.Core.dll', 'PeerChat.Core.pdb', 'PeerChat.Core.xml') {
         Copy-Item (Join-Path $bin $file) $moduleOut
     }
+    # The nested module that loads this platform's compiled PeerChat.Core (Invoke-LayoutReadyToRun).
+    Copy-Item (Join-Path $repo "src/PeerChat.ReadyToRun/bin/$Configuration/net10.0/PeerChat.ReadyToRun.dll") $moduleOut
     Copy-Item (Join-Path $repo 'module/*') $moduleOut -Recurse
     Invoke-LayoutDependencies
     Invoke-LayoutReadyToRun
@@ -151,8 +153,8 @@ function Invoke-LayoutModule {
     $manifest = Get-Content -Raw (Join-Path $repo 'PeerChat.psd1')
     # The nested module loads the PeerChat.Core compiled for this platform (Invoke-LayoutReadyToRun).
     $shipped = $manifest.Replace("RootModule           = 'out/PeerChat/PeerChat.psd1'", "RootModule           = 'PeerChat.PowerShell.dll'").
-        Replace('FormatsToProcess     = @()', "FormatsToProcess     = @('PeerChat.Format.ps1xml')`n    NestedModules        = @('PeerChat.ReadyToRun.psm1')")
-    if ($shipped -notmatch "RootModule\s+= 'PeerChat.PowerShell.dll'" -or $shipped -notmatch 'PeerChat.Format.ps1xml' -or $shipped -notmatch 'PeerChat.ReadyToRun.psm1') {
+        Replace('FormatsToProcess     = @()', "FormatsToProcess     = @('PeerChat.Format.ps1xml')`n    NestedModules        = @('PeerChat.ReadyToRun.dll')")
+    if ($shipped -notmatch "RootModule\s+= 'PeerChat.PowerShell.dll'" -or $shipped -notmatch 'PeerChat.Format.ps1xml' -or $shipped -notmatch 'PeerChat.ReadyToRun.dll') {
         throw 'PeerChat.psd1 no longer has the RootModule and FormatsToProcess lines the layout rewrites; update Invoke-LayoutModule.'
     }
     Set-Content -NoNewline -Path (Join-Path $moduleOut 'PeerChat.psd1') -Value $shipped
@@ -195,7 +197,7 @@ function Invoke-LayoutReadyToRun {
     # or server does not wait for the JIT: one copy for each shipped platform, since compiled code
     # for one platform fails to load on another (BadImageFormatException, not a fall-back to the
     # JIT). They go beside the portable copies, in runtimes/<rid>/lib, and the module picks its
-    # platform's at load: PeerChat.ReadyToRun.psm1 for PeerChat.Core, the module's load context
+    # platform's at load: the nested module PeerChat.ReadyToRun.dll for PeerChat.Core, the module's load context
     # (ModuleDependencies.cs) for the store. PeerChat.PowerShell.dll stays portable: PowerShell
     # loads the root module before any code of the module runs, so nothing could pick a copy of it.
     $publish = Join-Path $outDir "obj/readytorun-$Configuration"

@@ -115,7 +115,7 @@ Remove-Item -Recurse $folder
         }
         (Get-ChildItem (Join-Path $folder 'runtimes') -Directory).Name | Sort-Object | Should -Be @('linux-arm64', 'linux-x64', 'osx-arm64', 'win-x64')
         # Every other platform loads these (compiled code for another platform does not load at all).
-        foreach ($file in 'PeerChat.Core.dll', 'PeerChat.PowerShell.dll', 'dependencies/PeerChat.Store.Sqlite.dll') {
+        foreach ($file in 'PeerChat.Core.dll', 'PeerChat.PowerShell.dll', 'PeerChat.ReadyToRun.dll', 'dependencies/PeerChat.Store.Sqlite.dll') {
             & $describe (Join-Path $folder $file) | Should -Be 'portable' -Because $file
         }
     }

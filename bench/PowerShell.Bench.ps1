@@ -28,7 +28,7 @@ try {
     # lifts the pacing, so that the loop measures what Send-PeerChatMessage itself costs.
     $unpaced = [PeerChat.Core.Client.ChatClientOptions]@{ DirectFloodBurst = 1000000000; DirectFloodRate = 1e12; DirectFloodBurstBytes = 1TB; DirectFloodRateBytes = 1e15 }
     $fast = [PeerChat.Core.Client.ChatClient]::ConnectAsync('127.0.0.1', $server.Port, $unpaced, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
-    $fast.SignUpAsync('ps-fast', 'bench password 1', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $null = $fast.SignUpAsync('ps-fast', 'bench password 1', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
     $null = $fast.LoginAsync('ps-fast', 'bench password 1', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
 
     # The default route, Auto: straight to the peer after the first message. (Relay would meet the

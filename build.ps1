@@ -144,13 +144,17 @@ function Invoke-LayoutModule {
     foreach ($file in 'PeerChat.PowerShell.dll', 'PeerChat.PowerShell.pdb', 'PeerChat.Core.dll', 'PeerChat.Core.pdb', 'PeerChat.Core.xml') {
         Copy-Item (Join-Path $bin $file) $moduleOut
     }
+    # The nested module that loads this platform's compiled PeerChat.Core (Invoke-LayoutReadyToRun).
+    Copy-Item (Join-Path $repo "src/PeerChat.ReadyToRun/bin/$Configuration/net10.0/PeerChat.ReadyToRun.dll") $moduleOut
     Copy-Item (Join-Path $repo 'module/*') $moduleOut -Recurse
     Invoke-LayoutDependencies
+    Invoke-LayoutReadyToRun
     # The root manifest loads out/PeerChat/PeerChat.psd1; the shipped copy loads the DLL and the formats.
     $manifest = Get-Content -Raw (Join-Path $repo 'PeerChat.psd1')
+    # The nested module loads the PeerChat.Core compiled for this platform (Invoke-LayoutReadyToRun).
     $shipped = $manifest.Replace("RootModule           = 'out/PeerChat/PeerChat.psd1'", "RootModule           = 'PeerChat.PowerShell.dll'").
-        Replace('FormatsToProcess     = @()', "FormatsToProcess     = @('PeerChat.Format.ps1xml')")
-    if ($shipped -notmatch "RootModule\s+= 'PeerChat.PowerShell.dll'" -or $shipped -notmatch 'PeerChat.Format.ps1xml') {
+        Replace('FormatsToProcess     = @()', "FormatsToProcess     = @('PeerChat.Format.ps1xml')`n    NestedModules        = @('PeerChat.ReadyToRun.dll')")
+    if ($shipped -notmatch "RootModule\s+= 'PeerChat.PowerShell.dll'" -or $shipped -notmatch 'PeerChat.Format.ps1xml' -or $shipped -notmatch 'PeerChat.ReadyToRun.dll') {
         throw 'PeerChat.psd1 no longer has the RootModule and FormatsToProcess lines the layout rewrites; update Invoke-LayoutModule.'
     }
     Set-Content -NoNewline -Path (Join-Path $moduleOut 'PeerChat.psd1') -Value $shipped
@@ -185,6 +189,32 @@ function Invoke-LayoutDependencies {
         $target = Join-Path $dependencies "runtimes/$runtime/native"
         New-Item -ItemType Directory -Force $target | Out-Null
         Copy-Item (Join-Path $native '*') $target
+    }
+}
+
+function Invoke-LayoutReadyToRun {
+    # PeerChat.Core and the message store compiled ahead of time (ReadyToRun), so that a fresh pwsh
+    # or server does not wait for the JIT: one copy for each shipped platform, since compiled code
+    # for one platform fails to load on another (BadImageFormatException, not a fall-back to the
+    # JIT). They go beside the portable copies, in runtimes/<rid>/lib, and the module picks its
+    # platform's at load: the nested module PeerChat.ReadyToRun.dll for PeerChat.Core, the module's load context
+    # (ModuleDependencies.cs) for the store. PeerChat.PowerShell.dll stays portable: PowerShell
+    # loads the root module before any code of the module runs, so nothing could pick a copy of it.
+    $publish = Join-Path $outDir "obj/readytorun-$Configuration"
+    foreach ($runtime in 'linux-x64', 'linux-arm64', 'win-x64', 'osx-arm64') {
+        $compiled = Join-Path $publish $runtime
+        if (Test-Path $compiled) { Remove-Item -Recurse -Force $compiled }
+        Invoke-Native "ReadyToRun compilation for $runtime" {
+            dotnet publish (Join-Path $repo 'build/ReadyToRun') -c $Configuration -p:RuntimeIdentifier=$runtime -p:ModuleLayout=$moduleOut -o $compiled --nologo -v:q
+        }
+        foreach ($assembly in @{ Name = 'PeerChat.Core'; To = $moduleOut }, @{ Name = 'PeerChat.Store.Sqlite'; To = (Join-Path $moduleOut 'dependencies') }) {
+            $target = Join-Path $assembly.To "runtimes/$runtime/lib"
+            New-Item -ItemType Directory -Force $target | Out-Null
+            Copy-Item (Join-Path $compiled "$($assembly.Name).dll") $target
+            # The portable copy's symbols and documentation fit the compiled one (the same IL), and are
+            # looked for beside it: line numbers in stack traces, the comments of a settings file.
+            Get-ChildItem $assembly.To -File | Where-Object Name -In "$($assembly.Name).pdb", "$($assembly.Name).xml" | Copy-Item -Destination $target
+        }
     }
 }
 
@@ -314,7 +344,9 @@ function Invoke-Fuzz {
 
 function Invoke-Bench {
     Invoke-Native 'dotnet build of the benchmark' { dotnet build (Join-Path $repo 'bench/PeerChat.Bench') -c Release --nologo -v:q }
-    Invoke-Native 'the benchmark' { dotnet (Join-Path $repo 'bench/PeerChat.Bench/bin/Release/net10.0/PeerChat.Bench.dll') all @BenchArguments }
+    # A cold start is measured with the module's assemblies as shipped: compiled ahead of time.
+    $arguments = if ($BenchArguments -contains '--cold' -and $BenchArguments -notcontains '--module') { @($BenchArguments) + @('--module', $moduleOut) } else { $BenchArguments }
+    Invoke-Native 'the benchmark' { dotnet (Join-Path $repo 'bench/PeerChat.Bench/bin/Release/net10.0/PeerChat.Bench.dll') all @arguments }
 
     # The PowerShell workload, in a child pwsh that loads the built module.
     $rows = dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $repo 'bench/PowerShell.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PeerChat.psd1')
@@ -347,7 +379,7 @@ function Invoke-Clean {
     # Everything the build writes: out/ and each project's bin and obj (the solution lists them).
     $projects = dotnet sln (Join-Path $repo 'PeerChat.sln') list | Where-Object { $_ -like '*.csproj' }
     if ($LASTEXITCODE -ne 0 -or -not $projects) { throw 'dotnet sln list named no projects in PeerChat.sln.' }
-    $folders = @($outDir) + @(foreach ($project in $projects) {
+    $folders = @($outDir, (Join-Path $repo 'build/ReadyToRun/bin'), (Join-Path $repo 'build/ReadyToRun/obj')) + @(foreach ($project in $projects) {
         $projectFolder = Split-Path (Join-Path $repo $project.Trim())
         Join-Path $projectFolder 'bin'
         Join-Path $projectFolder 'obj'

@@ -169,6 +169,18 @@ static async Task RunAllAsync(string[] options)
     var quick = options.Contains("--quick");
     var idleOnly = options.Contains("--idle-only");
     var report = new StringBuilder();
+    if (options.Contains("--cold"))
+    {
+        // Fan-out from a cold start alone; --module <out/PeerChat> for the module's compiled assemblies.
+        var moduleAt = Array.IndexOf(options, "--module");
+        var module = moduleAt >= 0 && moduleAt + 1 < options.Length ? options[moduleAt + 1] : null;
+        report.AppendLine(await ColdFanOut.BuildTableAsync(module));
+        Console.WriteLine(report.ToString());
+        Directory.CreateDirectory("out/bench");
+        await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+        return;
+    }
+
     if (options.Contains("--store-only"))
     {
         report.AppendLine(await StoreBench.RunAsync(quick));
@@ -233,7 +245,7 @@ static async Task RunAllAsync(string[] options)
 static async Task OfflineDrainAsync(StringBuilder report, bool quick)
 {
     // The outbound queue's default soft bound sets the size of an offline batch (498 messages).
-    var (server, system) = await Servers.StartPeerChatWithAsync("--default-queues");
+    var (server, system) = await Servers.StartPeerChatWithAsync(typeof(FanOut).Assembly.Location, "--default-queues");
     using (server)
     {
         report.AppendLine(await OfflineDrain.RunAsync(system.Server, queued: 1000, rounds: quick ? 2 : 10));

@@ -10,12 +10,15 @@ namespace PeerChat.Bench;
 /// </summary>
 internal static class Servers
 {
-    public static Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync() => StartPeerChatWithAsync();
+    public static Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync() => StartPeerChatWithAsync(typeof(FanOut).Assembly.Location);
 
-    /// <summary>A PeerChat server with the "serve" mode's <paramref name="options"/> (e.g. --default-queues).</summary>
-    public static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatWithAsync(params string[] options)
+    /// <summary>A server run by <paramref name="assembly"/>: this program, or a copy of it (see <see cref="ColdFanOut"/>).</summary>
+    public static Task<(ChildProcess Process, ChatSystem System)> StartPeerChatAsync(string assembly) => StartPeerChatWithAsync(assembly);
+
+    /// <summary>A server run by <paramref name="assembly"/> with the "serve" mode's <paramref name="options"/> (e.g. --default-queues).</summary>
+    public static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatWithAsync(string assembly, params string[] options)
     {
-        var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000", .. options]);
+        var process = ChildProcess.Start("dotnet", [assembly, "serve", "20000", .. options]);
         var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
         return (process, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
     }

@@ -30,6 +30,7 @@ $server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 
 try { $null = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -UserStorePath (Join-Path $folder 'other.csv') } catch { "SECOND $($_.FullyQualifiedErrorId)" }
 $store = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'PeerChat.Store.Sqlite' }
 "CONTEXT $([Runtime.Loader.AssemblyLoadContext]::GetLoadContext($store).Name) $($store.Location)"
+"CORE $(([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'PeerChat.Core' }).Location)"
 $credential = { param($n) [pscredential]::new($n, (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force)) }
 $bob = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'bob') -SignUp
 $null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'alice') -SignUp
@@ -66,6 +67,10 @@ Remove-Item -Recurse $folder
         $output | Should -Contain 'SECOND MessageStoreInUse,PeerChat.PowerShell.Commands.StartPeerChatServerCommand'
         ($output | Where-Object { $_ -like 'CONTEXT *' }) | Should -BeLike "CONTEXT PeerChat.Dependencies $modules*dependencies*PeerChat.Store.Sqlite.dll"
         $output | Should -Contain 'HEADER SQLite format 3 PCht'
+        # This platform's copies compiled ahead of time, not the portable ones (see the next tests).
+        $runtime = "$(if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' })-$([Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant())"
+        ($output | Where-Object { $_ -like 'CORE *' }) | Should -BeLike "CORE $modules*runtimes?${runtime}?lib?PeerChat.Core.dll"
+        ($output | Where-Object { $_ -like 'CONTEXT *' }) | Should -BeLike "CONTEXT * $modules*dependencies?runtimes?${runtime}?lib?PeerChat.Store.Sqlite.dll"
         $output | Should -Contain 'HISTORY 1 True bob: kept in the store'
     }
 
@@ -74,7 +79,7 @@ Remove-Item -Recurse $folder
         [IO.Compression.ZipFile]::ExtractToDirectory($env:PEERCHAT_PACKAGE_PATH, $folder)
         $files = Get-ChildItem $folder -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($folder, $_.FullName).Replace('\', '/') }
 
-        $files | Where-Object { $_ -like 'dependencies/runtimes/*' } | Sort-Object | Should -Be @(
+        $files | Where-Object { $_ -like 'dependencies/runtimes/*/native/*' } | Sort-Object | Should -Be @(
             'dependencies/runtimes/linux-arm64/native/libe_sqlite3.so'
             'dependencies/runtimes/linux-x64/native/libe_sqlite3.so'
             'dependencies/runtimes/osx-arm64/native/libe_sqlite3.dylib'
@@ -86,5 +91,63 @@ Remove-Item -Recurse $folder
         # Beside PeerChat.PowerShell.dll they would load in the default context, where another module's SQLite clashes.
         $files | Where-Object { $_ -notlike '*/*' -and $_ -match 'Sqlite' } | Should -BeNullOrEmpty
         $files | Should -Not -Contain 'dependencies/PeerChat.Core.dll'
+    }
+
+    It 'ships PeerChat.Core and the store compiled ahead of time for the four platforms, beside portable copies' {
+        $folder = Join-Path $TestDrive 'unpacked-r2r'
+        [IO.Compression.ZipFile]::ExtractToDirectory($env:PEERCHAT_PACKAGE_PATH, $folder)
+        # The PE machine of ReadyToRun code: the architecture's, XORed with the OS's (none for Windows).
+        $machines = @{ 'linux-x64' = 0x8664 -bxor 0x7B79; 'linux-arm64' = 0xAA64 -bxor 0x7B79; 'win-x64' = 0x8664; 'osx-arm64' = 0xAA64 -bxor 0x4644 }
+        $describe = {
+            param($path)
+            $stream = [IO.File]::OpenRead($path)
+            try {
+                $headers = [Reflection.PortableExecutable.PEReader]::new($stream).PEHeaders
+                $compiled = $headers.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0
+                if ($compiled) { "compiled $([int]$headers.CoffHeader.Machine)" } else { 'portable' }
+            }
+            finally { $stream.Dispose() }
+        }
+        foreach ($runtime in $machines.Keys) {
+            foreach ($file in "runtimes/$runtime/lib/PeerChat.Core.dll", "dependencies/runtimes/$runtime/lib/PeerChat.Store.Sqlite.dll") {
+                & $describe (Join-Path $folder $file) | Should -Be "compiled $($machines[$runtime])" -Because $file
+            }
+        }
+        (Get-ChildItem (Join-Path $folder 'runtimes') -Directory).Name | Sort-Object | Should -Be @('linux-arm64', 'linux-x64', 'osx-arm64', 'win-x64')
+        # Every other platform loads these (compiled code for another platform does not load at all).
+        foreach ($file in 'PeerChat.Core.dll', 'PeerChat.PowerShell.dll', 'PeerChat.ReadyToRun.dll', 'dependencies/PeerChat.Store.Sqlite.dll') {
+            & $describe (Join-Path $folder $file) | Should -Be 'portable' -Because $file
+        }
+    }
+
+    It 'works from its portable assemblies on a platform it has no compiled copies for' {
+        $module = Join-Path $TestDrive 'portable-only'
+        Copy-Item (Split-Path $env:PEERCHAT_MODULE_PATH) $module -Recurse
+        Remove-Item -Recurse (Join-Path $module 'runtimes'), (Join-Path $module 'dependencies/runtimes/*/lib')
+        $script = @'
+$ErrorActionPreference = 'Stop'
+Import-Module $env:PEERCHAT_PORTABLE_MODULE
+$folder = Join-Path ([IO.Path]::GetTempPath()) "portable-$(Get-Random)"
+$server = Start-PeerChatServer -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath (Join-Path $folder 'users.csv')
+$credential = { param($n) [pscredential]::new($n, (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force)) }
+$bob = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'bob') -SignUp
+$null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $server.Port -Credential (& $credential 'alice') -SignUp
+Send-PeerChatMessage -UserName bob -Message 'portable'
+"RECEIVED $((Receive-PeerChatMessage -Session $bob -Wait -Timeout '00:00:10').Text)"
+$null = Send-PeerChatBroadcast -Session $bob -Message 'stored' -PassThru
+"HISTORY $(@(Get-PeerChatHistory -Session $bob).Count)"
+foreach ($name in 'PeerChat.Core', 'PeerChat.Store.Sqlite') { "LOADED $(([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq $name }).Location)" }
+Get-PeerChatSession | Disconnect-PeerChat -Confirm:$false
+$server | Stop-PeerChatServer
+Remove-Item -Recurse $folder
+'@
+        $env:PEERCHAT_PORTABLE_MODULE = Join-Path $module 'PeerChat.psd1'
+        try { $output = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1 }
+        finally { Remove-Item Env:PEERCHAT_PORTABLE_MODULE }
+
+        $output | Should -Contain 'RECEIVED portable'
+        $output | Should -Contain 'HISTORY 1'
+        $output | Should -Contain "LOADED $(Join-Path $module 'PeerChat.Core.dll')"
+        $output | Should -Contain "LOADED $(Join-Path $module 'dependencies/PeerChat.Store.Sqlite.dll')"
     }
 }

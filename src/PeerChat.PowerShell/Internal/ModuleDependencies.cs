@@ -66,6 +66,14 @@ public sealed class ModuleDependencies : IModuleAssemblyInitializer, IModuleAsse
                 return null;
             }
 
+            // The copy compiled ahead of time for this platform (build.ps1 Invoke-LayoutReadyToRun),
+            // else the portable one: compiled code for another platform does not load at all.
+            var compiled = Path.Combine(directory, "runtimes", CurrentRuntime(), "lib", assemblyName.Name + ".dll");
+            if (File.Exists(compiled))
+            {
+                return LoadFromAssemblyPath(compiled);
+            }
+
             var path = Path.Combine(directory, assemblyName.Name + ".dll");
             return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
         }

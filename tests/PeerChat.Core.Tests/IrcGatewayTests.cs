@@ -332,6 +332,10 @@ public sealed class IrcGatewayTests
     {
         await using var server = await StartAsync(o => o with { MaxClients = 2 });
         await server.EnsureUserAsync("alice");
+        await server.EnsureUserAsync("bob");
+
+        // The signups' connections must have ended before the two places are taken.
+        await server.WaitUntilAsync(() => server.Server.ConnectionCount == 0, "the signup connections have ended");
         using var irc = await IrcTestClient.LoginAsync(server, "alice");
         using var raw = await server.LoginRawAsync("bob");
 
@@ -354,6 +358,25 @@ public sealed class IrcGatewayTests
         Assert.Contains("You logged in somewhere else", closing.Parameters[0]);
         Assert.Null(await irc.ReadAsync());
         Assert.Equal("peerchat", Assert.Single(server.Server.GetClients(), c => c.UserName == "alice").Via);
+    }
+
+    [Fact]
+    public async Task WithACertificate_TheIrcPortSpeaksTls_AndAPlainClientIsToldSo()
+    {
+        using var certificate = Security.Certificates.CreateSelfSigned("peerchat-test");
+        await using var server = await StartAsync(o => o with { Certificate = certificate });
+        await server.Store.TryAddAsync("alice", Accounts.PasswordHasher.Hash(TestServer.Password, TestServer.TestIterations), CancellationToken.None);
+
+        using var tls = await IrcTestClient.ConnectTlsAsync(server.Server.IrcPort, certificate);
+        await tls.SendAsync($"PASS :{TestServer.Password}", "NICK alice", "USER a 0 * :A");
+        var welcome = await tls.ReadUntilAsync("001");
+        using var plain = IrcTestClient.Connect(server.Server.IrcPort);
+        await plain.SendAsync("NICK bob");
+        var lines = await plain.ReadUntilClosedAsync();
+
+        Assert.Equal("alice", welcome.Parameters[0]);
+        Assert.Equal("ERROR", Assert.Single(lines).Command);
+        Assert.Contains("This port speaks TLS", lines[0].Parameters[0]);
     }
 
     private static string Plain(string authzid, string authcid, string password) =>

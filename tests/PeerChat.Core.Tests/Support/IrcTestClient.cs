@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
 using System.Text;
 using PeerChat.Core.Irc;
@@ -8,15 +10,13 @@ namespace PeerChat.Core.Tests.Support;
 /// <summary>A scripted IRC client over a raw socket: sends lines, reads and parses what the gateway writes.</summary>
 public sealed class IrcTestClient : IDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private readonly List<byte> _pending = [];
 
-    private IrcTestClient(Socket socket)
+    private IrcTestClient(Stream stream)
     {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
     }
 
     /// <summary>Every line read so far, as sent.</summary>
@@ -26,7 +26,17 @@ public sealed class IrcTestClient : IDisposable
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
-        return new IrcTestClient(socket);
+        return new IrcTestClient(new NetworkStream(socket, ownsSocket: true));
+    }
+
+    /// <summary>Connects with TLS, pinning <paramref name="expected"/> (the test's own self-signed certificate).</summary>
+    public static async Task<IrcTestClient> ConnectTlsAsync(int port, X509Certificate2 expected)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false, (_, shown, _, _) => shown is not null && shown.GetCertHashString() == expected.GetCertHashString());
+        await tls.AuthenticateAsClientAsync("peerchat-test");
+        return new IrcTestClient(tls);
     }
 
     /// <summary>Connects and registers with <c>PASS</c>, <c>NICK</c>, <c>USER</c>; reads up to the end of #everyone's names.</summary>

@@ -14,13 +14,6 @@ internal static class FanOut
 
     public static async Task<Result> RunAsync(ChatSystem system, int receivers, int messages, int window)
     {
-        var connections = new List<LineConnection>();
-        for (var i = 0; i < receivers; i += 50)
-        {
-            connections.AddRange(await Task.WhenAll(Enumerable.Range(i, Math.Min(50, receivers - i)).Select(n => system.ConnectReceiverAsync($"r{n}"))));
-        }
-
-        var sender = await system.ConnectSenderAsync("sender");
         var deliveredPerMessage = new int[messages];
         var credits = new SemaphoreSlim(window, window);
         var latencies = new long[receivers][];
@@ -29,19 +22,15 @@ internal static class FanOut
         var remaining = (long)receivers * messages;
         using var stop = new CancellationTokenSource();
 
-        var readers = connections.Select((connection, r) => Task.Run(async () =>
+        // Each receiver reads from the moment it is connected: on IRC every JOIN is told to everyone
+        // already in the channel, and 2,000 receivers that did not read would be cut off for it.
+        async Task ReadAsync(LineConnection connection, int r)
         {
             latencies[r] = new long[messages];
-            var payloadNext = false;
             try
             {
-                while (await connection.ReadLineAsync(stop.Token) is { } line)
+                while (await system.ReceiveAsync(connection, stop.Token) is { } payload)
                 {
-                    if (system.Payload(line, connection, ref payloadNext) is not { } payload)
-                    {
-                        continue;
-                    }
-
                     var colon = payload.IndexOf(':');
                     var seq = int.Parse(payload.AsSpan(0, colon), CultureInfo.InvariantCulture);
                     var sentAt = long.Parse(payload.AsSpan(colon + 1, payload.IndexOf('x') - colon - 1), CultureInfo.InvariantCulture);
@@ -57,24 +46,39 @@ internal static class FanOut
                     }
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
             {
             }
-        })).ToList();
+        }
+
+        var connections = new List<LineConnection>();
+        var readers = new List<Task>();
+        for (var i = 0; i < receivers; i += 50)
+        {
+            var batch = await Task.WhenAll(Enumerable.Range(i, Math.Min(50, receivers - i)).Select(n => system.ConnectReceiverAsync($"r{n}")));
+            foreach (var connection in batch)
+            {
+                var r = connections.Count;
+                connections.Add(connection);
+                readers.Add(Task.Run(() => ReadAsync(connection, r)));
+            }
+        }
+
+        var sender = await system.ConnectSenderAsync("sender");
 
         // The sender's own replies are read and dropped, so that its queue never fills.
-        var drain = Task.Run(async () =>
+        readers.Add(Task.Run(async () =>
         {
             try
             {
-                while (await sender.ReadLineAsync(stop.Token) is not null)
+                while (await system.ReceiveAsync(sender, stop.Token) is not null)
                 {
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
             {
             }
-        });
+        }));
 
         var started = Stopwatch.GetTimestamp();
         for (var seq = 0; seq < messages; seq++)
@@ -92,7 +96,7 @@ internal static class FanOut
             await connection.DisposeAsync();
         }
 
-        await Task.WhenAll(readers.Append(drain));
+        await Task.WhenAll(readers);
         var all = latencies.SelectMany((l, r) => l.Take(received[r])).Order().ToArray();
         var delivered = received.Sum(n => (long)n);
         return new Result(system.Name, receivers, messages, delivered / elapsed.TotalSeconds, Latency.Percentile(all, 0.50), Latency.Percentile(all, 0.99), ((long)receivers * messages) - delivered, elapsed.TotalSeconds);

@@ -35,12 +35,14 @@ switch (mode)
 
         break;
     case "pingpong":
-        // Relay ping-pong against a server already running: port, seconds, [peerchat|peerchat-no-receipts|nats|nats-verbose].
+        // Relay ping-pong against a server already running: port, seconds, [peerchat|peerchat-no-receipts|nats|nats-verbose|irc|mqtt].
         var pingPongServer = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture));
         ChatSystem pingPongSystem = (args.Length > 3 ? args[3] : "peerchat") switch
         {
             "nats" => new NatsSystem { Server = pingPongServer },
             "nats-verbose" => new NatsSystem { Server = pingPongServer, Verbose = true },
+            "irc" => new IrcSystem { Label = "IRC", Server = pingPongServer },
+            "mqtt" => new MqttSystem { Server = pingPongServer },
             "peerchat-no-receipts" => new PeerChatSystem { Server = pingPongServer, Receipts = false },
             _ => new PeerChatSystem { Server = pingPongServer },
         };
@@ -176,9 +178,25 @@ static async Task RunAllAsync(string[] options)
         return;
     }
 
+    if (options.Contains("--irc-only") || options.Contains("--peers-only"))
+    {
+        // The peers of issues 16 and 18 alone: IRC fan-out, or relay ping-pong against every peer.
+        await (options.Contains("--irc-only") ? IrcFanOutAsync(report, quick) : PeersPingPongAsync(report, quick));
+        Console.WriteLine(report.ToString());
+        Directory.CreateDirectory("out/bench");
+        await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+        return;
+    }
+
     if (!idleOnly)
     {
         await ThroughputAsync(report, quick);
+        if (options.Contains("--peers"))
+        {
+            await IrcFanOutAsync(report, quick);
+            await PeersPingPongAsync(report, quick);
+        }
+
         if (options.Contains("--throughput-only"))
         {
             // Fan-out and ping-pong alone: the workloads a change to the message path moves.
@@ -215,6 +233,45 @@ static async Task RunAllAsync(string[] options)
     Console.WriteLine(report.ToString());
     Directory.CreateDirectory("out/bench");
     await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+}
+
+// Fan-out in one IRC channel on ngIRCd and InspIRCd (Debian's builds), each started for this table.
+static async Task IrcFanOutAsync(StringBuilder report, bool quick)
+{
+    var (ngircd, ngircdSystem) = await PeerServers.StartNgircdAsync();
+    using var ownedNgircd = ngircd;
+    var (inspircd, inspircdSystem) = await PeerServers.StartInspircdAsync();
+    using var ownedInspircd = inspircd;
+    report.AppendLine(await IrcFanOutTable.BuildAsync([new(ngircd, ngircdSystem), new(inspircd, inspircdSystem)], gateway: null, quick));
+    report.AppendLine();
+}
+
+// Relay ping-pong: PeerChat against nats-server, ngIRCd, InspIRCd and Mosquitto, all running through it.
+static async Task PeersPingPongAsync(StringBuilder report, bool quick)
+{
+    var (peerchat, peerchatSystem) = await Servers.StartPeerChatAsync();
+    using var ownedPeerChat = peerchat;
+    var peers = new List<ChatSystem>();
+    var processes = new List<ChildProcess>();
+    try
+    {
+        foreach (var start in new[] { Servers.StartNatsAsync, PeerServers.StartNgircdAsync, PeerServers.StartInspircdAsync, PeerServers.StartMosquittoAsync })
+        {
+            var (process, system) = await start();
+            processes.Add(process);
+            peers.Add(system);
+        }
+
+        report.AppendLine(await PeersPingPongTable.BuildAsync(peerchatSystem, peers, quick));
+        report.AppendLine();
+    }
+    finally
+    {
+        foreach (var process in processes)
+        {
+            process.Dispose();
+        }
+    }
 }
 
 // PeerChat alone (nats-server hashes no passwords): a client's pings while others log in at the default HashIterations.

@@ -18,6 +18,9 @@ internal sealed class IrcSystem : ChatSystem
     /// <summary>The fan-out channel, which every receiver and the sender join (channels are +n: only members speak).</summary>
     public string Channel { get; init; } = "#bench";
 
+    /// <summary>True where the server puts every client in <see cref="Channel"/> as it registers (PeerChat's #everyone): no JOIN is sent.</summary>
+    public bool InChannelAtRegistration { get; init; }
+
     /// <summary>Sent as PASS (the account's password, the nick being the account) where the server has accounts.</summary>
     public string? Password { get; init; }
 
@@ -62,8 +65,12 @@ internal sealed class IrcSystem : ChatSystem
         await connection.WriteAsync($"{pass}NICK {name}\r\nUSER {name} 0 * :{name}\r\n");
         await ReadUntilNumericAsync(connection, name, "001");
 
-        // 366 ends the NAMES list that follows a JOIN: the server has us in the channel.
-        await connection.WriteAsync($"JOIN {Channel}\r\n");
+        // 366 ends the NAMES list that follows a JOIN (or the registration, where it joins us): we are in the channel.
+        if (!InChannelAtRegistration)
+        {
+            await connection.WriteAsync($"JOIN {Channel}\r\n");
+        }
+
         await ReadUntilNumericAsync(connection, name, "366");
         return connection;
     }

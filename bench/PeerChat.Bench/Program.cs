@@ -114,6 +114,9 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore)
         SendQueueSoftFrames = new ChatServerOptions().SendQueueFrames,
         AuthTimeout = TimeSpan.FromMinutes(10),
         MessageStore = messageStore,
+
+        // PeerChat's IRC gateway too, on a port of its own (the IRC fan-out's third system).
+        IrcPort = 0,
     };
     var store = CsvUserStore.Open(Path.Combine(folder.FullName, "users.csv"));
 
@@ -132,6 +135,7 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore)
     await using var server = new ChatServer(options, store);
     server.Start();
     Console.WriteLine($"PORT {server.Port}");
+    Console.WriteLine($"IRCPORT {server.IrcPort}");
 
     // "heap" asks for the live managed heap (after a full collection), which the idle workload
     // reports beside the RSS; anything else, or the end of stdin, stops the server.
@@ -235,14 +239,19 @@ static async Task RunAllAsync(string[] options)
     await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
 }
 
-// Fan-out in one IRC channel on ngIRCd and InspIRCd (Debian's builds), each started for this table.
+// Fan-out in one IRC channel on ngIRCd and InspIRCd (Debian's builds) and PeerChat's IRC gateway, each started for this table.
 static async Task IrcFanOutAsync(StringBuilder report, bool quick)
 {
     var (ngircd, ngircdSystem) = await PeerServers.StartNgircdAsync();
     using var ownedNgircd = ngircd;
     var (inspircd, inspircdSystem) = await PeerServers.StartInspircdAsync();
     using var ownedInspircd = inspircd;
-    report.AppendLine(await IrcFanOutTable.BuildAsync([new(ngircd, ngircdSystem), new(inspircd, inspircdSystem)], gateway: null, quick));
+    var (peerchat, gatewaySystem) = await Servers.StartPeerChatIrcAsync();
+    using var ownedPeerChat = peerchat;
+    report.AppendLine(await IrcFanOutTable.BuildAsync(
+        [new(ngircd, ngircdSystem), new(inspircd, inspircdSystem), new(peerchat, gatewaySystem)],
+        gateway: "PeerChat's gateway in #everyone (every user is in it from registration; rooms are not on the gateway yet), message store on",
+        quick));
     report.AppendLine();
 }
 

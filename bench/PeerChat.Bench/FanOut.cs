@@ -48,7 +48,7 @@ internal static class FanOut
                     }
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            catch (Exception ex) when (EndsTheRun(ex))
             {
             }
         }
@@ -77,7 +77,7 @@ internal static class FanOut
                 {
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            catch (Exception ex) when (EndsTheRun(ex))
             {
             }
         }));
@@ -104,4 +104,8 @@ internal static class FanOut
         var delivered = received.Sum(n => (long)n);
         return new Result(system.Name, receivers, messages, delivered / elapsed.TotalSeconds, Latency.Percentile(all, 0.50), Latency.Percentile(all, 0.99), ((long)receivers * messages) - delivered, elapsed.TotalSeconds);
     }
+
+    // The run ends by cancelling the reads and closing the connections; a read that was not yet
+    // waiting when the token was cancelled finds its stream disposed, and a server may cut a client (IOException).
+    private static bool EndsTheRun(Exception ex) => ex is OperationCanceledException or IOException or ObjectDisposedException;
 }

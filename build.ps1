@@ -11,7 +11,9 @@
     Fuzz    instruments PeerChat.Core with SharpFuzz and fuzzes each target under AFL++ for -Seconds;
             findings land in out/fuzz/findings/<target>. Needs afl-fuzz (-Bootstrap installs it).
     Bench   runs bench/PeerChat.Bench against PeerChat and nats-server side by side; the table goes
-            to out/bench/results.md. Needs nats-server (-Bootstrap installs it).
+            to out/bench/results.md. Needs nats-server (-Bootstrap installs it). -BenchArguments
+            --peers (or --peers-only, --irc-only) adds ngIRCd, InspIRCd and Mosquitto, which
+            -Bootstrap installs too.
     Serve   builds, then runs a server through Start-PeerChatServer in the foreground (port 4400,
             the user store ~/.peerchat/users.csv, or the settings of -ServerConfiguration) until Ctrl+C.
     Clean   removes out/ and the bin and obj folders of the solution's projects.
@@ -19,7 +21,7 @@
     Fuzz and Bench are not run by Test or CI; Build compiles both, so they cannot rot.
     Everything from NuGet is restored as needed. Debian packages are installed only with -Bootstrap
     (through apt-get, as root): iproute2 and tmux for Test (without them the network-namespace and
-    terminal tests are skipped), afl++ for Fuzz, nats-server for Bench.
+    terminal tests are skipped), afl++ for Fuzz, nats-server (and ngircd, inspircd, mosquitto) for Bench.
 
     Run it through the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 Test
 
@@ -120,7 +122,15 @@ function Assert-TaskTools {
             Assert-DebianTool -Command tmux -Package tmux -NeededFor 'the terminal tests of Enter-PeerChat' -Optional
         }
         'Fuzz' { Assert-DebianTool -Command afl-fuzz -Package afl++ -NeededFor 'the fuzzer' }
-        'Bench' { Assert-DebianTool -Command nats-server -Package nats-server -NeededFor 'the NATS side of the comparison' }
+        'Bench' {
+            Assert-DebianTool -Command nats-server -Package nats-server -NeededFor 'the NATS side of the comparison'
+            # The IRC and MQTT peers run only when asked for; -Bootstrap installs them all the same.
+            $peersAsked = [bool]($BenchArguments | Where-Object { $_ -in '--peers', '--peers-only', '--irc-only' })
+            $peers = 'the IRC and MQTT peers (--peers, --peers-only, --irc-only)'
+            Assert-DebianTool -Command ngircd -Package ngircd -NeededFor $peers -Optional:(-not $peersAsked)
+            Assert-DebianTool -Command inspircd -Package inspircd -NeededFor $peers -Optional:(-not $peersAsked)
+            Assert-DebianTool -Command mosquitto -Package mosquitto -NeededFor $peers -Optional:(-not $peersAsked)
+        }
     }
 }
 

@@ -18,6 +18,8 @@ internal sealed class ChildProcess : IDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public static ChildProcess Start(string file, string[] arguments, string? readyOnStderr = null)
     {
         var start = new ProcessStartInfo(file, arguments) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -29,6 +31,21 @@ internal sealed class ChildProcess : IDisposable
                 child._ready.TrySetResult();
             }
         };
+        child._process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>
+    /// A server of another project (ngIRCd, InspIRCd, Mosquitto) that logs every connection to its
+    /// output: both streams are read and dropped (a full pipe would stall it), and it is killed at the end.
+    /// </summary>
+    public static ChildProcess StartQuiet(string file, string[] arguments)
+    {
+        var start = new ProcessStartInfo(file, arguments) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var child = new ChildProcess(Process.Start(start)!, endsOnStdinClose: false);
+        child._process.OutputDataReceived += (_, _) => { };
+        child._process.ErrorDataReceived += (_, _) => { };
+        child._process.BeginOutputReadLine();
         child._process.BeginErrorReadLine();
         return child;
     }

@@ -12,15 +12,10 @@ internal static class FanOut
 {
     public sealed record Result(string System, int Receivers, int Messages, double DeliveriesPerSecond, double P50Ms, double P99Ms, long Lost, double Seconds);
 
-    public static async Task<Result> RunAsync(ChatSystem system, int receivers, int messages, int window)
+    /// <param name="connected">Called once everyone is connected, before the first message: on IRC the JOINs cost the
+    /// server more than the messages do at 2,000 receivers, and a caller can leave them out of what it measures.</param>
+    public static async Task<Result> RunAsync(ChatSystem system, int receivers, int messages, int window, Action? connected = null)
     {
-        var connections = new List<LineConnection>();
-        for (var i = 0; i < receivers; i += 50)
-        {
-            connections.AddRange(await Task.WhenAll(Enumerable.Range(i, Math.Min(50, receivers - i)).Select(n => system.ConnectReceiverAsync($"r{n}"))));
-        }
-
-        var sender = await system.ConnectSenderAsync("sender");
         var deliveredPerMessage = new int[messages];
         var credits = new SemaphoreSlim(window, window);
         var latencies = new long[receivers][];
@@ -29,19 +24,15 @@ internal static class FanOut
         var remaining = (long)receivers * messages;
         using var stop = new CancellationTokenSource();
 
-        var readers = connections.Select((connection, r) => Task.Run(async () =>
+        // Each receiver reads from the moment it is connected: on IRC every JOIN is told to everyone
+        // already in the channel, and 2,000 receivers that did not read would be cut off for it.
+        async Task ReadAsync(LineConnection connection, int r)
         {
             latencies[r] = new long[messages];
-            var payloadNext = false;
             try
             {
-                while (await connection.ReadLineAsync(stop.Token) is { } line)
+                while (await system.ReceiveAsync(connection, stop.Token) is { } payload)
                 {
-                    if (system.Payload(line, connection, ref payloadNext) is not { } payload)
-                    {
-                        continue;
-                    }
-
                     var colon = payload.IndexOf(':');
                     var seq = int.Parse(payload.AsSpan(0, colon), CultureInfo.InvariantCulture);
                     var sentAt = long.Parse(payload.AsSpan(colon + 1, payload.IndexOf('x') - colon - 1), CultureInfo.InvariantCulture);
@@ -57,25 +48,41 @@ internal static class FanOut
                     }
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (EndsTheRun(ex))
             {
             }
-        })).ToList();
+        }
+
+        var connections = new List<LineConnection>();
+        var readers = new List<Task>();
+        for (var i = 0; i < receivers; i += 50)
+        {
+            var batch = await Task.WhenAll(Enumerable.Range(i, Math.Min(50, receivers - i)).Select(n => system.ConnectReceiverAsync($"r{n}")));
+            foreach (var connection in batch)
+            {
+                var r = connections.Count;
+                connections.Add(connection);
+                readers.Add(Task.Run(() => ReadAsync(connection, r)));
+            }
+        }
+
+        var sender = await system.ConnectSenderAsync("sender");
 
         // The sender's own replies are read and dropped, so that its queue never fills.
-        var drain = Task.Run(async () =>
+        readers.Add(Task.Run(async () =>
         {
             try
             {
-                while (await sender.ReadLineAsync(stop.Token) is not null)
+                while (await system.ReceiveAsync(sender, stop.Token) is not null)
                 {
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (EndsTheRun(ex))
             {
             }
-        });
+        }));
 
+        connected?.Invoke();
         var started = Stopwatch.GetTimestamp();
         for (var seq = 0; seq < messages; seq++)
         {
@@ -92,9 +99,13 @@ internal static class FanOut
             await connection.DisposeAsync();
         }
 
-        await Task.WhenAll(readers.Append(drain));
+        await Task.WhenAll(readers);
         var all = latencies.SelectMany((l, r) => l.Take(received[r])).Order().ToArray();
         var delivered = received.Sum(n => (long)n);
         return new Result(system.Name, receivers, messages, delivered / elapsed.TotalSeconds, Latency.Percentile(all, 0.50), Latency.Percentile(all, 0.99), ((long)receivers * messages) - delivered, elapsed.TotalSeconds);
     }
+
+    // The run ends by cancelling the reads and closing the connections; a read that was not yet
+    // waiting when the token was cancelled finds its stream disposed, and a server may cut a client (IOException).
+    private static bool EndsTheRun(Exception ex) => ex is OperationCanceledException or IOException or ObjectDisposedException;
 }

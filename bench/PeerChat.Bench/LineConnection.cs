@@ -6,7 +6,7 @@ using System.Text;
 
 namespace PeerChat.Bench;
 
-/// <summary>A raw TCP connection that reads lines (\n-terminated, \r stripped) and writes bytes.</summary>
+/// <summary>A raw TCP connection that reads lines (\n-terminated, \r stripped), or the frames of a binary protocol (MQTT), and writes bytes.</summary>
 internal sealed class LineConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
@@ -62,6 +62,32 @@ internal sealed class LineConnection : IAsyncDisposable
                 var text = Encoding.UTF8.GetString(line.IsSingleSegment ? line.FirstSpan : line.ToArray()).TrimEnd('\r');
                 _reader.AdvanceTo(buffer.GetPosition(1, end));
                 return text;
+            }
+
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The next frame of a binary protocol, or null at the end of the stream. <paramref name="frameLength"/>
+    /// reads the whole frame's length from its first bytes, or gives -1 while too few of them are here.
+    /// </summary>
+    public async Task<byte[]?> ReadFrameAsync(Func<ReadOnlySequence<byte>, long> frameLength, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            var length = frameLength(buffer);
+            if (length >= 0 && buffer.Length >= length)
+            {
+                var frame = buffer.Slice(0, length).ToArray();
+                _reader.AdvanceTo(buffer.GetPosition(length));
+                return frame;
             }
 
             _reader.AdvanceTo(buffer.Start, buffer.End);

@@ -12,7 +12,7 @@ internal static class PingPong
 {
     public sealed record Result(string System, string Route, int Pairs, double RoundTripsPerSecond, double P50Ms, double P99Ms);
 
-    /// <summary>Relay ping-pong through the server of a system (PeerChat or NATS), over raw protocol lines.</summary>
+    /// <summary>Relay ping-pong through the server of a system (PeerChat, NATS, IRC, MQTT), over its raw protocol.</summary>
     public static Task<Result> RunAsync(ChatSystem system, int pairs, TimeSpan duration) =>
         RunAsync(system.Name, "relay", pairs, duration, async i =>
             (new RelayEnd(system, await system.ConnectReceiverAsync($"pa{i}"), $"pb{i}"),
@@ -20,12 +20,10 @@ internal static class PingPong
 
     public static async Task<Result> RunAsync(string system, string route, int pairs, TimeSpan duration, Func<int, Task<(IPingPongEnd A, IPingPongEnd B)>> connectPair)
     {
-        var a = new IPingPongEnd[pairs];
-        var b = new IPingPongEnd[pairs];
-        for (var i = 0; i < pairs; i++)
-        {
-            (a[i], b[i]) = await connectPair(i);
-        }
+        // All pairs at once: some servers (InspIRCd) finish a registration only on their next second's tick.
+        var connected = await Task.WhenAll(Enumerable.Range(0, pairs).Select(connectPair));
+        var a = connected.Select(pair => pair.A).ToArray();
+        var b = connected.Select(pair => pair.B).ToArray();
 
         using var stop = new CancellationTokenSource(duration);
         var rtts = new List<long>[pairs];
@@ -80,26 +78,12 @@ internal static class PingPong
     // fails with the error of its kind (a socket's, or the client library's).
     private static bool EndsTheRun(Exception ex) => ex is OperationCanceledException or IOException or ChatClientException;
 
-    /// <summary>One end of a relay pair: protocol lines to the partner through the server.</summary>
+    /// <summary>One end of a relay pair: protocol frames to the partner through the server.</summary>
     private sealed class RelayEnd(ChatSystem system, LineConnection connection, string partner) : IPingPongEnd
     {
-        // Some protocols (NATS) announce a payload on one line and carry it on the next.
-        private bool _nextLineIsPayload;
-
         public Task SendAsync(string payload) => connection.WriteAsync(system.DirectFrame(partner, payload));
 
-        public async Task<string?> ReceiveAsync(CancellationToken cancellationToken)
-        {
-            while (await connection.ReadLineAsync(cancellationToken) is { } line)
-            {
-                if (system.Payload(line, connection, ref _nextLineIsPayload) is { } payload)
-                {
-                    return payload;
-                }
-            }
-
-            return null;
-        }
+        public Task<string?> ReceiveAsync(CancellationToken cancellationToken) => system.ReceiveAsync(connection, cancellationToken);
 
         public ValueTask DisposeAsync() => connection.DisposeAsync();
     }

@@ -37,12 +37,14 @@ switch (mode)
 
         break;
     case "pingpong":
-        // Relay ping-pong against a server already running: port, seconds, [peerchat|peerchat-no-receipts|nats|nats-verbose].
+        // Relay ping-pong against a server already running: port, seconds, [peerchat|peerchat-no-receipts|nats|nats-verbose|irc|mqtt].
         var pingPongServer = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture));
         ChatSystem pingPongSystem = (args.Length > 3 ? args[3] : "peerchat") switch
         {
             "nats" => new NatsSystem { Server = pingPongServer },
             "nats-verbose" => new NatsSystem { Server = pingPongServer, Verbose = true },
+            "irc" => new IrcSystem { Label = "IRC", Server = pingPongServer },
+            "mqtt" => new MqttSystem { Server = pingPongServer },
             "peerchat-no-receipts" => new PeerChatSystem { Server = pingPongServer, Receipts = false },
             _ => new PeerChatSystem { Server = pingPongServer },
         };
@@ -114,6 +116,9 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
         SendQueueSoftFrames = defaultQueues ? new ChatServerOptions().SendQueueSoftFrames : new ChatServerOptions().SendQueueFrames,
         AuthTimeout = TimeSpan.FromMinutes(10),
         MessageStore = messageStore,
+
+        // PeerChat's IRC gateway too, on a port of its own (the IRC fan-out's third system).
+        IrcPort = 0,
     };
     var store = CsvUserStore.Open(Path.Combine(folder.FullName, "users.csv"));
 
@@ -132,6 +137,7 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
     await using var server = new ChatServer(options, store);
     server.Start();
     Console.WriteLine($"PORT {server.Port}");
+    Console.WriteLine($"IRCPORT {server.IrcPort}");
 
     // "heap" asks for the live managed heap (after a full collection), which the idle workload
     // reports beside the RSS; anything else, or the end of stdin, stops the server.
@@ -190,9 +196,12 @@ static async Task RunAllAsync(string[] options)
         return;
     }
 
-    if (options.Contains("--offline-only"))
+    if (options.Contains("--offline-only") || options.Contains("--irc-only") || options.Contains("--peers-only"))
     {
-        await OfflineDrainAsync(report, quick);
+        // One workload alone: the offline drain, or the peers of issues 16 and 18 (IRC fan-out, or relay ping-pong against every peer).
+        await (options.Contains("--offline-only") ? OfflineDrainAsync(report, quick)
+            : options.Contains("--irc-only") ? IrcFanOutAsync(report, quick)
+            : PeersPingPongAsync(report, quick));
         Console.WriteLine(report.ToString());
         Directory.CreateDirectory("out/bench");
         await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
@@ -202,6 +211,12 @@ static async Task RunAllAsync(string[] options)
     if (!idleOnly)
     {
         await ThroughputAsync(report, quick);
+        if (options.Contains("--peers"))
+        {
+            await IrcFanOutAsync(report, quick);
+            await PeersPingPongAsync(report, quick);
+        }
+
         if (options.Contains("--throughput-only"))
         {
             // Fan-out and ping-pong alone: the workloads a change to the message path moves.
@@ -249,6 +264,50 @@ static async Task OfflineDrainAsync(StringBuilder report, bool quick)
     using (server)
     {
         report.AppendLine(await OfflineDrain.RunAsync(system.Server, queued: 1000, rounds: quick ? 2 : 10));
+    }
+}
+
+// Fan-out in one IRC channel on ngIRCd and InspIRCd (Debian's builds) and PeerChat's IRC gateway, each started for this table.
+static async Task IrcFanOutAsync(StringBuilder report, bool quick)
+{
+    var (ngircd, ngircdSystem) = await PeerServers.StartNgircdAsync();
+    using var ownedNgircd = ngircd;
+    var (inspircd, inspircdSystem) = await PeerServers.StartInspircdAsync();
+    using var ownedInspircd = inspircd;
+    var (peerchat, gatewaySystem) = await Servers.StartPeerChatIrcAsync();
+    using var ownedPeerChat = peerchat;
+    report.AppendLine(await IrcFanOutTable.BuildAsync(
+        [new(ngircd, ngircdSystem), new(inspircd, inspircdSystem), new(peerchat, gatewaySystem)],
+        gateway: "PeerChat's gateway in #everyone (every user is in it from registration; rooms are not on the gateway yet), message store on",
+        quick));
+    report.AppendLine();
+}
+
+// Relay ping-pong: PeerChat against nats-server, ngIRCd, InspIRCd and Mosquitto, all running through it.
+static async Task PeersPingPongAsync(StringBuilder report, bool quick)
+{
+    var (peerchat, peerchatSystem) = await Servers.StartPeerChatAsync();
+    using var ownedPeerChat = peerchat;
+    var peers = new List<ChatSystem>();
+    var processes = new List<ChildProcess>();
+    try
+    {
+        foreach (var start in new[] { Servers.StartNatsAsync, PeerServers.StartNgircdAsync, PeerServers.StartInspircdAsync, PeerServers.StartMosquittoAsync })
+        {
+            var (process, system) = await start();
+            processes.Add(process);
+            peers.Add(system);
+        }
+
+        report.AppendLine(await PeersPingPongTable.BuildAsync(peerchatSystem, peers, quick));
+        report.AppendLine();
+    }
+    finally
+    {
+        foreach (var process in processes)
+        {
+            process.Dispose();
+        }
     }
 }
 

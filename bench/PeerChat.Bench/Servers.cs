@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace PeerChat.Bench;
 
 /// <summary>
-/// A PeerChat server (the "serve" mode of this program) and a nats-server, each in a process of its
+/// A PeerChat server (the "serve" mode of this program, with its IRC gateway) and a nats-server, each in a process of its
 /// own on 127.0.0.1, so that their memory and CPU are their own.
 /// </summary>
 internal static class Servers
@@ -21,6 +21,22 @@ internal static class Servers
         var process = ChildProcess.Start("dotnet", [assembly, "serve", "20000", .. options]);
         var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
         return (process, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
+    }
+
+    /// <summary>The same PeerChat server, seen through its IRC gateway: the workloads' accounts log in with PASS.</summary>
+    public static async Task<(ChildProcess Process, ChatSystem System)> StartPeerChatIrcAsync()
+    {
+        var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
+        await process.ReadReportAsync("PORT");
+        var port = int.Parse((await process.ReadReportAsync("IRCPORT")).Trim(), CultureInfo.InvariantCulture);
+        return (process, new IrcSystem
+        {
+            Label = "PeerChat IRC gateway",
+            Server = new IPEndPoint(IPAddress.Loopback, port),
+            Password = PeerChatSystem.Password,
+            Channel = "#everyone",
+            InChannelAtRegistration = true,
+        });
     }
 
     public static async Task<(ChildProcess Process, ChatSystem System)> StartNatsAsync()

@@ -20,8 +20,11 @@ internal abstract class ChatSystem
     /// <summary>A point-to-point frame to <paramref name="to"/>.</summary>
     public abstract byte[] DirectFrame(string to, string payload);
 
-    /// <summary>The payload of a delivered line, or null for lines that carry none (replies, headers).</summary>
-    public abstract string? Payload(string line, LineConnection connection, ref bool nextLineIsPayload);
+    /// <summary>
+    /// The payload of the next message delivered to <paramref name="connection"/>, or null once it has
+    /// ended; everything else (replies, headers, presence) is skipped, and pings are answered.
+    /// </summary>
+    public abstract Task<string?> ReceiveAsync(LineConnection connection, CancellationToken cancellationToken);
 }
 
 /// <summary>PeerChat over peerchat/1: log in, broadcast, send; payloads in the frame's text.</summary>
@@ -44,16 +47,19 @@ internal sealed class PeerChatSystem : ChatSystem
     public override byte[] DirectFrame(string to, string payload) =>
         System.Text.Encoding.UTF8.GetBytes($"{{\"type\":\"send\",\"to\":\"{to}\",\"text\":\"{payload}\"}}\n");
 
-    public override string? Payload(string line, LineConnection connection, ref bool nextLineIsPayload)
+    public override async Task<string?> ReceiveAsync(LineConnection connection, CancellationToken cancellationToken)
     {
         const string marker = "\"text\":\"";
-        if (!line.StartsWith("{\"type\":\"message\"", StringComparison.Ordinal))
+        while (await connection.ReadLineAsync(cancellationToken) is { } line)
         {
-            return null;
+            if (line.StartsWith("{\"type\":\"message\"", StringComparison.Ordinal))
+            {
+                var start = line.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
+                return line[start..line.IndexOf('"', start)];
+            }
         }
 
-        var start = line.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
-        return line[start..line.IndexOf('"', start)];
+        return null;
     }
 
     private async Task<LineConnection> LoginAsync(string name, IPAddress? local)
@@ -96,21 +102,20 @@ internal sealed class NatsSystem : ChatSystem
     public override byte[] DirectFrame(string to, string payload) =>
         System.Text.Encoding.ASCII.GetBytes($"PUB to.{to} {payload.Length}\r\n{payload}\r\n");
 
-    public override string? Payload(string line, LineConnection connection, ref bool nextLineIsPayload)
+    public override async Task<string?> ReceiveAsync(LineConnection connection, CancellationToken cancellationToken)
     {
-        if (nextLineIsPayload)
+        while (await connection.ReadLineAsync(cancellationToken) is { } line)
         {
-            nextLineIsPayload = false;
-            return line;
-        }
+            // A MSG line announces the payload, which is the next line.
+            if (line.StartsWith("MSG ", StringComparison.Ordinal))
+            {
+                return await connection.ReadLineAsync(cancellationToken);
+            }
 
-        if (line.StartsWith("MSG ", StringComparison.Ordinal))
-        {
-            nextLineIsPayload = true;
-        }
-        else if (line == "PING")
-        {
-            _ = connection.WriteAsync("PONG\r\n");
+            if (line == "PING")
+            {
+                _ = connection.WriteAsync("PONG\r\n");
+            }
         }
 
         return null;

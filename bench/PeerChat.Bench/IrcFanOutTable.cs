@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace PeerChat.Bench;
+
+/// <summary>
+/// Fan-out in one IRC channel (issue 16): one sender's PRIVMSGs to 50, 500 and 2,000 receivers, on
+/// ngIRCd and InspIRCd and, where given, PeerChat's IRC gateway, in the same run.
+/// </summary>
+internal static class IrcFanOutTable
+{
+    /// <summary>One server under test: its process (for RSS and CPU) and how to talk to it.</summary>
+    public sealed record Target(ChildProcess Process, ChatSystem System);
+
+    public static async Task<string> BuildAsync(IReadOnlyList<Target> targets, string? gateway, bool quick)
+    {
+        // The same warm-up for all (PeerChat's code is compiled just in time; see ThroughputAsync).
+        foreach (var target in targets)
+        {
+            for (var round = 0; round < 3; round++)
+            {
+                await FanOut.RunAsync(target.System, 50, quick ? 2_000 : 20_000, window: 200);
+            }
+
+            await Servers.WaitForDisconnectsAsync();
+        }
+
+        var table = new StringBuilder();
+        table.AppendLine(CultureInfo.InvariantCulture, $"### IRC fan-out (one channel, PRIVMSG of 64-byte texts, 200 in flight; plain IRC, no capabilities{(gateway is null ? string.Empty : "; " + gateway)})");
+        table.AppendLine();
+        table.AppendLine("| receivers | system | deliveries/s | p50 ms | p99 ms | lost | server peak RSS MiB | server CPU s (sending) | generator CPU s (sending) | ratio |");
+        table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var receivers in new[] { 50, 500, 2000 })
+        {
+            var messages = Math.Max(200, (quick ? 200_000 : 2_000_000) / receivers);
+            var rows = new List<(FanOut.Result Result, long Peak, TimeSpan ServerCpu, TimeSpan GeneratorCpu)>();
+            foreach (var target in targets)
+            {
+                // Memory and CPU from the first message on: the JOINs before it (each told to the whole
+                // channel, 4 million lines at 2,000 receivers) are not what the table compares.
+                var pid = target.Process.Pid;
+                var (serverCpu, generatorCpu) = (TimeSpan.Zero, TimeSpan.Zero);
+                var result = await FanOut.RunAsync(target.System, receivers, messages, window: 200, connected: () =>
+                {
+                    ProcessStats.ResetPeak(pid);
+                    (serverCpu, generatorCpu) = (ProcessStats.Cpu(pid), Process.GetCurrentProcess().TotalProcessorTime);
+                });
+                rows.Add((result, ProcessStats.Memory(pid).Peak, ProcessStats.Cpu(pid) - serverCpu, Process.GetCurrentProcess().TotalProcessorTime - generatorCpu));
+                await Servers.WaitForDisconnectsAsync();
+            }
+
+            // PeerChat's gateway against the faster of the peers (issue 16's target: at least 1.0×).
+            var fastestPeer = rows.Where(r => !IsPeerChat(r.Result.System)).Max(r => r.Result.DeliveriesPerSecond);
+            foreach (var (r, peak, serverCpu, generatorCpu) in rows)
+            {
+                var ratio = IsPeerChat(r.System) ? $"{r.DeliveriesPerSecond / fastestPeer:0.00}× faster peer" : string.Empty;
+                table.AppendLine(CultureInfo.InvariantCulture, $"| {r.Receivers} | {r.System} | {r.DeliveriesPerSecond:N0} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {r.Lost} | {peak / 1048576.0:0.0} | {serverCpu.TotalSeconds:0.0} | {generatorCpu.TotalSeconds:0.0} | {ratio} |");
+            }
+        }
+
+        return table.ToString();
+    }
+
+    private static bool IsPeerChat(string system) => system.StartsWith("PeerChat", StringComparison.Ordinal);
+}

@@ -40,7 +40,8 @@ public static class IrcTags
 
     /// <summary>
     /// The tag prefix of a line (<c>@key=value;key2=value2 </c>, with its trailing space), or the empty
-    /// string when there are no tags. A null value writes the key alone.
+    /// string when there are no tags. A tag with a null value or an empty key is left out (so a
+    /// caller lists the tags a client may get); an empty value writes the key alone.
     /// </summary>
     public static string Prefix(params ReadOnlySpan<(string Key, string? Value)> tags)
     {
@@ -49,13 +50,13 @@ public static class IrcTags
         return builder.ToString();
     }
 
-    /// <summary>Appends the tag prefix of <see cref="Prefix"/> (nothing when there are no tags with a key).</summary>
+    /// <summary>Appends the tag prefix of <see cref="Prefix"/> (nothing when no tag is given).</summary>
     public static void AppendPrefix(StringBuilder builder, params ReadOnlySpan<(string Key, string? Value)> tags)
     {
         var first = true;
         foreach (var (key, value) in tags)
         {
-            if (string.IsNullOrEmpty(key))
+            if (string.IsNullOrEmpty(key) || value is null)
             {
                 continue;
             }

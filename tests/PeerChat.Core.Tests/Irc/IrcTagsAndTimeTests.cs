@@ -20,7 +20,7 @@ public sealed class IrcTagsAndTimeTests
     public void TagPrefix_JoinsTagsWithSemicolons_EscapesValues_AndEndsWithASpace()
     {
         Assert.Equal("@time=2026-11-01T12:00:00.000Z;msgid=m1;batch=b1 ", IrcTags.Prefix(("time", "2026-11-01T12:00:00.000Z"), ("msgid", "m1"), ("batch", "b1")));
-        Assert.Equal("@+reply=a\\sb;flag ", IrcTags.Prefix(("+reply", "a b"), ("flag", null)));
+        Assert.Equal("@+reply=a\\sb;flag ", IrcTags.Prefix(("+reply", "a b"), ("batch", null), ("flag", "")));
         Assert.Equal(string.Empty, IrcTags.Prefix());
     }
 

@@ -19,6 +19,13 @@ public sealed record ChatServerOptions
     /// <summary>The TCP port; 0 lets the system pick a free one, read back from <see cref="Server.ChatServer.Port"/>.</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>
+    /// The TCP port of the IRC gateway (docs/IRC.md): IRC clients log in with their PeerChat account
+    /// and share the chat, the accounts and every limit of the main port. Null (the default) turns it
+    /// off; 0 lets the system pick a free one, read back from <see cref="Server.ChatServer.IrcPort"/>.
+    /// </summary>
+    public int? IrcPort { get; init; }
+
     /// <summary>Connections held at once, logged in or not yet; the next gets <c>server_full</c>.</summary>
     public int MaxClients { get; init; } = 50;
 
@@ -171,6 +178,7 @@ public sealed record ChatServerOptions
     public void Validate()
     {
         Require(Port is >= 0 and <= 65535, nameof(Port), "must be 0 to 65535");
+        Require(IrcPort is null or (>= 0 and <= 65535), nameof(IrcPort), "must be 0 to 65535");
         Require(MaxClients >= 1, nameof(MaxClients), "must be at least 1");
         Require(MaxPendingPerAddress >= 1, nameof(MaxPendingPerAddress), "must be at least 1");
         Require(MaxSessionsPerAddress >= 1, nameof(MaxSessionsPerAddress), "must be at least 1");

@@ -70,7 +70,8 @@ internal static class ServerFrames
             OptionalString(c, "peer"),
             OptionalTime(c, "connectedAt") ?? DateTimeOffset.MinValue,
             OptionalTime(c, "lastActiveAt") ?? DateTimeOffset.MinValue,
-            OptionalInt(c, "messages") ?? 0)).ToList();
+            OptionalInt(c, "messages") ?? 0,
+            OptionalString(c, "via"))).ToList();
     }
 
     public static SendReceipt Sent(JsonElement frame, MessageRoute route, TimeSpan roundTrip) =>

@@ -3,6 +3,8 @@ namespace PeerChat.Core.Protocol;
 /// <summary>
 /// One logged-in client, as the server knows it and as a <c>clients</c> frame lists it: the same
 /// record on both sides of the wire. <see cref="Messages"/> counts the user requests of the idle rule.
+/// <see cref="Via"/> says how the client is connected (<see cref="ViaPeerChat"/>, <see cref="ViaIrc"/>);
+/// null from a server that does not say.
 /// </summary>
 public sealed record ClientInfo(
     string ClientId,
@@ -11,4 +13,12 @@ public sealed record ClientInfo(
     string? PeerEndpoint,
     DateTimeOffset ConnectedAt,
     DateTimeOffset LastActiveAt,
-    int Messages);
+    int Messages,
+    string? Via = null)
+{
+    /// <summary>Connected with peerchat/1, on the server's main port.</summary>
+    public const string ViaPeerChat = "peerchat";
+
+    /// <summary>Connected with IRC, through the server's IRC gateway.</summary>
+    public const string ViaIrc = "irc";
+}

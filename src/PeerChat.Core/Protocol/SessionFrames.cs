@@ -94,6 +94,11 @@ public static class SessionFrames
                 w.WriteString("connectedAt", WireTime.Format(client.ConnectedAt));
                 w.WriteString("lastActiveAt", WireTime.Format(client.LastActiveAt));
                 w.WriteNumber("messages", client.Messages);
+                if (client.Via is not null)
+                {
+                    w.WriteString("via", client.Via);
+                }
+
                 w.WriteEndObject();
             }
 

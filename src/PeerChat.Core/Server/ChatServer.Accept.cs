@@ -26,7 +26,8 @@ public sealed partial class ChatServer
     // loop does not spin while the condition lasts.
     private static readonly TimeSpan AcceptErrorBackoff = TimeSpan.FromMilliseconds(100);
 
-    private async Task AcceptLoopAsync()
+    /// <summary>Accepts on <paramref name="listener"/>: the main port, or the IRC gateway's when <paramref name="irc"/>.</summary>
+    private async Task AcceptLoopAsync(Socket listener, bool irc)
     {
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
@@ -34,7 +35,7 @@ public sealed partial class ChatServer
             Socket socket;
             try
             {
-                socket = await _listener!.AcceptAsync(token).ConfigureAwait(false);
+                socket = await listener.AcceptAsync(token).ConfigureAwait(false);
             }
             catch (Exception ex) when (token.IsCancellationRequested || SocketErrors.IsListenerClosed(ex))
             {
@@ -49,7 +50,7 @@ public sealed partial class ChatServer
 
             try
             {
-                Admit(socket);
+                Admit(socket, irc);
             }
             catch (Exception ex)
             {
@@ -60,7 +61,7 @@ public sealed partial class ChatServer
     }
 
     /// <summary>Starts a connection, or turns it away when the server or its address is full.</summary>
-    private void Admit(Socket socket)
+    private void Admit(Socket socket, bool irc)
     {
         socket.NoDelay = true;
         if (Options.SocketSendBufferBytes is { } sendBuffer)
@@ -74,7 +75,7 @@ public sealed partial class ChatServer
         if (Interlocked.Increment(ref _connectionCount) > Options.MaxClients)
         {
             Interlocked.Decrement(ref _connectionCount);
-            Reject(socket, ErrorCodes.ServerFull, $"The server holds its maximum of {Options.MaxClients} clients.");
+            Reject(socket, irc, ErrorCodes.ServerFull, $"The server holds its maximum of {Options.MaxClients} clients.");
             return;
         }
 
@@ -83,7 +84,7 @@ public sealed partial class ChatServer
         {
             ReleasePending(address);
             Interlocked.Decrement(ref _connectionCount);
-            Reject(socket, ErrorCodes.TooManyConnections, $"Your address has {Options.MaxPendingPerAddress} connections that have not logged in.");
+            Reject(socket, irc, ErrorCodes.TooManyConnections, $"Your address has {Options.MaxPendingPerAddress} connections that have not logged in.");
             return;
         }
 
@@ -93,12 +94,13 @@ public sealed partial class ChatServer
         {
             ReleasePending(address);
             Interlocked.Decrement(ref _connectionCount);
-            Reject(socket, ErrorCodes.TooManyConnections, $"The server is nearly full; its last places go to addresses with no connection waiting to log in, and yours has {pending - 1}.");
+            Reject(socket, irc, ErrorCodes.TooManyConnections, $"The server is nearly full; its last places go to addresses with no connection waiting to log in, and yours has {pending - 1}.");
             return;
         }
 
         Counters.Connected();
-        var connection = new ClientConnection(this, socket, "c" + Interlocked.Increment(ref _nextClientId));
+        var clientId = "c" + Interlocked.Increment(ref _nextClientId);
+        IServerConnection connection = irc ? new Irc.IrcConnection(this, socket, clientId) : new ClientConnection(this, socket, clientId);
         _connections[connection.ClientId] = connection;
         Raise(new ClientConnectedEvent(Now, connection.ClientId, connection.Address));
         // Started on the pool rather than inline, so that the accept loop goes straight back to
@@ -109,11 +111,11 @@ public sealed partial class ChatServer
         // A stop that began while this socket was being admitted must still reach it.
         if (_stopping.IsCancellationRequested)
         {
-            connection.RequestClose(NoticeCodes.ServerShutdown, SessionFrames.ServerShutdown());
+            connection.RequestShutdown();
         }
     }
 
-    private void Reject(Socket socket, string code, string message)
+    private void Reject(Socket socket, bool irc, string code, string message)
     {
         Counters.Rejected();
         var endPoint = socket.RemoteEndPoint?.ToString() ?? "?";
@@ -128,7 +130,7 @@ public sealed partial class ChatServer
             return;
         }
 
-        var frame = FrameWriter.Error(null, code, message);
+        var frame = irc ? Irc.IrcConnection.RejectLine(message) : FrameWriter.Error(null, code, message);
         if (Options.Certificate is not { } certificate)
         {
             _ = RejectAsync(socket, frame);

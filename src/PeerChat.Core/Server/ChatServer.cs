@@ -16,7 +16,7 @@ namespace PeerChat.Core.Server;
 /// </summary>
 public sealed partial class ChatServer : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, ClientConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IServerConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<IPAddress, int> _pendingByAddress = new();
     private readonly ConcurrentDictionary<IPAddress, int> _sessionsByAddress = new();
     // Connections whose RunAsync has not returned yet; when the server stops, the last one to end
@@ -120,6 +120,16 @@ public sealed partial class ChatServer : IAsyncDisposable
 
         // The port may have been chosen by the system: read back what was bound.
         LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        try
+        {
+            BindIrcGateway();
+        }
+        catch
+        {
+            listener.Dispose();
+            _listener = null;
+            throw;
+        }
         foreach (var issue in UserStore.Issues)
         {
             Raise(new UserStoreIssueEvent(Now, issue.Path, issue.LineNumber, issue.Reason));
@@ -132,7 +142,11 @@ public sealed partial class ChatServer : IAsyncDisposable
         _writeWatchdog = TimeProvider.System.CreateTimer(static s => ((ChatServer)s!).SweepWriteDeadlines(), this, SweepPeriod(Options.WriteTimeout), SweepPeriod(Options.WriteTimeout));
         _idleSweep = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).SweepIdleWindows(), this, SweepPeriod(Options.IdleTimeout), SweepPeriod(Options.IdleTimeout));
         _throttledLoginFlush = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).ReportThrottledLogins(all: false), this, SweepPeriod(Options.ThrottledLoginReportInterval), SweepPeriod(Options.ThrottledLoginReportInterval));
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, irc: false));
+        if (_ircListener is { } ircListener)
+        {
+            _ircAcceptLoop = Task.Run(() => AcceptLoopAsync(ircListener, irc: true));
+        }
     }
 
     // A deadline is noticed within a quarter of its length, and at most a second, after it passes.
@@ -179,12 +193,13 @@ public sealed partial class ChatServer : IAsyncDisposable
 
         _stopping.Cancel();
         _listener?.Dispose();
+        _ircListener?.Dispose();
         await _acceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _ircAcceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
-        var shutdown = SessionFrames.ServerShutdown();
         foreach (var connection in _connections.Values)
         {
-            connection.RequestClose(NoticeCodes.ServerShutdown, shutdown);
+            connection.RequestShutdown();
         }
 
         if (Volatile.Read(ref _runningCount) == 0)
@@ -254,9 +269,15 @@ public sealed partial class ChatServer : IAsyncDisposable
     internal void OnConnectionEnded(ClientConnection connection, string reason)
     {
         OnClosing(connection);
+        OnConnectionEnded(connection, connection.UserName, connection.Address, reason);
+    }
+
+    /// <summary>A connection of any protocol has ended (it has left the chat already).</summary>
+    internal void OnConnectionEnded(IServerConnection connection, string? userName, string address, string reason)
+    {
         _connections.TryRemove(connection.ClientId, out _);
         Interlocked.Decrement(ref _connectionCount);
-        Raise(new ClientDisconnectedEvent(Now, connection.ClientId, connection.UserName, connection.Address, reason));
+        Raise(new ClientDisconnectedEvent(Now, connection.ClientId, userName, address, reason));
     }
 
     internal void ReleasePending(IPAddress address) => Decrement(_pendingByAddress, address);
@@ -266,10 +287,10 @@ public sealed partial class ChatServer : IAsyncDisposable
     /// it holds MaxSessionsPerAddress. A login that replaces its user's session from the same
     /// address may go one past, since the session it replaces is about to leave.
     /// </summary>
-    internal bool TryTakeSession(ClientConnection connection, string userName)
+    internal bool TryTakeSession(IServerConnection connection, string userName)
     {
         var group = connection.AddressGroup;
-        var replacing = FindLoggedIn(userName) is { } current && current.AddressGroup.Equals(group);
+        var replacing = Chat.Find(userName) is IServerConnection current && current.AddressGroup.Equals(group);
         var limit = replacing ? Options.MaxSessionsPerAddress + 1 : Options.MaxSessionsPerAddress;
         while (true)
         {

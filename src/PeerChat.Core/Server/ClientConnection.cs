@@ -9,7 +9,7 @@ namespace PeerChat.Core.Server;
 /// One accepted socket: a receive loop and a send loop side by side (partial files by concern),
 /// sharing one cancellation source that is cancelled when the connection ends.
 /// </summary>
-internal sealed partial class ClientConnection
+internal sealed partial class ClientConnection : IServerConnection
 {
     // After the last frame is written and FIN sent, how long to keep reading (and discarding) so
     // that the peer sees our last frame before the socket closes, instead of a reset.
@@ -96,7 +96,8 @@ internal sealed partial class ClientConnection
         PeerEndpoint,
         ConnectedAt,
         new DateTimeOffset(Interlocked.Read(ref _lastActiveTicks), TimeSpan.Zero),
-        Volatile.Read(ref _messages));
+        Volatile.Read(ref _messages),
+        ClientInfo.ViaPeerChat);
 
     /// <summary>Runs the connection to its end; never throws.</summary>
     public async Task RunAsync()
@@ -187,6 +188,8 @@ internal sealed partial class ClientConnection
             // Already ended.
         }
     }
+
+    public void RequestShutdown() => RequestClose(NoticeCodes.ServerShutdown, SessionFrames.ServerShutdown());
 
     /// <summary>Cuts the connection at once, without flushing.</summary>
     public void Abort(string reason)

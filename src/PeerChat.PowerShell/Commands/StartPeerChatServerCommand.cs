@@ -27,6 +27,11 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(0, 65535)]
     public int Port { get; set; }
 
+    /// <summary>Also listen for IRC clients on this port (0 picks a free one, shown as the job's IrcPort); off unless given.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int IrcPort { get; set; }
+
     /// <summary>The address to listen on; by default every address, IPv4 and IPv6.</summary>
     [Parameter]
     [ValidateNotNull]
@@ -251,11 +256,17 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             }
 
             WriteVerbose($"PeerChat server listening on {job.Location}, users in {storePath}, {messages}.");
+            if (job.IrcPort is { } ircPort)
+            {
+                WriteVerbose($"IRC gateway listening on port {ircPort}.");
+            }
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
             WriteError(new ErrorRecord(
-                new IOException($"Port {options.Port} on {options.ListenAddress} is already in use; pick another -Port, or -Port 0 for a free one.", ex),
+                new IOException(options.IrcPort is { } ircPort
+                    ? $"Port {options.Port} or IRC port {ircPort} on {options.ListenAddress} is already in use; pick others, or 0 for free ones."
+                    : $"Port {options.Port} on {options.ListenAddress} is already in use; pick another -Port, or -Port 0 for a free one.", ex),
                 "PortInUse",
                 ErrorCategory.ResourceUnavailable,
                 options.Port));

@@ -47,6 +47,9 @@ public sealed class PeerChatServerJob : Job2
 
     public string ListenAddress => _server.Options.ListenAddress.ToString();
 
+    /// <summary>The IRC gateway's bound port (the one the system picked with -IrcPort 0); null when the gateway is off.</summary>
+    public int? IrcPort => _server.IrcPort != 0 ? _server.IrcPort : _server.Options.IrcPort;
+
     /// <summary>Logged-in clients now.</summary>
     public int ClientCount => _server.LoggedInCount;
 

@@ -16,6 +16,7 @@ public sealed class PeerChatClientInfo
         ConnectedAt = client.ConnectedAt.LocalDateTime;
         LastActiveAt = client.LastActiveAt.LocalDateTime;
         RequestCount = client.Messages;
+        Via = client.Via;
         IsSelf = client.ClientId == session.ClientId;
         Session = session;
     }
@@ -40,6 +41,9 @@ public sealed class PeerChatClientInfo
     public int RequestCount { get; }
 
     public bool IsSelf { get; }
+
+    /// <summary>How the client is connected: <c>peerchat</c> (peerchat/1, as PowerShell sessions are) or <c>irc</c> (through the IRC gateway); null from a server that does not say.</summary>
+    public string? Via { get; }
 
     /// <summary>The session that listed this client.</summary>
     public PeerChatSession Session { get; }

@@ -168,6 +168,13 @@ public sealed record ChatServerOptions
     /// <summary>Rooms the server holds; a <c>join</c> that would create one more gets <c>too_many_rooms</c>.</summary>
     public int MaxRooms { get; init; } = 10_000;
 
+    /// <summary>
+    /// Lines of a channel's history the IRC gateway replays when a client without CHATHISTORY
+    /// joins it (each with its server-time); 0 turns the replay off. More than HistoryPageMax is
+    /// cut to it.
+    /// </summary>
+    public int IrcJoinReplay { get; init; } = 50;
+
     /// <summary>The clock of every protocol rule (auth and idle timeouts, throttling, flood control).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -208,6 +215,7 @@ public sealed record ChatServerOptions
         Require(HistoryPageMax >= 1, nameof(HistoryPageMax), "must be at least 1");
         Require(MaxRoomsPerUser >= 1, nameof(MaxRoomsPerUser), "must be at least 1");
         Require(MaxRooms >= 1, nameof(MaxRooms), "must be at least 1");
+        Require(IrcJoinReplay >= 0, nameof(IrcJoinReplay), "must not be negative");
     }
 
     private static void Require(bool condition, string name, string rule)

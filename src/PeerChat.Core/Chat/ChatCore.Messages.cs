@@ -22,7 +22,7 @@ public sealed partial class ChatCore
             }
         }
 
-        return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false);
+        return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false) { SentAt = message.SentAt };
     }
 
     /// <summary>A message to a room's online members but the sender, who must be a member.</summary>
@@ -57,7 +57,7 @@ public sealed partial class ChatCore
             }
         }
 
-        return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false);
+        return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false) { SentAt = message.SentAt };
     }
 
     /// <summary>
@@ -72,7 +72,7 @@ public sealed partial class ChatCore
             var message = NewMessage(ConversationKey.Direct(from.UserName, recipient.UserName), from, recipient.UserName, text, data, directId);
             var stored = AppendAsync(message, queueFor: null);
             var delivered = recipient.Deliver(new MessageDelivery(message));
-            return new PostResult(await stored.ConfigureAwait(false), message.MessageId, delivered ? 1 : 0, Queued: false);
+            return new PostResult(await stored.ConfigureAwait(false), message.MessageId, delivered ? 1 : 0, Queued: false) { SentAt = message.SentAt };
         }
 
         if (AccountName(to) is not { } account)
@@ -96,7 +96,7 @@ public sealed partial class ChatCore
         // next login: it is handed over live now (and comes again, queued, at the next login; a
         // client keeps one copy of a message id).
         Find(account)?.Deliver(new MessageDelivery(queued));
-        return new PostResult(ChatError.None, queued.MessageId, 0, Queued: true);
+        return new PostResult(ChatError.None, queued.MessageId, 0, Queued: true) { SentAt = queued.SentAt };
     }
 
     private ChatMessage NewMessage(ConversationKey conversation, IChatSession from, string? to, string text, string? data, string? directId) =>

@@ -38,6 +38,9 @@ public enum ChatError
 /// </summary>
 public readonly record struct PostResult(ChatError Error, string? MessageId, int Recipients, bool Queued)
 {
+    /// <summary>When the server accepted the message (the time its recipients and history show); default when it failed.</summary>
+    public DateTimeOffset SentAt { get; init; }
+
     public static PostResult Failed(ChatError error) => new(error, null, 0, false);
 }
 

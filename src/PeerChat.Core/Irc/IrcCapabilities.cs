@@ -11,8 +11,13 @@ internal static class IrcCapabilities
     /// </summary>
     private static readonly (string Name, string? Value)[] Supported =
     [
+        ("batch", null),
         ("cap-notify", null),
+        ("draft/chathistory", null),
+        ("echo-message", null),
+        ("message-tags", null),
         ("sasl", "PLAIN"),
+        ("server-time", null),
     ];
 
     public static bool IsKnown(string name) => Supported.Any(c => c.Name == name);
@@ -33,6 +38,7 @@ internal static class IrcCapabilities
         "CHANMODES=,,,nt",
         $"CHANNELLEN={PasswordRules.MaxUserNameLength + 1}",
         "CHANTYPES=#",
+        .. (options.MessageStore is null ? Array.Empty<string>() : [$"CHATHISTORY={options.HistoryPageMax}", "MSGREFTYPES=msgid,timestamp"]),
         "LINELEN=512",
         $"NETWORK={Escape(options.ServerName)}",
         $"NICKLEN={PasswordRules.MaxUserNameLength}",

@@ -44,8 +44,14 @@ internal sealed partial class IrcConnection : IChatSession
 
     public bool Deliver(MessageDelivery delivery)
     {
-        var lines = delivery.RenderedBy(IrcRendering, static (MessageDelivery d) => new BroadcastFrame(IrcText.MessageLines(d.Message, d.RoomName)));
-        return delivery.IsDirect ? Send(lines.Bytes) : SendBroadcast(lines);
+        var lines = RenderLive(delivery);
+        if (delivery.IsDirect)
+        {
+            RememberDirect(delivery);
+            return Send(lines.Bytes);
+        }
+
+        return SendBroadcast(lines);
     }
 
     public void Notify(PresenceChange change) =>
@@ -145,7 +151,9 @@ internal sealed partial class IrcConnection : IChatSession
             : _server.Chat.SendAsync(this, target, text, data, directId: null);
         if (posting.IsCompletedSuccessfully)
         {
-            ReportPostError(message.Command, target, posting.Result.Error);
+            var posted = posting.Result;
+            ReportPostError(message.Command, target, posted.Error);
+            Echo(target, text, notice, posted);
             return ValueTask.CompletedTask;
         }
 
@@ -154,15 +162,17 @@ internal sealed partial class IrcConnection : IChatSession
             _pendingPosts.Dequeue();
         }
 
-        _pendingPosts.Enqueue(ReportWhenStoredAsync(posting, message.Command, target));
+        _pendingPosts.Enqueue(ReportWhenStoredAsync(posting, message.Command, target, text, notice));
         return _pendingPosts.Count >= MaxPendingPosts ? new ValueTask(_pendingPosts.Dequeue()) : ValueTask.CompletedTask;
     }
 
-    private async Task ReportWhenStoredAsync(ValueTask<PostResult> posting, string command, string target)
+    private async Task ReportWhenStoredAsync(ValueTask<PostResult> posting, string command, string target, string text, bool notice)
     {
         try
         {
-            ReportPostError(command, target, (await posting.ConfigureAwait(false)).Error);
+            var result = await posting.ConfigureAwait(false);
+            ReportPostError(command, target, result.Error);
+            Echo(target, text, notice, result);
         }
         catch (Exception ex)
         {
@@ -204,7 +214,7 @@ internal sealed partial class IrcConnection : IChatSession
 
     // A client's answer to a PING; the gateway sends none (the idle rule and TCP tell when a client is gone).
     [IrcCommand("PONG", NeedsRegistration = false)]
-    private static ValueTask Pong(IrcMessage message) => ValueTask.CompletedTask;
+    private ValueTask Pong(IrcMessage message) => OnPongAsync(message);
 
     [IrcCommand("QUIT", NeedsRegistration = false)]
     private ValueTask Quit(IrcMessage message)

@@ -169,6 +169,7 @@ internal sealed partial class IrcConnection
             }
         }
 
+        OnCapsChanged();
         SendCapList("ACK", list);
     }
 
@@ -338,6 +339,10 @@ internal sealed partial class IrcConnection
             }
 
             CompleteRegistration(account);
+            if (UserName is not null && !IsClosing)
+            {
+                await AfterRegistrationAsync().ConfigureAwait(false);
+            }
         }
         finally
         {

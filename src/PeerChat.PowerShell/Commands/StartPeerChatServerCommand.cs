@@ -162,6 +162,11 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(64L * 1024, long.MaxValue)]
     public long MessageStoreMaxSize { get; set; }
 
+    /// <summary>Lines of a channel's history the IRC gateway replays when a client without CHATHISTORY joins it; 0 turns it off.</summary>
+    [Parameter]
+    [ValidateRange(0, 1_000_000)]
+    public int IrcJoinReplay { get; set; }
+
     /// <summary>The job name; PeerChat-PORT by default, with the bound port.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]

@@ -20,8 +20,9 @@
 
     Fuzz and Bench are not run by Test or CI; Build compiles both, so they cannot rot.
     Everything from NuGet is restored as needed. Debian packages are installed only with -Bootstrap
-    (through apt-get, as root): iproute2 and tmux for Test (without them the network-namespace and
-    terminal tests are skipped), afl++ for Fuzz, nats-server (and ngircd, inspircd, mosquitto) for Bench.
+    (through apt-get, as root): iproute2, tmux, python3-irc, irssi and weechat-curses for Test
+    (without them the network-namespace, terminal and IRC client tests are skipped, or fail under
+    CI), afl++ for Fuzz, nats-server (and ngircd, inspircd, mosquitto) for Bench.
 
     Run it through the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 Test
 
@@ -66,9 +67,9 @@ param(
     # Fuzz: how long each target runs under AFL++.
     [int] $Seconds = 300,
 
-    # Fuzz: which targets (frames, userstore, client); all by default.
-    [ValidateSet('frames', 'userstore', 'client')]
-    [string[]] $Target = @('frames', 'userstore', 'client'),
+    # Fuzz: which targets (frames, userstore, client, irc); all by default.
+    [ValidateSet('frames', 'userstore', 'client', 'irc')]
+    [string[]] $Target = @('frames', 'userstore', 'client', 'irc'),
 
     # Serve: a settings file for Start-PeerChatServer -Configuration (New-PeerChatServerConfiguration writes one).
     [string] $ServerConfiguration,
@@ -103,7 +104,8 @@ function Assert-DebianTool {
     # Debian packages are installed only when asked (-Bootstrap): a build never changes the machine
     # behind its user's back. A missing required tool stops the task; an optional one only warns.
     param([string] $Command, [string] $Package, [string] $NeededFor, [switch] $Optional)
-    if (Get-Command $Command -ErrorAction SilentlyContinue) { return }
+    # A command, or the path of a file the package installs (a library has no command).
+    if ((Get-Command $Command -ErrorAction SilentlyContinue) -or ($Command.StartsWith('/') -and (Test-Path $Command))) { return }
     if ($Bootstrap) {
         Write-Host "Bootstrap: installing the Debian package $Package (for $Command) with apt-get."
         Invoke-Native "apt-get install $Package" { apt-get update -qq; apt-get install -y -qq $Package }
@@ -120,6 +122,9 @@ function Assert-TaskTools {
         'Test' {
             Assert-DebianTool -Command ip -Package iproute2 -NeededFor 'the network-namespace tests of direct messages' -Optional
             Assert-DebianTool -Command tmux -Package tmux -NeededFor 'the terminal tests of Enter-PeerChat' -Optional
+            Assert-DebianTool -Command /usr/lib/python3/dist-packages/irc/client.py -Package python3-irc -NeededFor 'the IRC tests with a Python client' -Optional
+            Assert-DebianTool -Command irssi -Package irssi -NeededFor 'the IRC tests with irssi' -Optional
+            Assert-DebianTool -Command weechat -Package weechat-curses -NeededFor 'the IRC tests with WeeChat' -Optional
         }
         'Fuzz' { Assert-DebianTool -Command afl-fuzz -Package afl++ -NeededFor 'the fuzzer' }
         'Bench' {
@@ -329,8 +334,8 @@ function Invoke-Fuzz {
         New-Item -ItemType Directory -Force $findings | Out-Null
         Write-Host "Fuzzing '$name' for $Seconds s; findings in $findings"
         # A dictionary of tokens AFL would take long to build byte by byte (JSON escapes such as a
-        # lone surrogate, awkward numbers, the store's record format): fuzz/dictionaries.
-        $dictionary = Join-Path $repo "fuzz/dictionaries/$(if ($name -eq 'userstore') { 'userstore' } else { 'json' }).dict"
+        # lone surrogate, awkward numbers, the store's record format, IRC tags): fuzz/dictionaries.
+        $dictionary = Join-Path $repo "fuzz/dictionaries/$(switch ($name) { 'userstore' { 'userstore' } 'irc' { 'irc' } default { 'json' } }).dict"
         afl-fuzz -V $Seconds -t 5000 -m none -x $dictionary -i (Join-Path $repo "fuzz/corpus/$name") -o $findings -- dotnet (Join-Path $bin 'PeerChat.Fuzz.dll') $name | Out-Null
         $stats = @{}
         foreach ($line in Get-Content (Join-Path $findings 'default/fuzzer_stats')) {

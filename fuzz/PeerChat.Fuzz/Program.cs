@@ -9,7 +9,8 @@ Action<byte[]> run = target switch
     "frames" => FuzzTargets.Frames,
     "userstore" => FuzzTargets.UserStore,
     "client" => FuzzTargets.ClientFrames,
-    _ => throw new ArgumentException($"Unknown target '{target}': frames, userstore or client."),
+    "irc" => IrcFuzzTargets.Lines,
+    _ => throw new ArgumentException($"Unknown target '{target}': frames, userstore, client or irc."),
 };
 
 // `dotnet run --project fuzz/PeerChat.Fuzz -- <target> <file>` replays one input on a plain build, to

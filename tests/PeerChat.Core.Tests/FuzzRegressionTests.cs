@@ -15,7 +15,7 @@ public sealed class FuzzRegressionTests
         var fuzz = Path.Combine(RepositoryRoot(), "fuzz");
         foreach (var kind in new[] { "corpus", "regressions" })
         {
-            foreach (var target in new[] { "frames", "userstore", "client" })
+            foreach (var target in new[] { "frames", "userstore", "client", "irc" })
             {
                 var folder = Path.Combine(fuzz, kind, target);
                 foreach (var file in Directory.Exists(folder) ? Directory.EnumerateFiles(folder).Order() : Enumerable.Empty<string>())
@@ -38,6 +38,7 @@ public sealed class FuzzRegressionTests
         {
             "frames" => FuzzTargets.Frames,
             "userstore" => FuzzTargets.UserStore,
+            "irc" => IrcFuzzTargets.Lines,
             _ => FuzzTargets.ClientFrames,
         };
 

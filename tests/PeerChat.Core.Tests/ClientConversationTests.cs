@@ -121,13 +121,17 @@ public sealed class ClientConversationTests
         // One session's inbox over two connections; the first one's confirmation is lost.
         var events = Channel.CreateUnbounded<ChatEvent>();
         ChatClient? confirmOn = null;
-        var confirmed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The inbox may confirm in steps (as the messages reach it); what matters is that it gets to the last.
+        var confirmedLast = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var inbox = new ChatInbox(events.Reader, confirmOffline: async (upTo, ct) =>
         {
             if (confirmOn is { } client)
             {
                 await client.ConfirmReceivedAsync(upTo, ct);
-                confirmed.TrySetResult(upTo);
+                if (upTo == receipts[^1].MessageId)
+                {
+                    confirmedLast.TrySetResult();
+                }
             }
         });
         var first = await server.LoginAsync("bob");
@@ -140,7 +144,7 @@ public sealed class ClientConversationTests
         confirmOn = second;
         Assert.Equal(3, second.Session!.Queued);
         await ForwardAsync(second, events.Writer, count: 3);
-        var confirmedUpTo = await confirmed.Task.WaitAsync(Patience);
+        await confirmedLast.Task.WaitAsync(Patience);
         await second.DisposeAsync();
 
         // Confirmed though left out: the third login finds the queue empty.
@@ -150,7 +154,6 @@ public sealed class ClientConversationTests
         Assert.Equal(receipts.Select(r => r.MessageId), kept.Cast<ChatMessage>().Select(m => m.MessageId));
         Assert.All(kept.Cast<ChatMessage>(), m => Assert.True(m.Offline && m.Kind == MessageKind.Direct, $"{m}"));
         Assert.True(kept.Cast<ChatMessage>().All(m => m.SentAt < m.ReceivedAt), "the original SentAt");
-        Assert.Equal(receipts[^1].MessageId, confirmedUpTo);
         Assert.Equal(3, inbox.Duplicates);
         Assert.Equal(0, inbox.Count);
         Assert.Equal(0, third.Session!.Queued);

@@ -53,6 +53,19 @@ public sealed class IrcGatewayTests
     }
 
     [Fact]
+    public async Task APasswordWithSpaces_SentWithoutAColon_StillLogsIn()
+    {
+        await using var server = await StartAsync();
+        await server.EnsureUserAsync("carol");
+        using var irc = IrcTestClient.Connect(server.Server.IrcPort);
+
+        // As irssi and Python's irc library send it: "PASS correct horse battery".
+        await irc.SendAsync($"PASS {TestServer.Password}", "NICK carol", "USER c 0 * :C");
+
+        Assert.Equal("carol", (await irc.ReadUntilAsync("001")).Parameters[0]);
+    }
+
+    [Fact]
     public async Task PassUserColonPassword_LogsInAsThatAccount_WhateverTheNick()
     {
         await using var server = await StartAsync();

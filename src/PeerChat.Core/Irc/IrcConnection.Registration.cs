@@ -39,8 +39,10 @@ internal sealed partial class IrcConnection
         }
 
         // "user:password" names the account; a bare password is the nick's. A password may itself
-        // hold a colon, so only a valid user name before the first colon counts as one.
-        var value = message.Parameters[0];
+        // hold a colon, so only a valid user name before the first colon counts as one. Clients
+        // (irssi, Python's irc) send a server password with spaces without the colon that would
+        // keep it one parameter: its words come as several, joined back here.
+        var value = string.Join(' ', message.Parameters);
         var colon = value.IndexOf(':');
         if (colon > 0 && PasswordRules.IsValidUserName(value[..colon]))
         {

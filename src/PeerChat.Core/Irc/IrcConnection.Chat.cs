@@ -20,6 +20,10 @@ internal sealed partial class IrcConnection : IChatSession
     private const int MaxPendingPosts = 256;
     private readonly Queue<Task> _pendingPosts = new();
 
+    // The last of them: each answer (an error numeric, an echo) waits for the one before, so that a
+    // client hears about its messages in the order it sent them, whichever commit ends first.
+    private Task _lastPost = Task.CompletedTask;
+
     // The capabilities this client enabled. Only the receive loop changes it.
     private readonly HashSet<string> _enabledCaps = new(StringComparer.Ordinal);
 
@@ -149,7 +153,12 @@ internal sealed partial class IrcConnection : IChatSession
         var posting = IrcText.IsEveryone(target) ? _server.Chat.BroadcastAsync(this, text, data)
             : target.StartsWith('#') ? _server.Chat.PostToRoomAsync(this, target[1..], text, data)
             : _server.Chat.SendAsync(this, target, text, data, directId: null);
-        if (posting.IsCompletedSuccessfully)
+        while (_pendingPosts.TryPeek(out var oldest) && oldest.IsCompleted)
+        {
+            _pendingPosts.Dequeue();
+        }
+
+        if (posting.IsCompletedSuccessfully && _pendingPosts.Count == 0)
         {
             var posted = posting.Result;
             ReportPostError(message.Command, target, posted.Error);
@@ -157,17 +166,15 @@ internal sealed partial class IrcConnection : IChatSession
             return ValueTask.CompletedTask;
         }
 
-        while (_pendingPosts.TryPeek(out var oldest) && oldest.IsCompleted)
-        {
-            _pendingPosts.Dequeue();
-        }
-
-        _pendingPosts.Enqueue(ReportWhenStoredAsync(posting, message.Command, target, text, notice));
+        _lastPost = ReportWhenStoredAsync(_lastPost, posting, message.Command, target, text, notice);
+        _pendingPosts.Enqueue(_lastPost);
         return _pendingPosts.Count >= MaxPendingPosts ? new ValueTask(_pendingPosts.Dequeue()) : ValueTask.CompletedTask;
     }
 
-    private async Task ReportWhenStoredAsync(ValueTask<PostResult> posting, string command, string target, string text, bool notice)
+    private async Task ReportWhenStoredAsync(Task previous, ValueTask<PostResult> posting, string command, string target, string text, bool notice)
     {
+        // Never faults: every failure below is caught.
+        await previous.ConfigureAwait(false);
         try
         {
             var result = await posting.ConfigureAwait(false);

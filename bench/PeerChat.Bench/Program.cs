@@ -278,7 +278,7 @@ static async Task IrcFanOutAsync(StringBuilder report, bool quick)
     using var ownedPeerChat = peerchat;
     report.AppendLine(await IrcFanOutTable.BuildAsync(
         [new(ngircd, ngircdSystem), new(inspircd, inspircdSystem), new(peerchat, gatewaySystem)],
-        gateway: "PeerChat's gateway in #everyone (every user is in it from registration; rooms are not on the gateway yet), message store on",
+        gateway: "PeerChat's gateway in #everyone (every user is in it from registration), message store on",
         quick));
     report.AppendLine();
 }

@@ -293,19 +293,12 @@ public static class IrcLine
 
     private static void AppendEscaped(StringBuilder text, string value)
     {
-        foreach (var c in value)
+        if (value.Contains('\0', StringComparison.Ordinal))
         {
-            text.Append(c switch { ';' => @"\:", ' ' => @"\s", '\\' => @"\\", '\r' => @"\r", '\n' => @"\n", _ => null });
-            if (c is not (';' or ' ' or '\\' or '\r' or '\n'))
-            {
-                if (c == '\0')
-                {
-                    throw new ArgumentException("A tag value cannot carry NUL.");
-                }
-
-                text.Append(c);
-            }
+            throw new ArgumentException("A tag value cannot carry NUL.");
         }
+
+        IrcTags.AppendEscaped(text, value);
     }
 
     /// <summary>The command of a line that is refused, when it is plain ASCII; null otherwise.</summary>

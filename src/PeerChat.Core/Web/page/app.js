@@ -223,6 +223,14 @@ async function reconnect() {
 function logOut(why) {
   state.session = 'out';
   clearTimeout(state.retryTimer);
+  // What was read just now still counts: the server takes these before the logout.
+  for (const conv of state.conversations.values()) {
+    if (!conv.markTimer) continue;
+    clearTimeout(conv.markTimer);
+    conv.markTimer = 0;
+    const upTo = newestId(conv);
+    if (upTo && upTo !== conv.readUpTo) sendWithoutReply({ type: 'mark_read', ...target(conv), upTo });
+  }
   sendWithoutReply({ type: 'logout' });
   closeSocketQuietly();
   state.credentials = null;
@@ -442,6 +450,7 @@ function markRead(conv) {
   if (!state.hasStore || conv.key !== state.active) return;
   clearTimeout(conv.markTimer);
   conv.markTimer = setTimeout(() => {
+    conv.markTimer = 0;
     const upTo = newestId(conv);
     if (!upTo || upTo === conv.readUpTo || conv.key !== state.active) return;
     if (conv.kind === 'room' && !conv.loaded) return;

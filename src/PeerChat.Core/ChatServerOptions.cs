@@ -26,6 +26,24 @@ public sealed record ChatServerOptions
     /// </summary>
     public int? IrcPort { get; init; }
 
+    /// <summary>
+    /// The TCP port of the web listener (docs/WEB.md): the chat page at <c>/</c> and WebSocket at
+    /// <c>/ws</c> (peerchat/1 or IRC lines), HTTPS and WSS when the server has a certificate. Null
+    /// (the default) turns it off; 0 lets the system pick a free one, read back from
+    /// <see cref="Server.ChatServer.WebPort"/>.
+    /// </summary>
+    public int? WebPort { get; init; }
+
+    /// <summary>
+    /// Origins (such as <c>https://chat.example.com</c>) whose pages may open a WebSocket on the web
+    /// port, besides the server's own page (an Origin whose host and port are those the request was
+    /// sent to); <c>*</c> allows any. A client that sends no Origin is not a browser and is let in.
+    /// </summary>
+    public string[]? WebAllowedOrigin { get; init; }
+
+    /// <summary>The web port waits this long for a request's whole header section, then answers 408 and closes.</summary>
+    public TimeSpan WebHeaderTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Connections held at once, logged in or not yet; the next gets <c>server_full</c>.</summary>
     public int MaxClients { get; init; } = 50;
 
@@ -186,6 +204,9 @@ public sealed record ChatServerOptions
     {
         Require(Port is >= 0 and <= 65535, nameof(Port), "must be 0 to 65535");
         Require(IrcPort is null or (>= 0 and <= 65535), nameof(IrcPort), "must be 0 to 65535");
+        Require(WebPort is null or (>= 0 and <= 65535), nameof(WebPort), "must be 0 to 65535");
+        Require(WebAllowedOrigin is null || WebAllowedOrigin.All(o => !string.IsNullOrWhiteSpace(o)), nameof(WebAllowedOrigin), "must not hold an empty origin");
+        Require(WebHeaderTimeout > TimeSpan.Zero, nameof(WebHeaderTimeout), "must be positive");
         Require(MaxClients >= 1, nameof(MaxClients), "must be at least 1");
         Require(MaxPendingPerAddress >= 1, nameof(MaxPendingPerAddress), "must be at least 1");
         Require(MaxSessionsPerAddress >= 1, nameof(MaxSessionsPerAddress), "must be at least 1");

@@ -14,7 +14,7 @@ namespace PeerChat.Core;
 public static class ServerSettings
 {
     private static readonly Type[] SupportedTypes =
-        [typeof(int), typeof(long), typeof(double), typeof(bool), typeof(string), typeof(TimeSpan), typeof(IPAddress), typeof(int?), typeof(long?)];
+        [typeof(int), typeof(long), typeof(double), typeof(bool), typeof(string), typeof(TimeSpan), typeof(IPAddress), typeof(int?), typeof(long?), typeof(string[])];
 
     /// <summary>Every setting, in the order the options record declares them.</summary>
     public static IReadOnlyList<PropertyInfo> All { get; } =
@@ -80,6 +80,7 @@ public static class ServerSettings
         bool b => b ? "$true" : "$false",
         TimeSpan span => "'" + span.ToString("c", CultureInfo.InvariantCulture) + "'",
         IPAddress address => "'" + address + "'",
+        string[] list => "@(" + string.Join(", ", list.Select(ToPowerShellLiteral)) + ")",
         IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
         _ => "'" + value.ToString()!.Replace("'", "''", StringComparison.Ordinal) + "'",
     };
@@ -103,6 +104,7 @@ public static class ServerSettings
                 _ when type == typeof(IPAddress) => value as IPAddress ?? IPAddress.Parse(Convert.ToString(value, CultureInfo.InvariantCulture)!),
                 _ when type == typeof(bool) => value is bool b ? b : throw new FormatException(),
                 _ when type == typeof(string) => value as string ?? throw new FormatException(),
+                _ when type == typeof(string[]) => ToStrings(value),
                 _ when (type == typeof(int) || type == typeof(long)) && value is double or float or decimal && Convert.ToDouble(value, CultureInfo.InvariantCulture) % 1 != 0 => throw new FormatException(),
                 _ => Convert.ChangeType(value, type, CultureInfo.InvariantCulture),
             };
@@ -112,6 +114,14 @@ public static class ServerSettings
             throw Refused(setting, value, "must be " + Describe(type));
         }
     }
+
+    /// <summary>One string, or a list of them (an array from PowerShell or a .psd1 file).</summary>
+    private static string[] ToStrings(object value) => value switch
+    {
+        string text => [text],
+        System.Collections.IEnumerable items => [.. items.Cast<object?>().Select(item => item as string ?? throw new FormatException())],
+        _ => throw new FormatException(),
+    };
 
     /// <summary>A number is seconds; a string is seconds too when it is a number, else a time span such as '00:30:00'.</summary>
     private static TimeSpan ToTimeSpan(object value) => value switch
@@ -128,6 +138,7 @@ public static class ServerSettings
         _ when type == typeof(IPAddress) => "an IP address such as '::' or '127.0.0.1'",
         _ when type == typeof(bool) => "$true or $false",
         _ when type == typeof(string) => "a string",
+        _ when type == typeof(string[]) => "a string or a list of strings",
         _ when type == typeof(double) => "a number",
         _ => "a whole number",
     };

@@ -44,7 +44,7 @@ internal sealed partial class IrcConnection : IChatSession
         ConnectedAt,
         new DateTimeOffset(Interlocked.Read(ref _lastActiveTicks), TimeSpan.Zero),
         Volatile.Read(ref _messages),
-        ClientInfo.ViaIrc);
+        _transport.IsWebSocket ? ClientInfo.ViaIrcWebSocket : ClientInfo.ViaIrc);
 
     public bool Deliver(MessageDelivery delivery)
     {

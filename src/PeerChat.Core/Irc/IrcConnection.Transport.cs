@@ -1,8 +1,4 @@
 using System.Buffers;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using PeerChat.Core.Protocol;
 using PeerChat.Core.Server;
 
@@ -11,77 +7,39 @@ namespace PeerChat.Core.Irc;
 /// <summary>The bytes on the wire, as the main port moves them: TLS when the server has a certificate, batched writes, a write deadline.</summary>
 internal sealed partial class IrcConnection
 {
-    private const byte TlsHandshakeRecord = 0x16;
     private const int BatchBytes = 64 * 1024;
 
-    private SslStream? _tls;
+    private readonly ConnectionTransport _transport;
     private long _writeDeadline;
 
     private long WriteTimeoutInTimestampUnits => (long)(_options.WriteTimeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
 
     /// <summary>TLS from the first byte; a client that starts in plain text is told so in a plain ERROR line it can read.</summary>
-    private async Task<bool> StartTlsAsync(X509Certificate2 certificate)
+    private async Task<bool> StartTransportAsync()
     {
-        var first = new byte[1];
-        if (await _socket.ReceiveAsync(first, SocketFlags.Peek, _abort.Token).ConfigureAwait(false) == 0)
+        switch (await _transport.StartAsync(_abort.Token).ConfigureAwait(false))
         {
-            SetReason(CloseReasons.ClientClosed);
-            return false;
+            case TransportStart.Ready:
+                return true;
+            case TransportStart.PlainTextOnTlsPort:
+                _handshakeDone = true;
+                RequestClose(ErrorCodes.TlsRequired, "This port speaks TLS: turn TLS (SSL) on in your client");
+                return true;
+            case TransportStart.TimedOut:
+                SetReason(ErrorCodes.AuthTimeout);
+                return false;
+            case TransportStart.HandshakeFailed:
+                SetReason("tls_handshake_failed");
+                return false;
+            default:
+                SetReason(CloseReasons.ClientClosed);
+                return false;
         }
-
-        if (first[0] != TlsHandshakeRecord)
-        {
-            _handshakeDone = true;
-            RequestClose(ErrorCodes.TlsRequired, "This port speaks TLS: turn TLS (SSL) on in your client");
-            return true;
-        }
-
-        var tls = new SslStream(new NetworkStream(_socket, ownsSocket: false), leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions { ServerCertificate = certificate, ClientCertificateRequired = false },
-                _abort.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
-        {
-            await tls.DisposeAsync().ConfigureAwait(false);
-            SetReason(ex is OperationCanceledException ? ErrorCodes.AuthTimeout : "tls_handshake_failed");
-            return false;
-        }
-
-        _tls = tls;
-        return true;
     }
 
-    private ValueTask<int> ReadAsync(Memory<byte> memory) =>
-        _tls is { } tls
-            ? tls.ReadAsync(memory, _abort.Token)
-            : _socket.ReceiveAsync(memory, SocketFlags.None, _abort.Token);
+    private ValueTask<int> ReadAsync(Memory<byte> memory) => _transport.ReadAsync(memory, _abort.Token);
 
-    private async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes)
-    {
-        if (_tls is { } tls)
-        {
-            await tls.WriteAsync(bytes, _abort.Token).ConfigureAwait(false);
-            return;
-        }
-
-        var sent = 0;
-        if (!_socket.Blocking)
-        {
-            sent = _socket.Send(bytes.Span, SocketFlags.None, out var error);
-            if (error is not (SocketError.Success or SocketError.WouldBlock))
-            {
-                throw new SocketException((int)error);
-            }
-        }
-
-        while (sent < bytes.Length)
-        {
-            sent += await _socket.SendAsync(bytes[sent..], SocketFlags.None, _abort.Token).ConfigureAwait(false);
-        }
-    }
+    private ValueTask WriteAsync(ReadOnlyMemory<byte> bytes) => _transport.WriteAsync(bytes, _abort.Token);
 
     /// <summary>Writes queued lines until the queue is completed and drained, or the connection is cut.</summary>
     private async Task SendLoopAsync()

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using PeerChat.Core.Protocol;
 using PeerChat.Core.Server;
@@ -19,7 +18,6 @@ internal sealed partial class IrcConnection : IServerConnection
 
     private readonly ChatServer _server;
     private readonly ChatServerOptions _options;
-    private readonly Socket _socket;
     private readonly OutboundQueue _outbound;
     private readonly CancellationTokenSource _abort = new();
     private readonly TimeProvider _clock;
@@ -36,20 +34,16 @@ internal sealed partial class IrcConnection : IServerConnection
     private int _messages;
     private int _messagesInWindow;
 
-    public IrcConnection(ChatServer server, Socket socket, string clientId)
+    public IrcConnection(ChatServer server, ConnectionTransport transport, string clientId)
     {
         _server = server;
         _options = server.Options;
         _clock = _options.TimeProvider;
-        _socket = socket;
+        _transport = transport;
         _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames, _options.EffectiveSendQueueSoftBytes, _options.EffectiveSendQueueSoftFrames);
         ClientId = clientId;
-        if (_options.Certificate is null)
-        {
-            _socket.Blocking = false;
-        }
-
-        RemoteEndPoint = Normalize((IPEndPoint)socket.RemoteEndPoint!);
+        RemoteEndPoint = transport.RemoteEndPoint;
+        (transport as WebSocketTransport)?.Watch(() => MessageLimit, (code, text) => RequestClose(code, text));
         Address = RemoteEndPoint.ToString();
         AddressGroup = AddressGroups.Of(RemoteEndPoint.Address);
         ConnectedAt = _clock.GetUtcNow();
@@ -74,6 +68,9 @@ internal sealed partial class IrcConnection : IServerConnection
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
+    /// <summary>Over WebSocket, the longest message read, as on the main port: MaxPreAuthFrameBytes until registered, then MaxFrameBytes (and never past an IRC line).</summary>
+    private int MessageLimit => Math.Min(IrcLine.MaxLineBytes - 2, UserName is null ? _options.MaxPreAuthFrameBytes : _options.MaxFrameBytes);
+
     /// <summary>The nick to address this client with in replies: its account once registered, else what it asked for, else <c>*</c>.</summary>
     private string Nick => UserName ?? _requestedNick ?? "*";
 
@@ -83,7 +80,7 @@ internal sealed partial class IrcConnection : IServerConnection
         var receive = Task.CompletedTask;
         try
         {
-            if (_options.Certificate is { } certificate && !await StartTlsAsync(certificate).ConfigureAwait(false))
+            if (!await StartTransportAsync().ConfigureAwait(false))
             {
                 return;
             }
@@ -94,7 +91,7 @@ internal sealed partial class IrcConnection : IServerConnection
             await send.ConfigureAwait(false);
             if (!_abort.IsCancellationRequested)
             {
-                _socket.Shutdown(SocketShutdown.Send);
+                await _transport.CloseOutputAsync(_closeReason ?? CloseReasons.ClientClosed, _abort.Token).ConfigureAwait(false);
                 await receive.WaitAsync(Linger).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -113,12 +110,9 @@ internal sealed partial class IrcConnection : IServerConnection
                 _abort.Cancel();
                 _outbound.CompleteWith(null);
                 DisposeAuthTimer();
-                _socket.Dispose();
+                _transport.Abort();
                 await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (_tls is not null)
-                {
-                    await _tls.DisposeAsync().ConfigureAwait(false);
-                }
+                await _transport.DisposeAsync().ConfigureAwait(false);
 
                 ReleasePending();
                 ReleaseSession();
@@ -175,9 +169,6 @@ internal sealed partial class IrcConnection : IServerConnection
 
     /// <summary>What a client turned away at accept reads: one ERROR line.</summary>
     internal static byte[] RejectLine(string text) => Encoding.UTF8.GetBytes($"ERROR :Closing link: {IrcText.OneLine(text)}\r\n");
-
-    internal static IPEndPoint Normalize(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
 
     /// <summary>The <c>ERROR</c> line that closes a link, naming the client and why.</summary>
     private byte[] ErrorLine(string text) =>

@@ -3,7 +3,8 @@ namespace PeerChat.Core.Protocol;
 /// <summary>
 /// One logged-in client, as the server knows it and as a <c>clients</c> frame lists it: the same
 /// record on both sides of the wire. <see cref="Messages"/> counts the user requests of the idle rule.
-/// <see cref="Via"/> says how the client is connected (<see cref="ViaPeerChat"/>, <see cref="ViaIrc"/>);
+/// <see cref="Via"/> says how the client is connected (<see cref="ViaPeerChat"/>, <see cref="ViaIrc"/>,
+/// <see cref="ViaWebSocket"/>, <see cref="ViaIrcWebSocket"/>);
 /// null from a server that does not say.
 /// </summary>
 public sealed record ClientInfo(
@@ -21,4 +22,10 @@ public sealed record ClientInfo(
 
     /// <summary>Connected with IRC, through the server's IRC gateway.</summary>
     public const string ViaIrc = "irc";
+
+    /// <summary>Connected with peerchat/1 over WebSocket (subprotocol <c>peerchat.v1</c>), on the server's web port.</summary>
+    public const string ViaWebSocket = "websocket";
+
+    /// <summary>Connected with IRC over WebSocket (subprotocol <c>text.ircv3.net</c>), on the server's web port.</summary>
+    public const string ViaIrcWebSocket = "irc-websocket";
 }

@@ -26,8 +26,16 @@ public sealed partial class ChatServer
     // loop does not spin while the condition lasts.
     private static readonly TimeSpan AcceptErrorBackoff = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Accepts on <paramref name="listener"/>: the main port, or the IRC gateway's when <paramref name="irc"/>.</summary>
-    private async Task AcceptLoopAsync(Socket listener, bool irc)
+    /// <summary>Which port a connection came in on, and so what it speaks.</summary>
+    private enum Entry
+    {
+        PeerChat,
+        Irc,
+        Web,
+    }
+
+    /// <summary>Accepts on <paramref name="listener"/>, the <paramref name="port"/> one.</summary>
+    private async Task AcceptLoopAsync(Socket listener, Entry port)
     {
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
@@ -50,7 +58,7 @@ public sealed partial class ChatServer
 
             try
             {
-                Admit(socket, irc);
+                Admit(socket, port);
             }
             catch (Exception ex)
             {
@@ -61,7 +69,7 @@ public sealed partial class ChatServer
     }
 
     /// <summary>Starts a connection, or turns it away when the server or its address is full.</summary>
-    private void Admit(Socket socket, bool irc)
+    private void Admit(Socket socket, Entry port)
     {
         socket.NoDelay = true;
         if (Options.SocketSendBufferBytes is { } sendBuffer)
@@ -75,7 +83,7 @@ public sealed partial class ChatServer
         if (Interlocked.Increment(ref _connectionCount) > Options.MaxClients)
         {
             Interlocked.Decrement(ref _connectionCount);
-            Reject(socket, irc, ErrorCodes.ServerFull, $"The server holds its maximum of {Options.MaxClients} clients.");
+            Reject(socket, port, ErrorCodes.ServerFull, $"The server holds its maximum of {Options.MaxClients} clients.");
             return;
         }
 
@@ -84,7 +92,7 @@ public sealed partial class ChatServer
         {
             ReleasePending(address);
             Interlocked.Decrement(ref _connectionCount);
-            Reject(socket, irc, ErrorCodes.TooManyConnections, $"Your address has {Options.MaxPendingPerAddress} connections that have not logged in.");
+            Reject(socket, port, ErrorCodes.TooManyConnections, $"Your address has {Options.MaxPendingPerAddress} connections that have not logged in.");
             return;
         }
 
@@ -94,19 +102,42 @@ public sealed partial class ChatServer
         {
             ReleasePending(address);
             Interlocked.Decrement(ref _connectionCount);
-            Reject(socket, irc, ErrorCodes.TooManyConnections, $"The server is nearly full; its last places go to addresses with no connection waiting to log in, and yours has {pending - 1}.");
+            Reject(socket, port, ErrorCodes.TooManyConnections, $"The server is nearly full; its last places go to addresses with no connection waiting to log in, and yours has {pending - 1}.");
             return;
         }
 
         Counters.Connected();
-        var clientId = "c" + Interlocked.Increment(ref _nextClientId);
-        IServerConnection connection = irc ? new Irc.IrcConnection(this, socket, clientId) : new ClientConnection(this, socket, clientId);
-        _connections[connection.ClientId] = connection;
-        Raise(new ClientConnectedEvent(Now, connection.ClientId, connection.Address));
+        if (port == Entry.Web)
+        {
+            // An HTTP exchange first; it becomes a connection if it upgrades to WebSocket.
+            Interlocked.Increment(ref _runningCount);
+            ThreadPool.UnsafeQueueUserWorkItem(static e => _ = e.RunAsync(), new Web.WebExchange(this, socket, address), preferLocal: false);
+            return;
+        }
+
+        var transport = new SocketTransport(socket, Options.Certificate);
+        var clientId = NextClientId();
+        Run(port == Entry.Irc ? new Irc.IrcConnection(this, transport, clientId) : new ClientConnection(this, transport, clientId));
+    }
+
+    internal string NextClientId() => "c" + Interlocked.Increment(ref _nextClientId);
+
+    /// <summary>Starts a connection admitted on any port (counted already, and in the running count when it began as a web exchange).</summary>
+    private void Run(IServerConnection connection)
+    {
+        Register(connection);
+
         // Started on the pool rather than inline, so that the accept loop goes straight back to
         // accepting; RunAsync never throws and reports its end through OnConnectionFinished.
         Interlocked.Increment(ref _runningCount);
         ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.RunAsync(), connection, preferLocal: false);
+    }
+
+    /// <summary>Lists a new connection for the sweeps and the stop, and tells the event stream.</summary>
+    internal void Register(IServerConnection connection)
+    {
+        _connections[connection.ClientId] = connection;
+        Raise(new ClientConnectedEvent(Now, connection.ClientId, connection.Address));
 
         // A stop that began while this socket was being admitted must still reach it.
         if (_stopping.IsCancellationRequested)
@@ -115,7 +146,7 @@ public sealed partial class ChatServer
         }
     }
 
-    private void Reject(Socket socket, bool irc, string code, string message)
+    private void Reject(Socket socket, Entry port, string code, string message)
     {
         Counters.Rejected();
         var endPoint = socket.RemoteEndPoint?.ToString() ?? "?";
@@ -130,7 +161,12 @@ public sealed partial class ChatServer
             return;
         }
 
-        var frame = irc ? Irc.IrcConnection.RejectLine(message) : FrameWriter.Error(null, code, message);
+        var frame = port switch
+        {
+            Entry.Irc => Irc.IrcConnection.RejectLine(message),
+            Entry.Web => Web.HttpResponses.Error(503, message),
+            _ => FrameWriter.Error(null, code, message),
+        };
         if (Options.Certificate is not { } certificate)
         {
             _ = RejectAsync(socket, frame);

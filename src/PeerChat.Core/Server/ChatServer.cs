@@ -63,6 +63,9 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     public int Port => LocalEndPoint?.Port ?? 0;
 
+    /// <summary>Stopping: a web exchange still reading its request ends at once.</summary>
+    internal CancellationToken Stopping => _stopping.Token;
+
     /// <summary>Completes when the server has stopped.</summary>
     public Task Completion => _stopped.Task;
 
@@ -123,11 +126,14 @@ public sealed partial class ChatServer : IAsyncDisposable
         try
         {
             BindIrcGateway();
+            BindWebListener();
         }
         catch
         {
             listener.Dispose();
             _listener = null;
+            _ircListener?.Dispose();
+            _ircListener = null;
             throw;
         }
         foreach (var issue in UserStore.Issues)
@@ -142,10 +148,15 @@ public sealed partial class ChatServer : IAsyncDisposable
         _writeWatchdog = TimeProvider.System.CreateTimer(static s => ((ChatServer)s!).SweepWriteDeadlines(), this, SweepPeriod(Options.WriteTimeout), SweepPeriod(Options.WriteTimeout));
         _idleSweep = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).SweepIdleWindows(), this, SweepPeriod(Options.IdleTimeout), SweepPeriod(Options.IdleTimeout));
         _throttledLoginFlush = Options.TimeProvider.CreateTimer(static s => ((ChatServer)s!).ReportThrottledLogins(all: false), this, SweepPeriod(Options.ThrottledLoginReportInterval), SweepPeriod(Options.ThrottledLoginReportInterval));
-        _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, irc: false));
+        _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, Entry.PeerChat));
         if (_ircListener is { } ircListener)
         {
-            _ircAcceptLoop = Task.Run(() => AcceptLoopAsync(ircListener, irc: true));
+            _ircAcceptLoop = Task.Run(() => AcceptLoopAsync(ircListener, Entry.Irc));
+        }
+
+        if (_webListener is { } webListener)
+        {
+            _webAcceptLoop = Task.Run(() => AcceptLoopAsync(webListener, Entry.Web));
         }
     }
 
@@ -194,8 +205,10 @@ public sealed partial class ChatServer : IAsyncDisposable
         _stopping.Cancel();
         _listener?.Dispose();
         _ircListener?.Dispose();
+        _webListener?.Dispose();
         await _acceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _ircAcceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _webAcceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
         foreach (var connection in _connections.Values)
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
 
@@ -20,7 +19,6 @@ internal sealed partial class ClientConnection : IServerConnection
 
     private readonly ChatServer _server;
     private readonly ChatServerOptions _options;
-    private readonly Socket _socket;
     private volatile bool _handshakeDone;
     private readonly OutboundQueue _outbound;
     private readonly CancellationTokenSource _abort = new();
@@ -41,16 +39,16 @@ internal sealed partial class ClientConnection : IServerConnection
     private int _messages;
     private int _messagesInWindow;
 
-    public ClientConnection(ChatServer server, Socket socket, string clientId)
+    public ClientConnection(ChatServer server, ConnectionTransport transport, string clientId)
     {
         _server = server;
         _options = server.Options;
         _clock = _options.TimeProvider;
-        _socket = socket;
+        _transport = transport;
         _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames, _options.EffectiveSendQueueSoftBytes, _options.EffectiveSendQueueSoftFrames);
         ClientId = clientId;
-        ConfigurePlainSocket();
-        RemoteEndPoint = Normalize((IPEndPoint)socket.RemoteEndPoint!);
+        RemoteEndPoint = transport.RemoteEndPoint;
+        (transport as WebSocketTransport)?.Watch(() => FrameLimit, (code, text) => RequestClose(code, FrameWriter.Error(null, code, text)));
         Address = RemoteEndPoint.ToString();
         AddressGroup = AddressGroups.Of(RemoteEndPoint.Address);
         ConnectedAt = _clock.GetUtcNow();
@@ -97,7 +95,7 @@ internal sealed partial class ClientConnection : IServerConnection
         ConnectedAt,
         new DateTimeOffset(Interlocked.Read(ref _lastActiveTicks), TimeSpan.Zero),
         Volatile.Read(ref _messages),
-        ClientInfo.ViaPeerChat);
+        _transport.IsWebSocket ? ClientInfo.ViaWebSocket : ClientInfo.ViaPeerChat);
 
     /// <summary>Runs the connection to its end; never throws.</summary>
     public async Task RunAsync()
@@ -105,7 +103,7 @@ internal sealed partial class ClientConnection : IServerConnection
         var receive = Task.CompletedTask;
         try
         {
-            if (_options.Certificate is { } certificate && !await StartTlsAsync(certificate).ConfigureAwait(false))
+            if (!await StartTransportAsync().ConfigureAwait(false))
             {
                 return;
             }
@@ -122,7 +120,7 @@ internal sealed partial class ClientConnection : IServerConnection
             if (!_abort.IsCancellationRequested)
             {
                 // Everything is written: FIN tells the client, then give it a moment to close its side.
-                _socket.Shutdown(SocketShutdown.Send);
+                await _transport.CloseOutputAsync(_closeReason ?? CloseReasons.ClientClosed, _abort.Token).ConfigureAwait(false);
                 await receive.WaitAsync(Linger).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -141,12 +139,9 @@ internal sealed partial class ClientConnection : IServerConnection
                 _abort.Cancel();
                 _outbound.CompleteWith(null);
                 DisposeAuthTimer();
-                _socket.Dispose();
+                _transport.Abort();
                 await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (_tls is not null)
-                {
-                    await _tls.DisposeAsync().ConfigureAwait(false);
-                }
+                await _transport.DisposeAsync().ConfigureAwait(false);
 
                 ReleasePending();
                 ReleaseSession();
@@ -350,7 +345,4 @@ internal sealed partial class ClientConnection : IServerConnection
         // The first reason given explains the end; later ones are consequences of it.
         Interlocked.CompareExchange(ref _closeReason, reason, null);
     }
-
-    private static IPEndPoint Normalize(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
 }

@@ -12,6 +12,9 @@ internal static class SocketErrors
         IOException => true,
         ObjectDisposedException => true,
         OperationCanceledException => true,
+
+        // A WebSocket peer that vanished or broke the framing (the close already says which).
+        System.Net.WebSockets.WebSocketException => true,
         _ => false,
     };
 

@@ -32,6 +32,16 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(0, 65535)]
     public int IrcPort { get; set; }
 
+    /// <summary>Also serve the chat page and WebSocket on this port (0 picks a free one, shown as the job's WebPort); off unless given.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int WebPort { get; set; }
+
+    /// <summary>Origins whose pages may open a WebSocket on the web port besides the server's own page; * allows any.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? WebAllowedOrigin { get; set; }
+
     /// <summary>The address to listen on; by default every address, IPv4 and IPv6.</summary>
     [Parameter]
     [ValidateNotNull]
@@ -265,12 +275,17 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             {
                 WriteVerbose($"IRC gateway listening on port {ircPort}.");
             }
+
+            if (job.WebPort is { } webPort)
+            {
+                WriteVerbose($"Web page and WebSocket listening on port {webPort}.");
+            }
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
             WriteError(new ErrorRecord(
-                new IOException(options.IrcPort is { } ircPort
-                    ? $"Port {options.Port} or IRC port {ircPort} on {options.ListenAddress} is already in use; pick others, or 0 for free ones."
+                new IOException(options.IrcPort is not null || options.WebPort is not null
+                    ? $"Port {options.Port}{(options.IrcPort is { } ircPort ? $", IRC port {ircPort}" : "")}{(options.WebPort is { } webPort ? $", web port {webPort}" : "")} on {options.ListenAddress}: one is already in use; pick others, or 0 for free ones."
                     : $"Port {options.Port} on {options.ListenAddress} is already in use; pick another -Port, or -Port 0 for a free one.", ex),
                 "PortInUse",
                 ErrorCategory.ResourceUnavailable,

@@ -50,6 +50,9 @@ public sealed class PeerChatServerJob : Job2
     /// <summary>The IRC gateway's bound port (the one the system picked with -IrcPort 0); null when the gateway is off.</summary>
     public int? IrcPort => _server.IrcPort != 0 ? _server.IrcPort : _server.Options.IrcPort;
 
+    /// <summary>The web listener's bound port (the one the system picked with -WebPort 0); null when it is off.</summary>
+    public int? WebPort => _server.WebPort != 0 ? _server.WebPort : _server.Options.WebPort;
+
     /// <summary>Logged-in clients now.</summary>
     public int ClientCount => _server.LoggedInCount;
 

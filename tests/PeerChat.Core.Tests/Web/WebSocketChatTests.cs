@@ -1,0 +1,90 @@
+using PeerChat.Core.Protocol;
+using PeerChat.Core.Tests.Support;
+
+namespace PeerChat.Core.Tests.Web;
+
+/// <summary>WebSocket clients are ordinary clients of the same chat: peerchat.v1 and text.ircv3.net against TCP peerchat/1.</summary>
+public sealed class WebSocketChatTests
+{
+    private static Task<TestServer> StartAsync(Func<ChatServerOptions, ChatServerOptions>? configure = null) =>
+        TestServer.StartAsync(o => (configure?.Invoke(o) ?? o) with { WebPort = 0 });
+
+    [Fact]
+    public async Task APeerChatV1Client_ChatsWithATcpClient_BothWays()
+    {
+        await using var server = await StartAsync();
+        using var web = await WebSocketTestClient.LoginAsync(server, "webby");
+        using var tcp = await server.LoginRawAsync("tcpy");
+
+        await web.SendTextAsync("""{"type":"broadcast","id":1,"text":"from the browser"}""");
+        var atTcp = await tcp.ReadFrameAsync("message");
+        await tcp.SendLineAsync("""{"type":"send","id":2,"to":"webby","text":"back over TCP"}""");
+        var atWeb = await web.ReadFrameAsync("message");
+
+        Assert.Equal(("webby", "from the browser"), (atTcp.GetProperty("from").GetString(), atTcp.GetProperty("text").GetString()));
+        Assert.Equal(("tcpy", "back over TCP"), (atWeb.GetProperty("from").GetString(), atWeb.GetProperty("text").GetString()));
+        Assert.Equal("peerchat.v1", web.Socket.SubProtocol);
+        var clients = server.Server.GetClients().ToDictionary(c => c.UserName, c => c.Via);
+        Assert.Equal(ClientInfo.ViaWebSocket, clients["webby"]);
+        Assert.Equal(ClientInfo.ViaPeerChat, clients["tcpy"]);
+    }
+
+    [Fact]
+    public async Task WithoutASubprotocol_TheServerSpeaksPeerChatV1_AndNamesNone()
+    {
+        await using var server = await StartAsync();
+        using var web = await WebSocketTestClient.ConnectAsync(server.Server.WebPort);
+
+        var hello = await web.ReadFrameAsync("hello");
+
+        Assert.Equal("peerchat/1", hello.GetProperty("protocol").GetString());
+        Assert.Null(web.Socket.SubProtocol);
+    }
+
+    [Fact]
+    public async Task AnIrcClientOverWebSocket_RegistersAndTalksWithATcpClient()
+    {
+        await using var server = await StartAsync();
+        await server.EnsureUserAsync("ircweb");
+        using var tcp = await server.LoginRawAsync("tcpy");
+        using var irc = await WebSocketTestClient.ConnectAsync(server.Server.WebPort, null, "text.ircv3.net");
+
+        foreach (var line in new[] { $"PASS :{TestServer.Password}", "NICK ircweb", "USER ircweb 0 * :Web IRC" })
+        {
+            await irc.SendTextAsync(line);
+        }
+
+        var registration = await ReadIrcUntilAsync(irc, " 366 ");
+        await irc.SendTextAsync("PRIVMSG tcpy :hello from web IRC");
+        var atTcp = await tcp.ReadFrameAsync("message");
+        await tcp.SendLineAsync("""{"type":"send","id":2,"to":"ircweb","text":"back to IRC"}""");
+        var atIrc = await ReadIrcUntilAsync(irc, "PRIVMSG ircweb");
+
+        Assert.Equal("text.ircv3.net", irc.Socket.SubProtocol);
+        Assert.Contains(registration, l => l.Contains(" 001 ircweb ", StringComparison.Ordinal));
+        Assert.All(registration, l => Assert.False(l.Contains('\n', StringComparison.Ordinal) || l.Contains('\r', StringComparison.Ordinal), $"a message with a line end: {l}"));
+        Assert.Equal(("ircweb", "hello from web IRC"), (atTcp.GetProperty("from").GetString(), atTcp.GetProperty("text").GetString()));
+        Assert.EndsWith("PRIVMSG ircweb :back to IRC", atIrc.Last(), StringComparison.Ordinal);
+        Assert.StartsWith(":tcpy!", atIrc.Last(), StringComparison.Ordinal);
+        Assert.Equal(ClientInfo.ViaIrcWebSocket, server.Server.GetClients().Single(c => c.UserName == "ircweb").Via);
+    }
+
+    /// <summary>Reads IRC messages up to the first that contains <paramref name="marker"/>; returns them all.</summary>
+    private static async Task<List<string>> ReadIrcUntilAsync(WebSocketTestClient irc, string marker)
+    {
+        var lines = new List<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            var line = await irc.ReceiveTextAsync();
+            Assert.True(line is not null, $"closed ({irc.Socket.CloseStatus} {irc.Socket.CloseStatusDescription}) after: {string.Join(" | ", lines)}");
+            lines.Add(line);
+            if (line.Contains(marker, StringComparison.Ordinal))
+            {
+                return lines;
+            }
+        }
+
+        Assert.Fail($"no '{marker}' in: {string.Join(" | ", lines)}");
+        return lines;
+    }
+}

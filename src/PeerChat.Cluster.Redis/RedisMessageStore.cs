@@ -69,7 +69,7 @@ public sealed class RedisMessageStore : IMessageStore
         }
         catch (RedisConnectionException ex)
         {
-            throw new StoreUnavailableException($"The Redis at {where} cannot be reached: {Redact(ex.Message, options.Password)}", ex);
+            throw new StoreUnavailableException($"The Redis at {where} cannot be reached: {RedactPassword(ex.Message, options.Password)}", ex);
         }
 
         try
@@ -82,6 +82,17 @@ public sealed class RedisMessageStore : IMessageStore
             await redis.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The endpoints of a configuration string, what messages show of it (never its password); ArgumentException for a string that is not one.</summary>
+    public static string DescribeEndpoints(string configuration) => string.Join(",", ConfigurationOptions.Parse(configuration).EndPoints);
+
+    /// <summary><paramref name="text"/> (a command line) with the configuration string in it replaced by its endpoints and its password, wherever it is, by asterisks.</summary>
+    public static string Redact(string text, string configuration)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var options = ConfigurationOptions.Parse(configuration);
+        return RedactPassword(text.Replace(configuration, DescribeEndpoints(configuration), StringComparison.Ordinal), options.Password);
     }
 
     public ValueTask AppendAsync(ChatMessage message, string? queueFor = null, CancellationToken cancellationToken = default)
@@ -313,7 +324,7 @@ public sealed class RedisMessageStore : IMessageStore
     // User names are ASCII (PasswordRules), so invariant lower case is exact.
     private static string UserName(string user) => user.ToLowerInvariant();
 
-    private static string Redact(string message, string? password) =>
+    private static string RedactPassword(string message, string? password) =>
         string.IsNullOrEmpty(password) ? message : message.Replace(password, "*****", StringComparison.Ordinal);
 
     private static void Validate(MessageStoreSettings settings)

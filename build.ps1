@@ -205,6 +205,24 @@ function Invoke-LayoutDependencies {
         New-Item -ItemType Directory -Force $target | Out-Null
         Copy-Item (Join-Path $native '*') $target
     }
+    Invoke-LayoutClusterDependencies $dependencies
+}
+
+function Invoke-LayoutClusterDependencies {
+    # The Redis store (docs/CLUSTER.md) and StackExchange.Redis with its dependencies go to the same
+    # dependencies/ folder and load in the same module context as the SQLite store, for the same reason.
+    param([string] $Dependencies)
+    $publish = Join-Path $outDir "obj/cluster-$Configuration"
+    if (Test-Path $publish) { Remove-Item -Recurse -Force $publish }
+    Invoke-Native 'dotnet publish of the Redis store' {
+        dotnet publish (Join-Path $repo 'src/PeerChat.Cluster.Redis') -c $Configuration --no-build -o $publish --nologo -v:q
+    }
+    $managed = Get-ChildItem $publish -Filter '*.dll' | Where-Object Name -NE 'PeerChat.Core.dll'
+    foreach ($required in 'PeerChat.Cluster.Redis.dll', 'StackExchange.Redis.dll', 'System.IO.Hashing.dll') {
+        if ($required -notin $managed.Name) { throw "The publish of the Redis store has no $required; update Invoke-LayoutClusterDependencies." }
+    }
+    $managed | Copy-Item -Destination $Dependencies
+    Copy-Item (Join-Path $publish 'PeerChat.Cluster.Redis.pdb') $Dependencies
 }
 
 function Invoke-LayoutReadyToRun {

@@ -3,17 +3,19 @@ using PeerChat.Core.Tests.Support;
 
 namespace PeerChat.Core.Tests;
 
-/// <summary>Retention: messages past HistoryMaxAge or past HistoryMaxPerConversation go, in small batches.</summary>
+/// <summary>Retention, in each store: messages past HistoryMaxAge or past HistoryMaxPerConversation go, in small batches.</summary>
 public sealed class MessageStoreRetentionTests
 {
     private static readonly ConversationKey Ops = ConversationKey.ForRoom("ops");
 
-    [Fact]
-    public async Task MessagesOlderThanTheMaximumAge_AreRemoved_AndLeaveTheOfflineQueuesAsDropped()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task MessagesOlderThanTheMaximumAge_AreRemoved_AndLeaveTheOfflineQueuesAsDropped(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
+        await using var stores = await TestStores.CreateAsync(kind);
         var clock = StoreFiles.Clock();
-        await using var store = StoreFiles.Open(folder, new MessageStoreSettings { HistoryMaxAge = TimeSpan.FromDays(30), RetentionBatch = 7, RetentionInterval = StoreFiles.NoBackgroundRetention, TimeProvider = clock });
+        await using var store = await stores.OpenAsync(new MessageStoreSettings { HistoryMaxAge = TimeSpan.FromDays(30), RetentionBatch = 7, RetentionInterval = StoreFiles.NoBackgroundRetention, TimeProvider = clock });
         var start = clock.GetUtcNow();
         var old = await StoreFiles.FillAsync(store, Ops, 50, sentAt: start);
         var oldDirect = Enumerable.Range(0, 5).Select(i => StoreFiles.Direct("alice", "bob", $"old {i}", start)).ToList();
@@ -27,9 +29,9 @@ public sealed class MessageStoreRetentionTests
         var recentDirect = StoreFiles.Direct("alice", "bob", "recent", clock.GetUtcNow());
         await store.AppendAsync(recentDirect, queueFor: "bob");
 
-        var notYet = await store.RunRetentionAsync();
+        var notYet = await TestStores.RunRetentionAsync(store);
         clock.Advance(TimeSpan.FromDays(11));
-        var removed = await store.RunRetentionAsync();
+        var removed = await TestStores.RunRetentionAsync(store);
         var page = await store.ReadHistoryAsync(Ops, new HistoryQuery(100));
         var queue = await store.ReadOfflineAsync("bob", 100);
         var summary = await store.SummarizeAsync("bob", [Ops]);
@@ -45,17 +47,19 @@ public sealed class MessageStoreRetentionTests
         await Assert.ThrowsAsync<UnknownMessageException>(async () => await store.ReadHistoryAsync(Ops, new HistoryQuery(10, After: old[^1])));
     }
 
-    [Fact]
-    public async Task AConversationPastItsMaximum_KeepsItsNewest_AndOthersAreLeftAlone()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task AConversationPastItsMaximum_KeepsItsNewest_AndOthersAreLeftAlone(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder, new MessageStoreSettings { HistoryMaxPerConversation = 100, RetentionBatch = 30, TimeProvider = StoreFiles.Clock() });
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync(new MessageStoreSettings { HistoryMaxPerConversation = 100, RetentionBatch = 30, TimeProvider = StoreFiles.Clock() });
         var ops = await StoreFiles.FillAsync(store, Ops, 250);
         var dev = await StoreFiles.FillAsync(store, ConversationKey.ForRoom("dev"), 60);
 
-        var removed = await store.RunRetentionAsync();
+        var removed = await TestStores.RunRetentionAsync(store);
         var more = await StoreFiles.FillAsync(store, Ops, 5);
-        var removedAgain = await store.RunRetentionAsync();
+        var removedAgain = await TestStores.RunRetentionAsync(store);
         var opsPage = await store.ReadHistoryAsync(Ops, new HistoryQuery(200));
         var devPage = await store.ReadHistoryAsync(ConversationKey.ForRoom("dev"), new HistoryQuery(200));
 
@@ -65,21 +69,23 @@ public sealed class MessageStoreRetentionTests
         Assert.Equal(dev, devPage.Messages.Select(m => m.MessageId));
     }
 
-    [Fact]
-    public async Task RetentionRunsByItself_EveryInterval_OnTheStoresClock()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task RetentionRunsByItself_EveryInterval_OnTheStoresClock(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
+        await using var stores = await TestStores.CreateAsync(kind);
         var clock = StoreFiles.Clock();
         var settings = new MessageStoreSettings { HistoryMaxAge = TimeSpan.FromHours(1), RetentionInterval = TimeSpan.FromMinutes(1), TimeProvider = clock };
-        await using var store = StoreFiles.Open(folder, settings);
+        await using var store = await stores.OpenAsync(settings);
         var passed = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.RetentionPassed = removed =>
+        TestStores.OnRetentionPassed(store, removed =>
         {
             if (removed > 0)
             {
                 passed.TrySetResult(removed);
             }
-        };
+        });
         await StoreFiles.FillAsync(store, Ops, 20, sentAt: clock.GetUtcNow());
         clock.Advance(TimeSpan.FromHours(1));
 

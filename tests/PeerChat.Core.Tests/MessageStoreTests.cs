@@ -5,18 +5,21 @@ using PeerChat.Store.Sqlite;
 namespace PeerChat.Core.Tests;
 
 /// <summary>
-/// The SQLite message store on a real file: paging, offline queues, membership, read markers. Its
-/// faults and retention are in MessageStoreFaultTests and MessageStoreRetentionTests.
+/// The store contract, against each store for real (a SQLite file, a redis-server of the test's
+/// own): paging, offline queues, membership, read markers. SQLite's faults are in
+/// MessageStoreFaultTests; retention is in MessageStoreRetentionTests.
 /// </summary>
 public sealed class MessageStoreTests
 {
     private static readonly ConversationKey Ops = ConversationKey.ForRoom("ops");
 
-    [Fact]
-    public async Task PagingBackwardsWithBefore_WalksEveryMessageOnce_OldestFirstInEachPage()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task PagingBackwardsWithBefore_WalksEveryMessageOnce_OldestFirstInEachPage(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder);
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync();
         var ids = await StoreFiles.FillAsync(store, Ops, 347);
         await StoreFiles.FillAsync(store, ConversationKey.Everyone, 20);
 
@@ -39,11 +42,13 @@ public sealed class MessageStoreTests
         Assert.Equal(7, pages);
     }
 
-    [Fact]
-    public async Task PagingForwardsWithAfter_WalksEveryMessageOnce_AndTheLastPageIsComplete()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task PagingForwardsWithAfter_WalksEveryMessageOnce_AndTheLastPageIsComplete(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder);
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync();
         var ids = await StoreFiles.FillAsync(store, Ops, 300);
         await StoreFiles.FillAsync(store, ConversationKey.ForRoom("other"), 20);
 
@@ -61,11 +66,13 @@ public sealed class MessageStoreTests
         Assert.Equal(ids, seen);
     }
 
-    [Fact]
-    public async Task TheLatestPage_IsTheNewestK_AndCompleteOnlyWhenNothingIsOlder()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task TheLatestPage_IsTheNewestK_AndCompleteOnlyWhenNothingIsOlder(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder);
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync();
         var ids = await StoreFiles.FillAsync(store, Ops, 10);
 
         var latest = await store.ReadHistoryAsync(Ops, new HistoryQuery(4));
@@ -83,11 +90,13 @@ public sealed class MessageStoreTests
         Assert.True(none.Complete);
     }
 
-    [Fact]
-    public async Task Since_GivesTheMessagesFromThatTimeOn_OldestFirst()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task Since_GivesTheMessagesFromThatTimeOn_OldestFirst(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder);
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync();
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
         var messages = Enumerable.Range(0, 30).Select(i => StoreFiles.Message(Ops, "alice", $"m{i}", start.AddMinutes(i))).ToList();
         foreach (var message in messages)
@@ -104,11 +113,13 @@ public sealed class MessageStoreTests
         Assert.True(rest.Complete);
     }
 
-    [Fact]
-    public async Task AMessage_ReadsBackAsItWasAppended()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task AMessage_ReadsBackAsItWasAppended(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder);
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync();
         var sent = new ChatMessage(MessageIds.Next(), ConversationKey.Direct("Alice", "bob"), "Alice", "c7", "Bob", "héllo\n😀", """{"a":[1,2]}""", "d-1", new DateTimeOffset(2026, 11, 2, 3, 4, 5, 678, TimeSpan.Zero).AddTicks(9));
 
         await store.AppendAsync(sent);
@@ -117,11 +128,13 @@ public sealed class MessageStoreTests
         Assert.Equal(sent, Assert.Single(page.Messages));
     }
 
-    [Fact]
-    public async Task ACursorFromAnotherConversation_OrUnknown_IsRefused()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task ACursorFromAnotherConversation_OrUnknown_IsRefused(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder);
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync();
         await StoreFiles.FillAsync(store, Ops, 5);
         var elsewhere = await StoreFiles.FillAsync(store, ConversationKey.Direct("carol", "dave"), 5);
 
@@ -138,11 +151,13 @@ public sealed class MessageStoreTests
         Assert.Equal(elsewhere[1], marker.MessageId);
     }
 
-    [Fact]
-    public async Task TwelveHundredQueuedForAnOfflineUser_KeepTheNewestThousand_AndCountTwoHundredDropped()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task TwelveHundredQueuedForAnOfflineUser_KeepTheNewestThousand_AndCountTwoHundredDropped(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder);
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync();
         var messages = Enumerable.Range(0, 1200).Select(i => StoreFiles.Direct("alice", "Bob", $"m{i}")).ToList();
         await Task.WhenAll(messages.Select(m => store.AppendAsync(m, queueFor: "Bob").AsTask()).ToList());
 
@@ -154,11 +169,13 @@ public sealed class MessageStoreTests
         Assert.Equal(messages[200], queue.Messages[0]);
     }
 
-    [Fact]
-    public async Task ConfirmingTheOfflineQueue_RemovesUpToTheId_ResetsDropped_AndLeavesTheRestForTheNextRead()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task ConfirmingTheOfflineQueue_RemovesUpToTheId_ResetsDropped_AndLeavesTheRestForTheNextRead(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder, new MessageStoreSettings { OfflineQueueLimit = 10, TimeProvider = StoreFiles.Clock() });
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync(new MessageStoreSettings { OfflineQueueLimit = 10, TimeProvider = StoreFiles.Clock() });
         var messages = Enumerable.Range(0, 15).Select(i => StoreFiles.Direct("alice", "bob", $"m{i}")).ToList();
         await Task.WhenAll(messages.Select(m => store.AppendAsync(m, queueFor: "bob").AsTask()).ToList());
         await store.AppendAsync(StoreFiles.Direct("alice", "carol", "for carol"), queueFor: "carol");
@@ -183,11 +200,13 @@ public sealed class MessageStoreTests
         Assert.Equal(15, history.Messages.Count);
     }
 
-    [Fact]
-    public async Task ReadingTheOfflineQueueAfterACursor_SkipsWhatWasSent_WhetherOrNotItIsConfirmedYet()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task ReadingTheOfflineQueueAfterACursor_SkipsWhatWasSent_WhetherOrNotItIsConfirmedYet(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder, new MessageStoreSettings { TimeProvider = StoreFiles.Clock() });
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync(new MessageStoreSettings { TimeProvider = StoreFiles.Clock() });
         var messages = Enumerable.Range(0, 10).Select(i => StoreFiles.Direct("alice", "bob", $"m{i}")).ToList();
         foreach (var message in messages)
         {
@@ -207,12 +226,14 @@ public sealed class MessageStoreTests
         Assert.Empty(afterTheLast.Messages);
     }
 
-    [Fact]
-    public async Task Membership_SurvivesReopening_AndAddMemberSaysWhetherItCreatedTheRoom()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task Membership_SurvivesReopening_AndAddMemberSaysWhetherItCreatedTheRoom(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
+        await using var stores = await TestStores.CreateAsync(kind);
         bool created, again, joined, left, leftAgain;
-        await using (var store = StoreFiles.Open(folder))
+        await using (var store = await stores.OpenAsync())
         {
             created = await store.AddMemberAsync("Ops", "Alice");
             again = await store.AddMemberAsync("ops", "alice");
@@ -222,7 +243,7 @@ public sealed class MessageStoreTests
             leftAgain = await store.RemoveMemberAsync("dev", "carol");
         }
 
-        await using var reopened = StoreFiles.Open(folder);
+        await using var reopened = await stores.OpenAsync();
         var rooms = await reopened.ReadRoomsAsync();
 
         Assert.True(created);
@@ -235,14 +256,16 @@ public sealed class MessageStoreTests
         Assert.Equal(["alice", "bob"], rooms[1].Members);
     }
 
-    [Fact]
-    public async Task ReadMarkers_CountUnreadFromOthersAfterThem_AndListEveryDirectConversation()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task ReadMarkers_CountUnreadFromOthersAfterThem_AndListEveryDirectConversation(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
+        await using var stores = await TestStores.CreateAsync(kind);
         var ops = new List<ChatMessage>();
         var toAlice = StoreFiles.Direct("carol", "alice", "hi alice");
         IReadOnlyList<ConversationSummary> summaries, bobs;
-        await using (var store = StoreFiles.Open(folder))
+        await using (var store = await stores.OpenAsync())
         {
             for (var i = 0; i < 10; i++)
             {
@@ -258,7 +281,7 @@ public sealed class MessageStoreTests
             bobs = await store.SummarizeAsync("bob", [Ops]);
         }
 
-        await using var reopened = StoreFiles.Open(folder);
+        await using var reopened = await stores.OpenAsync();
         var afterReopen = await reopened.SummarizeAsync("alice", [Ops]);
 
         Assert.Equal([Ops, ConversationKey.Everyone, ConversationKey.ForRoom("quiet"), ConversationKey.Direct("alice", "carol")], summaries.Select(s => s.Conversation));
@@ -270,12 +293,14 @@ public sealed class MessageStoreTests
         Assert.Equal([summaries[0], summaries[3]], afterReopen);
     }
 
-    [Fact]
-    public async Task ManyConcurrentAppenders_AreAllStoredOnce_AfterReopening()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task ManyConcurrentAppenders_AreAllStoredOnce_AfterReopening(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
+        await using var stores = await TestStores.CreateAsync(kind);
         var sent = new List<string>[16];
-        await using (var store = StoreFiles.Open(folder))
+        await using (var store = await stores.OpenAsync())
         {
             await Task.WhenAll(Enumerable.Range(0, sent.Length).Select(sender => Task.Run(async () =>
             {
@@ -289,7 +314,7 @@ public sealed class MessageStoreTests
             })));
         }
 
-        await using var reopened = StoreFiles.Open(folder);
+        await using var reopened = await stores.OpenAsync();
         var stored = new List<ChatMessage>();
         var page = await reopened.ReadHistoryAsync(Ops, new HistoryQuery(200, After: null, Since: DateTimeOffset.MinValue));
         stored.AddRange(page.Messages);
@@ -308,11 +333,13 @@ public sealed class MessageStoreTests
         }
     }
 
-    [Fact]
-    public async Task AnAppendThatFails_FailsAlone_AndTheOthersInItsGroupAreStored()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [RedisStore]
+    public async Task AnAppendThatFails_FailsAlone_AndTheOthersInItsGroupAreStored(StoreKind kind)
     {
-        using var folder = new TemporaryFolder();
-        await using var store = StoreFiles.Open(folder);
+        await using var stores = await TestStores.CreateAsync(kind);
+        await using var store = await stores.OpenAsync();
         var first = StoreFiles.Message(Ops, "alice", "first");
         await store.AppendAsync(first);
 

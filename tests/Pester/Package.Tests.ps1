@@ -93,6 +93,18 @@ Remove-Item -Recurse $folder
         $files | Should -Not -Contain 'dependencies/PeerChat.Core.dll'
     }
 
+    It 'ships the Redis store and StackExchange.Redis in dependencies/ only' {
+        $folder = Join-Path $TestDrive 'unpacked-redis'
+        [IO.Compression.ZipFile]::ExtractToDirectory($env:PEERCHAT_PACKAGE_PATH, $folder)
+        $files = Get-ChildItem $folder -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($folder, $_.FullName).Replace('\', '/') }
+
+        foreach ($file in 'PeerChat.Cluster.Redis.dll', 'StackExchange.Redis.dll', 'RESPite.dll', 'System.IO.Hashing.dll') {
+            $files | Should -Contain "dependencies/$file"
+        }
+        # Beside PeerChat.PowerShell.dll they would load in the default context, where another module's copy clashes.
+        $files | Where-Object { $_ -notlike '*/*' -and $_ -match 'Redis|RESPite|Hashing' } | Should -BeNullOrEmpty
+    }
+
     It 'ships PeerChat.Core and the store compiled ahead of time for the four platforms, beside portable copies' {
         $folder = Join-Path $TestDrive 'unpacked-r2r'
         [IO.Compression.ZipFile]::ExtractToDirectory($env:PEERCHAT_PACKAGE_PATH, $folder)

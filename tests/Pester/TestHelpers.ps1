@@ -31,7 +31,7 @@ function Start-TestServer {
     }
     foreach ($key in $Settings.Keys) { $parameters[$key] = $Settings[$key] }
     # A message store of its own (the default, messages.db beside the user store, is one per folder).
-    if (-not $parameters.ContainsKey('MessageStorePath') -and -not $parameters.ContainsKey('NoMessageStore')) {
+    if (-not $parameters.ContainsKey('MessageStorePath') -and -not $parameters.ContainsKey('NoMessageStore') -and -not $parameters.ContainsKey('Cluster')) {
         $parameters.MessageStorePath = Join-Path $TestDrive "messages-$(Get-Random).db"
     }
     Start-PeerChatServer @parameters

@@ -172,6 +172,16 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     [ValidateRange(64L * 1024, long.MaxValue)]
     public long MessageStoreMaxSize { get; set; }
 
+    /// <summary>A StackExchange.Redis configuration string: the server joins that Redis's cluster and keeps its messages there (docs/CLUSTER.md). Never shown: the job and messages name only its endpoints.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Cluster { get; set; }
+
+    /// <summary>This server's name in the cluster; the machine's name by default. Needs -Cluster.</summary>
+    [Parameter]
+    [ValidatePattern("^[A-Za-z0-9._-]{1,64}$")]
+    public string? NodeName { get; set; }
+
     /// <summary>Lines of a channel's history the IRC gateway replays when a client without CHATHISTORY joins it; 0 turns it off.</summary>
     [Parameter]
     [ValidateRange(0, 1_000_000)]
@@ -218,7 +228,13 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         }
 
         var (messageStorePath, messageStoreSettings) = ReadMessageStoreSettings(file, storePath);
-        var messages = messageStorePath is null ? "no message store" : $"messages in {messageStorePath}";
+        var cluster = ReadCluster();
+        if (cluster is not null)
+        {
+            messageStorePath = null;
+        }
+
+        var messages = cluster is not null ? $"messages in the cluster's Redis at {cluster.Endpoints}" : messageStorePath is null ? "no message store" : $"messages in {messageStorePath}";
         if (!ShouldProcess($"{new IPEndPoint(options.ListenAddress, options.Port)} with users in {storePath}, {messages}", "Start PeerChat server"))
         {
             return;
@@ -246,6 +262,10 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         {
             options = options with { MessageStore = OpenMessageStore(file, messageStorePath, messageStoreSettings) };
         }
+        else if (cluster is not null)
+        {
+            options = options with { MessageStore = OpenClusterStore(cluster, messageStoreSettings) };
+        }
 
         ChatServer server;
         try
@@ -259,7 +279,13 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             throw;
         }
 
-        var job = new PeerChatServerJob(server, MyInvocation.Line.Trim(), name ?? $"PeerChat-{options.Port}", storePath, eventBufferSize, messageStorePath);
+        // The command line may hold the configuration string and its password: the job shows it without.
+        var command = cluster is null ? MyInvocation.Line.Trim() : MessageStores.RedactCluster(MyInvocation.Line.Trim(), cluster.Configuration);
+        var job = new PeerChatServerJob(server, command, name ?? $"PeerChat-{options.Port}", storePath, eventBufferSize, messageStorePath)
+        {
+            Cluster = cluster?.Endpoints,
+            NodeName = cluster?.NodeName,
+        };
         PeerChatJobSourceAdapter.Register(job, this);
         try
         {
@@ -367,6 +393,56 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             throw;
         }
     }
+
+    /// <summary>-Cluster and -NodeName checked, or null without -Cluster; the SQLite store's own parameters conflict with it, retention's apply to Redis.</summary>
+    private ClusterSettings? ReadCluster()
+    {
+        if (Cluster is null)
+        {
+            if (NodeName is not null)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-NodeName names this server in a cluster; give it with -Cluster."), "NodeNameWithoutCluster", ErrorCategory.InvalidArgument, NodeName));
+            }
+
+            return null;
+        }
+
+        if (NoMessageStore || Given(nameof(MessageStorePath)) || Given(nameof(MessageStoreMaxSize)))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("-Cluster keeps the messages in the cluster's Redis; give it without -MessageStorePath, -NoMessageStore and -MessageStoreMaxSize."),
+                "ConflictingMessageStoreParameters",
+                ErrorCategory.InvalidArgument,
+                null));
+        }
+
+        try
+        {
+            return new ClusterSettings(Cluster, MessageStores.DescribeCluster(Cluster), NodeName ?? Environment.MachineName);
+        }
+        catch (ArgumentException ex)
+        {
+            // StackExchange.Redis names the keyword it does not know, never the value.
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Cluster is not a StackExchange.Redis configuration string: {ex.Message}", ex), "InvalidClusterConfiguration", ErrorCategory.InvalidArgument, null));
+            throw;
+        }
+    }
+
+    /// <summary>The Redis message store of the cluster, or a terminating error with a stable ErrorId saying why not.</summary>
+    private IMessageStore OpenClusterStore(ClusterSettings cluster, MessageStoreSettings settings)
+    {
+        try
+        {
+            return MessageStores.OpenRedis(cluster.Configuration, settings);
+        }
+        catch (Exception ex) when (MessageStores.ToClusterErrorRecord(ex, cluster.Endpoints) is { } error)
+        {
+            ThrowTerminatingError(error);
+            throw;
+        }
+    }
+
+    private sealed record ClusterSettings(string Configuration, string Endpoints, string NodeName);
 
     /// <summary>The certificate of one of the three TLS parameters, or null for plain TCP.</summary>
     private X509Certificate2? LoadCertificate(ServerConfigurationFile file)

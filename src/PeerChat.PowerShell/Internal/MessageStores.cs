@@ -21,6 +21,28 @@ internal static class MessageStores
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static IMessageStore OpenSqlite(string path, MessageStoreSettings settings) => SqliteMessageStore.Open(path, settings);
 
+    /// <summary>The Redis store of a cluster (docs/CLUSTER.md), in the module's own context like the SQLite store.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static IMessageStore OpenRedis(string configuration, MessageStoreSettings settings) =>
+        PeerChat.Cluster.Redis.RedisMessageStore.ConnectAsync(configuration, settings).GetAwaiter().GetResult();
+
+    /// <summary>The endpoints of a cluster's configuration string: what is shown of it (the password never is).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static string DescribeCluster(string configuration) =>
+        PeerChat.Cluster.Redis.RedisMessageStore.DescribeEndpoints(configuration);
+
+    /// <summary>A command line without the cluster's configuration string and password.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static string RedactCluster(string text, string configuration) => PeerChat.Cluster.Redis.RedisMessageStore.Redact(text, configuration);
+
+    /// <summary>The error record for a cluster's Redis that could not be used; null for a failure this does not know.</summary>
+    public static ErrorRecord? ToClusterErrorRecord(Exception exception, string endpoints) => exception switch
+    {
+        MessageStoreFormatException => new(exception, "ClusterDataUnusable", ErrorCategory.InvalidData, endpoints),
+        StoreUnavailableException => new(exception, "ClusterUnavailable", ErrorCategory.ResourceUnavailable, endpoints),
+        _ => null,
+    };
+
     /// <summary>The error record for a store that could not be opened; null for a failure this does not know.</summary>
     public static ErrorRecord? ToErrorRecord(Exception exception, string path) => exception switch
     {

@@ -18,6 +18,9 @@ public sealed class ModuleDependencies : IModuleAssemblyInitializer, IModuleAsse
 {
     internal const string StoreAssemblyName = "PeerChat.Store.Sqlite";
 
+    /// <summary>The Redis store and cluster (docs/CLUSTER.md), with StackExchange.Redis: in the same context, for the same reason.</summary>
+    internal const string ClusterAssemblyName = "PeerChat.Cluster.Redis";
+
     /// <summary>The native libraries shipped, one per platform; elsewhere a store cannot open.</summary>
     internal static readonly string[] ShippedRuntimes = ["linux-x64", "linux-arm64", "win-x64", "osx-arm64"];
 
@@ -36,7 +39,7 @@ public sealed class ModuleDependencies : IModuleAssemblyInitializer, IModuleAsse
     public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= ResolveStore;
 
     private static Assembly? ResolveStore(AssemblyLoadContext defaultContext, AssemblyName name) =>
-        name.Name == StoreAssemblyName && File.Exists(Path.Combine(DependencyDirectory, StoreAssemblyName + ".dll"))
+        name.Name is StoreAssemblyName or ClusterAssemblyName && File.Exists(Path.Combine(DependencyDirectory, name.Name + ".dll"))
             ? s_context.Value.LoadFromAssemblyName(name)
             : null;
 

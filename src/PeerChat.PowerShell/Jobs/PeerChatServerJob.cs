@@ -66,6 +66,12 @@ public sealed class PeerChatServerJob : Job2
     /// <summary>The SQLite file where conversations last; null when the server runs without a message store.</summary>
     public string? MessageStorePath { get; }
 
+    /// <summary>The endpoints of the cluster's Redis (never its password); null when the server is not in a cluster.</summary>
+    public string? Cluster { get; init; }
+
+    /// <summary>This server's name in its cluster; null when it is not in one.</summary>
+    public string? NodeName { get; init; }
+
     /// <summary>The default of Start-PeerChatServer -EventBufferSize.</summary>
     public const int DefaultEventBufferSize = 10_000;
 

@@ -69,6 +69,40 @@ public sealed class WebSocketChatTests
         Assert.Equal(ClientInfo.ViaIrcWebSocket, server.Server.GetClients().Single(c => c.UserName == "ircweb").Via);
     }
 
+    [Fact]
+    public async Task WebConnections_CountAgainstMaxClients_AndAFullServerAnswers503()
+    {
+        await using var server = await StartAsync(o => o with { MaxClients = 2 });
+        using var tcp = await server.LoginRawAsync("tcpy");
+        using var web = await WebSocketTestClient.LoginAsync(server, "webby");
+
+        var refused = await RawHttp.SendAsync(server.Server.WebPort, $"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        using var third = server.ConnectRaw();
+        var tcpRefused = await third.ReadFrameAsync();
+
+        Assert.Equal(503, refused.Status);
+        Assert.Equal("server_full", tcpRefused.GetProperty("code").GetString());
+        Assert.Equal(2, server.Server.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task WithACertificate_TheWebPortIsWss()
+    {
+        using var certificate = PeerChat.Core.Security.Certificates.CreateSelfSigned("peerchat-test");
+        await using var server = await StartAsync(o => o with { Certificate = certificate });
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        client.Options.RemoteCertificateValidationCallback = (_, shown, _, _) => shown is not null && shown.GetCertHashString() == certificate.GetCertHashString();
+
+        await client.ConnectAsync(new Uri($"wss://127.0.0.1:{server.Server.WebPort}/ws"), new CancellationTokenSource(TestServer.Patience).Token);
+        var buffer = new byte[4096];
+        var hello = await client.ReceiveAsync(buffer, new CancellationTokenSource(TestServer.Patience).Token);
+        var plain = await RawHttp.SendAsync(server.Server.WebPort, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        Assert.Contains("\"hello\"", System.Text.Encoding.UTF8.GetString(buffer, 0, hello.Count), StringComparison.Ordinal);
+        Assert.Equal(400, plain.Status);
+        Assert.Contains("HTTPS", plain.Body, StringComparison.Ordinal);
+    }
+
     /// <summary>Reads IRC messages up to the first that contains <paramref name="marker"/>; returns them all.</summary>
     private static async Task<List<string>> ReadIrcUntilAsync(WebSocketTestClient irc, string marker)
     {

@@ -67,9 +67,9 @@ param(
     # Fuzz: how long each target runs under AFL++.
     [int] $Seconds = 300,
 
-    # Fuzz: which targets (frames, userstore, client, irc); all by default.
-    [ValidateSet('frames', 'userstore', 'client', 'irc')]
-    [string[]] $Target = @('frames', 'userstore', 'client', 'irc'),
+    # Fuzz: which targets (frames, userstore, client, irc, http); all by default.
+    [ValidateSet('frames', 'userstore', 'client', 'irc', 'http')]
+    [string[]] $Target = @('frames', 'userstore', 'client', 'irc', 'http'),
 
     # Serve: a settings file for Start-PeerChatServer -Configuration (New-PeerChatServerConfiguration writes one).
     [string] $ServerConfiguration,
@@ -335,7 +335,7 @@ function Invoke-Fuzz {
         Write-Host "Fuzzing '$name' for $Seconds s; findings in $findings"
         # A dictionary of tokens AFL would take long to build byte by byte (JSON escapes such as a
         # lone surrogate, awkward numbers, the store's record format, IRC tags): fuzz/dictionaries.
-        $dictionary = Join-Path $repo "fuzz/dictionaries/$(switch ($name) { 'userstore' { 'userstore' } 'irc' { 'irc' } default { 'json' } }).dict"
+        $dictionary = Join-Path $repo "fuzz/dictionaries/$(switch ($name) { 'userstore' { 'userstore' } 'irc' { 'irc' } 'http' { 'http' } default { 'json' } }).dict"
         afl-fuzz -V $Seconds -t 5000 -m none -x $dictionary -i (Join-Path $repo "fuzz/corpus/$name") -o $findings -- dotnet (Join-Path $bin 'PeerChat.Fuzz.dll') $name | Out-Null
         $stats = @{}
         foreach ($line in Get-Content (Join-Path $findings 'default/fuzzer_stats')) {

@@ -15,6 +15,7 @@ commands, one JSON object a line on stdin, and reports what happens, one JSON ob
        {"event": "message", "kind": "broadcast"|"direct"|"room"|"pubmsg"|"privmsg", "from": ...,
         "target": ..., "text": ...}  {"event": "frame", "frame": {...}} (other peerchat.v1 frames)
        {"event": "stats", "messages": N, "violations": [...]}  {"event": "closed", "code": ..., "reason": ...}
+       {"event": "violation", "why": ..., "message": ...} (a message that breaks the framing, not read further)
 
   Every text message is checked against the subprotocol's framing: no line ends in it (no "\\n",
   no CRLF), and a peerchat.v1 message is exactly one JSON object; "stats" lists what broke it.
@@ -148,6 +149,7 @@ class Session:
                 why = framing_violation(self.speaks, message)
                 if why:
                     self.violations.append({"why": why, "message": repr(message)[:200]})
+                    report("violation", why=why, message=repr(message)[:200])
                     continue
                 if self.speaks == "text.ircv3.net":
                     await self.on_irc_line(message)

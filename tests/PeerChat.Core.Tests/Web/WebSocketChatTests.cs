@@ -40,4 +40,51 @@ public sealed class WebSocketChatTests
         Assert.Equal("peerchat/1", hello.GetProperty("protocol").GetString());
         Assert.Null(web.Socket.SubProtocol);
     }
+
+    [Fact]
+    public async Task AnIrcClientOverWebSocket_RegistersAndTalksWithATcpClient()
+    {
+        await using var server = await StartAsync();
+        await server.EnsureUserAsync("ircweb");
+        using var tcp = await server.LoginRawAsync("tcpy");
+        using var irc = await WebSocketTestClient.ConnectAsync(server.Server.WebPort, null, "text.ircv3.net");
+
+        foreach (var line in new[] { $"PASS :{TestServer.Password}", "NICK ircweb", "USER ircweb 0 * :Web IRC" })
+        {
+            await irc.SendTextAsync(line);
+        }
+
+        var registration = await ReadIrcUntilAsync(irc, " 366 ");
+        await irc.SendTextAsync("PRIVMSG tcpy :hello from web IRC");
+        var atTcp = await tcp.ReadFrameAsync("message");
+        await tcp.SendLineAsync("""{"type":"send","id":2,"to":"ircweb","text":"back to IRC"}""");
+        var atIrc = await ReadIrcUntilAsync(irc, "PRIVMSG ircweb");
+
+        Assert.Equal("text.ircv3.net", irc.Socket.SubProtocol);
+        Assert.Contains(registration, l => l.Contains(" 001 ircweb ", StringComparison.Ordinal));
+        Assert.All(registration, l => Assert.False(l.Contains('\n', StringComparison.Ordinal) || l.Contains('\r', StringComparison.Ordinal), $"a message with a line end: {l}"));
+        Assert.Equal(("ircweb", "hello from web IRC"), (atTcp.GetProperty("from").GetString(), atTcp.GetProperty("text").GetString()));
+        Assert.EndsWith("PRIVMSG ircweb :back to IRC", atIrc.Last(), StringComparison.Ordinal);
+        Assert.StartsWith(":tcpy!", atIrc.Last(), StringComparison.Ordinal);
+        Assert.Equal(ClientInfo.ViaIrcWebSocket, server.Server.GetClients().Single(c => c.UserName == "ircweb").Via);
+    }
+
+    /// <summary>Reads IRC messages up to the first that contains <paramref name="marker"/>; returns them all.</summary>
+    private static async Task<List<string>> ReadIrcUntilAsync(WebSocketTestClient irc, string marker)
+    {
+        var lines = new List<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            var line = await irc.ReceiveTextAsync();
+            Assert.True(line is not null, $"closed ({irc.Socket.CloseStatus} {irc.Socket.CloseStatusDescription}) after: {string.Join(" | ", lines)}");
+            lines.Add(line);
+            if (line.Contains(marker, StringComparison.Ordinal))
+            {
+                return lines;
+            }
+        }
+
+        Assert.Fail($"no '{marker}' in: {string.Join(" | ", lines)}");
+        return lines;
+    }
 }

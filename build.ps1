@@ -13,7 +13,8 @@
     Bench   runs bench/PeerChat.Bench against PeerChat and nats-server side by side; the table goes
             to out/bench/results.md. Needs nats-server (-Bootstrap installs it). -BenchArguments
             --peers (or --peers-only, --irc-only) adds ngIRCd, InspIRCd and Mosquitto, which
-            -Bootstrap installs too.
+            -Bootstrap installs too. --web-only: fan-out over WebSocket against plain peerchat/1,
+            and a slowloris on the web port.
     Serve   builds, then runs a server through Start-PeerChatServer in the foreground (port 4400,
             the user store ~/.peerchat/users.csv, or the settings of -ServerConfiguration) until Ctrl+C.
     Clean   removes out/ and the bin and obj folders of the solution's projects.
@@ -67,9 +68,9 @@ param(
     # Fuzz: how long each target runs under AFL++.
     [int] $Seconds = 300,
 
-    # Fuzz: which targets (frames, userstore, client, irc); all by default.
-    [ValidateSet('frames', 'userstore', 'client', 'irc')]
-    [string[]] $Target = @('frames', 'userstore', 'client', 'irc'),
+    # Fuzz: which targets (frames, userstore, client, irc, http); all by default.
+    [ValidateSet('frames', 'userstore', 'client', 'irc', 'http')]
+    [string[]] $Target = @('frames', 'userstore', 'client', 'irc', 'http'),
 
     # Serve: a settings file for Start-PeerChatServer -Configuration (New-PeerChatServerConfiguration writes one).
     [string] $ServerConfiguration,
@@ -353,7 +354,7 @@ function Invoke-Fuzz {
         Write-Host "Fuzzing '$name' for $Seconds s; findings in $findings"
         # A dictionary of tokens AFL would take long to build byte by byte (JSON escapes such as a
         # lone surrogate, awkward numbers, the store's record format, IRC tags): fuzz/dictionaries.
-        $dictionary = Join-Path $repo "fuzz/dictionaries/$(switch ($name) { 'userstore' { 'userstore' } 'irc' { 'irc' } default { 'json' } }).dict"
+        $dictionary = Join-Path $repo "fuzz/dictionaries/$(switch ($name) { 'userstore' { 'userstore' } 'irc' { 'irc' } 'http' { 'http' } default { 'json' } }).dict"
         afl-fuzz -V $Seconds -t 5000 -m none -x $dictionary -i (Join-Path $repo "fuzz/corpus/$name") -o $findings -- dotnet (Join-Path $bin 'PeerChat.Fuzz.dll') $name | Out-Null
         $stats = @{}
         foreach ($line in Get-Content (Join-Path $findings 'default/fuzzer_stats')) {

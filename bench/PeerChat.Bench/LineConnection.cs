@@ -6,20 +6,24 @@ using System.Text;
 
 namespace PeerChat.Bench;
 
-/// <summary>A raw TCP connection that reads lines (\n-terminated, \r stripped), or the frames of a binary protocol (MQTT), and writes bytes.</summary>
+/// <summary>
+/// A raw TCP connection (or a stream that reads and writes like one, see <see cref="WebSocketLineStream"/>)
+/// that reads lines (\n-terminated, \r stripped), or the frames of a binary protocol (MQTT), and writes bytes.
+/// </summary>
 internal sealed class LineConnection : IAsyncDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    private LineConnection(Socket socket)
+    private LineConnection(Stream stream)
     {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024));
     }
+
+    /// <summary>Lines over <paramref name="stream"/>, which the connection owns from now on.</summary>
+    public static LineConnection Over(Stream stream) => new(stream);
 
     public static async Task<LineConnection> ConnectAsync(IPEndPoint server, IPAddress? localAddress = null)
     {
@@ -30,7 +34,7 @@ internal sealed class LineConnection : IAsyncDisposable
         }
 
         await socket.ConnectAsync(server);
-        return new LineConnection(socket);
+        return new LineConnection(new NetworkStream(socket, ownsSocket: true));
     }
 
     public async Task WriteAsync(ReadOnlyMemory<byte> bytes)
@@ -114,6 +118,6 @@ internal sealed class LineConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _reader.CompleteAsync();
-        _socket.Dispose();
+        await _stream.DisposeAsync();
     }
 }

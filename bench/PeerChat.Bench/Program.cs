@@ -119,6 +119,9 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
 
         // PeerChat's IRC gateway too, on a port of its own (the IRC fan-out's third system).
         IrcPort = 0,
+
+        // And its web listener (/ws), for the WebSocket fan-out and the slowloris.
+        WebPort = 0,
     };
     var store = CsvUserStore.Open(Path.Combine(folder.FullName, "users.csv"));
 
@@ -138,6 +141,7 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
     server.Start();
     Console.WriteLine($"PORT {server.Port}");
     Console.WriteLine($"IRCPORT {server.IrcPort}");
+    Console.WriteLine($"WEBPORT {server.WebPort}");
 
     // "heap" asks for the live managed heap (after a full collection), which the idle workload
     // reports beside the RSS; anything else, or the end of stdin, stops the server.
@@ -190,6 +194,16 @@ static async Task RunAllAsync(string[] options)
     if (options.Contains("--store-only"))
     {
         report.AppendLine(await StoreBench.RunAsync(quick));
+        Console.WriteLine(report.ToString());
+        Directory.CreateDirectory("out/bench");
+        await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+        return;
+    }
+
+    if (options.Contains("--web-only"))
+    {
+        // Issue 17 alone: fan-out over WebSocket against plain peerchat/1 on one server, then a slowloris on its web port.
+        await WebAsync(report, quick);
         Console.WriteLine(report.ToString());
         Directory.CreateDirectory("out/bench");
         await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
@@ -281,6 +295,22 @@ static async Task IrcFanOutAsync(StringBuilder report, bool quick)
         gateway: "PeerChat's gateway in #everyone (every user is in it from registration), message store on",
         quick));
     report.AppendLine();
+}
+
+// One PeerChat server seen over plain peerchat/1 and over its /ws; a fresh one for the slowloris, so its memory is its own.
+static async Task WebAsync(StringBuilder report, bool quick)
+{
+    var (server, plain, web) = await Servers.StartPeerChatWebAsync();
+    using (server)
+    {
+        report.AppendLine(await WebFanOutTable.BuildAsync(server, plain, web, quick));
+    }
+
+    (server, plain, web) = await Servers.StartPeerChatWebAsync();
+    using (server)
+    {
+        report.AppendLine(await Slowloris.RunAsync(server, web.Server, plain, web, connections: quick ? 100 : 500));
+    }
 }
 
 // Relay ping-pong: PeerChat against nats-server, ngIRCd, InspIRCd and Mosquitto, all running through it.

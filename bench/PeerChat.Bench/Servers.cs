@@ -39,6 +39,15 @@ internal static class Servers
         });
     }
 
+    /// <summary>The same PeerChat server over plain peerchat/1 and over WebSocket (/ws on its web port).</summary>
+    public static async Task<(ChildProcess Process, PeerChatSystem Plain, PeerChatWebSocketSystem Web)> StartPeerChatWebAsync()
+    {
+        var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
+        var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
+        var webPort = int.Parse((await process.ReadReportAsync("WEBPORT")).Trim(), CultureInfo.InvariantCulture);
+        return (process, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) }, new PeerChatWebSocketSystem { Server = new IPEndPoint(IPAddress.Loopback, webPort) });
+    }
+
     public static async Task<(ChildProcess Process, ChatSystem System)> StartNatsAsync()
     {
         var port = FreePort();

@@ -28,7 +28,7 @@ internal abstract class ChatSystem
 }
 
 /// <summary>PeerChat over peerchat/1: log in, broadcast, send; payloads in the frame's text.</summary>
-internal sealed class PeerChatSystem : ChatSystem
+internal class PeerChatSystem : ChatSystem
 {
     public const string Password = "bench password 1";
 
@@ -64,7 +64,7 @@ internal sealed class PeerChatSystem : ChatSystem
 
     private async Task<LineConnection> LoginAsync(string name, IPAddress? local)
     {
-        var connection = await LineConnection.ConnectAsync(Server, local);
+        var connection = await OpenAsync(local);
         await connection.ReadUntilAsync("\"hello\"");
         var receipts = Receipts ? string.Empty : ",\"receipts\":false";
         await connection.WriteAsync($"{{\"type\":\"signup\",\"id\":1,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n{{\"type\":\"login\",\"id\":2,\"user\":\"{name}\",\"password\":\"{Password}\"{receipts}}}\n");
@@ -75,6 +75,33 @@ internal sealed class PeerChatSystem : ChatSystem
         }
 
         return connection;
+    }
+
+    /// <summary>The connection peerchat/1 frames go over, before its <c>hello</c>.</summary>
+    protected virtual Task<LineConnection> OpenAsync(IPAddress? local) => LineConnection.ConnectAsync(Server, local);
+}
+
+/// <summary>
+/// PeerChat over WebSocket (<c>/ws</c> on the web port, subprotocol peerchat.v1): the same frames, one per
+/// text message, through .NET's ClientWebSocket. <see cref="ChatSystem.Server"/> is the web endpoint.
+/// </summary>
+internal sealed class PeerChatWebSocketSystem : PeerChatSystem
+{
+    public override string Name => "PeerChat WebSocket";
+
+    protected override async Task<LineConnection> OpenAsync(IPAddress? local)
+    {
+        // ClientWebSocket cannot choose its local address; the workloads that need one (idle) use peerchat/1.
+        if (local is not null)
+        {
+            throw new NotSupportedException("A WebSocket receiver from a chosen local address.");
+        }
+
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.AddSubProtocol("peerchat.v1");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await socket.ConnectAsync(new Uri($"ws://{Server}/ws"), timeout.Token);
+        return LineConnection.Over(new WebSocketLineStream(socket));
     }
 }
 

@@ -10,7 +10,8 @@ Action<byte[]> run = target switch
     "userstore" => FuzzTargets.UserStore,
     "client" => FuzzTargets.ClientFrames,
     "irc" => IrcFuzzTargets.Lines,
-    _ => throw new ArgumentException($"Unknown target '{target}': frames, userstore, client or irc."),
+    "http" => HttpFuzzTargets.Requests,
+    _ => throw new ArgumentException($"Unknown target '{target}': frames, userstore, client, irc or http."),
 };
 
 // `dotnet run --project fuzz/PeerChat.Fuzz -- <target> <file>` replays one input on a plain build, to

@@ -15,7 +15,7 @@ public sealed class FuzzRegressionTests
         var fuzz = Path.Combine(RepositoryRoot(), "fuzz");
         foreach (var kind in new[] { "corpus", "regressions" })
         {
-            foreach (var target in new[] { "frames", "userstore", "client", "irc" })
+            foreach (var target in new[] { "frames", "userstore", "client", "irc", "http" })
             {
                 var folder = Path.Combine(fuzz, kind, target);
                 foreach (var file in Directory.Exists(folder) ? Directory.EnumerateFiles(folder).Order() : Enumerable.Empty<string>())
@@ -39,6 +39,7 @@ public sealed class FuzzRegressionTests
             "frames" => FuzzTargets.Frames,
             "userstore" => FuzzTargets.UserStore,
             "irc" => IrcFuzzTargets.Lines,
+            "http" => HttpFuzzTargets.Requests,
             _ => FuzzTargets.ClientFrames,
         };
 

@@ -17,7 +17,7 @@ internal sealed class WebSocketTransport : ConnectionTransport
 
     private readonly WebSocket _webSocket;
     private readonly Socket _socket;
-    private readonly Stream _stream;
+    private readonly FrameBatchingStream _stream;
     private readonly byte[] _lineEnd;
 
     // The connection's limit on one message (a line without its end), which may change at login,
@@ -38,7 +38,7 @@ internal sealed class WebSocketTransport : ConnectionTransport
     /// <param name="socket">The connection's socket.</param>
     /// <param name="stream">The stream over it.</param>
     /// <param name="ircLines">IRC (<c>text.ircv3.net</c>): a message is read as a line ending in CR LF, as IRC clients send on TCP.</param>
-    public WebSocketTransport(WebSocket webSocket, Socket socket, Stream stream, bool ircLines)
+    public WebSocketTransport(WebSocket webSocket, Socket socket, FrameBatchingStream stream, bool ircLines)
         : base((IPEndPoint)socket.RemoteEndPoint!)
     {
         _webSocket = webSocket;
@@ -123,9 +123,20 @@ internal sealed class WebSocketTransport : ConnectionTransport
         _refused(code, text);
     }
 
-    /// <summary>Each line of <paramref name="bytes"/> (several may be queued together) as one text message, without its CR LF or LF.</summary>
+    /// <summary>
+    /// Each line of <paramref name="bytes"/> (several may be queued together) as one text message,
+    /// without its CR LF or LF; the frames of several lines go out in one write.
+    /// </summary>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
+        // Lines end in LF, so more than one is there when the first LF is not the last byte.
+        var firstEnd = bytes.Span.IndexOf((byte)'\n');
+        var several = firstEnd >= 0 && firstEnd < bytes.Length - 1;
+        if (several)
+        {
+            _stream.Hold();
+        }
+
         while (!bytes.IsEmpty)
         {
             var end = bytes.Span.IndexOf((byte)'\n');
@@ -134,6 +145,11 @@ internal sealed class WebSocketTransport : ConnectionTransport
             if (!line.IsEmpty && line.Span[^1] == '\r')
             {
                 line = line[..^1];
+            }
+
+            if (several && bytes.IsEmpty)
+            {
+                _stream.FlushWithNextWrite();
             }
 
             await _webSocket.SendAsync(line, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);

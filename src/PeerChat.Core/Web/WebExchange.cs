@@ -205,8 +205,9 @@ internal sealed class WebExchange(ChatServer server, Socket socket, IPAddress ad
         }
 
         var irc = subProtocol == WebSocketHandshake.IrcProtocol;
-        var webSocket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, SubProtocol = echo ? subProtocol : null, KeepAliveInterval = KeepAliveInterval });
-        var transport = new WebSocketTransport(webSocket, socket, stream, irc);
+        var frames = new FrameBatchingStream(stream);
+        var webSocket = WebSocket.CreateFromStream(frames, new WebSocketCreationOptions { IsServer = true, SubProtocol = echo ? subProtocol : null, KeepAliveInterval = KeepAliveInterval });
+        var transport = new WebSocketTransport(webSocket, socket, frames, irc);
         var clientId = server.NextClientId();
         IServerConnection connection = irc ? new IrcConnection(server, transport, clientId) : new ClientConnection(server, transport, clientId);
         server.Register(connection);

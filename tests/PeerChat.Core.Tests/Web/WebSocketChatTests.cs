@@ -73,6 +73,9 @@ public sealed class WebSocketChatTests
     public async Task WebConnections_CountAgainstMaxClients_AndAFullServerAnswers503()
     {
         await using var server = await StartAsync(o => o with { MaxClients = 2 });
+        await server.EnsureUserAsync("tcpy");
+        await server.EnsureUserAsync("webby");
+        await server.WaitUntilAsync(() => server.Server.ConnectionCount == 0, "the signup connections have ended");
         using var tcp = await server.LoginRawAsync("tcpy");
         using var web = await WebSocketTestClient.LoginAsync(server, "webby");
 

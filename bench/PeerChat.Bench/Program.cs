@@ -144,10 +144,18 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
     Console.WriteLine($"WEBPORT {server.WebPort}");
 
     // "heap" asks for the live managed heap (after a full collection), which the idle workload
-    // reports beside the RSS; anything else, or the end of stdin, stops the server.
-    while (await Console.In.ReadLineAsync() == "heap")
+    // reports beside the RSS; "store" the store writer's counters so far, for A/B runs by hand;
+    // anything else, or the end of stdin, stops the server.
+    while (await Console.In.ReadLineAsync() is { } command && command is "heap" or "store")
     {
-        Console.WriteLine($"HEAP {GC.GetTotalMemory(forceFullCollection: true)}");
+        if (command == "heap")
+        {
+            Console.WriteLine($"HEAP {GC.GetTotalMemory(forceFullCollection: true)}");
+        }
+        else if (messageStore?.Writer is { } writer)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STORE groups {writer.GroupsCommitted} operations {writer.OperationsCommitted} work-ms {writer.WorkTicks * 1000 / Stopwatch.Frequency} commit-ms {writer.CommitTicks * 1000 / Stopwatch.Frequency}"));
+        }
     }
 
     await server.StopAsync();

@@ -77,10 +77,12 @@ public sealed class SqliteMessageStore : IMessageStore
 
     /// <inheritdoc/>
     /// <remarks>Appends called one after another, without waiting for the first to complete, are stored in the order of the calls.</remarks>
-    public async ValueTask AppendAsync(ChatMessage message, string? queueFor = null, CancellationToken cancellationToken = default)
+    public ValueTask AppendAsync(ChatMessage message, string? queueFor = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        await _writer.Enqueue(w => w.AppendMessage(message, queueFor)).WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // Not an async method: the writer's task as it is, without a state machine per message.
+        return new ValueTask(_writer.Append(message, queueFor).WaitAsync(cancellationToken));
     }
 
     public async ValueTask ConfirmOfflineAsync(string user, string upToMessageId, CancellationToken cancellationToken = default)

@@ -21,7 +21,7 @@ internal sealed partial class StoreWriter
     public long AppendMessage(ChatMessage message, string? queueFor)
     {
         var conversation = ConversationId(message.Conversation);
-        var insert = _db.Raw("INSERT INTO messages(conversation_id, message_id, sender, sender_client_id, recipient, text, data, direct_id, sent_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        var insert = _insertMessage ??= _db.Raw("INSERT INTO messages(conversation_id, message_id, sender, sender_client_id, recipient, text, data, direct_id, sent_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
         insert.Bind(1, conversation);
         insert.Bind(2, message.MessageId);
         insert.Bind(3, message.From);

@@ -5,7 +5,7 @@ BeforeAll {
 
 Describe 'Start-PeerChatServer' -Tag Unit {
     It 'has the expected parameters' {
-        $expected = 'Port', 'ListenAddress', 'MaxClients', 'MaxSessionsPerAddress', 'ReservedSlots', 'IdleTimeout', 'MinMessages', 'AuthTimeout', 'MaxFrameBytes', 'HashIterations', 'UserStorePath', 'Certificate', 'CertificatePath', 'CertificatePassword', 'SelfSignedCertificate', 'DisableSignup', 'SignupsPerAddressPerMinute', 'FloodBytesBurst', 'FloodBytesRate', 'SendQueueSoftBytes', 'EventBufferSize', 'Configuration', 'Name', 'MessageStorePath', 'NoMessageStore', 'HistoryMaxAge', 'HistoryMaxPerConversation', 'OfflineQueueLimit', 'MessageStoreMaxSize', 'IrcPort', 'IrcJoinReplay', 'WebPort', 'WebAllowedOrigin'
+        $expected = 'Port', 'ListenAddress', 'MaxClients', 'MaxSessionsPerAddress', 'ReservedSlots', 'IdleTimeout', 'MinMessages', 'AuthTimeout', 'MaxFrameBytes', 'HashIterations', 'UserStorePath', 'Certificate', 'CertificatePath', 'CertificatePassword', 'SelfSignedCertificate', 'DisableSignup', 'SignupsPerAddressPerMinute', 'FloodBytesBurst', 'FloodBytesRate', 'SendQueueSoftBytes', 'EventBufferSize', 'Configuration', 'Name', 'MessageStorePath', 'NoMessageStore', 'HistoryMaxAge', 'HistoryMaxPerConversation', 'OfflineQueueLimit', 'MessageStoreMaxSize', 'IrcPort', 'IrcJoinReplay', 'WebPort', 'WebAllowedOrigin', 'Cluster', 'NodeName'
         $actual = (Get-Command Start-PeerChatServer).Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters -and $_ -notin 'WhatIf', 'Confirm' }
         Compare-Object $expected $actual | Should -BeNullOrEmpty
     }

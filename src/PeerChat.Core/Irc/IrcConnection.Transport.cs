@@ -17,24 +17,19 @@ internal sealed partial class IrcConnection
     /// <summary>TLS from the first byte; a client that starts in plain text is told so in a plain ERROR line it can read.</summary>
     private async Task<bool> StartTransportAsync()
     {
-        switch (await _transport.StartAsync(_abort.Token).ConfigureAwait(false))
+        var start = await _transport.StartAsync(_abort.Token).ConfigureAwait(false);
+        if (start == TransportStart.PlainTextOnTlsPort)
         {
-            case TransportStart.Ready:
-                return true;
-            case TransportStart.PlainTextOnTlsPort:
-                _handshakeDone = true;
-                RequestClose(ErrorCodes.TlsRequired, "This port speaks TLS: turn TLS (SSL) on in your client");
-                return true;
-            case TransportStart.TimedOut:
-                SetReason(ErrorCodes.AuthTimeout);
-                return false;
-            case TransportStart.HandshakeFailed:
-                SetReason("tls_handshake_failed");
-                return false;
-            default:
-                SetReason(CloseReasons.ClientClosed);
-                return false;
+            _handshakeDone = true;
+            RequestClose(ErrorCodes.TlsRequired, "This port speaks TLS: turn TLS (SSL) on in your client");
         }
+        else if (start.FailureReason() is { } reason)
+        {
+            SetReason(reason);
+            return false;
+        }
+
+        return true;
     }
 
     private ValueTask<int> ReadAsync(Memory<byte> memory) => _transport.ReadAsync(memory, _abort.Token);

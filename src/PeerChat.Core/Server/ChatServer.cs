@@ -86,6 +86,28 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     internal byte[] HelloFrame { get; }
 
+    /// <summary>A socket listening on <paramref name="port"/> (0: one the system picks) at ListenAddress, both IPv4 and IPv6 when that is IPv6Any.</summary>
+    private Socket Listen(int port)
+    {
+        var listener = new Socket(Options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (Options.ListenAddress.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true;
+            }
+
+            listener.Bind(new IPEndPoint(Options.ListenAddress, port));
+            listener.Listen(512);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
     /// Reads the rooms from the message store, binds and starts accepting. A port in use throws
     /// <see cref="SocketException"/> here, at once; a store that cannot be read throws its
@@ -102,23 +124,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         // reading the rooms is one query.
         Chat.LoadAsync().AsTask().GetAwaiter().GetResult();
 
-        var listener = new Socket(Options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (Options.ListenAddress.Equals(IPAddress.IPv6Any))
-            {
-                listener.DualMode = true;
-            }
-
-            listener.Bind(new IPEndPoint(Options.ListenAddress, Options.Port));
-            listener.Listen(512);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-
+        var listener = Listen(Options.Port);
         _listener = listener;
 
         // The port may have been chosen by the system: read back what was bound.

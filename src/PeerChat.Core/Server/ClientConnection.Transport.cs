@@ -13,23 +13,18 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async Task<bool> StartTransportAsync()
     {
-        switch (await _transport.StartAsync(_abort.Token).ConfigureAwait(false))
+        var start = await _transport.StartAsync(_abort.Token).ConfigureAwait(false);
+        if (start == TransportStart.PlainTextOnTlsPort)
         {
-            case TransportStart.Ready:
-                return true;
-            case TransportStart.PlainTextOnTlsPort:
-                RequestClose(ErrorCodes.TlsRequired, FrameWriter.Error(null, ErrorCodes.TlsRequired, "This server speaks TLS: connect with TLS (Connect-PeerChat -UseTls)."));
-                return true;
-            case TransportStart.TimedOut:
-                SetReason(ErrorCodes.AuthTimeout);
-                return false;
-            case TransportStart.HandshakeFailed:
-                SetReason("tls_handshake_failed");
-                return false;
-            default:
-                SetReason(CloseReasons.ClientClosed);
-                return false;
+            RequestClose(ErrorCodes.TlsRequired, FrameWriter.Error(null, ErrorCodes.TlsRequired, "This server speaks TLS: connect with TLS (Connect-PeerChat -UseTls)."));
         }
+        else if (start.FailureReason() is { } reason)
+        {
+            SetReason(reason);
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Reads into <paramref name="memory"/>; an empty one waits until bytes are there without taking any.</summary>

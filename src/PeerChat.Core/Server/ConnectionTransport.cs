@@ -1,4 +1,5 @@
 using System.Net;
+using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
 
@@ -40,6 +41,19 @@ internal abstract class ConnectionTransport : IAsyncDisposable
     public abstract void Abort();
 
     public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>What ends a connection whose transport did not start: its close reason, whatever the protocol.</summary>
+internal static class TransportStartReasons
+{
+    /// <summary>The reason to close with; null when lines may flow (or a plain-text client can still be told).</summary>
+    public static string? FailureReason(this TransportStart start) => start switch
+    {
+        TransportStart.Ready or TransportStart.PlainTextOnTlsPort => null,
+        TransportStart.TimedOut => ErrorCodes.AuthTimeout,
+        TransportStart.HandshakeFailed => "tls_handshake_failed",
+        _ => CloseReasons.ClientClosed,
+    };
 }
 
 /// <summary>How <see cref="ConnectionTransport.StartAsync"/> went.</summary>

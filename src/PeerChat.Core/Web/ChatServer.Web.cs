@@ -22,23 +22,7 @@ public sealed partial class ChatServer
             return;
         }
 
-        var listener = new Socket(Options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (Options.ListenAddress.Equals(IPAddress.IPv6Any))
-            {
-                listener.DualMode = true;
-            }
-
-            listener.Bind(new IPEndPoint(Options.ListenAddress, port));
-            listener.Listen(512);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-
+        var listener = Listen(port);
         _webListener = listener;
         WebEndPoint = (IPEndPoint)listener.LocalEndPoint!;
     }

@@ -21,42 +21,42 @@ Describe 'An IRC client and a PowerShell session' -Tag Integration {
     }
 
     AfterEach {
-        Remove-IrcClients
+        Remove-ChildClients
         $null = Receive-PeerChatMessage -Session $pat
     }
 
     AfterAll {
-        Remove-IrcClients
+        Remove-ChildClients
         Remove-TestServers
     }
 
     It 'logs in with PASS password; broadcasts on #everyone and direct messages go both ways' {
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
         $py = Start-IrcClient -Port $server.IrcPort -Nick 'pybot' -Login pass
-        $null = Wait-IrcEvent $py { $_.event -eq 'registered' } 'it is registered'
+        $null = Wait-ChildClientEvent $py { $_.event -eq 'registered' } 'it is registered'
         Wait-Until { Test-Online $pat 'pybot' } 'PowerShell sees pybot online'
         (Get-PeerChatClient -Session $pat -UserName 'pybot').Via | Should -Be 'irc'
         (Get-PeerChatClient -Session $pat -UserName 'pat').Via | Should -Be 'peerchat'
 
         Send-PeerChatBroadcast -Session $pat -Message 'hello irc'
-        $broadcast = Wait-IrcEvent $py { $_.event -eq 'message' -and $_.text -eq 'hello irc' } 'the broadcast arrives'
+        $broadcast = Wait-ChildClientEvent $py { $_.event -eq 'message' -and $_.text -eq 'hello irc' } 'the broadcast arrives'
         $broadcast.kind | Should -Be 'pubmsg'
         $broadcast.target | Should -Be '#everyone'
         $broadcast.from | Should -Be 'pat'
 
-        Send-IrcCommand $py @{ op = 'privmsg'; target = '#everyone'; text = 'hello pwsh' }
+        Send-ChildClientCommand $py @{ op = 'privmsg'; target = '#everyone'; text = 'hello pwsh' }
         $fromIrc = Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout
         $fromIrc.Kind | Should -Be 'Broadcast'
         $fromIrc.From | Should -Be 'pybot'
         $fromIrc.Text | Should -Be 'hello pwsh'
 
         Send-PeerChatMessage -Session $pat -UserName 'pybot' -Message 'just for you'
-        $direct = Wait-IrcEvent $py { $_.event -eq 'message' -and $_.text -eq 'just for you' } 'the direct message arrives'
+        $direct = Wait-ChildClientEvent $py { $_.event -eq 'message' -and $_.text -eq 'just for you' } 'the direct message arrives'
         $direct.kind | Should -Be 'privmsg'
         $direct.target | Should -Be 'pybot'
         $direct.from | Should -Be 'pat'
 
-        Send-IrcCommand $py @{ op = 'privmsg'; target = 'pat'; text = 'and back to you' }
+        Send-ChildClientCommand $py @{ op = 'privmsg'; target = 'pat'; text = 'and back to you' }
         $back = Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout
         $back.Kind | Should -Be 'Direct'
         $back.From | Should -Be 'pybot'
@@ -66,32 +66,32 @@ Describe 'An IRC client and a PowerShell session' -Tag Integration {
     It 'talks in a room: JOIN #room, and room messages go both ways, to members only' {
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
         $py = Start-IrcClient -Port $server.IrcPort -Nick 'pybot' -Login pass
-        $null = Wait-IrcEvent $py { $_.event -eq 'registered' } 'it is registered'
-        Send-IrcCommand $py @{ op = 'join'; channel = '#ops' }
-        $null = Wait-IrcEvent $py { $_.event -eq 'join' -and $_.nick -eq 'pybot' -and $_.channel -eq '#ops' } 'the JOIN is echoed'
+        $null = Wait-ChildClientEvent $py { $_.event -eq 'registered' } 'it is registered'
+        Send-ChildClientCommand $py @{ op = 'join'; channel = '#ops' }
+        $null = Wait-ChildClientEvent $py { $_.event -eq 'join' -and $_.nick -eq 'pybot' -and $_.channel -eq '#ops' } 'the JOIN is echoed'
         (Get-PeerChatRoom -Session $pat -Room ops).Members | Should -Be 1
 
         # Not yet a member: a message to #ops is not for pat; the broadcast after it is a fence.
-        Send-IrcCommand $py @{ op = 'privmsg'; target = '#ops'; text = 'before you came' }
-        Send-IrcCommand $py @{ op = 'privmsg'; target = '#everyone'; text = 'fence' }
+        Send-ChildClientCommand $py @{ op = 'privmsg'; target = '#ops'; text = 'before you came' }
+        Send-ChildClientCommand $py @{ op = 'privmsg'; target = '#everyone'; text = 'fence' }
         (Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout).Text | Should -Be 'fence'
 
         Join-PeerChatRoom -Session $pat -Room ops
         Send-PeerChatBroadcast -Session $pat -Room ops -Message 'hello room'
-        $inRoom = Wait-IrcEvent $py { $_.event -eq 'message' -and $_.text -eq 'hello room' } 'the room message arrives'
+        $inRoom = Wait-ChildClientEvent $py { $_.event -eq 'message' -and $_.text -eq 'hello room' } 'the room message arrives'
         $inRoom.kind | Should -Be 'pubmsg'
         $inRoom.target | Should -Be '#ops'
         $inRoom.from | Should -Be 'pat'
 
-        Send-IrcCommand $py @{ op = 'privmsg'; target = '#ops'; text = 'hello back' }
+        Send-ChildClientCommand $py @{ op = 'privmsg'; target = '#ops'; text = 'hello back' }
         $fromIrc = Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout
         $fromIrc.Kind | Should -Be 'Room'
         $fromIrc.Room | Should -Be 'ops'
         $fromIrc.From | Should -Be 'pybot'
         $fromIrc.Text | Should -Be 'hello back'
 
-        Send-IrcCommand $py @{ op = 'part'; channel = '#ops' }
-        $null = Wait-IrcEvent $py { $_.event -eq 'part' -and $_.nick -eq 'pybot' -and $_.channel -eq '#ops' } 'the PART is echoed'
+        Send-ChildClientCommand $py @{ op = 'part'; channel = '#ops' }
+        $null = Wait-ChildClientEvent $py { $_.event -eq 'part' -and $_.nick -eq 'pybot' -and $_.channel -eq '#ops' } 'the PART is echoed'
         (Get-PeerChatRoom -Session $pat -Room ops).Members | Should -Be 1
     }
 
@@ -100,21 +100,21 @@ Describe 'An IRC client and a PowerShell session' -Tag Integration {
         foreach ($login in @{ Nick = 'pyuser'; Login = 'userpass' }, @{ Nick = 'pysasl'; Login = 'sasl' }) {
             $py = Start-IrcClient -Port $server.IrcPort @login
             if ($login.Login -eq 'sasl') {
-                $null = Wait-IrcEvent $py { $_.event -eq 'numeric' -and $_.code -eq '903' } 'SASL succeeds (903)'
+                $null = Wait-ChildClientEvent $py { $_.event -eq 'numeric' -and $_.code -eq '903' } 'SASL succeeds (903)'
             }
-            $registered = Wait-IrcEvent $py { $_.event -eq 'registered' } "$($login.Nick) is registered"
+            $registered = Wait-ChildClientEvent $py { $_.event -eq 'registered' } "$($login.Nick) is registered"
             $registered.nick | Should -Be $login.Nick
             Wait-Until { Test-Online $pat $login.Nick } "PowerShell sees $($login.Nick) online"
 
-            Send-IrcCommand $py @{ op = 'privmsg'; target = 'pat'; text = "via $($login.Login)" }
+            Send-ChildClientCommand $py @{ op = 'privmsg'; target = 'pat'; text = "via $($login.Login)" }
             $message = Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout
             $message.From | Should -Be $login.Nick
             $message.Text | Should -Be "via $($login.Login)"
 
-            Send-IrcCommand $py @{ op = 'quit'; text = 'bye' }
-            $null = Wait-IrcEvent $py { $_.event -eq 'closed' } 'the server closes after QUIT'
+            Send-ChildClientCommand $py @{ op = 'quit'; text = 'bye' }
+            $null = Wait-ChildClientEvent $py { $_.event -eq 'closed' } 'the server closes after QUIT'
             Wait-Until { -not (Test-Online $pat $login.Nick) } "PowerShell sees $($login.Nick) leave"
-            Stop-IrcClient $py
+            Stop-ChildClient $py
         }
     }
 }
@@ -128,7 +128,7 @@ Describe 'Wrong passwords from an IRC client' -Tag Integration {
     }
 
     AfterAll {
-        Remove-IrcClients
+        Remove-ChildClients
         Remove-TestServers
     }
 
@@ -138,9 +138,9 @@ Describe 'Wrong passwords from an IRC client' -Tag Integration {
         foreach ($login in 'pass', 'userpass', 'sasl', 'pass', 'sasl') {
             $py = Start-IrcClient -Port $server.IrcPort -Nick 'guessed' -Password 'not-the-password' -Login $login
             $expected = if ($login -eq 'sasl') { '904' } else { '464' }
-            $refusal = Wait-IrcEvent $py { $_.event -eq 'numeric' -and $_.code -in '464', '904' } "a wrong password via $login is refused"
+            $refusal = Wait-ChildClientEvent $py { $_.event -eq 'numeric' -and $_.code -in '464', '904' } "a wrong password via $login is refused"
             $refusal.code | Should -Be $expected
-            Stop-IrcClient $py
+            Stop-ChildClient $py
         }
 
         # Then the address is blocked, doubling per further failure: the next attempt soon after is
@@ -148,9 +148,9 @@ Describe 'Wrong passwords from an IRC client' -Tag Integration {
         $throttled = $null
         for ($try = 0; $try -lt 4 -and -not $throttled; $try++) {
             $py = Start-IrcClient -Port $server.IrcPort -Nick 'guessed' -Password 'still-wrong' -Login pass
-            $answer = Wait-IrcEvent $py { $_.event -in 'error', 'registered' -or ($_.event -eq 'numeric' -and $_.code -in '464', '904') } 'a refusal'
+            $answer = Wait-ChildClientEvent $py { $_.event -in 'error', 'registered' -or ($_.event -eq 'numeric' -and $_.code -in '464', '904') } 'a refusal'
             if ($answer.event -eq 'numeric' -and $answer.args[-1] -match 'too many failed logins') { $throttled = $answer }
-            Stop-IrcClient $py
+            Stop-ChildClient $py
         }
         $throttled | Should -Not -BeNullOrEmpty -Because 'a guesser is slowed down like on peerchat/1'
 

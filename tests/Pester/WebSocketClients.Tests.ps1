@@ -13,8 +13,8 @@ BeforeAll {
     function Assert-FramedBySubprotocol {
         # Every text message the client got held one frame (peerchat.v1) or one IRC line, no line end.
         param($Client)
-        Send-WebSocketCommand $Client @{ op = 'stats' }
-        $stats = Wait-WebSocketEvent $Client { $_.event -eq 'stats' } 'it reports what it received'
+        Send-ChildClientCommand $Client @{ op = 'stats' }
+        $stats = Wait-ChildClientEvent $Client { $_.event -eq 'stats' } 'it reports what it received'
         $stats.messages | Should -BeGreaterThan 0
         @($stats.violations).Count | Should -Be 0 -Because "every message keeps to the subprotocol's framing: $($stats.violations | ConvertTo-Json -Compress)"
     }
@@ -31,12 +31,12 @@ Describe 'A Python WebSocket client and a PowerShell session' -Tag Integration {
     }
 
     AfterEach {
-        Remove-WebSocketClients
+        Remove-ChildClients
         $null = Receive-PeerChatMessage -Session $pat
     }
 
     AfterAll {
-        Remove-WebSocketClients
+        Remove-ChildClients
         Remove-TestServers
     }
 
@@ -48,65 +48,65 @@ Describe 'A Python WebSocket client and a PowerShell session' -Tag Integration {
     It 'peerchat.v1: logs in; broadcasts and direct messages go both ways, one frame per message' {
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
         $py = Start-WebSocketClient -WebPort $server.WebPort -UserName 'pyweb' -Subprotocol 'peerchat.v1'
-        (Wait-WebSocketEvent $py { $_.event -eq 'open' } 'the upgrade succeeds').subprotocol | Should -Be 'peerchat.v1'
-        (Wait-WebSocketEvent $py { $_.event -in 'welcome', 'refused' } 'the login is answered').event | Should -Be 'welcome'
+        (Wait-ChildClientEvent $py { $_.event -eq 'open' } 'the upgrade succeeds').subprotocol | Should -Be 'peerchat.v1'
+        (Wait-ChildClientEvent $py { $_.event -in 'welcome', 'refused' } 'the login is answered').event | Should -Be 'welcome'
         Wait-Until { Test-Online $pat 'pyweb' } 'PowerShell sees pyweb online'
         (Get-PeerChatClient -Session $pat -UserName 'pyweb').Via | Should -Be 'websocket'
 
         Send-PeerChatBroadcast -Session $pat -Message 'hello web'
-        $broadcast = Wait-WebSocketEvent $py { $_.event -eq 'message' -and $_.text -eq 'hello web' } 'the broadcast arrives'
+        $broadcast = Wait-ChildClientEvent $py { $_.event -eq 'message' -and $_.text -eq 'hello web' } 'the broadcast arrives'
         $broadcast.kind | Should -Be 'broadcast'
         $broadcast.from | Should -Be 'pat'
 
-        Send-WebSocketCommand $py @{ op = 'broadcast'; text = 'hello pwsh' }
+        Send-ChildClientCommand $py @{ op = 'broadcast'; text = 'hello pwsh' }
         $fromWeb = Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout
         $fromWeb.Kind | Should -Be 'Broadcast'
         $fromWeb.From | Should -Be 'pyweb'
         $fromWeb.Text | Should -Be 'hello pwsh'
 
         Send-PeerChatMessage -Session $pat -UserName 'pyweb' -Message 'just for you'
-        $direct = Wait-WebSocketEvent $py { $_.event -eq 'message' -and $_.text -eq 'just for you' } 'the direct message arrives'
+        $direct = Wait-ChildClientEvent $py { $_.event -eq 'message' -and $_.text -eq 'just for you' } 'the direct message arrives'
         $direct.kind | Should -Be 'direct'
         $direct.from | Should -Be 'pat'
 
-        Send-WebSocketCommand $py @{ op = 'send'; to = 'pat'; text = "and back`nto you" }
+        Send-ChildClientCommand $py @{ op = 'send'; to = 'pat'; text = "and back`nto you" }
         $back = Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout
         $back.Kind | Should -Be 'Direct'
         $back.From | Should -Be 'pyweb'
         $back.Text | Should -Be "and back`nto you"
 
         Assert-FramedBySubprotocol $py
-        Stop-WebSocketClient $py
+        Stop-ChildClient $py
         Wait-Until { -not (Test-Online $pat 'pyweb') } 'PowerShell sees pyweb leave when its WebSocket closes'
     }
 
     It 'text.ircv3.net: registers with PASS; #everyone and private messages go both ways, one line per message' {
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
         $py = Start-WebSocketClient -WebPort $server.WebPort -UserName 'pyirc' -Subprotocol 'text.ircv3.net'
-        (Wait-WebSocketEvent $py { $_.event -eq 'open' } 'the upgrade succeeds').subprotocol | Should -Be 'text.ircv3.net'
-        (Wait-WebSocketEvent $py { $_.event -in 'registered', 'refused' } 'the registration is answered').event | Should -Be 'registered'
+        (Wait-ChildClientEvent $py { $_.event -eq 'open' } 'the upgrade succeeds').subprotocol | Should -Be 'text.ircv3.net'
+        (Wait-ChildClientEvent $py { $_.event -in 'registered', 'refused' } 'the registration is answered').event | Should -Be 'registered'
         Wait-Until { Test-Online $pat 'pyirc' } 'PowerShell sees pyirc online'
         (Get-PeerChatClient -Session $pat -UserName 'pyirc').Via | Should -Be 'irc-websocket'
 
         Send-PeerChatBroadcast -Session $pat -Message 'hello irc over web'
-        $broadcast = Wait-WebSocketEvent $py { $_.event -eq 'message' -and $_.text -eq 'hello irc over web' } 'the broadcast arrives'
+        $broadcast = Wait-ChildClientEvent $py { $_.event -eq 'message' -and $_.text -eq 'hello irc over web' } 'the broadcast arrives'
         $broadcast.kind | Should -Be 'pubmsg'
         $broadcast.target | Should -Be '#everyone'
         $broadcast.from | Should -Be 'pat'
 
-        Send-WebSocketCommand $py @{ op = 'broadcast'; text = 'hello from irc' }
+        Send-ChildClientCommand $py @{ op = 'broadcast'; text = 'hello from irc' }
         $fromWeb = Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout
         $fromWeb.Kind | Should -Be 'Broadcast'
         $fromWeb.From | Should -Be 'pyirc'
         $fromWeb.Text | Should -Be 'hello from irc'
 
         Send-PeerChatMessage -Session $pat -UserName 'pyirc' -Message 'private words'
-        $direct = Wait-WebSocketEvent $py { $_.event -eq 'message' -and $_.text -eq 'private words' } 'the direct message arrives'
+        $direct = Wait-ChildClientEvent $py { $_.event -eq 'message' -and $_.text -eq 'private words' } 'the direct message arrives'
         $direct.kind | Should -Be 'privmsg'
         $direct.target | Should -Be 'pyirc'
         $direct.from | Should -Be 'pat'
 
-        Send-WebSocketCommand $py @{ op = 'send'; to = 'pat'; text = 'private answer' }
+        Send-ChildClientCommand $py @{ op = 'send'; to = 'pat'; text = 'private answer' }
         $back = Receive-PeerChatMessage -Session $pat -Wait -Timeout $TestTimeout
         $back.Kind | Should -Be 'Direct'
         $back.From | Should -Be 'pyirc'
@@ -118,10 +118,10 @@ Describe 'A Python WebSocket client and a PowerShell session' -Tag Integration {
     It 'speaks peerchat.v1 when the client asks for no subprotocol' {
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
         $py = Start-WebSocketClient -WebPort $server.WebPort -UserName 'pyplain' -Subprotocol 'none'
-        $null = Wait-WebSocketEvent $py { $_.event -eq 'open' } 'the upgrade succeeds'
-        (Wait-WebSocketEvent $py { $_.event -in 'welcome', 'refused' } 'the login is answered').event | Should -Be 'welcome'
+        $null = Wait-ChildClientEvent $py { $_.event -eq 'open' } 'the upgrade succeeds'
+        (Wait-ChildClientEvent $py { $_.event -in 'welcome', 'refused' } 'the login is answered').event | Should -Be 'welcome'
         Send-PeerChatBroadcast -Session $pat -Message 'plain hello'
-        $null = Wait-WebSocketEvent $py { $_.event -eq 'message' -and $_.text -eq 'plain hello' } 'the broadcast arrives'
+        $null = Wait-ChildClientEvent $py { $_.event -eq 'message' -and $_.text -eq 'plain hello' } 'the broadcast arrives'
         Assert-FramedBySubprotocol $py
     }
 }
@@ -136,7 +136,7 @@ Describe 'Hostile WebSocket input from a Python client' -Tag Integration {
     }
 
     AfterAll {
-        Remove-WebSocketClients
+        Remove-ChildClients
         Remove-TestServers
     }
 
@@ -146,7 +146,7 @@ Describe 'Hostile WebSocket input from a Python client' -Tag Integration {
             '--origin', 'http://allowed.example', '--bad-origin', 'http://evil.example', '--max-frame-bytes', 8192)
         $probes = @{}
         foreach ($name in 'bad-version', 'bad-key', 'too-many-headers', 'huge-headers', 'wrong-origin', 'oversized') {
-            $probes[$name] = Wait-WebSocketEvent $py { $_.event -eq 'probe' -and $_.name -eq $name } "the $name probe is answered"
+            $probes[$name] = Wait-ChildClientEvent $py { $_.event -eq 'probe' -and $_.name -eq $name } "the $name probe is answered"
         }
 
         $probes['bad-version'].status | Should -Be 426

@@ -30,6 +30,30 @@ public sealed class WebSocketChatTests
     }
 
     [Fact]
+    public async Task MessagesOfEveryFrameLength_AndABurstNotYetRead_ArriveWhole_AndInOrder()
+    {
+        // 126 bytes and more take a 16-bit length in the frame header, 65,536 and more a 64-bit one;
+        // a burst sent while the receiver reads nothing leaves the server in batches of frames.
+        await using var server = await StartAsync(o => TestServer.WithoutFloodControl(o) with { MaxFrameBytes = 200_000 });
+        using var web = await WebSocketTestClient.LoginAsync(server, "webby");
+        using var tcp = await server.LoginRawAsync("tcpy");
+        List<string> texts = ["short", new string('m', 300), new string('l', 100_000), .. Enumerable.Range(0, 300).Select(i => $"burst {i}")];
+
+        for (var i = 0; i < texts.Count; i++)
+        {
+            await tcp.SendLineAsync($$"""{"type":"broadcast","id":{{i}},"text":"{{texts[i]}}"}""");
+        }
+
+        var received = new List<string>();
+        for (var i = 0; i < texts.Count; i++)
+        {
+            received.Add((await web.ReadFrameAsync("message")).GetProperty("text").GetString()!);
+        }
+
+        Assert.Equal(texts, received);
+    }
+
+    [Fact]
     public async Task WithoutASubprotocol_TheServerSpeaksPeerChatV1_AndNamesNone()
     {
         await using var server = await StartAsync();

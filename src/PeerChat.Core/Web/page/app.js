@@ -375,7 +375,15 @@ async function loadPage(conv, before) {
     const reply = await request(frame);
     if (typeof reply.room === 'string') conv.name = reply.room;
     if (typeof reply.with === 'string') conv.name = reply.with;
-    for (const message of reply.messages || []) insertMessage(conv, message);
+    if (before) {
+      // A page before the oldest message held precedes everything held, in the server's order:
+      // by sentAt alone, messages of one millisecond could land after the ones they precede.
+      const older = (reply.messages || []).filter((m) => m && typeof m.messageId === 'string' && !conv.ids.has(m.messageId));
+      for (const message of older) conv.ids.add(message.messageId);
+      conv.messages.unshift(...older);
+    } else {
+      for (const message of reply.messages || []) insertMessage(conv, message);
+    }
     conv.complete = Boolean(reply.complete);
     conv.loaded = true;
   } finally {

@@ -36,6 +36,7 @@ BeforeAll {
     $script:skipReason = $null
     if (-not (Get-Command unshare -ErrorAction SilentlyContinue)) { $script:skipReason = 'unshare (util-linux) is not installed' }
     elseif (($probe = & unshare -m true 2>&1) -or $LASTEXITCODE -ne 0) { $script:skipReason = "mount namespaces are not permitted here ($probe)" }
+    $script:skipReason = Get-SkipReason $skipReason
 }
 
 AfterAll {
@@ -51,7 +52,7 @@ Describe 'A message store on a full disk' -Tag Integration {
         if ($skipReason) { Set-ItResult -Skipped -Because $skipReason; return }
         $script:server = Start-ServerOnTinyDisk
         $ready = Read-Report $server 'READY', 'NOMOUNT'
-        if ($ready.StartsWith('NOMOUNT')) { Set-ItResult -Skipped -Because "a tmpfs cannot be mounted here ($ready)"; return }
+        if ($ready.StartsWith('NOMOUNT')) { Set-ItResult -Skipped -Because (Get-SkipReason "a tmpfs cannot be mounted here ($ready)"); return }
         $port = [int]($ready -split ' ')[1]
         $alice = Connect-TestUser alice $port
         $bob = Connect-TestUser bob $port

@@ -56,7 +56,7 @@ Start-Sleep -Seconds 60
     }
 
     It 'shows CR, LF and escape sequences from a sender visibly, the continuation lines indented under the text' {
-        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it, as does build.ps1 Test -Bootstrap)'; return }
+        if (-not $tmux) { Set-ItResult -Skipped -Because (Get-SkipReason 'tmux is not installed (.ci/run installs it, as does build.ps1 Test -Bootstrap)'); return }
         Wait-Screen '(?m)^typist>\s*$' 'the console shows its prompt'
         $esc = [char]27
         # A CR to rewind over the sender's name, a LF to start a line of its own (a fake notice), a
@@ -71,7 +71,7 @@ Start-Sleep -Seconds 60
     }
 
     It 'is an interactive chat like the original client: list, incoming while typing, /msg, msg_TEXT_ADDRESS, broadcast, /quit' {
-        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it, as does build.ps1 Test -Bootstrap)'; return }
+        if (-not $tmux) { Set-ItResult -Skipped -Because (Get-SkipReason 'tmux is not installed (.ci/run installs it, as does build.ps1 Test -Bootstrap)'); return }
         Wait-Screen '(?m)^typist>\s*$' 'the console shows its prompt'
 
         Send-Keys '/list' Enter
@@ -134,7 +134,7 @@ Start-Sleep -Seconds 60
     }
 
     It 'shows unread and offline messages on entry; /join, /rooms, /history, /to and /leave talk where they say' {
-        if (-not $tmux) { Set-ItResult -Skipped -Because 'tmux is not installed (.ci/run installs it, as does build.ps1 Test -Bootstrap)'; return }
+        if (-not $tmux) { Set-ItResult -Skipped -Because (Get-SkipReason 'tmux is not installed (.ci/run installs it, as does build.ps1 Test -Bootstrap)'); return }
         Wait-Screen '(?m)^roomer>\s*$' 'the console shows its prompt'
         Wait-Screen 'Unread: @peer 1' 'the unread direct message is counted on entry'
         Wait-Screen '(?m)^\[\d\d:\d\d:\d\d\] peer \(to you, offline, sent \d{4}-\d\d-\d\d \d\d:\d\d\): while you were away' 'the offline message shows, with when it was sent'

@@ -46,7 +46,7 @@ BeforeAll {
         Invoke-Ip netns add $namespaces.Server
     }
     catch {
-        $script:skipReason = "network namespaces are not permitted here ($($_.Exception.Message))"
+        $script:skipReason = Get-SkipReason "network namespaces are not permitted here ($($_.Exception.Message))"
     }
 
     if (-not $skipReason) {

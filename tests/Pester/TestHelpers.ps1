@@ -12,6 +12,14 @@ $script:TestPassword = 'correct horse battery'
 # that expect nothing to come keep their own short literals.
 $script:TestTimeout = [timespan]::FromSeconds(30)
 
+function Get-SkipReason {
+    # The reason a test cannot run on this machine, to skip it by; under CI, whose machine can run
+    # every test (.ci/run installs what they need, as root), the same reason fails it instead.
+    param([string] $Reason)
+    if ($Reason -and $env:CI) { throw "Under CI this test must run, but $Reason." }
+    $Reason
+}
+
 function New-TestCredential {
     param([Parameter(Mandatory)] [string] $UserName, [string] $Password = $script:TestPassword)
     [pscredential]::new($UserName, (ConvertTo-SecureString $Password -AsPlainText -Force))

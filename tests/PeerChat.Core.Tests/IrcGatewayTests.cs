@@ -291,6 +291,22 @@ public sealed class IrcGatewayTests
     }
 
     [Fact]
+    public async Task AnEndlessLine_CostsFloodTokens_AsItIsDropped_SoItsReadingIsPaused()
+    {
+        // A burst that registration leaves room in (its lines cost tokens too).
+        await using var server = await StartAsync(o => o with { FloodBurst = 10, FloodRate = 1 });
+        using var irc = await IrcTestClient.LoginAsync(server, "alice");
+
+        // 200 KiB with no LF: many reads of the receive buffer, each dropped; once the burst is
+        // spent the flood control pauses the reading, and says so.
+        await irc.SendBytesAsync(Encoding.ASCII.GetBytes(new string('z', 200 * 1024)));
+        await irc.ReadUntilAsync("417");
+        var paused = await irc.ReadUntilAsync("NOTICE", m => m.Parameters[^1].StartsWith("Too many lines", StringComparison.Ordinal));
+
+        Assert.Equal("alice", paused.Parameters[0]);
+    }
+
+    [Fact]
     public async Task InvalidUtf8_GetsAFail_IsNotSent_AndTheConnectionGoesOn()
     {
         await using var server = await StartAsync();

@@ -118,9 +118,11 @@ internal sealed partial class IrcConnection
         if (left >= IrcLine.MaxLineBytes && !IsClosing)
         {
             // No LF within the longest legal line: answered once, the rest of it dropped as it comes.
+            // What is dropped costs flood tokens like any line, or an endless line would be read
+            // (and cost the server CPU) as fast as the client can send it.
+            await WaitForFloodTokensAsync(left).ConfigureAwait(false);
             if (!_discardingLongLine)
             {
-                await WaitForFloodTokensAsync(left).ConfigureAwait(false);
                 Reply(IrcNumerics.ErrInputTooLong, "Input line was too long");
             }
 

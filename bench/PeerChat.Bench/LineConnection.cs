@@ -37,12 +37,12 @@ internal sealed class LineConnection : IAsyncDisposable
         return new LineConnection(new NetworkStream(socket, ownsSocket: true));
     }
 
-    public async Task WriteAsync(ReadOnlyMemory<byte> bytes)
+    public async Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
     {
-        await _writeLock.WaitAsync();
+        await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await _stream.WriteAsync(bytes);
+            await _stream.WriteAsync(bytes, cancellationToken);
         }
         finally
         {

@@ -15,14 +15,16 @@ var mode = args.Length > 0 ? args[0] : "all";
 switch (mode)
 {
     case "serve":
-        // maxClients [hashIterations] [--no-store] [--default-queues]: hashing 1 unless given, since
-        // only the login storm measures it; the message store on, as a server started by the cmdlets
-        // has it; outbound queues' soft bounds lifted unless --default-queues.
+        // maxClients [hashIterations] [--no-store] [--default-queues] [--default-flood]: hashing 1
+        // unless given, since only the login storm measures it; the message store on, as a server
+        // started by the cmdlets has it; outbound queues' soft bounds lifted unless --default-queues;
+        // flood control and AuthTimeout lifted unless --default-flood (the hostile-input run).
         await ServeAsync(
             int.Parse(args[1], CultureInfo.InvariantCulture),
             args.Length > 2 && !args[2].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
             withStore: !args.Contains("--no-store"),
-            defaultQueues: args.Contains("--default-queues"));
+            defaultQueues: args.Contains("--default-queues"),
+            defaultFlood: args.Contains("--default-flood"));
         break;
     case "login-storm":
         // Against a server already running with real hashing (serve 20000 600000): port, loginers, seconds.
@@ -92,8 +94,9 @@ switch (mode)
 }
 
 // A PeerChat server in a process of its own, so that its memory and CPU are its own.
-static async Task ServeAsync(int maxClients, int hashIterations, bool withStore, bool defaultQueues)
+static async Task ServeAsync(int maxClients, int hashIterations, bool withStore, bool defaultQueues, bool defaultFlood)
 {
+    var defaults = new ChatServerOptions();
     var folder = Directory.CreateTempSubdirectory("peerchat-bench-");
     var messageStore = withStore ? SqliteMessageStore.Open(Path.Combine(folder.FullName, "messages.db"), new MessageStoreSettings()) : null;
     var options = new ChatServerOptions
@@ -106,15 +109,15 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
         ReservedSlots = 0,
         HashIterations = hashIterations,
         SignupsPerAddressPerMinute = 1_000_000,
-        FloodBurst = 1_000_000,
-        FloodRate = 1_000_000,
-        FloodBytesBurst = int.MaxValue,
-        FloodBytesRate = 1e12,
+        FloodBurst = defaultFlood ? defaults.FloodBurst : 1_000_000,
+        FloodRate = defaultFlood ? defaults.FloodRate : 1_000_000,
+        FloodBytesBurst = defaultFlood ? defaults.FloodBytesBurst : int.MaxValue,
+        FloodBytesRate = defaultFlood ? defaults.FloodBytesRate : 1e12,
 
         // Broadcasts are dropped only where the client would have been cut off before the soft bound existed, as measured so far.
         SendQueueSoftBytes = defaultQueues ? new ChatServerOptions().SendQueueSoftBytes : new ChatServerOptions().SendQueueBytes,
         SendQueueSoftFrames = defaultQueues ? new ChatServerOptions().SendQueueSoftFrames : new ChatServerOptions().SendQueueFrames,
-        AuthTimeout = TimeSpan.FromMinutes(10),
+        AuthTimeout = defaultFlood ? defaults.AuthTimeout : TimeSpan.FromMinutes(10),
         MessageStore = messageStore,
 
         // PeerChat's IRC gateway too, on a port of its own (the IRC fan-out's third system).
@@ -218,6 +221,15 @@ static async Task RunAllAsync(string[] options)
         return;
     }
 
+    if (options.Contains("--irc-hostile-only"))
+    {
+        await IrcHostileAsync(report, quick);
+        Console.WriteLine(report.ToString());
+        Directory.CreateDirectory("out/bench");
+        await File.WriteAllTextAsync("out/bench/results.md", report.ToString());
+        return;
+    }
+
     if (options.Contains("--offline-only") || options.Contains("--irc-only") || options.Contains("--peers-only"))
     {
         // One workload alone: the offline drain, or the peers of issues 16 and 18 (IRC fan-out, or relay ping-pong against every peer).
@@ -303,6 +315,16 @@ static async Task IrcFanOutAsync(StringBuilder report, bool quick)
         gateway: "PeerChat's gateway in #everyone (every user is in it from registration), message store on",
         quick));
     report.AppendLine();
+}
+
+// Issue 16's hostile IRC input on a fresh server with default flood control, so its memory is its own.
+static async Task IrcHostileAsync(StringBuilder report, bool quick)
+{
+    var (server, irc, plain) = await Servers.StartPeerChatIrcWithAsync("--default-flood");
+    using (server)
+    {
+        report.AppendLine(await IrcHostile.RunAsync(server, irc, plain, perKind: quick ? 20 : 100, TimeSpan.FromSeconds(quick ? 12 : 20)));
+    }
 }
 
 // One PeerChat server seen over plain peerchat/1 and over its /ws; a fresh one for the slowloris, so its memory is its own.

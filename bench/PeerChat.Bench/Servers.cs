@@ -39,6 +39,23 @@ internal static class Servers
         });
     }
 
+    /// <summary>A PeerChat server with the "serve" mode's <paramref name="options"/>, seen through its IRC gateway and over plain peerchat/1.</summary>
+    public static async Task<(ChildProcess Process, IrcSystem Irc, PeerChatSystem Plain)> StartPeerChatIrcWithAsync(params string[] options)
+    {
+        var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000", .. options]);
+        var port = int.Parse((await process.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture);
+        var ircPort = int.Parse((await process.ReadReportAsync("IRCPORT")).Trim(), CultureInfo.InvariantCulture);
+        var irc = new IrcSystem
+        {
+            Label = "PeerChat IRC gateway",
+            Server = new IPEndPoint(IPAddress.Loopback, ircPort),
+            Password = PeerChatSystem.Password,
+            Channel = "#everyone",
+            InChannelAtRegistration = true,
+        };
+        return (process, irc, new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) });
+    }
+
     /// <summary>The same PeerChat server over plain peerchat/1 and over WebSocket (/ws on its web port).</summary>
     public static async Task<(ChildProcess Process, PeerChatSystem Plain, PeerChatWebSocketSystem Web)> StartPeerChatWebAsync()
     {

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using PeerChat.Core.Client;
+using PeerChat.Core.Protocol;
+using PeerChat.Core.Tests.Support;
+
+namespace PeerChat.Core.Tests;
+
+/// <summary>
+/// Several servers on one Redis act as one chat (docs/CLUSTER.md, "Fan-out" and "Presence and
+/// sessions"): in-process nodes on a real redis-server, clients over real sockets.
+/// </summary>
+public sealed class ClusterTests
+{
+    private static readonly string[] Users = ["alice", "bob", "carol"];
+
+    [RedisFact]
+    public async Task ThreeNodes_ListBroadcastRoomAndDirectMessages_CrossEveryPair_EachOnceAndInOrder()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var clients = new ChatClient[3];
+        for (var k = 0; k < 3; k++)
+        {
+            clients[k] = await cluster.Nodes[k].LoginAsync(Users[k]);
+        }
+
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees(Users), "every node has all three online");
+        foreach (var client in clients)
+        {
+            var list = await client.ListAsync();
+            Assert.Equal(
+                [("alice", "node-a"), ("bob", "node-b"), ("carol", "node-c")],
+                list.Select(c => (c.UserName, c.Node!)).OrderBy(c => c.UserName, StringComparer.Ordinal));
+            Assert.Equal(3, list.Select(c => c.ClientId).Distinct().Count());
+        }
+
+        // Broadcasts: three from each, every one to the two others, in each sender's order.
+        for (var k = 0; k < 3; k++)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var receipt = await clients[k].BroadcastAsync($"{Users[k]} says {i}");
+                Assert.Equal(2, receipt.Recipients);
+            }
+        }
+
+        for (var k = 0; k < 3; k++)
+        {
+            var got = await MessagesAsync(clients[k], 6);
+            Assert.All(got, m => Assert.Equal(MessageKind.Broadcast, m.Kind));
+            AssertInOrder(got, Users.Where(u => u != Users[k]), i => $"says {i}", 3);
+        }
+
+        // A room: each joins on its own node; every node learns every membership.
+        for (var k = 0; k < 3; k++)
+        {
+            await clients[k].JoinAsync("ops");
+        }
+
+        await cluster.WaitUntilAsync(
+            async () => (await Task.WhenAll(cluster.Nodes.Select(async n => (await n.Server.Chat.ListRoomsAsync("alice")).Rooms.SingleOrDefault()?.Members))).All(m => m == 3),
+            "every node has the three members of ops");
+        for (var k = 0; k < 3; k++)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                await clients[k].BroadcastAsync("ops", $"{Users[k]} in ops {i}", data: null);
+            }
+        }
+
+        for (var k = 0; k < 3; k++)
+        {
+            var got = await MessagesAsync(clients[k], 4);
+            Assert.All(got, m => Assert.Equal((MessageKind.Room, "ops"), (m.Kind, m.Room)));
+            AssertInOrder(got, Users.Where(u => u != Users[k]), i => $"in ops {i}", 2);
+        }
+
+        // Direct messages across every ordered pair, relayed by the node that holds the receiver.
+        for (var k = 0; k < 3; k++)
+        {
+            foreach (var to in Users.Where(u => u != Users[k]))
+            {
+                var receipt = await clients[k].SendAsync(to, $"{Users[k]} to {to}", route: RoutePreference.Relay);
+                Assert.Equal((1, false), (receipt.Recipients, receipt.Queued));
+            }
+        }
+
+        for (var k = 0; k < 3; k++)
+        {
+            var got = await MessagesAsync(clients[k], 2);
+            Assert.All(got, m => Assert.Equal((MessageKind.Direct, Users[k]), (m.Kind, m.To)));
+            Assert.Equal(
+                Users.Where(u => u != Users[k]).Select(u => $"{u} to {Users[k]}").Order(StringComparer.Ordinal),
+                got.Select(m => m.Text).Order(StringComparer.Ordinal));
+        }
+
+        // Nothing came twice: the next message each gets is the last one sent.
+        await clients[0].BroadcastAsync("the end");
+        await clients[1].SendAsync("alice", "the end", route: RoutePreference.Relay);
+        foreach (var client in clients)
+        {
+            Assert.Equal("the end", (await MessagesAsync(client, 1))[0].Text);
+        }
+    }
+
+    [RedisFact]
+    public async Task ASecondLoginOnAnotherNode_ReplacesTheFirst_WithSessionReplaced()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var first = await cluster.Nodes[1].LoginAsync("bob");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("bob"), "every node has bob online");
+
+        var second = await cluster.Nodes[0].LoginAsync("bob");
+        var notice = await NextAsync<ChatNotice>(first);
+
+        Assert.Equal(NoticeCodes.SessionReplaced, notice.Code);
+        await first.Completion.WaitAsync(TestServer.Patience).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await cluster.WaitUntilAsync(() => cluster.Nodes[2].Server.GetClients().SingleOrDefault()?.Node == "node-a", "node-c lists bob on node-a only");
+        var carol = await cluster.Nodes[2].LoginAsync("carol");
+        var listed = await carol.ListAsync();
+        Assert.Equal([("bob", "node-a", second.Session!.ClientId), ("carol", "node-c", carol.Session!.ClientId)], listed.Select(c => (c.UserName, c.Node!, c.ClientId)).OrderBy(c => c.UserName, StringComparer.Ordinal));
+        Assert.Equal(1, (await carol.SendAsync("bob", "to the new one", route: RoutePreference.Relay)).Recipients);
+        Assert.Equal("to the new one", (await MessagesAsync(second, 1))[0].Text);
+    }
+
+    [RedisFact]
+    public async Task ASilentNodesUsers_GoOfflineForTheOthers_WithinTheHeartbeat_AndMessagesToThemAreQueued()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        var alice = await cluster.Nodes[0].LoginAsync("alice", new ChatClientOptions { ReceivePresence = true });
+        await cluster.Nodes[1].LoginAsync("bob");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice", "bob"), "both nodes have both online");
+        Assert.True((await NextAsync<ChatPresence>(alice)).Joined);
+
+        // As a killed process would: no more heartbeats, no goodbye.
+        var silent = Stopwatch.StartNew();
+        await TestCluster.BackplaneOf(cluster.Nodes[1]).AbandonAsync();
+        var left = await NextAsync<ChatPresence>(alice);
+
+        Assert.Equal((false, "bob"), (left.Joined, left.UserName));
+        Assert.True(silent.Elapsed < TimeSpan.FromSeconds(30), $"bob was online for {silent.Elapsed} after his node went silent");
+        Assert.DoesNotContain(await alice.ListAsync(), c => c.UserName == "bob");
+        var queued = await alice.SendAsync("bob", "while you were away", route: RoutePreference.Relay);
+        Assert.Equal((0, true), (queued.Recipients, queued.Queued));
+    }
+
+    // The next N messages a client receives, passing over presence and room notices.
+    private static async Task<List<ChatMessage>> MessagesAsync(ChatClient client, int count)
+    {
+        var messages = new List<ChatMessage>(count);
+        for (var seen = 0; messages.Count < count && seen < 1000; seen++)
+        {
+            if (await client.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience) is ChatMessage message)
+            {
+                messages.Add(message);
+            }
+        }
+
+        return messages;
+    }
+
+    private static async Task<T> NextAsync<T>(ChatClient client)
+        where T : ChatEvent
+    {
+        for (var seen = 0; seen < 1000; seen++)
+        {
+            if (await client.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience) is T found)
+            {
+                return found;
+            }
+        }
+
+        throw new InvalidOperationException($"No {typeof(T).Name} in 1000 events.");
+    }
+
+    // Each sender's messages arrived once each and in the order sent.
+    private static void AssertInOrder(List<ChatMessage> got, IEnumerable<string> senders, Func<int, string> text, int each)
+    {
+        foreach (var sender in senders)
+        {
+            Assert.Equal(Enumerable.Range(0, each).Select(i => $"{sender} {text(i)}"), got.Where(m => m.From == sender).Select(m => m.Text));
+        }
+
+        Assert.Equal(got.Count, got.Select(m => m.MessageId).Distinct().Count());
+    }
+}

@@ -103,6 +103,26 @@ public sealed class ClusterTests
     }
 
     [RedisFact]
+    public async Task ANodesOwnMessages_ReachItsSessionsOnce_NotAgainFromTheBus()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        var alice = await cluster.Nodes[0].LoginAsync("alice");
+        var dave = await cluster.Nodes[0].LoginAsync("dave");
+        var bob = await cluster.Nodes[1].LoginAsync("bob");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice", "dave", "bob"), "both nodes have all three online");
+
+        await alice.BroadcastAsync("to all");
+        await alice.SendAsync("dave", "to dave", route: RoutePreference.Relay);
+        Assert.Equal("to all", (await MessagesAsync(bob, 1))[0].Text);
+
+        // After alice's on the bus: when dave has it, node A has read past hers.
+        await bob.BroadcastAsync("from bob");
+        Assert.Equal(["to all", "to dave", "from bob"], (await MessagesAsync(dave, 3)).Select(m => m.Text));
+        await bob.SendAsync("dave", "the end", route: RoutePreference.Relay);
+        Assert.Equal("the end", (await MessagesAsync(dave, 1))[0].Text);
+    }
+
+    [RedisFact]
     public async Task ASecondLoginOnAnotherNode_ReplacesTheFirst_WithSessionReplaced()
     {
         await using var cluster = await TestCluster.StartAsync(3);

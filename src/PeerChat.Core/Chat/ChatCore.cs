@@ -84,6 +84,12 @@ public sealed partial class ChatCore
                 _rooms.Add(room.Room, room.Members);
             }
         }
+        catch when (_backplane is not null)
+        {
+            // Joined, or half joined, but not going to serve: leave again.
+            await _backplane.StopAsync().ConfigureAwait(false);
+            throw;
+        }
         finally
         {
             _membership.Release();

@@ -125,7 +125,18 @@ public sealed partial class ChatServer : IAsyncDisposable
         // reading the rooms is one query.
         Chat.LoadAsync().AsTask().GetAwaiter().GetResult();
 
-        var listener = Listen(Options.Port);
+        Socket listener;
+        try
+        {
+            listener = Listen(Options.Port);
+        }
+        catch
+        {
+            // A node that will not serve leaves the cluster again rather than heartbeat with no users.
+            Chat.LeaveClusterAsync().GetAwaiter().GetResult();
+            throw;
+        }
+
         _listener = listener;
 
         // The port may have been chosen by the system: read back what was bound.
@@ -141,6 +152,7 @@ public sealed partial class ChatServer : IAsyncDisposable
             _listener = null;
             _ircListener?.Dispose();
             _ircListener = null;
+            Chat.LeaveClusterAsync().GetAwaiter().GetResult();
             throw;
         }
         foreach (var issue in UserStore.Issues)

@@ -31,6 +31,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public RedisServer Redis { get; }
 
+    /// <summary>The key prefix of the cluster's data in <see cref="Redis"/>.</summary>
+    public string Prefix => _prefix;
+
     public CsvUserStore Users { get; }
 
     public IReadOnlyList<TestServer> Nodes => _nodes;
@@ -92,6 +95,9 @@ public sealed class TestCluster : IAsyncDisposable
             await read.WaitAsync(remaining).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Completes at the next bus read of any node (each reads at least every PollInterval).</summary>
+    public Task NextBusReadAsync() => NextRead().WaitAsync(TestServer.Patience);
 
     public Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
 

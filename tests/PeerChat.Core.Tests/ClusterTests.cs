@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Net.Sockets;
+using PeerChat.Cluster.Redis;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
+using PeerChat.Core.Server;
 using PeerChat.Core.Tests.Support;
 
 namespace PeerChat.Core.Tests;
@@ -223,6 +226,19 @@ public sealed class ClusterTests
         await alice.BroadcastAsync("before");
         Assert.Equal("before", (await MessagesAsync(bob, 1))[0].Text);
 
+        // Down long enough for node B's reads to fail (each after StackExchange.Redis's 5 s timeout):
+        // the second read that ends after the stop began after it, so it failed.
+        var readsOnB = 0;
+        var failedReads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        TestCluster.BackplaneOf(cluster.Nodes[1]).Processed += () =>
+        {
+            if (Interlocked.Increment(ref readsOnB) == 2)
+            {
+                failedReads.TrySetResult();
+            }
+        };
+        await cluster.Redis.StopAsync();
+        await failedReads.Task.WaitAsync(TestServer.Patience);
         await cluster.Redis.RestartAsync();
 
         // Until the nodes have reconnected a broadcast fails with store_unavailable (and reaches
@@ -248,6 +264,21 @@ public sealed class ClusterTests
         await alice.BroadcastAsync("the end");
         Assert.Equal("the end", (await MessagesAsync(bob, 1))[0].Text);
         await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice", "bob"), "both nodes have both online again");
+    }
+
+    [RedisFact]
+    public async Task ANodeThatCannotBindItsPort_LeavesTheClusterAgain()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new PeerChat.Core.Chat.MessageStoreSettings(), cluster.Prefix);
+        var backplane = RedisChatBackplane.Create(store, "node-z", TestCluster.FastSettings);
+        var server = new ChatServer(TestServer.DefaultOptions with { Port = cluster.Nodes[0].Port, MessageStore = store, Backplane = backplane }, cluster.Users);
+
+        Assert.Throws<SocketException>(server.Start);
+
+        var nodes = await store.Database.SetMembersAsync(cluster.Prefix + "nodes");
+        Assert.Equal(["node-a"], nodes.Select(n => (string)n!));
+        Assert.False(await store.Database.KeyExistsAsync(cluster.Prefix + "n:node-z"));
     }
 
     private static (bool, string) Presence(ChatPresence presence) => (presence.Joined, presence.UserName);

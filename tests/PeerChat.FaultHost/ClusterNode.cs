@@ -18,8 +18,8 @@ internal static class ClusterNode
         var store = await RedisMessageStore.ConnectAsync(redis, new MessageStoreSettings(), prefix);
         var backplane = RedisChatBackplane.Create(store, node, new ClusterSettings
         {
-            HeartbeatInterval = TimeSpan.FromMilliseconds(100),
-            HeartbeatTimeToLive = TimeSpan.FromMilliseconds(500),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+            HeartbeatTimeToLive = TimeSpan.FromSeconds(2),
             PollInterval = TimeSpan.FromMilliseconds(200),
         });
         var options = new ChatServerOptions { ListenAddress = IPAddress.Loopback, Port = 0, HashIterations = 1000, MessageStore = store, Backplane = backplane };

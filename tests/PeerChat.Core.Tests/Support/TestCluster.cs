@@ -8,14 +8,14 @@ namespace PeerChat.Core.Tests.Support;
 /// Several in-process servers ("node-a", "node-b", ...) on one real redis-server, each with its own
 /// connection, Redis message store and backplane, as separate processes would have; they share one
 /// user store (accounts in Redis are another step of docs/CLUSTER.md). Heartbeats are short, so that
-/// a silent node is swept within a second; tests wait on the nodes' bus reads, never sleep.
+/// a silent node is swept within about two seconds (long enough that a loaded machine does not miss one); tests wait on the nodes' bus reads, never sleep.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
     public static readonly ClusterSettings FastSettings = new()
     {
-        HeartbeatInterval = TimeSpan.FromMilliseconds(100),
-        HeartbeatTimeToLive = TimeSpan.FromMilliseconds(500),
+        HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        HeartbeatTimeToLive = TimeSpan.FromSeconds(2),
         PollInterval = TimeSpan.FromMilliseconds(200),
     };
 

@@ -39,10 +39,12 @@ internal static class MessageEntries
     public static string Milliseconds(DateTimeOffset at) => Math.Max(0, at.ToUnixTimeMilliseconds()).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A message from the flat field list a script returned.</summary>
-    public static ChatMessage Read(ConversationKey conversation, RedisResult fields)
+    public static ChatMessage Read(ConversationKey conversation, RedisResult fields) => Read(conversation, (RedisResult[])fields!);
+
+    /// <summary>A message from a flat field list; fields that are not a message's are passed over.</summary>
+    public static ChatMessage Read(ConversationKey conversation, RedisResult[] values)
     {
         string? id = null, from = null, fromClient = null, to = null, text = null, data = null, directId = null, sentAt = null;
-        var values = (RedisResult[])fields!;
         for (var k = 0; k + 1 < values.Length; k += 2)
         {
             var value = (string?)values[k + 1];

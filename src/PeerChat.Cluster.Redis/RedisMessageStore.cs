@@ -27,6 +27,10 @@ public sealed class RedisMessageStore : IMessageStore
     private readonly RedisRetention _retention;
     private int _disposed;
 
+    // Set when a node's backplane runs on this store: each append then also goes on the cluster's bus.
+    private RedisValue _busNode = "";
+    private RedisValue _busMaxLength = 0;
+
     private RedisMessageStore(IConnectionMultiplexer redis, bool ownsConnection, string keyPrefix, MessageStoreSettings settings, string where)
     {
         _redis = redis;
@@ -104,6 +108,7 @@ public sealed class RedisMessageStore : IMessageStore
         [
             _prefix, conversation.Id, message.MessageId, MessageEntries.Milliseconds(message.SentAt),
             queued ?? "", _settings.OfflineQueueLimit, conversation.First ?? "", conversation.Second ?? "",
+            _busNode, _busMaxLength,
             .. MessageEntries.Fields(message, queued),
         ];
 
@@ -236,6 +241,21 @@ public sealed class RedisMessageStore : IMessageStore
 
         return summaries;
     }
+
+    /// <summary>The connection, for the cluster's backplane: one connection per node, so a message and its bus entry keep their order.</summary>
+    internal IConnectionMultiplexer Connection => _redis;
+
+    internal IDatabase Database => _db;
+
+    /// <summary>From now on every append also puts a bus entry of <paramref name="node"/> on the cluster's bus, in the same script.</summary>
+    internal void PublishAppendsAs(string node, int busMaxLength)
+    {
+        _busMaxLength = busMaxLength;
+        _busNode = node;
+    }
+
+    /// <summary>Runs <paramref name="command"/>, every failure to reach Redis as a <see cref="StoreUnavailableException"/>.</summary>
+    internal Task<T> CallAsync<T>(Task<T> command, CancellationToken cancellationToken = default) => Call(command, cancellationToken);
 
     /// <summary>Runs retention now, to the end, as the background loop does every <see cref="MessageStoreSettings.RetentionInterval"/>; how many messages it removed.</summary>
     internal Task<long> RunRetentionAsync(CancellationToken cancellationToken = default) => _retention.RunAsync(cancellationToken);

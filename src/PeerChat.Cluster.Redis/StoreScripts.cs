@@ -39,8 +39,11 @@ internal static class StoreScripts
 
     /// <summary>
     /// ARGV: prefix, conversation, message id, SentAt in ms, queue-for user or '', queue limit,
-    /// first and second user of a direct conversation or '', then the entry's fields and values.
-    /// The entry id is SentAt's millisecond, or later when the stream is already past it.
+    /// first and second user of a direct conversation or '', the node that publishes it on the bus
+    /// or '' (not clustered), the bus's length, then the entry's fields and values. The entry id is
+    /// SentAt's millisecond, or later when the stream is already past it. The bus entry points at
+    /// the message (its conversation and entry id), so a broadcast costs Redis the same whatever
+    /// the number of its receivers and nodes.
     /// </summary>
     public const string Append = Prelude + """
         local conv, id = ARGV[2], ARGV[3]
@@ -48,16 +51,20 @@ internal static class StoreScripts
         if redis.call('HEXISTS', index, id) == 1 then
           return redis.error_reply('PCDUPLICATE message ' .. id .. ' is already stored')
         end
-        local ok, entry = pcall(redis.call, 'XADD', stream, ARGV[4] .. '-*', unpack(ARGV, 9))
+        local ok, entry = pcall(redis.call, 'XADD', stream, ARGV[4] .. '-*', unpack(ARGV, 11))
         if not ok then
           local info = redis.call('XINFO', 'STREAM', stream)
           local last = '0-0'
           for k = 1, #info, 2 do
             if info[k] == 'last-generated-id' then last = info[k + 1] end
           end
-          entry = redis.call('XADD', stream, string.match(last, '^(%d+)') .. '-*', unpack(ARGV, 9))
+          entry = redis.call('XADD', stream, string.match(last, '^(%d+)') .. '-*', unpack(ARGV, 11))
         end
         redis.call('HSET', index, id, entry)
+        if ARGV[9] ~= '' then
+          redis.call('XADD', p .. 'bus', 'MAXLEN', '~', ARGV[10], '*', 'k', 'm', 'n', ARGV[9], 'c', conv, 'e', entry)
+          redis.call('PUBLISH', p .. 'wake', ARGV[9])
+        end
         redis.call('SADD', p .. 'convs', conv)
         if ARGV[7] ~= '' then
           redis.call('SADD', p .. 'd:' .. ARGV[7], conv)

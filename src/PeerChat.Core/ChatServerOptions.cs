@@ -177,6 +177,13 @@ public sealed record ChatServerOptions
     /// </summary>
     public IMessageStore? MessageStore { get; init; }
 
+    /// <summary>
+    /// The cluster this server is one node of (docs/CLUSTER.md): other nodes' messages, room changes
+    /// and sessions reach this one through it. Null (the default) runs one server alone. The server
+    /// joins it when it starts and leaves it when it stops; whoever made it disposes it after that.
+    /// </summary>
+    public IChatBackplane? Backplane { get; init; }
+
     /// <summary>The most messages one <c>history</c> page holds; a larger <c>limit</c> is cut to it.</summary>
     public int HistoryPageMax { get; init; } = 200;
 

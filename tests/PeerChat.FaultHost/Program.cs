@@ -4,6 +4,7 @@
 // `store <path> <senders> <perSender>` appends to a message store instead (StoreAppender);
 // `server <messages.db> <users.csv> <senders>` and `history <messages.db> <users.csv>` run a server
 // with a message store and clients that send, or read the history back (ServerSenders).
+// `cluster-node <redis> <prefix> <node> <users.csv>` runs a node of a cluster (ClusterNode).
 using System.Net;
 using PeerChat.Core;
 using PeerChat.Core.Accounts;
@@ -19,6 +20,12 @@ if (args[0] == "store")
 if (args[0] == "server")
 {
     await PeerChat.FaultHost.ServerSenders.RunAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
+if (args[0] == "cluster-node")
+{
+    await PeerChat.FaultHost.ClusterNode.RunAsync(args[1], args[2], args[3], args[4]);
     return;
 }
 

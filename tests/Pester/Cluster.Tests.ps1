@@ -55,3 +55,39 @@ Describe 'Start-PeerChatServer -Cluster' -Tag Integration {
         { Start-TestServer @{ NodeName = 'node-d' } } | Should -Throw -ErrorId "NodeNameWithoutCluster,$script:StartError"
     }
 }
+
+Describe 'Three nodes act as one chat' -Tag Integration {
+    BeforeAll {
+        if (-not $script:Missing) { $script:Redis = Start-TestRedis }
+    }
+
+    AfterAll {
+        Remove-TestServers
+        Stop-TestRedis $script:Redis
+    }
+
+    It 'lists the users of every node with their Node, and a broadcast and a message cross nodes' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $nodes = 'node-a', 'node-b', 'node-c' | ForEach-Object { Start-TestServer @{ Cluster = "127.0.0.1:$($script:Redis.Port)"; NodeName = $_ } }
+        $alice = Connect-TestUser -UserName alice -Port $nodes[0].Port
+        $bob = Connect-TestUser -UserName bob -Port $nodes[1].Port
+        $carol = Connect-TestUser -UserName carol -Port $nodes[2].Port
+        Wait-Until { @(Get-PeerChatClient -Session $alice).Count -eq 3 } -Because 'node A lists the users of all three nodes'
+
+        $clients = @(Get-PeerChatClient -Session $alice | Sort-Object UserName)
+        $sent = Send-PeerChatBroadcast -Session $alice -Message 'from A to all' -PassThru
+        $atBob = Receive-PeerChatMessage -Session $bob -Wait -Timeout $TestTimeout
+        $atCarol = Receive-PeerChatMessage -Session $carol -Wait -Timeout $TestTimeout
+        $null = Send-PeerChatMessage -Session $carol -UserName bob -Message 'from C to B'
+        $direct = Receive-PeerChatMessage -Session $bob -Wait -Timeout $TestTimeout
+
+        $clients.UserName | Should -Be @('alice', 'bob', 'carol')
+        $clients.Node | Should -Be @('node-a', 'node-b', 'node-c')
+        ($clients | Where-Object IsSelf).UserName | Should -Be 'alice'
+        $sent.Recipients | Should -Be 2
+        foreach ($message in $atBob, $atCarol) {
+            ($message.MessageId, $message.From, $message.Text) | Should -Be @($sent.MessageId, 'alice', 'from A to all')
+        }
+        ($direct.From, $direct.Text) | Should -Be @('carol', 'from C to B')
+    }
+}

@@ -1,3 +1,5 @@
+using PeerChat.Core.Accounts;
+
 namespace PeerChat.Core.Chat;
 
 public sealed partial class ChatCore
@@ -20,6 +22,12 @@ public sealed partial class ChatCore
             {
                 recipients++;
             }
+        }
+
+        // Those online on other nodes get it from their own node, through the cluster's bus.
+        if (_backplane is not null)
+        {
+            recipients += _backplane.RemoteClients.Count(c => !PasswordRules.UserNameComparer.Equals(c.UserName, from.UserName));
         }
 
         return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false) { SentAt = message.SentAt };
@@ -55,6 +63,10 @@ public sealed partial class ChatCore
             {
                 recipients++;
             }
+            else if (member != sender && _backplane?.FindRemote(member) is not null)
+            {
+                recipients++;
+            }
         }
 
         return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false) { SentAt = message.SentAt };
@@ -73,6 +85,16 @@ public sealed partial class ChatCore
             var stored = AppendAsync(message, queueFor: null);
             var delivered = recipient.Deliver(new MessageDelivery(message));
             return new PostResult(await stored.ConfigureAwait(false), message.MessageId, delivered ? 1 : 0, Queued: false) { SentAt = message.SentAt };
+        }
+
+        // Online on another node: the node holding the session delivers it from the cluster's bus.
+        if (_backplane?.FindRemote(to) is { } remote)
+        {
+            var message = NewMessage(ConversationKey.Direct(from.UserName, remote.UserName), from, remote.UserName, text, data, directId);
+            var relayed = await AppendAsync(message, queueFor: null).ConfigureAwait(false);
+            return relayed == ChatError.None
+                ? new PostResult(ChatError.None, message.MessageId, 1, Queued: false) { SentAt = message.SentAt }
+                : PostResult.Failed(relayed);
         }
 
         if (AccountName(to) is not { } account)
@@ -105,6 +127,12 @@ public sealed partial class ChatCore
     /// <summary>Stores a message; <see cref="ChatError.None"/> at once without a store.</summary>
     private ValueTask<ChatError> AppendAsync(ChatMessage message, string? queueFor)
     {
+        // A store on the cluster's Redis publishes in the append's own step; any other store cannot.
+        if (_backplane is { PublishesAppends: false } backplane)
+        {
+            backplane.PublishMessage(message);
+        }
+
         if (Store is null)
         {
             return ValueTask.FromResult(ChatError.None);

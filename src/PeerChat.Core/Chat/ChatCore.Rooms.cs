@@ -52,6 +52,9 @@ public sealed partial class ChatCore
 
             room = existing ?? _rooms.Add(roomName, []);
             _rooms.AddMember(room, user);
+
+            // Published in the order of the changes (under the lock), and before any later message of the user.
+            _backplane?.PublishRoomChange(room.Name, user, joined: true);
         }
         finally
         {
@@ -92,6 +95,7 @@ public sealed partial class ChatCore
             }
 
             _rooms.RemoveMember(room, user);
+            _backplane?.PublishRoomChange(room.Name, user, joined: false);
         }
         finally
         {
@@ -133,7 +137,7 @@ public sealed partial class ChatCore
             list.Add(new RoomInfo(
                 room.Name,
                 members.Count,
-                members.Count(m => Find(m) is not null),
+                members.Count(IsOnline),
                 joined,
                 joined ? summary?.Unread ?? 0 : 0,
                 summary?.LastMessageId,

@@ -21,15 +21,24 @@ public sealed partial class ChatCore
     private readonly IUserStore _users;
     private readonly TimeProvider _clock;
 
+    // Null when not clustered: every cluster step below is then skipped.
+    private readonly IChatBackplane? _backplane;
+
     // 1 while the store is failing: the failure is reported once, and its recovery once.
     private int _storeFailing;
 
-    public ChatCore(ChatCoreSettings settings, IUserStore users, IMessageStore? store)
+    public ChatCore(ChatCoreSettings settings, IUserStore users, IMessageStore? store, IChatBackplane? backplane = null)
     {
         Settings = settings;
         _users = users;
         Store = store;
         _clock = settings.TimeProvider;
+        _backplane = backplane;
+        if (backplane is not null)
+        {
+            backplane.Failed += (operation, exception) => StoreFailedWith("cluster " + operation, exception);
+            backplane.Recovered += StoreWorked;
+        }
     }
 
     /// <summary>The store fails (the first failure after success): what was being done, and why.</summary>
@@ -48,23 +57,51 @@ public sealed partial class ChatCore
     /// <summary>The online sessions, enumerated in place (no copy): one logging in or out meanwhile may or may not be seen.</summary>
     public IEnumerable<IChatSession> Sessions => _sessions.Select(static s => s.Value);
 
-    /// <summary>Reads the rooms from the store; call once, before the first session.</summary>
+    /// <summary>The cluster this chat is one node of; null when not clustered.</summary>
+    public IChatBackplane? Backplane => _backplane;
+
+    /// <summary>Joins the cluster (when clustered) and reads the rooms from the store; call once, before the first session.</summary>
     public async ValueTask LoadAsync(CancellationToken cancellationToken = default)
     {
-        if (Store is null)
+        // Membership changes read from the cluster wait for the rooms read here: the cluster's
+        // reading starts first, so that no change made between the two is missed, and a change
+        // already in the rooms read is applied twice, which changes nothing.
+        await _membership.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            return;
-        }
+            if (_backplane is not null)
+            {
+                await _backplane.StartAsync(this, cancellationToken).ConfigureAwait(false);
+            }
 
-        foreach (var room in await Store.ReadRoomsAsync(cancellationToken).ConfigureAwait(false))
+            if (Store is null)
+            {
+                return;
+            }
+
+            foreach (var room in await Store.ReadRoomsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _rooms.Add(room.Room, room.Members);
+            }
+        }
+        catch when (_backplane is not null)
         {
-            _rooms.Add(room.Room, room.Members);
+            // Joined, or half joined, but not going to serve: leave again.
+            await _backplane.StopAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            _membership.Release();
         }
     }
 
     /// <summary>The online session of <paramref name="userName"/> (any case), or null.</summary>
     public IChatSession? Find(string userName) =>
         _sessions.TryGetValue(userName, out var session) && !session.IsClosing ? session : null;
+
+    /// <summary>Whether <paramref name="userName"/> is online on this node or, in a cluster, on another.</summary>
+    public bool IsOnline(string userName) => Find(userName) is not null || _backplane?.FindRemote(userName) is not null;
 
     /// <summary>
     /// Makes <paramref name="session"/> the one of its user, replacing an older one; false when it
@@ -101,13 +138,26 @@ public sealed partial class ChatCore
             if (_sessions.TryRemove(new KeyValuePair<string, IChatSession>(session.UserName, session))
                 && replaced is not null && !ReferenceEquals(replaced, session))
             {
-                AnnouncePresence(joined: false, replaced);
+                AnnouncePresence(joined: false, replaced.UserName, replaced.SessionId, replaced);
+                _backplane?.SessionEnded(replaced.UserName, replaced.SessionId);
             }
 
             return false;
         }
 
-        AnnouncePresence(joined: true, session);
+        AnnouncePresence(joined: true, session.UserName, session.SessionId, session);
+        if (_backplane is not null)
+        {
+            _backplane.SessionStarted(session.Snapshot());
+
+            // A close that ran its Unregister between the check above and this call published
+            // its end before this start: publish the end again (it is idempotent by client id).
+            if (!_sessions.TryGetValue(session.UserName, out var current) || !ReferenceEquals(current, session))
+            {
+                _backplane.SessionEnded(session.UserName, session.SessionId);
+            }
+        }
+
         return true;
     }
 
@@ -117,18 +167,20 @@ public sealed partial class ChatCore
         _presenceWatchers.TryRemove(session, out _);
         if (_sessions.TryRemove(new KeyValuePair<string, IChatSession>(session.UserName, session)))
         {
-            AnnouncePresence(joined: false, session);
+            AnnouncePresence(joined: false, session.UserName, session.SessionId, session);
+            _backplane?.SessionEnded(session.UserName, session.SessionId);
         }
     }
 
-    private void AnnouncePresence(bool joined, IChatSession subject)
+    /// <summary>Tells the presence watchers but <paramref name="subject"/> (the session itself; null for one on another node).</summary>
+    private void AnnouncePresence(bool joined, string userName, string sessionId, IChatSession? subject, DateTimeOffset? at = null)
     {
         PresenceChange? change = null;
         foreach (var (watcher, _) in _presenceWatchers)
         {
             if (!ReferenceEquals(watcher, subject))
             {
-                change ??= new PresenceChange(joined, subject.UserName, subject.SessionId, _clock.GetUtcNow());
+                change ??= new PresenceChange(joined, userName, sessionId, at ?? _clock.GetUtcNow());
                 watcher.Notify(change);
             }
         }

@@ -71,7 +71,8 @@ internal static class ServerFrames
             OptionalTime(c, "connectedAt") ?? DateTimeOffset.MinValue,
             OptionalTime(c, "lastActiveAt") ?? DateTimeOffset.MinValue,
             OptionalInt(c, "messages") ?? 0,
-            OptionalString(c, "via"))).ToList();
+            OptionalString(c, "via"),
+            OptionalString(c, "node"))).ToList();
     }
 
     public static SendReceipt Sent(JsonElement frame, MessageRoute route, TimeSpan roundTrip) =>

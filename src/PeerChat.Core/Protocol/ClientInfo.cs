@@ -5,7 +5,8 @@ namespace PeerChat.Core.Protocol;
 /// record on both sides of the wire. <see cref="Messages"/> counts the user requests of the idle rule.
 /// <see cref="Via"/> says how the client is connected (<see cref="ViaPeerChat"/>, <see cref="ViaIrc"/>,
 /// <see cref="ViaWebSocket"/>, <see cref="ViaIrcWebSocket"/>);
-/// null from a server that does not say.
+/// null from a server that does not say. <see cref="Node"/> is the cluster node it is logged in on
+/// (docs/CLUSTER.md); null when the server is not clustered.
 /// </summary>
 public sealed record ClientInfo(
     string ClientId,
@@ -15,7 +16,8 @@ public sealed record ClientInfo(
     DateTimeOffset ConnectedAt,
     DateTimeOffset LastActiveAt,
     int Messages,
-    string? Via = null)
+    string? Via = null,
+    string? Node = null)
 {
     /// <summary>Connected with peerchat/1, on the server's main port.</summary>
     public const string ViaPeerChat = "peerchat";

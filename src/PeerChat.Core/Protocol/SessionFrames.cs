@@ -99,6 +99,11 @@ public static class SessionFrames
                     w.WriteString("via", client.Via);
                 }
 
+                if (client.Node is not null)
+                {
+                    w.WriteString("node", client.Node);
+                }
+
                 w.WriteEndObject();
             }
 

@@ -120,7 +120,10 @@ public sealed partial class ChatServer
         Run(port == Entry.Irc ? new Irc.IrcConnection(this, transport, clientId) : new ClientConnection(this, transport, clientId));
     }
 
-    internal string NextClientId() => "c" + Interlocked.Increment(ref _nextClientId);
+    /// <remarks>In a cluster the node's name follows, so that a client id is unique across the nodes.</remarks>
+    internal string NextClientId() => Options.Backplane is { } cluster
+        ? $"c{Interlocked.Increment(ref _nextClientId)}.{cluster.NodeName}"
+        : "c" + Interlocked.Increment(ref _nextClientId);
 
     /// <summary>Starts a connection admitted on any port (counted already, and in the running count when it began as a web exchange).</summary>
     private void Run(IServerConnection connection)

@@ -45,7 +45,8 @@ public sealed partial class ChatServer : IAsyncDisposable
         Chat = new ChatCore(
             new ChatCoreSettings { HistoryPageMax = options.HistoryPageMax, MaxRoomsPerUser = options.MaxRoomsPerUser, MaxRooms = options.MaxRooms, TimeProvider = options.TimeProvider },
             userStore,
-            options.MessageStore);
+            options.MessageStore,
+            options.Backplane);
         Chat.StoreFailed += (operation, exception) => Raise(new MessageStoreFailedEvent(Now, operation, exception.Message));
         Chat.StoreRecovered += () => Raise(new MessageStoreRecoveredEvent(Now));
         HelloFrame = SessionFrames.Hello(options.ServerName, options.AllowSignup, options.MaxFrameBytes, options.MessageStore is not null, options.HistoryPageMax);
@@ -124,7 +125,18 @@ public sealed partial class ChatServer : IAsyncDisposable
         // reading the rooms is one query.
         Chat.LoadAsync().AsTask().GetAwaiter().GetResult();
 
-        var listener = Listen(Options.Port);
+        Socket listener;
+        try
+        {
+            listener = Listen(Options.Port);
+        }
+        catch
+        {
+            // A node that will not serve leaves the cluster again rather than heartbeat with no users.
+            Chat.LeaveClusterAsync().GetAwaiter().GetResult();
+            throw;
+        }
+
         _listener = listener;
 
         // The port may have been chosen by the system: read back what was bound.
@@ -140,6 +152,7 @@ public sealed partial class ChatServer : IAsyncDisposable
             _listener = null;
             _ircListener?.Dispose();
             _ircListener = null;
+            Chat.LeaveClusterAsync().GetAwaiter().GetResult();
             throw;
         }
         foreach (var issue in UserStore.Issues)
@@ -240,6 +253,9 @@ public sealed partial class ChatServer : IAsyncDisposable
         _writeWatchdog?.Dispose();
         _idleSweep?.Dispose();
         _throttledLoginFlush?.Dispose();
+
+        // Every session has ended (and said so): the node's users are now offline for the others.
+        await Chat.LeaveClusterAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         ReportThrottledLogins(all: true);
         Raise(new ServerStoppedEvent(Now));
         _stopped.TrySetResult();
@@ -259,9 +275,20 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     public ServerStatistics GetStatistics() => Counters.Snapshot(ConnectionCount, LoggedInCount);
 
-    /// <summary>Snapshots of the logged-in clients, oldest first.</summary>
-    public IReadOnlyList<ClientInfo> GetClients() =>
-        Chat.Sessions.Select(c => c.Snapshot()).OrderBy(c => c.ConnectedAt).ThenBy(c => c.ClientId, StringComparer.Ordinal).ToList();
+    /// <summary>Snapshots of the logged-in clients, oldest first; in a cluster, those of every node, each with its node.</summary>
+    public IReadOnlyList<ClientInfo> GetClients()
+    {
+        if (Options.Backplane is not { } cluster)
+        {
+            return Chat.Sessions.Select(c => c.Snapshot()).OrderBy(c => c.ConnectedAt).ThenBy(c => c.ClientId, StringComparer.Ordinal).ToList();
+        }
+
+        // A user who just logged in here may still be listed on the node being replaced: shown once, here.
+        var local = Chat.Sessions.Select(c => c.Snapshot() with { Node = cluster.NodeName }).ToList();
+        var here = local.Select(c => c.UserName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return local.Concat(cluster.RemoteClients.Where(c => !here.Contains(c.UserName)))
+            .OrderBy(c => c.ConnectedAt).ThenBy(c => c.ClientId, StringComparer.Ordinal).ToList();
+    }
 
     internal DateTimeOffset Now => Options.TimeProvider.GetUtcNow();
 

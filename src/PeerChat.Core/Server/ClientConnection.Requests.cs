@@ -275,6 +275,13 @@ internal sealed partial class ClientConnection
 
         CountUserRequest();
         var peer = _server.FindLoggedIn(request.To);
+        if (peer is null && _server.Chat.Backplane?.FindRemote(request.To) is { } remote)
+        {
+            // The peer_expect would have to cross nodes, which this version does not do yet: send relays instead.
+            Send(FrameWriter.Error(request.Id, ErrorCodes.PeerUnavailable, $"'{remote.UserName}' is on another node of the cluster ({remote.Node}); use send."));
+            return;
+        }
+
         if (peer is null)
         {
             Send(FrameWriter.Error(request.Id, ErrorCodes.NoSuchUser, $"No user named '{request.To}' is online."));

@@ -264,7 +264,8 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         }
         else if (cluster is not null)
         {
-            options = options with { MessageStore = OpenClusterStore(cluster, messageStoreSettings) };
+            var clusterStore = OpenClusterStore(cluster, messageStoreSettings);
+            options = options with { MessageStore = clusterStore, Backplane = MessageStores.OpenBackplane(clusterStore, cluster.NodeName) };
         }
 
         ChatServer server;

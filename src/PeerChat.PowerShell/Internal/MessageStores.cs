@@ -26,6 +26,11 @@ internal static class MessageStores
     public static IMessageStore OpenRedis(string configuration, MessageStoreSettings settings) =>
         PeerChat.Cluster.Redis.RedisMessageStore.ConnectAsync(configuration, settings).GetAwaiter().GetResult();
 
+    /// <summary>The node's link to the rest of the cluster, on the Redis store's connection (the server joins and leaves it as it starts and stops).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static IChatBackplane OpenBackplane(IMessageStore store, string nodeName) =>
+        PeerChat.Cluster.Redis.RedisChatBackplane.Create((PeerChat.Cluster.Redis.RedisMessageStore)store, nodeName);
+
     /// <summary>The endpoints of a cluster's configuration string: what is shown of it (the password never is).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static string DescribeCluster(string configuration) =>

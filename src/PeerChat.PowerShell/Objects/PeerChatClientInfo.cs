@@ -17,6 +17,7 @@ public sealed class PeerChatClientInfo
         LastActiveAt = client.LastActiveAt.LocalDateTime;
         RequestCount = client.Messages;
         Via = client.Via;
+        Node = client.Node;
         IsSelf = client.ClientId == session.ClientId;
         Session = session;
     }
@@ -44,6 +45,9 @@ public sealed class PeerChatClientInfo
 
     /// <summary>How the client is connected: <c>peerchat</c> (peerchat/1, as PowerShell sessions are) or <c>irc</c> (through the IRC gateway); null from a server that does not say.</summary>
     public string? Via { get; }
+
+    /// <summary>The cluster node the client is logged in on (docs/CLUSTER.md); null when the server is not clustered.</summary>
+    public string? Node { get; }
 
     /// <summary>The session that listed this client.</summary>
     public PeerChatSession Session { get; }

@@ -102,6 +102,18 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a server on a user store of the caller's (the nodes of a test cluster share one) in
+    /// <paramref name="folder"/>, which outlives it; <paramref name="ownedMessageStore"/> is closed after it stops.
+    /// </summary>
+    public static TestServer StartOn(ChatServerOptions options, IUserStore users, TemporaryFolder folder, IAsyncDisposable? ownedMessageStore)
+    {
+        var server = new ChatServer(options, users);
+        var test = new TestServer(server, folder, users, ownsFolder: false) { _ownedMessageStore = ownedMessageStore };
+        server.Start();
+        return test;
+    }
+
     /// <summary>Logs <paramref name="userName"/> in on a raw connection (signing up first when new); <paramref name="loginFields"/> is added to the login frame, e.g. <c>,"presence":true</c>.</summary>
     public async Task<RawClient> LoginRawAsync(string userName, string loginFields = "")
     {

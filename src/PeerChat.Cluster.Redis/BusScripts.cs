@@ -1,0 +1,127 @@
+namespace PeerChat.Cluster.Redis;
+
+/// <summary>
+/// The scripts of the cluster's bus and presence (docs/CLUSTER.md, "Fan-out" and "Presence and
+/// sessions"). ARGV[1] is the key prefix and ARGV[2] the node, always. Every bus entry has a kind
+/// <c>k</c> and the node <c>n</c> that wrote it: <c>m</c> a message (<c>c</c> conversation and
+/// <c>e</c> its entry id, written by the store's append), <c>j</c>/<c>x</c> a room join/leave
+/// (<c>r</c> room, <c>u</c> user), <c>l</c> a login (<c>u</c> user key, <c>v</c> what
+/// <c>on:{node}</c> holds of it), <c>o</c> a logout (<c>u</c>, <c>c</c> client id), <c>r</c> a node
+/// that (re)started or stopped: its users are gone. Each write also publishes the node on
+/// <c>wake</c>, so that readers need not poll often.
+/// </summary>
+internal static class BusScripts
+{
+    private const string Add = """
+        local p, node = ARGV[1], ARGV[2]
+        local function publish(maxlen, ...)
+          local id = redis.call('XADD', p .. 'bus', 'MAXLEN', '~', maxlen, '*', 'n', node, ...)
+          redis.call('PUBLISH', p .. 'wake', node)
+          return id
+        end
+
+        """;
+
+    /// <summary>
+    /// ARGV: prefix, node, heartbeat TTL in ms, bus length. Marks the node alive, forgets its users
+    /// of an earlier run (and tells the others so), and returns {the bus id to read on from, then
+    /// each other live node and the values of its on-hash}, in one step so nothing falls between.
+    /// </summary>
+    public const string Enter = Add + """
+        redis.call('SADD', p .. 'nodes', node)
+        redis.call('SET', p .. 'n:' .. node, '1', 'PX', ARGV[3])
+        redis.call('DEL', p .. 'on:' .. node)
+        local out = {publish(ARGV[4], 'k', 'r')}
+        for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
+          if other ~= node and redis.call('EXISTS', p .. 'n:' .. other) == 1 then
+            out[#out + 1] = other
+            out[#out + 1] = redis.call('HVALS', p .. 'on:' .. other)
+          end
+        end
+        return out
+        """;
+
+    /// <summary>
+    /// ARGV: prefix, node, heartbeat TTL in ms. Refreshes the node's heartbeat and sweeps the nodes
+    /// whose heartbeat expired (their on-hash goes). Returns {1 when the heartbeat was still there
+    /// (0: others may have swept this node), the bus's last id, the live nodes...}.
+    /// </summary>
+    public const string Heartbeat = """
+        local p, node = ARGV[1], ARGV[2]
+        local was = redis.call('SET', p .. 'n:' .. node, '1', 'PX', ARGV[3], 'GET')
+        redis.call('SADD', p .. 'nodes', node)
+        local last = redis.call('XREVRANGE', p .. 'bus', '+', '-', 'COUNT', 1)[1]
+        local out = {was and 1 or 0, last and last[1] or '0-0'}
+        for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
+          if redis.call('EXISTS', p .. 'n:' .. other) == 1 then
+            out[#out + 1] = other
+          else
+            redis.call('DEL', p .. 'on:' .. other)
+            redis.call('SREM', p .. 'nodes', other)
+          end
+        end
+        return out
+        """;
+
+    /// <summary>ARGV: prefix, node, bus length. The node stops: its heartbeat and users go, and the others are told.</summary>
+    public const string Leave = Add + """
+        redis.call('DEL', p .. 'on:' .. node, p .. 'n:' .. node)
+        redis.call('SREM', p .. 'nodes', node)
+        return publish(ARGV[3], 'k', 'r')
+        """;
+
+    /// <summary>ARGV: prefix, node, bus length, user key, the session as on-hash values hold it. Its bus id.</summary>
+    public const string Login = Add + """
+        redis.call('HSET', p .. 'on:' .. node, ARGV[4], ARGV[5])
+        return publish(ARGV[3], 'k', 'l', 'u', ARGV[4], 'v', ARGV[5])
+        """;
+
+    /// <summary>ARGV: prefix, node, bus length, user key, client id. The on-hash loses the user only while that client is its session.</summary>
+    public const string Logout = Add + """
+        local on = p .. 'on:' .. node
+        local held = redis.call('HGET', on, ARGV[4])
+        if held and string.match(held, '^([^\t]*)') == ARGV[5] then redis.call('HDEL', on, ARGV[4]) end
+        return publish(ARGV[3], 'k', 'o', 'u', ARGV[4], 'c', ARGV[5])
+        """;
+
+    /// <summary>ARGV: prefix, node, bus length, j or x, room as first created, user.</summary>
+    public const string RoomChange = Add + """
+        return publish(ARGV[3], 'k', ARGV[4], 'r', ARGV[5], 'u', ARGV[6])
+        """;
+
+    /// <summary>ARGV: prefix, node, bus length, conversation, then the message's fields and values (a store that is not this Redis).</summary>
+    public const string Message = Add + """
+        return publish(ARGV[3], 'k', 'm', 'c', ARGV[4], unpack(ARGV, 5))
+        """;
+
+    /// <summary>
+    /// ARGV: prefix, node, after this bus id, how many. {{id, fields}, ...}: a message written by
+    /// another node's append comes with the message's own fields from its conversation (kind
+    /// <c>gone</c> when retention removed it meanwhile); anything else as the bus holds it.
+    /// </summary>
+    public const string Read = """
+        local p, node = ARGV[1], ARGV[2]
+        local function field(f, name)
+          for k = 1, #f, 2 do
+            if f[k] == name then return f[k + 1] end
+          end
+          return nil
+        end
+        local out = {}
+        for _, e in ipairs(redis.call('XRANGE', p .. 'bus', '(' .. ARGV[3], '+', 'COUNT', tonumber(ARGV[4]))) do
+          local f = e[2]
+          local at = field(f, 'e')
+          if field(f, 'n') ~= node and field(f, 'k') == 'm' and at then
+            local conv = field(f, 'c')
+            local m = redis.call('XRANGE', p .. 'c:' .. conv, at, at)[1]
+            if m then
+              f = {'k', 'm', 'n', field(f, 'n'), 'c', conv, unpack(m[2])}
+            else
+              f = {'k', 'gone', 'n', field(f, 'n')}
+            end
+          end
+          out[#out + 1] = {e[1], f}
+        end
+        return out
+        """;
+}

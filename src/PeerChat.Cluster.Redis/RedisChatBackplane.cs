@@ -1,0 +1,443 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using PeerChat.Core.Chat;
+using PeerChat.Core.Protocol;
+using StackExchange.Redis;
+using ClientInfo = PeerChat.Core.Protocol.ClientInfo;
+
+namespace PeerChat.Cluster.Redis;
+
+/// <summary>
+/// A node of a cluster on Redis (docs/CLUSTER.md): publishes what this node accepted on the bus
+/// stream <c>{prefix}bus</c> and reads what the others published, from the last id it read, so that
+/// a node cut off from Redis for a while reads on where it stopped (nothing skipped, nothing twice).
+/// StackExchange.Redis cannot block in XREAD on its shared connection, so a Pub/Sub message on
+/// <c>{prefix}wake</c> wakes the reader, and it reads at least every PollInterval besides. Messages
+/// go on the bus in the store's append script (<see cref="PublishesAppends"/>): one script per
+/// message, whatever the number of receivers and nodes. Presence: a heartbeat key per node, and
+/// each node's sessions in <c>{prefix}on:{node}</c>.
+/// </summary>
+public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
+{
+    private readonly RedisMessageStore _store;
+    private readonly IDatabase _db;
+    private readonly RedisValue _prefix;
+    private readonly RedisValue _node;
+    private readonly ClusterSettings _settings;
+    private readonly RedisChannel _wakeChannel;
+
+    // The sessions on other nodes, by user name (any case).
+    private readonly ConcurrentDictionary<string, RemoteSession> _remote = new(StringComparer.OrdinalIgnoreCase);
+
+    // This node's sessions, by user name, and whether the reader has seen their login on the bus.
+    private readonly ConcurrentDictionary<string, OwnSession> _own = new(StringComparer.OrdinalIgnoreCase);
+    private readonly CancellationTokenSource _stop = new();
+    private TaskCompletionSource _wake = NewSignal();
+    private Task _reading = Task.CompletedTask;
+    private Task _beating = Task.CompletedTask;
+    private IBackplaneReceiver? _receiver;
+    private BusId _lastRead;
+
+    // The heartbeat's last sweep, for the reader to apply between entries (one thread changes presence).
+    private Sweep? _sweep;
+    private int _failing;
+    private int _stopped;
+
+    private RedisChatBackplane(RedisMessageStore store, string nodeName, ClusterSettings settings)
+    {
+        _store = store;
+        _db = store.Database;
+        _prefix = store.KeyPrefix;
+        _node = nodeName;
+        NodeName = nodeName;
+        _settings = settings;
+        _wakeChannel = RedisChannel.Literal(store.KeyPrefix + "wake");
+    }
+
+    public string NodeName { get; }
+
+    public bool PublishesAppends => true;
+
+    public event Action<string, Exception>? Failed;
+
+    public event Action? Recovered;
+
+    public IEnumerable<ClientInfo> RemoteClients => _remote.Select(static r => r.Value.Client);
+
+    /// <summary>The backplane of node <paramref name="nodeName"/> on <paramref name="store"/>'s Redis and key prefix; it joins the cluster in <see cref="StartAsync"/>.</summary>
+    public static RedisChatBackplane Create(RedisMessageStore store, string nodeName, ClusterSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrEmpty(nodeName);
+        settings ??= new ClusterSettings();
+        settings.Validate();
+        return new RedisChatBackplane(store, nodeName, settings);
+    }
+
+    public ClientInfo? FindRemote(string user) => _remote.TryGetValue(user, out var session) ? session.Client : null;
+
+    public async Task StartAsync(IBackplaneReceiver receiver, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(receiver);
+        _receiver = receiver;
+
+        // Subscribed first: a wake-up published while the rest starts is not lost.
+        try
+        {
+            await _store.Connection.GetSubscriber().SubscribeAsync(_wakeChannel, (_, from) =>
+            {
+                if (from != _node)
+                {
+                    _wake.TrySetResult();
+                }
+            }).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            throw new StoreUnavailableException($"The cluster's Redis at {_store.Where} is unavailable: {ex.Message}", ex);
+        }
+
+        var entered = (RedisResult[])(await _store.CallAsync(
+            _db.ScriptEvaluateAsync(BusScripts.Enter, values: [_prefix, _node, TtlMilliseconds, _settings.BusMaxLength]), cancellationToken).ConfigureAwait(false))!;
+        _lastRead = BusId.Parse((string)entered[0]!);
+        for (var k = 1; k + 1 < entered.Length; k += 2)
+        {
+            var node = (string)entered[k]!;
+            foreach (var value in (RedisResult[])entered[k + 1]!)
+            {
+                var client = ReadSession((string)value!, node);
+                _remote[client.UserName] = new RemoteSession(client, _lastRead);
+            }
+        }
+
+        _store.PublishAppendsAs(NodeName, _settings.BusMaxLength);
+        _reading = Task.Run(ReadLoopAsync, CancellationToken.None);
+        _beating = Task.Run(HeartbeatLoopAsync, CancellationToken.None);
+    }
+
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        await StopLoopsAsync().ConfigureAwait(false);
+        try
+        {
+            await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength])).ConfigureAwait(false);
+            await _store.Connection.GetSubscriber().UnsubscribeAsync(_wakeChannel).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is StoreUnavailableException or RedisException)
+        {
+            // Redis is away: the heartbeat expires and the other nodes sweep this one instead.
+            Fail("leave", ex);
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    public void PublishMessage(ChatMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        RedisValue[] args = [_prefix, _node, _settings.BusMaxLength, message.Conversation.Id, .. MessageEntries.Fields(message, queuedFor: null)];
+        Observe(_db.ScriptEvaluateAsync(BusScripts.Message, values: args), "publish");
+    }
+
+    public void PublishRoomChange(string room, string user, bool joined) =>
+        Observe(_db.ScriptEvaluateAsync(BusScripts.RoomChange, values: [_prefix, _node, _settings.BusMaxLength, joined ? "j" : "x", room, user]), joined ? "join" : "leave");
+
+    public void SessionStarted(ClientInfo client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        _own[client.UserName] = new OwnSession(client);
+        Announce(client);
+    }
+
+    public void SessionEnded(string user, string clientId)
+    {
+        if (_own.TryGetValue(user, out var own) && own.Client.ClientId == clientId)
+        {
+            _own.TryRemove(new KeyValuePair<string, OwnSession>(user, own));
+        }
+
+        Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId]), "logout");
+    }
+
+    /// <summary>Raised after each read of the bus (for tests, which wait on it rather than sleep).</summary>
+    internal event Action? Processed;
+
+    /// <summary>Stops heartbeats and reading without leaving, as a killed process would (for tests).</summary>
+    internal Task AbandonAsync()
+    {
+        Interlocked.Exchange(ref _stopped, 1);
+        return StopLoopsAsync();
+    }
+
+    private long TtlMilliseconds => (long)_settings.HeartbeatTimeToLive.TotalMilliseconds;
+
+    // Sent now, before any await: a login and a logout of one session reach Redis in that order.
+    private void Announce(ClientInfo client) =>
+        Observe(_db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(client.UserName), WriteSession(client)]), "login");
+
+    private async Task StopLoopsAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _beating.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            var signal = Volatile.Read(ref _wake);
+            try
+            {
+                await signal.Task.WaitAsync(_settings.PollInterval, _stop.Token).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            // Reset before reading: a wake-up during the read brings another read.
+            Interlocked.CompareExchange(ref _wake, NewSignal(), signal);
+            try
+            {
+                await ReadAvailableAsync().ConfigureAwait(false);
+                Worked();
+            }
+            catch (StoreUnavailableException ex)
+            {
+                // Redis is away: read on from the same id once it is back.
+                Fail("read", ex);
+            }
+
+            Processed?.Invoke();
+        }
+    }
+
+    private async Task ReadAvailableAsync()
+    {
+        if (Interlocked.Exchange(ref _sweep, null) is { } sweep)
+        {
+            ApplySweep(sweep);
+        }
+
+        // Bounded: what is there now, not what keeps coming (the next wake-up reads that).
+        for (var batches = 0; batches < 100 && !_stop.IsCancellationRequested; batches++)
+        {
+            var entries = (RedisResult[])(await _store.CallAsync(
+                _db.ScriptEvaluateAsync(BusScripts.Read, values: [_prefix, _node, _lastRead.ToString(), _settings.ReadBatch])).ConfigureAwait(false))!;
+            foreach (var item in entries)
+            {
+                var entry = (RedisResult[])item!;
+                var id = BusId.Parse((string)entry[0]!);
+                await ProcessAsync(id, (RedisResult[])entry[1]!).ConfigureAwait(false);
+                _lastRead = id;
+            }
+
+            if (entries.Length < _settings.ReadBatch)
+            {
+                return;
+            }
+        }
+    }
+
+    private async ValueTask ProcessAsync(BusId id, RedisResult[] fields)
+    {
+        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null;
+        for (var k = 0; k + 1 < fields.Length; k += 2)
+        {
+            var text = (string?)fields[k + 1];
+            switch ((string?)fields[k])
+            {
+                case "k": kind = text; break;
+                case "n": node = text; break;
+                case "u": user = text; break;
+                case "v": value = text; break;
+                case "c": (clientId, conversation) = (text, text); break;
+                case "r": room = text; break;
+            }
+        }
+
+        var receiver = _receiver!;
+        var at = id.Time;
+        if (node == NodeName)
+        {
+            // This node's own login, read back: any login elsewhere read after it is the later one.
+            if (kind == "l" && user is not null && value is not null && _own.TryGetValue(user, out var own) && own.Client.ClientId == ClientIdOf(value))
+            {
+                own.Seen = true;
+            }
+
+            return;
+        }
+
+        try
+        {
+            switch (kind)
+            {
+                case "m" when conversation is not null:
+                    receiver.ReceiveMessage(MessageEntries.Read(MessageEntries.Conversation(conversation), fields));
+                    break;
+                case "j" or "x" when room is not null && user is not null:
+                    await receiver.ReceiveRoomChangeAsync(room, user, kind == "j", at).ConfigureAwait(false);
+                    break;
+                case "l" when value is not null && node is not null:
+                    var client = ReadSession(value, node);
+                    _remote[client.UserName] = new RemoteSession(client, id);
+                    receiver.ReceivePresence(true, client.UserName, client.ClientId, at);
+                    if (_own.TryGetValue(client.UserName, out var older) && older.Seen)
+                    {
+                        receiver.ReplaceSession(older.Client.UserName, older.Client.ClientId);
+                    }
+
+                    break;
+                case "o" when user is not null && clientId is not null:
+                    if (_remote.TryGetValue(user, out var ended) && ended.Client.ClientId == clientId
+                        && _remote.TryRemove(new KeyValuePair<string, RemoteSession>(user, ended)))
+                    {
+                        receiver.ReceivePresence(false, ended.Client.UserName, clientId, at);
+                    }
+
+                    break;
+                case "r" when node is not null:
+                    Forget(session => session.Client.Node == node, at);
+                    break;
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            // Not written by this version: reported, and read past.
+            Fail("read", ex);
+        }
+    }
+
+    private async Task HeartbeatLoopAsync()
+    {
+        var interval = _settings.HeartbeatInterval;
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                var beat = (RedisResult[])(await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Heartbeat, values: [_prefix, _node, TtlMilliseconds])).ConfigureAwait(false))!;
+                if ((long)beat[0] == 0)
+                {
+                    // The heartbeat had expired (Redis was away): the others may have swept this
+                    // node's users, so they are announced again.
+                    foreach (var (_, own) in _own)
+                    {
+                        Announce(own.Client);
+                    }
+                }
+
+                Volatile.Write(ref _sweep, new Sweep(BusId.Parse((string)beat[1]!), beat.Skip(2).Select(n => (string)n!).ToHashSet(StringComparer.Ordinal)));
+                _wake.TrySetResult();
+                Worked();
+            }
+            catch (StoreUnavailableException ex)
+            {
+                Fail("heartbeat", ex);
+            }
+        }
+    }
+
+    // Sessions of nodes no longer live go, unless they logged in after the sweep looked (a node that just started).
+    private void ApplySweep(Sweep sweep) =>
+        Forget(session => !sweep.LiveNodes.Contains(session.Client.Node!) && session.LoginId.CompareTo(sweep.At) <= 0, DateTimeOffset.UtcNow);
+
+    private void Forget(Func<RemoteSession, bool> gone, DateTimeOffset at)
+    {
+        foreach (var (user, session) in _remote)
+        {
+            if (gone(session) && _remote.TryRemove(new KeyValuePair<string, RemoteSession>(user, session)))
+            {
+                _receiver!.ReceivePresence(false, session.Client.UserName, session.Client.ClientId, at);
+            }
+        }
+    }
+
+    private void Observe(Task<RedisResult> command, string operation) => _ = ObserveAsync(command, operation);
+
+    private async Task ObserveAsync(Task<RedisResult> command, string operation)
+    {
+        try
+        {
+            await _store.CallAsync(command).ConfigureAwait(false);
+            Worked();
+        }
+        catch (StoreUnavailableException ex)
+        {
+            Fail(operation, ex);
+        }
+    }
+
+    private void Worked()
+    {
+        if (Volatile.Read(ref _failing) != 0 && Interlocked.Exchange(ref _failing, 0) != 0)
+        {
+            Recovered?.Invoke();
+        }
+    }
+
+    private void Fail(string operation, Exception exception)
+    {
+        if (Interlocked.Exchange(ref _failing, 1) == 0)
+        {
+            Failed?.Invoke(operation, exception);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static string Key(string user) => user.ToLowerInvariant();
+
+    // What on:{node} holds of a session: client id first (the logout script matches it), tab-separated; names and addresses hold no tab.
+    private static string WriteSession(ClientInfo client) => string.Join(
+        '\t',
+        client.ClientId,
+        client.UserName,
+        client.Address,
+        client.PeerEndpoint ?? "",
+        client.ConnectedAt.UtcTicks.ToString(CultureInfo.InvariantCulture),
+        client.Via ?? "");
+
+    private static string ClientIdOf(string session) => session.Split('\t', 2)[0];
+
+    private static ClientInfo ReadSession(string session, string node)
+    {
+        var parts = session.Split('\t');
+        if (parts.Length < 6 || !long.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
+        {
+            throw new InvalidDataException($"A session of node '{node}' in the cluster's Redis is not one this version reads.");
+        }
+
+        var connectedAt = new DateTimeOffset(ticks, TimeSpan.Zero);
+        return new ClientInfo(parts[0], parts[1], parts[2], parts[3].Length == 0 ? null : parts[3], connectedAt, connectedAt, 0, parts[5].Length == 0 ? null : parts[5], node);
+    }
+
+    private sealed record RemoteSession(ClientInfo Client, BusId LoginId);
+
+    private sealed record Sweep(BusId At, HashSet<string> LiveNodes);
+
+    private sealed class OwnSession(ClientInfo client)
+    {
+        public ClientInfo Client { get; } = client;
+
+        public volatile bool Seen;
+    }
+}

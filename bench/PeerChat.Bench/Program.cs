@@ -31,10 +31,13 @@ switch (mode)
         Console.WriteLine(await LoginStorm.RunAsync(new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)), int.Parse(args[2], CultureInfo.InvariantCulture), TimeSpan.FromSeconds(int.Parse(args[3], CultureInfo.InvariantCulture))));
         break;
     case "fanout":
-        // One workload against a PeerChat server already running (e.g. under dotnet-trace): port, receivers, messages, rounds.
+        // One workload against a PeerChat server already running (e.g. under perf): port, receivers, messages, rounds,
+        // [--web] (the port is the web port, the clients speak peerchat.v1 over /ws).
+        var fanOutServer = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture));
+        var fanOutSystem = args.Contains("--web") ? new PeerChatWebSocketSystem { Server = fanOutServer } : new PeerChatSystem { Server = fanOutServer };
         for (var round = 0; round < int.Parse(args[4], CultureInfo.InvariantCulture); round++)
         {
-            Console.WriteLine(await FanOut.RunAsync(new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)) }, int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), window: 200));
+            Console.WriteLine(await FanOut.RunAsync(fanOutSystem, int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), window: 200));
         }
 
         break;

@@ -83,7 +83,8 @@ internal class PeerChatSystem : ChatSystem
 
 /// <summary>
 /// PeerChat over WebSocket (<c>/ws</c> on the web port, subprotocol peerchat.v1): the same frames, one per
-/// text message, through .NET's ClientWebSocket. <see cref="ChatSystem.Server"/> is the web endpoint.
+/// text message, through a lean client of this benchmark's own (<see cref="WebSocketLineStream"/>).
+/// <see cref="ChatSystem.Server"/> is the web endpoint.
 /// </summary>
 internal sealed class PeerChatWebSocketSystem : PeerChatSystem
 {
@@ -91,17 +92,8 @@ internal sealed class PeerChatWebSocketSystem : PeerChatSystem
 
     protected override async Task<LineConnection> OpenAsync(IPAddress? local)
     {
-        // ClientWebSocket cannot choose its local address; the workloads that need one (idle) use peerchat/1.
-        if (local is not null)
-        {
-            throw new NotSupportedException("A WebSocket receiver from a chosen local address.");
-        }
-
-        var socket = new System.Net.WebSockets.ClientWebSocket();
-        socket.Options.AddSubProtocol("peerchat.v1");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await socket.ConnectAsync(new Uri($"ws://{Server}/ws"), timeout.Token);
-        return LineConnection.Over(new WebSocketLineStream(socket));
+        return LineConnection.Over(await WebSocketLineStream.ConnectAsync(Server, local, "peerchat.v1", timeout.Token));
     }
 }
 

@@ -28,7 +28,7 @@ internal static class WebFanOutTable
         const int receivers = 500;
         var messages = (quick ? 200_000 : 2_000_000) / receivers;
         var table = new StringBuilder();
-        table.AppendLine(CultureInfo.InvariantCulture, $"### WebSocket fan-out ({receivers} receivers, {messages:N0} broadcasts of 64 bytes, 200 in flight; one server, message store on; /ws with peerchat.v1 through .NET's ClientWebSocket against plain peerchat/1)");
+        table.AppendLine(CultureInfo.InvariantCulture, $"### WebSocket fan-out ({receivers} receivers, {messages:N0} broadcasts of 64 bytes, 200 in flight; one server, message store on; /ws with peerchat.v1 through the benchmark's own WebSocket client, which reads in bulk as the plain one does, against plain peerchat/1)");
         table.AppendLine();
         table.AppendLine("| round | system | deliveries/s | p50 ms | p99 ms | lost | server peak RSS MiB | server CPU s | generator CPU s | WebSocket / plain |");
         table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");

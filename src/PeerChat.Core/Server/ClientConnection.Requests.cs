@@ -93,7 +93,8 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, AddressGroup, _abort.Token).ConfigureAwait(false);
+        var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, AddressGroup, AbortToken).ConfigureAwait(false);
+        LetGoOfAbortSource();
         if (outcome == AccountService.Outcome.Ok)
         {
             // Before the answer, so that whoever has it also finds the event.
@@ -140,7 +141,8 @@ internal sealed partial class ClientConnection
         string? canonicalName;
         try
         {
-            (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
+            (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, AbortToken).ConfigureAwait(false);
+            LetGoOfAbortSource();
         }
         catch
         {

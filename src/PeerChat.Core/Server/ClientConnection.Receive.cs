@@ -177,7 +177,7 @@ internal sealed partial class ClientConnection
 
         do
         {
-            await Task.Delay(wait, _clock, AbortToken).ConfigureAwait(false);
+            await Task.Delay(wait, Clock, AbortToken).ConfigureAwait(false);
         }
         while (!_flood.TryTake(frameBytes, out wait));
     }

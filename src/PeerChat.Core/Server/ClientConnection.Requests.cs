@@ -98,7 +98,7 @@ internal sealed partial class ClientConnection
         if (outcome == AccountService.Outcome.Ok)
         {
             // Before the answer, so that whoever has it also finds the event.
-            _server.Raise(new SignedUpEvent(_clock.GetUtcNow(), ClientId, request.User, Address));
+            _server.Raise(new SignedUpEvent(Clock.GetUtcNow(), ClientId, request.User, Address));
         }
 
         Send(outcome switch
@@ -191,7 +191,7 @@ internal sealed partial class ClientConnection
         var shownName = Text.DisplayText.UntrustedUserName(request.User);
         if (code != ErrorCodes.Throttled || _server.ThrottledLogins.Count(shownName, AddressGroup.ToString(), Address, ClientId))
         {
-            _server.Raise(new LoginFailedEvent(_clock.GetUtcNow(), ClientId, shownName, Address, code));
+            _server.Raise(new LoginFailedEvent(Clock.GetUtcNow(), ClientId, shownName, Address, code));
         }
 
         Send(FrameWriter.Error(request.Id, code, message, retryMs));
@@ -230,10 +230,10 @@ internal sealed partial class ClientConnection
                 SendOfflineBatch(offline, first: true);
             }
 
-            Volatile.Write(ref _idleWindowEndTicks, _clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
+            Volatile.Write(ref _idleWindowEndTicks, Clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
             if (_server.Chat.Register(this))
             {
-                _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
+                _server.Raise(new ClientLoggedInEvent(Clock.GetUtcNow(), ClientId, userName, Address));
             }
         }
         finally
@@ -290,7 +290,7 @@ internal sealed partial class ClientConnection
         }
 
         var token = PeerTokens.Create();
-        var expiresAt = _clock.GetUtcNow() + PeerTokens.Lifetime;
+        var expiresAt = Clock.GetUtcNow() + PeerTokens.Lifetime;
         peer.Send(SessionFrames.PeerExpect(UserName!, ClientId, token, expiresAt));
         Send(SessionFrames.Peer(request.Id, peer.UserName!, peer.ClientId, peer.PeerEndpoint, peer.PeerFingerprint, token));
         _server.Counters.Brokered();

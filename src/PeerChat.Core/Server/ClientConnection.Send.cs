@@ -182,6 +182,9 @@ internal sealed partial class ClientConnection
         {
             OnIdleWindowEnd(nowTicks);
         }
+
+        // Nothing queued since the last sweep or more: the queue's array goes, as a burst's does.
+        _outbound.TrimWhenEmpty();
     }
 
     private async ValueTask WriteBatchAsync(List<byte[]> batch, int total)
@@ -214,7 +217,7 @@ internal sealed partial class ClientConnection
     {
         if (!IsClosing && Interlocked.Exchange(ref _slowConsumerDropped, 1) == 0)
         {
-            _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
+            _server.Raise(new SlowConsumerDroppedEvent(Clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
         }
 
         Abort(NoticeCodes.SlowConsumer);

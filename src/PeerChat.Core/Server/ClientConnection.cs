@@ -21,7 +21,6 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     private readonly ChatServerOptions _options;
     private volatile bool _handshakeDone;
     private readonly OutboundQueue _outbound;
-    private readonly TimeProvider _clock;
 
     // See AbortToken; _cut is 1 once the connection is cut (Cut), _finished once FinishAsync began.
     private CancellationTokenSource? _abortSource;
@@ -44,6 +43,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     // 0 before a session is taken for this connection's address, 1 while held, 2 once given back.
     private int _sessionState;
     private long _lastActiveTicks;
+    private readonly long _connectedAtTicks;
     private int _messages;
     private int _messagesInWindow;
 
@@ -51,21 +51,23 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     {
         _server = server;
         _options = server.Options;
-        _clock = _options.TimeProvider;
         _transport = transport;
         _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames, _options.EffectiveSendQueueSoftBytes, _options.EffectiveSendQueueSoftFrames);
         ClientId = clientId;
         RemoteEndPoint = transport.RemoteEndPoint;
         (transport as WebSocketTransport)?.Watch(() => FrameLimit, (code, text) => RequestClose(code, FrameWriter.Error(null, code, text)));
         AddressGroup = AddressGroups.Of(RemoteEndPoint.Address);
-        ConnectedAt = _clock.GetUtcNow();
-        _lastActiveTicks = ConnectedAt.UtcTicks;
+        _connectedAtTicks = Clock.GetUtcNow().UtcTicks;
+        _lastActiveTicks = _connectedAtTicks;
 
         // AuthTimeout counts from accept, TLS handshake included.
-        _authTimer = _clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, _options.AuthTimeout, Timeout.InfiniteTimeSpan);
+        _authTimer = Clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, _options.AuthTimeout, Timeout.InfiniteTimeSpan);
     }
 
     public string ClientId { get; }
+
+    // The options' clock, read from them rather than held by every connection.
+    private TimeProvider Clock => _options.TimeProvider;
 
     public IPEndPoint RemoteEndPoint { get; }
 
@@ -75,7 +77,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     /// <summary>The remote end as <c>ip:port</c> (<c>[v6]:port</c>); made when asked (at login, in lists and events) rather than held by every connection.</summary>
     public string Address => RemoteEndPoint.ToString();
 
-    public DateTimeOffset ConnectedAt { get; }
+    public DateTimeOffset ConnectedAt => new(_connectedAtTicks, TimeSpan.Zero);
 
     /// <summary>Set once, at a successful login.</summary>
     public string? UserName { get; private set; }
@@ -323,7 +325,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
             return;
         }
 
-        _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
+        _server.Raise(new SlowConsumerDroppedEvent(Clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
 
         // Closed from the pool, not here: this runs inside a sender's loop over many clients, and
         // the close tells presence watchers, whose own queues may overflow in turn. Done inline,
@@ -370,7 +372,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
             return;
         }
 
-        _server.Raise(new ClientIdleDroppedEvent(_clock.GetUtcNow(), ClientId, UserName!, sent));
+        _server.Raise(new ClientIdleDroppedEvent(Clock.GetUtcNow(), ClientId, UserName!, sent));
         RequestClose(NoticeCodes.IdleTimeout, FrameWriter.Notice(NoticeCodes.IdleTimeout, NoticeCodes.IdleTimeoutText));
     }
 
@@ -380,7 +382,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     {
         SaturatingAdd(ref _messagesInWindow, count);
         SaturatingAdd(ref _messages, count);
-        Interlocked.Exchange(ref _lastActiveTicks, _clock.GetUtcNow().UtcTicks);
+        Interlocked.Exchange(ref _lastActiveTicks, Clock.GetUtcNow().UtcTicks);
     }
 
     /// <summary>Adds, stopping at int.MaxValue: activity reports could otherwise wrap a count around to negative.</summary>

@@ -309,6 +309,23 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         return total;
     }
 
+    /// <summary>
+    /// An empty queue gives its array back, so that an idle connection holds none; called by the
+    /// server's idle sweep (about once a second), so a busy queue still keeps its array between frames.
+    /// </summary>
+    public void TrimWhenEmpty()
+    {
+        lock (_frames)
+        {
+            // EnsureCapacity(0) only reads the capacity: an array already given back is not replaced again.
+            if (_frames.Count == 0 && _frames.EnsureCapacity(0) > 0)
+            {
+                _frames.TrimExcess();
+                _peakFrames = 0;
+            }
+        }
+    }
+
     /// <summary>Moves queued frames into <paramref name="batch"/> up to about <paramref name="maxBytes"/>; returns their size.</summary>
     public int DrainInto(List<byte[]> batch, int maxBytes) => DrainInto(batch, maxBytes, out _);
 

@@ -152,11 +152,17 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
     // "heap" asks for the live managed heap (after a full collection), which the idle workload
     // reports beside the RSS; "store" the store writer's counters so far, for A/B runs by hand;
     // anything else, or the end of stdin, stops the server.
-    while (await Console.In.ReadLineAsync() is { } command && command is "heap" or "store")
+    while (await Console.In.ReadLineAsync() is { } command && command is "heap" or "store" or "gc")
     {
         if (command == "heap")
         {
             Console.WriteLine($"HEAP {GC.GetTotalMemory(forceFullCollection: true)}");
+        }
+        else if (command == "gc")
+        {
+            // Where RSS beyond the live heap goes: the GC's committed memory and fragmentation, and threads.
+            var info = GC.GetGCMemoryInfo(GCKind.Any);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"GC heap {info.HeapSizeBytes} fragmented {info.FragmentedBytes} committed {info.TotalCommittedBytes} gen0-collections {GC.CollectionCount(0)} gen2-collections {GC.CollectionCount(2)} threads {Process.GetCurrentProcess().Threads.Count}"));
         }
         else if (messageStore?.Writer is { } writer)
         {

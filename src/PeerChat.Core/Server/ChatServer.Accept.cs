@@ -131,9 +131,9 @@ public sealed partial class ChatServer
         Register(connection);
 
         // Started on the pool rather than inline, so that the accept loop goes straight back to
-        // accepting; RunAsync never throws and reports its end through OnConnectionFinished.
+        // accepting; a connection never throws and reports its end through OnConnectionFinished.
         Interlocked.Increment(ref _runningCount);
-        ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.RunAsync(), connection, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.Start(), connection, preferLocal: false);
     }
 
     /// <summary>Lists a new connection for the sweeps and the stop, and tells the event stream.</summary>

@@ -16,7 +16,8 @@ internal sealed partial class ClientConnection : IChatSession
     // Answers to messages still waiting for the store, oldest first, and the last of them, which
     // each next answer waits for. Only the receive loop touches these.
     private const int MaxPendingAnswers = 256;
-    private readonly Queue<Task> _pendingAnswers = new();
+    // Made at the first message that must wait (most never do).
+    private Queue<Task>? _pendingAnswers;
     private Task _lastAnswer = Task.CompletedTask;
 
     // The offline queue is sent in batches that fit the outbound queue; the next batch follows the
@@ -92,6 +93,7 @@ internal sealed partial class ClientConnection : IChatSession
     private ValueTask QueueAnswer(Task answer)
     {
         _lastAnswer = answer;
+        _pendingAnswers ??= new Queue<Task>();
         _pendingAnswers.Enqueue(answer);
         return _pendingAnswers.Count >= MaxPendingAnswers ? new ValueTask(_pendingAnswers.Dequeue()) : ValueTask.CompletedTask;
     }
@@ -116,6 +118,11 @@ internal sealed partial class ClientConnection : IChatSession
     {
         get
         {
+            if (_pendingAnswers is null)
+            {
+                return false;
+            }
+
             while (_pendingAnswers.TryPeek(out var oldest) && oldest.IsCompleted)
             {
                 _pendingAnswers.Dequeue();

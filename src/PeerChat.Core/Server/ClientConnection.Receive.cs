@@ -73,7 +73,7 @@ internal sealed partial class ClientConnection
         }
         catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
         {
-            Abort(_abort.IsCancellationRequested ? CloseReasons.ClientClosed : CloseReasons.ConnectionReset);
+            Abort(IsCut ? CloseReasons.ClientClosed : CloseReasons.ConnectionReset);
         }
         catch (Exception ex)
         {
@@ -177,7 +177,7 @@ internal sealed partial class ClientConnection
 
         do
         {
-            await Task.Delay(wait, _clock, _abort.Token).ConfigureAwait(false);
+            await Task.Delay(wait, Clock, AbortToken).ConfigureAwait(false);
         }
         while (!_flood.TryTake(frameBytes, out wait));
     }

@@ -93,11 +93,12 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, AddressGroup, _abort.Token).ConfigureAwait(false);
+        var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, AddressGroup, AbortToken).ConfigureAwait(false);
+        LetGoOfAbortSource();
         if (outcome == AccountService.Outcome.Ok)
         {
             // Before the answer, so that whoever has it also finds the event.
-            _server.Raise(new SignedUpEvent(_clock.GetUtcNow(), ClientId, request.User, Address));
+            _server.Raise(new SignedUpEvent(Clock.GetUtcNow(), ClientId, request.User, Address));
         }
 
         Send(outcome switch
@@ -140,7 +141,8 @@ internal sealed partial class ClientConnection
         string? canonicalName;
         try
         {
-            (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, _abort.Token).ConfigureAwait(false);
+            (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, AbortToken).ConfigureAwait(false);
+            LetGoOfAbortSource();
         }
         catch
         {
@@ -189,7 +191,7 @@ internal sealed partial class ClientConnection
         var shownName = Text.DisplayText.UntrustedUserName(request.User);
         if (code != ErrorCodes.Throttled || _server.ThrottledLogins.Count(shownName, AddressGroup.ToString(), Address, ClientId))
         {
-            _server.Raise(new LoginFailedEvent(_clock.GetUtcNow(), ClientId, shownName, Address, code));
+            _server.Raise(new LoginFailedEvent(Clock.GetUtcNow(), ClientId, shownName, Address, code));
         }
 
         Send(FrameWriter.Error(request.Id, code, message, retryMs));
@@ -228,10 +230,10 @@ internal sealed partial class ClientConnection
                 SendOfflineBatch(offline, first: true);
             }
 
-            Volatile.Write(ref _idleWindowEndTicks, _clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
+            Volatile.Write(ref _idleWindowEndTicks, Clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
             if (_server.Chat.Register(this))
             {
-                _server.Raise(new ClientLoggedInEvent(_clock.GetUtcNow(), ClientId, userName, Address));
+                _server.Raise(new ClientLoggedInEvent(Clock.GetUtcNow(), ClientId, userName, Address));
             }
         }
         finally
@@ -295,7 +297,7 @@ internal sealed partial class ClientConnection
         }
 
         var token = PeerTokens.Create();
-        var expiresAt = _clock.GetUtcNow() + PeerTokens.Lifetime;
+        var expiresAt = Clock.GetUtcNow() + PeerTokens.Lifetime;
         peer.Send(SessionFrames.PeerExpect(UserName!, ClientId, token, expiresAt));
         Send(SessionFrames.Peer(request.Id, peer.UserName!, peer.ClientId, peer.PeerEndpoint, peer.PeerFingerprint, token));
         _server.Counters.Brokered();

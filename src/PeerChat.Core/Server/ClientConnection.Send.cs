@@ -12,20 +12,35 @@ internal sealed partial class ClientConnection
     // When the write under way must have finished (a system-clock timestamp); 0 when none is under way.
     private long _writeDeadline;
 
-    private long WriteTimeoutInTimestampUnits => (long)(_options.WriteTimeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
+    // When a requested close must have finished (a system-clock timestamp); 0 until one is requested.
+    private long _closeDeadline;
+
+    // The batch being filled or written, one kept per thread between uses: a connection that has
+    // nothing to write holds none.
+    [ThreadStatic]
+    private static List<byte[]>? t_spareBatch;
+
+    private static long ToTimestampUnits(TimeSpan span) => (long)(span.TotalSeconds * TimeProvider.System.TimestampFrequency);
+
+    /// <summary>Run on the pool by the outbound queue when a frame arrives while nothing is being written.</summary>
+    void IThreadPoolWorkItem.Execute() => Pump();
 
     /// <summary>
-    /// Writes queued frames until the queue is completed and drained, or the connection is cut.
+    /// Writes queued frames until the queue is empty, then parks: the queue runs this again when a
+    /// frame arrives, so a connection with nothing to write holds no waiting method or batch. A
+    /// write that cannot finish at once goes on in <see cref="PumpAfterWriteAsync"/>. When the queue
+    /// is completed and drained, or the connection is cut, the connection ends (<see cref="FinishAsync"/>).
     /// A write still blocked WriteTimeout after it began makes the client a slow consumer: the
     /// server's write watchdog sees its deadline pass (<see cref="CheckWriteDeadline"/>).
     /// </summary>
-    private async Task SendLoopAsync()
+    private void Pump()
     {
-        var batch = new List<byte[]>();
+        List<byte[]>? batch = null;
         try
         {
-            while (await _outbound.WaitToReadAsync().ConfigureAwait(false))
+            while (!IsCut)
             {
+                batch ??= RentBatch();
                 var total = _outbound.DrainInto(batch, BatchBytes, out var dropped);
                 if (dropped > 0)
                 {
@@ -36,38 +51,105 @@ internal sealed partial class ClientConnection
                     _server.Counters.BroadcastsDropped(dropped);
                 }
 
-                if (batch.Count == 0 || _abort.IsCancellationRequested)
+                if (batch.Count == 0)
                 {
-                    // Woken by completion with nothing left, or cut: the loop ends at the next wait.
-                    batch.Clear();
-                    if (_abort.IsCancellationRequested)
+                    ReturnBatch(batch);
+                    batch = null;
+                    switch (_outbound.ParkReader(this))
                     {
-                        break;
+                        case OutboundQueue.ReaderState.Ready:
+                            continue;
+                        case OutboundQueue.ReaderState.Parked:
+                            // Nothing after this: the queue may already be running the next pump.
+                            return;
+                        default:
+                            // Completed and drained: the close goes on in order.
+                            _ = FinishAsync(flushed: true);
+                            return;
                     }
-
-                    continue;
                 }
 
-                Volatile.Write(ref _writeDeadline, TimeProvider.System.GetTimestamp() + WriteTimeoutInTimestampUnits);
-                await WriteBatchAsync(batch, total).ConfigureAwait(false);
-                Volatile.Write(ref _writeDeadline, 0);
-                _server.Counters.BytesOut(total, batch.Count);
-                batch.Clear();
+                Volatile.Write(ref _writeDeadline, TimeProvider.System.GetTimestamp() + ToTimestampUnits(_options.WriteTimeout));
+                var writing = WriteBatchAsync(batch, total);
+                if (!writing.IsCompleted)
+                {
+                    _ = PumpAfterWriteAsync(writing, batch, total);
+                    return;
+                }
+
+                writing.GetAwaiter().GetResult();
+                Written(batch, total);
             }
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            // Cut: by the write watchdog (already reported), a close that ran out of time, or the end.
-        }
-        catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
-        {
-            Abort(CloseReasons.ConnectionReset);
         }
         catch (Exception ex)
         {
-            _server.ReportError("send " + ClientId, ex);
-            Abort(CloseReasons.ServerError);
+            SendFailed(ex);
         }
+
+        if (batch is not null)
+        {
+            ReturnBatch(batch);
+        }
+
+        _ = FinishAsync(flushed: false);
+    }
+
+    /// <summary>The rest of <see cref="Pump"/> once a write that had to wait for the socket has finished.</summary>
+    private async Task PumpAfterWriteAsync(ValueTask writing, List<byte[]> batch, int total)
+    {
+        try
+        {
+            await writing.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            SendFailed(ex);
+            ReturnBatch(batch);
+            _ = FinishAsync(flushed: false);
+            return;
+        }
+
+        Written(batch, total);
+        ReturnBatch(batch);
+        Pump();
+    }
+
+    private void Written(List<byte[]> batch, int total)
+    {
+        Volatile.Write(ref _writeDeadline, 0);
+        _server.Counters.BytesOut(total, batch.Count);
+        batch.Clear();
+    }
+
+    private void SendFailed(Exception ex)
+    {
+        if (IsCut)
+        {
+            // Cut: by the write watchdog (already reported), a close that ran out of time, or the end.
+            return;
+        }
+
+        if (SocketErrors.IsConnectionGone(ex))
+        {
+            Abort(CloseReasons.ConnectionReset);
+            return;
+        }
+
+        _server.ReportError("send " + ClientId, ex);
+        Abort(CloseReasons.ServerError);
+    }
+
+    private static List<byte[]> RentBatch()
+    {
+        var batch = t_spareBatch ?? new List<byte[]>();
+        t_spareBatch = null;
+        return batch;
+    }
+
+    private static void ReturnBatch(List<byte[]> batch)
+    {
+        batch.Clear();
+        t_spareBatch = batch;
     }
 
     /// <summary>
@@ -82,6 +164,13 @@ internal sealed partial class ClientConnection
         {
             OnWriteTimeout();
         }
+
+        var closeBy = Volatile.Read(ref _closeDeadline);
+        if (closeBy != 0 && nowTimestamp >= closeBy)
+        {
+            // A close is bounded by WriteTimeout and the linger: what is left of it is cut.
+            Cut();
+        }
     }
 
     /// <summary>Called by the server's idle sweep: an idle window that has ended is judged (<see cref="OnIdleWindowEnd"/>).</summary>
@@ -93,6 +182,9 @@ internal sealed partial class ClientConnection
         {
             OnIdleWindowEnd(nowTicks);
         }
+
+        // Nothing queued since the last sweep or more: the queue's array goes, as a burst's does.
+        _outbound.TrimWhenEmpty();
     }
 
     private async ValueTask WriteBatchAsync(List<byte[]> batch, int total)
@@ -125,7 +217,7 @@ internal sealed partial class ClientConnection
     {
         if (!IsClosing && Interlocked.Exchange(ref _slowConsumerDropped, 1) == 0)
         {
-            _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
+            _server.Raise(new SlowConsumerDroppedEvent(Clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
         }
 
         Abort(NoticeCodes.SlowConsumer);

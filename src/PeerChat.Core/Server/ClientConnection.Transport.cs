@@ -13,7 +13,7 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async Task<bool> StartTransportAsync()
     {
-        var start = await _transport.StartAsync(_abort.Token).ConfigureAwait(false);
+        var start = await _transport.StartAsync(AbortToken).ConfigureAwait(false);
         if (start == TransportStart.PlainTextOnTlsPort)
         {
             RequestClose(ErrorCodes.TlsRequired, FrameWriter.Error(null, ErrorCodes.TlsRequired, "This server speaks TLS: connect with TLS (Connect-PeerChat -UseTls)."));
@@ -27,9 +27,12 @@ internal sealed partial class ClientConnection
         return true;
     }
 
+    // Reads and writes take no token: a cut reaches them through the transport (Cut), and a token
+    // would leave a registration behind on every idle connection's read.
+
     /// <summary>Reads into <paramref name="memory"/>; an empty one waits until bytes are there without taking any.</summary>
-    private ValueTask<int> ReadAsync(Memory<byte> memory) => _transport.ReadAsync(memory, _abort.Token);
+    private ValueTask<int> ReadAsync(Memory<byte> memory) => _transport.ReadAsync(memory, CancellationToken.None);
 
     /// <summary>Writes all of <paramref name="bytes"/>, or throws.</summary>
-    private ValueTask WriteAsync(ReadOnlyMemory<byte> bytes) => _transport.WriteAsync(bytes, _abort.Token);
+    private ValueTask WriteAsync(ReadOnlyMemory<byte> bytes) => _transport.WriteAsync(bytes, CancellationToken.None);
 }

@@ -8,7 +8,7 @@ namespace PeerChat.Core.Server;
 /// One accepted socket: a receive loop and a send loop side by side (partial files by concern),
 /// sharing one cancellation source that is cancelled when the connection ends.
 /// </summary>
-internal sealed partial class ClientConnection : IServerConnection
+internal sealed partial class ClientConnection : IServerConnection, IThreadPoolWorkItem
 {
     // After the last frame is written and FIN sent, how long to keep reading (and discarding) so
     // that the peer sees our last frame before the socket closes, instead of a reset.
@@ -21,8 +21,15 @@ internal sealed partial class ClientConnection : IServerConnection
     private readonly ChatServerOptions _options;
     private volatile bool _handshakeDone;
     private readonly OutboundQueue _outbound;
-    private readonly CancellationTokenSource _abort = new();
-    private readonly TimeProvider _clock;
+
+    // See AbortToken; _cut is 1 once the connection is cut (Cut), _finished once FinishAsync began.
+    private CancellationTokenSource? _abortSource;
+    private int _cut;
+    private int _finished;
+
+    // The receive loop, which the end waits for; and, for a web exchange waiting on RunAsync, its end.
+    private Task _receive = Task.CompletedTask;
+    private TaskCompletionSource? _ended;
 
     private int _closeRequested;
     private int _slowConsumerDropped;
@@ -36,6 +43,7 @@ internal sealed partial class ClientConnection : IServerConnection
     // 0 before a session is taken for this connection's address, 1 while held, 2 once given back.
     private int _sessionState;
     private long _lastActiveTicks;
+    private readonly long _connectedAtTicks;
     private int _messages;
     private int _messagesInWindow;
 
@@ -43,32 +51,33 @@ internal sealed partial class ClientConnection : IServerConnection
     {
         _server = server;
         _options = server.Options;
-        _clock = _options.TimeProvider;
         _transport = transport;
         _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames, _options.EffectiveSendQueueSoftBytes, _options.EffectiveSendQueueSoftFrames);
         ClientId = clientId;
         RemoteEndPoint = transport.RemoteEndPoint;
         (transport as WebSocketTransport)?.Watch(() => FrameLimit, (code, text) => RequestClose(code, FrameWriter.Error(null, code, text)));
-        Address = RemoteEndPoint.ToString();
         AddressGroup = AddressGroups.Of(RemoteEndPoint.Address);
-        ConnectedAt = _clock.GetUtcNow();
-        _lastActiveTicks = ConnectedAt.UtcTicks;
+        _connectedAtTicks = Clock.GetUtcNow().UtcTicks;
+        _lastActiveTicks = _connectedAtTicks;
 
         // AuthTimeout counts from accept, TLS handshake included.
-        _authTimer = _clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, _options.AuthTimeout, Timeout.InfiniteTimeSpan);
+        _authTimer = Clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, _options.AuthTimeout, Timeout.InfiniteTimeSpan);
     }
 
     public string ClientId { get; }
+
+    // The options' clock, read from them rather than held by every connection.
+    private TimeProvider Clock => _options.TimeProvider;
 
     public IPEndPoint RemoteEndPoint { get; }
 
     /// <summary>What per-address limits count this connection under: its IPv4 address or its IPv6 /64.</summary>
     public IPAddress AddressGroup { get; }
 
-    /// <summary>The remote end as <c>ip:port</c> (<c>[v6]:port</c>).</summary>
-    public string Address { get; }
+    /// <summary>The remote end as <c>ip:port</c> (<c>[v6]:port</c>); made when asked (at login, in lists and events) rather than held by every connection.</summary>
+    public string Address => RemoteEndPoint.ToString();
 
-    public DateTimeOffset ConnectedAt { get; }
+    public DateTimeOffset ConnectedAt => new(_connectedAtTicks, TimeSpan.Zero);
 
     /// <summary>Set once, at a successful login.</summary>
     public string? UserName { get; private set; }
@@ -97,14 +106,28 @@ internal sealed partial class ClientConnection : IServerConnection
         Volatile.Read(ref _messages),
         _transport.IsWebSocket ? ClientInfo.ViaWebSocket : ClientInfo.ViaPeerChat);
 
-    /// <summary>Runs the connection to its end; never throws.</summary>
-    public async Task RunAsync()
+    /// <summary>Runs the connection to its end; never throws. (A web exchange waits on it; the server only calls <see cref="Start"/>.)</summary>
+    public Task RunAsync()
     {
-        var receive = Task.CompletedTask;
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ended = ended;
+        Start();
+        return ended.Task;
+    }
+
+    /// <summary>
+    /// Starts the connection and returns: nothing waits for its end, so that an idle connection
+    /// holds no parked method of its own (it ends in <see cref="FinishAsync"/>). Never throws.
+    /// </summary>
+    public void Start() => _ = StartAsync();
+
+    private async Task StartAsync()
+    {
         try
         {
             if (!await StartTransportAsync().ConfigureAwait(false))
             {
+                _ = FinishAsync(flushed: false);
                 return;
             }
 
@@ -114,13 +137,38 @@ internal sealed partial class ClientConnection : IServerConnection
                 Send(_server.HelloFrame);
             }
 
-            var send = SendLoopAsync();
-            receive = ReceiveLoopAsync();
-            await send.ConfigureAwait(false);
-            if (!_abort.IsCancellationRequested)
+            _receive = ReceiveLoopAsync();
+            Pump();
+        }
+        catch (Exception ex) when (SocketErrors.IsConnectionGone(ex))
+        {
+            SetReason(CloseReasons.ConnectionReset);
+            _ = FinishAsync(flushed: false);
+        }
+        catch (Exception ex)
+        {
+            _server.ReportError("connection " + ClientId, ex);
+            _ = FinishAsync(flushed: false);
+        }
+    }
+
+    /// <summary>
+    /// The end, once the send side is done: when everything queued was written (<paramref name="flushed"/>),
+    /// FIN tells the client and it gets a moment to close its side; then the connection is cut and let go.
+    /// </summary>
+    private async Task FinishAsync(bool flushed)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+
+        var receive = _receive;
+        try
+        {
+            if (flushed && !IsCut)
             {
-                // Everything is written: FIN tells the client, then give it a moment to close its side.
-                await _transport.CloseOutputAsync(_closeReason ?? CloseReasons.ClientClosed, _abort.Token).ConfigureAwait(false);
+                await _transport.CloseOutputAsync(_closeReason ?? CloseReasons.ClientClosed, AbortToken).ConfigureAwait(false);
                 await receive.WaitAsync(Linger).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -136,22 +184,22 @@ internal sealed partial class ClientConnection : IServerConnection
         {
             try
             {
-                _abort.Cancel();
+                Cut();
                 _outbound.CompleteWith(null);
                 DisposeAuthTimer();
-                _transport.Abort();
                 await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 await _transport.DisposeAsync().ConfigureAwait(false);
 
                 ReleasePending();
                 ReleaseSession();
                 _server.OnConnectionEnded(this, _closeReason ?? CloseReasons.ClientClosed);
-                _abort.Dispose();
+                Volatile.Read(ref _abortSource)?.Dispose();
             }
             finally
             {
                 // Even if cleanup failed: a stopping server waits for this.
                 _server.OnConnectionFinished();
+                _ended?.TrySetResult();
             }
         }
     }
@@ -174,14 +222,9 @@ internal sealed partial class ClientConnection : IServerConnection
         // A closing session leaves its address's count at once, so that its user can log in again.
         ReleaseSession();
         _outbound.CompleteWith(finalFrame);
-        try
-        {
-            _abort.CancelAfter(_options.WriteTimeout + Linger);
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already ended.
-        }
+
+        // The write watchdog cuts a close that takes longer (see CheckWriteDeadline).
+        Volatile.Write(ref _closeDeadline, TimeProvider.System.GetTimestamp() + ToTimestampUnits(_options.WriteTimeout + Linger));
     }
 
     public void RequestShutdown() => RequestClose(NoticeCodes.ServerShutdown, SessionFrames.ServerShutdown());
@@ -190,13 +233,68 @@ internal sealed partial class ClientConnection : IServerConnection
     public void Abort(string reason)
     {
         RequestClose(reason, null);
+        Cut();
+    }
+
+    /// <summary>
+    /// Once: whatever waits is cancelled and the transport is cut, so that a read or write under
+    /// way ends with an exception (reads take no token: an idle read then registers nothing).
+    /// </summary>
+    private void Cut()
+    {
+        if (Interlocked.Exchange(ref _cut, 1) != 0)
+        {
+            return;
+        }
+
         try
         {
-            _abort.Cancel();
+            Volatile.Read(ref _abortSource)?.Cancel();
         }
         catch (ObjectDisposedException)
         {
             // Already ended.
+        }
+
+        _transport.Abort();
+    }
+
+    private bool IsCut => Volatile.Read(ref _cut) != 0;
+
+    /// <summary>
+    /// Cancelled when the connection is cut. Its source is made only when something waits on it (a
+    /// TLS handshake, a password hash, a flood pause, a blocked write, a close), and let go after a
+    /// login, so that an idle connection holds none.
+    /// </summary>
+    private CancellationToken AbortToken
+    {
+        get
+        {
+            var source = Volatile.Read(ref _abortSource);
+            if (source is null)
+            {
+                var created = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _abortSource, created, null) ?? created;
+                if (IsCut)
+                {
+                    // Cut before the source existed: what waits on it must not wait.
+                    source.Cancel();
+                }
+            }
+
+            return source.Token;
+        }
+    }
+
+    /// <summary>
+    /// After a login or signup, which waited on <see cref="AbortToken"/>: nothing else of the
+    /// receive loop waits on it now, and a cut reaches a blocked write through the transport.
+    /// </summary>
+    private void LetGoOfAbortSource()
+    {
+        if (!IsCut && Volatile.Read(ref _abortSource) is { } source && !source.IsCancellationRequested)
+        {
+            Interlocked.CompareExchange(ref _abortSource, null, source);
         }
     }
 
@@ -227,7 +325,7 @@ internal sealed partial class ClientConnection : IServerConnection
             return;
         }
 
-        _server.Raise(new SlowConsumerDroppedEvent(_clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
+        _server.Raise(new SlowConsumerDroppedEvent(Clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
 
         // Closed from the pool, not here: this runs inside a sender's loop over many clients, and
         // the close tells presence watchers, whose own queues may overflow in turn. Done inline,
@@ -274,7 +372,7 @@ internal sealed partial class ClientConnection : IServerConnection
             return;
         }
 
-        _server.Raise(new ClientIdleDroppedEvent(_clock.GetUtcNow(), ClientId, UserName!, sent));
+        _server.Raise(new ClientIdleDroppedEvent(Clock.GetUtcNow(), ClientId, UserName!, sent));
         RequestClose(NoticeCodes.IdleTimeout, FrameWriter.Notice(NoticeCodes.IdleTimeout, NoticeCodes.IdleTimeoutText));
     }
 
@@ -284,7 +382,7 @@ internal sealed partial class ClientConnection : IServerConnection
     {
         SaturatingAdd(ref _messagesInWindow, count);
         SaturatingAdd(ref _messages, count);
-        Interlocked.Exchange(ref _lastActiveTicks, _clock.GetUtcNow().UtcTicks);
+        Interlocked.Exchange(ref _lastActiveTicks, Clock.GetUtcNow().UtcTicks);
     }
 
     /// <summary>Adds, stopping at int.MaxValue: activity reports could otherwise wrap a count around to negative.</summary>

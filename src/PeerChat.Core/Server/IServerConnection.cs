@@ -19,6 +19,9 @@ internal interface IServerConnection
     /// <summary>Runs the connection to its end; never throws.</summary>
     Task RunAsync();
 
+    /// <summary>Starts the connection, which then runs to its end by itself; never throws.</summary>
+    void Start() => _ = RunAsync();
+
     /// <summary>Called by the write watchdog; see <see cref="ClientConnection.CheckWriteDeadline"/>.</summary>
     void CheckWriteDeadline(long nowTimestamp);
 

@@ -40,6 +40,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private bool _completed;
     private bool _readerWaiting;
 
+    // A reader that parked (ParkReader) rather than waiting on WaitToReadAsync: run on the pool when woken.
+    private IThreadPoolWorkItem? _parkedReader;
+
     // While held, frames queue but the reader is given none (see Hold).
     private bool _held;
 
@@ -58,6 +61,19 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         _maxFrames = maxFrames;
         _softBytes = softBytes;
         _softFrames = softFrames;
+    }
+
+    /// <summary>What <see cref="ParkReader"/> found.</summary>
+    public enum ReaderState
+    {
+        /// <summary>There are frames to read now.</summary>
+        Ready,
+
+        /// <summary>None yet: the reader is run on the pool when there are (or when the queue completes).</summary>
+        Parked,
+
+        /// <summary>The queue is completed and empty: nothing more will come.</summary>
+        Completed,
     }
 
     public enum Result
@@ -140,7 +156,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            _signal.SetResult(true);
+            WakeReader();
         }
 
         return Result.Queued;
@@ -170,7 +186,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            _signal.SetResult(true);
+            WakeReader();
         }
     }
 
@@ -198,7 +214,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            _signal.SetResult(true);
+            WakeReader();
         }
     }
 
@@ -223,6 +239,31 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
             _signal.Reset();
             _readerWaiting = true;
             return new ValueTask<bool>(this, _signal.Version);
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="WaitToReadAsync"/>, without anything waiting: when there is nothing to read
+    /// yet, <paramref name="reader"/> is queued to the pool once there is, or once the queue
+    /// completes, and the caller returns. A reader parked this way holds no state while idle.
+    /// </summary>
+    public ReaderState ParkReader(IThreadPoolWorkItem reader)
+    {
+        lock (_frames)
+        {
+            if (_frames.Count > 0 && !_held)
+            {
+                return ReaderState.Ready;
+            }
+
+            if (_completed)
+            {
+                return ReaderState.Completed;
+            }
+
+            _parkedReader = reader;
+            _readerWaiting = true;
+            return ReaderState.Parked;
         }
     }
 
@@ -266,6 +307,23 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
 
         return total;
+    }
+
+    /// <summary>
+    /// An empty queue gives its array back, so that an idle connection holds none; called by the
+    /// server's idle sweep (about once a second), so a busy queue still keeps its array between frames.
+    /// </summary>
+    public void TrimWhenEmpty()
+    {
+        lock (_frames)
+        {
+            // EnsureCapacity(0) only reads the capacity: an array already given back is not replaced again.
+            if (_frames.Count == 0 && _frames.EnsureCapacity(0) > 0)
+            {
+                _frames.TrimExcess();
+                _peakFrames = 0;
+            }
+        }
     }
 
     /// <summary>Moves queued frames into <paramref name="batch"/> up to about <paramref name="maxBytes"/>; returns their size.</summary>
@@ -321,6 +379,19 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
                 _frames.Enqueue(entry);
             }
         }
+    }
+
+    /// <summary>Outside the lock, after <see cref="TakeWaitingReader"/>: the parked reader runs on the pool, a waiting one continues.</summary>
+    private void WakeReader()
+    {
+        if (_parkedReader is { } reader)
+        {
+            // As the waiting reader's continuation would be: on the pool, never on the enqueuing thread.
+            ThreadPool.UnsafeQueueUserWorkItem(reader, preferLocal: true);
+            return;
+        }
+
+        _signal.SetResult(true);
     }
 
     /// <summary>Under the lock: true when the reader was waiting, which the caller then wakes (outside the lock).</summary>

@@ -1,4 +1,6 @@
+using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
+using PeerChat.Core.Server;
 using PeerChat.Core.Tests.Support;
 
 namespace PeerChat.Core.Tests.Web;
@@ -91,6 +93,31 @@ public sealed class WebSocketChatTests
         Assert.EndsWith("PRIVMSG ircweb :back to IRC", atIrc.Last(), StringComparison.Ordinal);
         Assert.StartsWith(":tcpy!", atIrc.Last(), StringComparison.Ordinal);
         Assert.Equal(ClientInfo.ViaIrcWebSocket, server.Server.GetClients().Single(c => c.UserName == "ircweb").Via);
+    }
+
+    [Fact]
+    public async Task AWebSocketClientThatReadsNothing_IsCutAsASlowConsumer_AndTheSenderGoesOn()
+    {
+        // Direct messages are never dropped for falling behind: they fill the kernel's buffers, then
+        // the send queue to its hard bound. The write left blocked on the stuck socket must be cut
+        // too (through the WebSocket, not the socket under it), or the connection never ends.
+        await using var server = await StartAsync(o => TestServer.WithoutFloodControl(o) with { WriteTimeout = TimeSpan.FromSeconds(1) });
+        using var stuck = await WebSocketTestClient.LoginAsync(server, "stuck");
+        var sender = await server.LoginAsync("sender");
+        var text = new string('x', 60_000);
+
+        for (var i = 0; i < 1_000 && !server.Events.OfType<SlowConsumerDroppedEvent>().Any(); i++)
+        {
+            await sender.SendAsync("stuck", text, route: RoutePreference.Relay);
+        }
+
+        var slow = await server.WaitForEventAsync<SlowConsumerDroppedEvent>();
+        var gone = await server.WaitForEventAsync<ClientDisconnectedEvent>(e => e.UserName == "stuck");
+        await sender.PingAsync();
+
+        Assert.Equal("stuck", slow.UserName);
+        Assert.Equal(NoticeCodes.SlowConsumer, gone.Reason);
+        Assert.DoesNotContain(server.Server.GetClients(), c => c.UserName == "stuck");
     }
 
     [Fact]

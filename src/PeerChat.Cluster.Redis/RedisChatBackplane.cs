@@ -64,6 +64,8 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
 
     public IEnumerable<ClientInfo> RemoteClients => _remote.Select(static r => r.Value.Client);
 
+    public int RemoteClientCount => _remote.Count;
+
     /// <summary>The backplane of node <paramref name="nodeName"/> on <paramref name="store"/>'s Redis and key prefix; it joins the cluster in <see cref="StartAsync"/>.</summary>
     public static RedisChatBackplane Create(RedisMessageStore store, string nodeName, ClusterSettings? settings = null)
     {

@@ -1,5 +1,3 @@
-using PeerChat.Core.Accounts;
-
 namespace PeerChat.Core.Chat;
 
 public sealed partial class ChatCore
@@ -27,7 +25,8 @@ public sealed partial class ChatCore
         // Those online on other nodes get it from their own node, through the cluster's bus.
         if (_backplane is not null)
         {
-            recipients += _backplane.RemoteClients.Count(c => !PasswordRules.UserNameComparer.Equals(c.UserName, from.UserName));
+            // Counted, not enumerated: this runs for every broadcast.
+            recipients += _backplane.RemoteClientCount - (_backplane.FindRemote(from.UserName) is null ? 0 : 1);
         }
 
         return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false) { SentAt = message.SentAt };

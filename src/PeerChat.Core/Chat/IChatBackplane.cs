@@ -53,6 +53,9 @@ public interface IChatBackplane
 
     /// <summary>The sessions on the other live nodes, each with its <see cref="ClientInfo.Node"/>.</summary>
     IEnumerable<ClientInfo> RemoteClients { get; }
+
+    /// <summary>How many sessions <see cref="RemoteClients"/> holds, without enumerating them (a broadcast asks for every message).</summary>
+    int RemoteClientCount { get; }
 }
 
 /// <summary>What a node's chat core does with what other nodes publish; called one at a time, in the order published.</summary>

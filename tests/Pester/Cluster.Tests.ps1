@@ -49,6 +49,25 @@ Describe 'Start-PeerChatServer -Cluster' -Tag Integration {
         ($failure | Out-String) + $failure.Exception.ToString() | Should -Not -Match 'not-the-password-42'
     }
 
+    It 'fails with ClusterDataUnusable on a Redis that holds another layout version, and leaves it untouched' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $other = Start-TestRedis
+        try {
+            $cli = (Get-Command redis-cli).Source
+            & $cli -p $other.Port SET pc:version 99 | Should -Be 'OK'
+            & $cli -p $other.Port SET pc:theirs 'kept' | Should -Be 'OK'
+
+            $failure = { Start-TestServer @{ Cluster = "127.0.0.1:$($other.Port)"; NodeName = 'node-v' } } |
+                Should -Throw -ErrorId "ClusterDataUnusable,$script:StartError" -PassThru
+
+            $failure.Exception.Message | Should -BeLike '*version*'
+            (& $cli -p $other.Port GET pc:version), (& $cli -p $other.Port GET pc:theirs) | Should -Be @('99', 'kept')
+        }
+        finally {
+            Stop-TestRedis $other
+        }
+    }
+
     It 'refuses -Cluster with -MessageStorePath, and -NodeName without -Cluster' {
         { Start-TestServer @{ Cluster = '127.0.0.1:1'; MessageStorePath = (Join-Path $TestDrive 'm.db') } } |
             Should -Throw -ErrorId "ConflictingMessageStoreParameters,$script:StartError"

@@ -170,6 +170,29 @@ public sealed class ClusterAccountTests
         await cluster.Redis.RestartAsync();
     }
 
+    [Theory]
+    [RedisStore]
+    public async Task AMessageToAUserThisNodeHasNotSeen_IsLookedUpInRedis_AndWithRedisAway_GetsStoreUnavailable(StoreKind kind)
+    {
+        await using var cluster = await TwoNodesAsync(kind);
+        await (await cluster.B.ConnectAsync()).SignUpAsync("Bob", TestServer.Password);
+        await (await cluster.B.ConnectAsync()).SignUpAsync("carol", TestServer.Password);
+        var alice = await cluster.A.LoginAsync("alice");
+
+        // Bob signed up on node B: node A reads his account from Redis and queues the message for him.
+        var queued = await alice.SendAsync("bob", "hello");
+        var unknown = await Assert.ThrowsAsync<ChatClientException>(() => alice.SendAsync("nobody", "hello"));
+        await cluster.Redis.StopAsync();
+
+        // carol is in no cache: with Redis away that is not "no such user", and it is answered in bounded time.
+        var away = await Assert.ThrowsAsync<ChatClientException>(() => alice.SendAsync("carol", "hello").WaitAsync(TestServer.Patience));
+
+        Assert.True(queued.Queued);
+        Assert.Equal(ErrorCodes.NoSuchUser, unknown.Code);
+        Assert.Equal(ErrorCodes.StoreUnavailable, away.Code);
+        await cluster.Redis.RestartAsync();
+    }
+
     private static async Task<Cluster> TwoNodesAsync(StoreKind kind, Func<ChatServerOptions, ChatServerOptions>? configure = null)
     {
         Assert.Equal(StoreKind.Redis, kind);

@@ -1,4 +1,4 @@
-# Accounts in a cluster (docs/CLUSTER.md): Register-PeerChatUser -Cluster with no node running, and
+# Accounts in a cluster (docs/CLUSTER.md): Register-PeerChatUser and Import-PeerChatUser -Cluster with no node running, and
 # moving a single server's users.csv and messages.db into a cluster with Copy-PeerChatStore, on a
 # redis-server of the test's own whose password must never show.
 BeforeAll {
@@ -47,6 +47,24 @@ Describe 'Accounts in a cluster' -Tag Integration {
         ($failure | Out-String) + $failure.Exception.ToString() | Should -Not -Match 'not-the-password-43'
         { Start-TestServer @{ Cluster = $script:Cluster; UserStorePath = (Join-Path $TestDrive 'x.csv') } } |
             Should -Throw -ErrorId 'ConflictingUserStoreParameters,PeerChat.PowerShell.Commands.StartPeerChatServerCommand'
+    }
+
+    It 'Import-PeerChatUser -Cluster imports the original program''s accounts, which then log in on a node' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $original = Join-Path $TestDrive 'original.csv'
+        Set-Content -Path $original -Value "grace,first-password`nheidi,second-password`nbad name,x`n" -NoNewline
+        $results = Import-PeerChatUser -Path $original -Cluster $script:Cluster -HashIterations 1000 -WarningAction SilentlyContinue -ErrorAction Stop
+        $again = Import-PeerChatUser -Path $original -Cluster $script:Cluster -HashIterations 1000 -WarningVariable warnings -WarningAction SilentlyContinue -ErrorAction Stop
+        $node = Start-TestServer @{ Cluster = $script:Cluster; NodeName = 'node-u3' }
+
+        $session = Connect-PeerChat -ComputerName 127.0.0.1 -Port $node.Port -Credential (New-TestCredential grace 'first-password') -ErrorAction Stop
+
+        $session.UserName | Should -Be 'grace'
+        ($results | Where-Object Status -EQ 'Imported').UserName | Should -Be @('grace', 'heidi')
+        ($results | Where-Object Status -EQ 'Skipped').LineNumber | Should -Be 3
+        @($again | Where-Object Status -EQ 'Imported').Count | Should -Be 0
+        ($again | Where-Object UserName -EQ 'heidi').Reason | Should -BeLike "*already has an account in the cluster at 127.0.0.1:$($script:Redis.Port)*"
+        ($results, $again, $warnings | Out-String) | Should -Not -Match $script:RedisPassword
     }
 
     It 'moves a single server into the cluster: users log in on a node, read the history and get their offline messages' {

@@ -34,6 +34,7 @@
         'Get-PeerChatRoom'
         'Get-PeerChatHistory'
         'Get-PeerChatConversation'
+        'Copy-PeerChatStore'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -245,6 +245,7 @@ public sealed class RedisMessageStore : IMessageStore
     /// <summary>The connection, for the cluster's backplane: one connection per node, so a message and its bus entry keep their order.</summary>
     internal IConnectionMultiplexer Connection => _redis;
 
+    /// <summary>The store's database, shared by the backplane, the accounts and the login limits of the same node.</summary>
     internal IDatabase Database => _db;
 
     /// <summary>From now on every append also puts a bus entry of <paramref name="node"/> on the cluster's bus, in the same script.</summary>

@@ -184,6 +184,12 @@ public sealed record ChatServerOptions
     /// </summary>
     public IChatBackplane? Backplane { get; init; }
 
+    /// <summary>
+    /// Where the login throttle and signup budget count (a cluster's Redis, shared by its nodes);
+    /// null keeps them in this process. Its rules are this record's Throttle* and Signup* settings.
+    /// </summary>
+    public Server.ILoginLimits? LoginLimits { get; init; }
+
     /// <summary>The most messages one <c>history</c> page holds; a larger <c>limit</c> is cut to it.</summary>
     public int HistoryPageMax { get; init; } = 200;
 

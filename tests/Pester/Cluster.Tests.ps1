@@ -21,7 +21,7 @@ Describe 'Start-PeerChatServer -Cluster' -Tag Integration {
     It 'runs two nodes on one Redis: a user on node A reads the history written through node B' {
         if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
         # On one line: the job's command is the invocation's line, and this one holds the password.
-        $a = Start-PeerChatServer -Cluster "127.0.0.1:$($script:Redis.Port),password=redis-secret-7f3" -NodeName node-a -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -UserStorePath (Join-Path $TestDrive 'a.csv') -ErrorAction Stop
+        $a = Start-PeerChatServer -Cluster "127.0.0.1:$($script:Redis.Port),password=redis-secret-7f3" -NodeName node-a -Port 0 -ListenAddress 127.0.0.1 -HashIterations 1000 -ErrorAction Stop
         $b = Start-TestServer @{ Cluster = "127.0.0.1:$($script:Redis.Port),password=$($script:RedisPassword)"; NodeName = 'node-b' }
         $bob = Connect-TestUser -UserName bob -Port $b.Port
         $sent = Send-PeerChatBroadcast -Session $bob -Message 'written through B' -PassThru

@@ -39,7 +39,7 @@ Describe 'The PeerChat module' -Tag Unit {
     }
 
     It 'supports -WhatIf and -Confirm on every cmdlet that changes state' {
-        $changing = 'Start-PeerChatServer', 'Stop-PeerChatServer', 'Register-PeerChatUser', 'Import-PeerChatUser', 'Send-PeerChatBroadcast', 'Send-PeerChatMessage', 'Disconnect-PeerChat'
+        $changing = 'Start-PeerChatServer', 'Stop-PeerChatServer', 'Register-PeerChatUser', 'Import-PeerChatUser', 'Copy-PeerChatStore', 'Send-PeerChatBroadcast', 'Send-PeerChatMessage', 'Disconnect-PeerChat'
         foreach ($name in $changing) {
             $binding = (Get-Command $name).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0]
             $binding.SupportsShouldProcess | Should -BeTrue -Because "$name changes state"

@@ -38,6 +38,8 @@ function Start-TestServer {
         ErrorAction    = 'Stop'
     }
     foreach ($key in $Settings.Keys) { $parameters[$key] = $Settings[$key] }
+    # A cluster's accounts are in its Redis, and -UserStorePath does not go with -Cluster.
+    if ($parameters.ContainsKey('Cluster') -and -not $Settings.ContainsKey('UserStorePath')) { $parameters.Remove('UserStorePath') }
     # A message store of its own (the default, messages.db beside the user store, is one per folder).
     if (-not $parameters.ContainsKey('MessageStorePath') -and -not $parameters.ContainsKey('NoMessageStore') -and -not $parameters.ContainsKey('Cluster')) {
         $parameters.MessageStorePath = Join-Path $TestDrive "messages-$(Get-Random).db"

@@ -89,6 +89,16 @@ public sealed class CsvUserStore : IUserStore
         return store;
     }
 
+    /// <summary>Every account, in no particular order (for moving a server's accounts into a cluster).</summary>
+    public IReadOnlyList<UserRecord> ListAccounts()
+    {
+        ReloadIfChangedElsewhere();
+        lock (_stateLock)
+        {
+            return _content.Accounts.Values.ToList();
+        }
+    }
+
     public UserRecord? Find(string userName)
     {
         ReloadIfChangedElsewhere();

@@ -3,8 +3,18 @@ namespace PeerChat.Core.Accounts;
 /// <summary>Where accounts live: a user name and its password hash record, nothing else.</summary>
 public interface IUserStore
 {
-    /// <summary>The stored record of <paramref name="userName"/> (any case), with the name as stored; null when unknown.</summary>
+    /// <summary>
+    /// The stored record of <paramref name="userName"/> (any case), with the name as stored; null when
+    /// unknown. A store over the network (a cluster's) throws <see cref="Chat.StoreUnavailableException"/>
+    /// when it cannot tell.
+    /// </summary>
     UserRecord? Find(string userName);
+
+    /// <summary>
+    /// <see cref="Find"/> without blocking a thread: what the server calls (logins, signups, sends,
+    /// names shown). A store whose lookups go over the network (a cluster's) overrides it; a local one need not.
+    /// </summary>
+    ValueTask<UserRecord?> FindAsync(string userName, CancellationToken cancellationToken = default) => new(Find(userName));
 
     /// <summary>Adds an account; false when the name is taken (in any case). Durable when it returns true.</summary>
     Task<bool> TryAddAsync(string userName, string hashRecord, CancellationToken cancellationToken = default);

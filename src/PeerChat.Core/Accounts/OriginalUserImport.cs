@@ -4,7 +4,7 @@ namespace PeerChat.Core.Accounts;
 /// Turns the accounts <see cref="OriginalUserFile"/> read into salted hashes and adds them to a
 /// store in one write (each write rewrites the file durably, so not one per account). Each hash is
 /// slow on purpose, so they run on every core; <see cref="Hashed"/> counts the finished ones, for
-/// a progress display while <see cref="RunAsync"/> runs.
+/// a progress display while <see cref="RunAsync(CsvUserStore, CancellationToken)"/> runs.
 /// </summary>
 public sealed class OriginalUserImport
 {
@@ -27,7 +27,7 @@ public sealed class OriginalUserImport
 
     public int Count => _entries.Count;
 
-    /// <summary>The passwords hashed so far; safe to read from any thread while <see cref="RunAsync"/> runs.</summary>
+    /// <summary>The passwords hashed so far; safe to read from any thread while <see cref="RunAsync(CsvUserStore, CancellationToken)"/> runs.</summary>
     public int Hashed => Volatile.Read(ref _hashed);
 
     /// <summary>
@@ -35,7 +35,12 @@ public sealed class OriginalUserImport
     /// the accounts in one write. Returns each entry with whether the store took it: false when the
     /// name was taken meanwhile.
     /// </summary>
-    public async Task<IReadOnlyList<(OriginalUserFile.Entry Entry, bool Added)>> RunAsync(CsvUserStore store, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<(OriginalUserFile.Entry Entry, bool Added)>> RunAsync(CsvUserStore store, CancellationToken cancellationToken = default) =>
+        RunAsync(store.TryAddManyAsync, cancellationToken);
+
+    /// <summary>As <see cref="RunAsync(CsvUserStore, CancellationToken)"/>, adding through <paramref name="addMany"/> (another store's TryAddManyAsync): what it returns was added.</summary>
+    public async Task<IReadOnlyList<(OriginalUserFile.Entry Entry, bool Added)>> RunAsync(
+        Func<IReadOnlyList<UserRecord>, CancellationToken, Task<IReadOnlyList<UserRecord>>> addMany, CancellationToken cancellationToken = default)
     {
         var records = new UserRecord[_entries.Count];
         await Task.Run(() => Parallel.For(0, _entries.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
@@ -44,7 +49,7 @@ public sealed class OriginalUserImport
             Interlocked.Increment(ref _hashed);
         })).ConfigureAwait(false);
 
-        var added = (await store.TryAddManyAsync(records, cancellationToken).ConfigureAwait(false))
+        var added = (await addMany(records, cancellationToken).ConfigureAwait(false))
             .Select(r => r.UserName)
             .ToHashSet(PasswordRules.UserNameComparer);
         return _entries.Select(e => (e, added.Contains(e.UserName!))).ToList();

@@ -9,49 +9,47 @@ public sealed partial class ChatCore
     /// The conversation a user names by a room, another user, or neither (everyone), if the user
     /// may read it: a room only as its member, a direct conversation only as one of its two.
     /// </summary>
-    public ChatError Resolve(string user, string? roomName, string? with, out ConversationKey conversation, out string? shownName)
+    public async ValueTask<(ChatError Error, ConversationKey Conversation, string? ShownName)> ResolveAsync(string user, string? roomName, string? with)
     {
-        conversation = ConversationKey.Everyone;
-        shownName = null;
         if (Store is null)
         {
-            return ChatError.StoreDisabled;
+            return (ChatError.StoreDisabled, ConversationKey.Everyone, null);
         }
 
         if (roomName is not null)
         {
             if (_rooms.Find(roomName) is not { } room)
             {
-                return ChatError.NoSuchRoom;
+                return (ChatError.NoSuchRoom, ConversationKey.Everyone, null);
             }
 
-            if (!room.Has(user))
-            {
-                return ChatError.NotInRoom;
-            }
-
-            (conversation, shownName) = (room.Conversation, room.Name);
-            return ChatError.None;
+            return room.Has(user) ? (ChatError.None, room.Conversation, room.Name) : (ChatError.NotInRoom, ConversationKey.Everyone, null);
         }
 
-        if (with is not null)
+        if (with is null)
         {
-            if (AccountName(with) is not { } account)
-            {
-                return ChatError.NoSuchUser;
-            }
-
-            // Built from the asking user's own name: no request can name another pair's conversation.
-            (conversation, shownName) = (ConversationKey.Direct(user, account), account);
+            return (ChatError.None, ConversationKey.Everyone, null);
         }
 
-        return ChatError.None;
+        string? account;
+        try
+        {
+            account = await AccountNameAsync(with).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            StoreFailedWith("accounts", ex);
+            return (ChatError.StoreUnavailable, ConversationKey.Everyone, null);
+        }
+
+        // Built from the asking user's own name: no request can name another pair's conversation.
+        return account is null ? (ChatError.NoSuchUser, ConversationKey.Everyone, null) : (ChatError.None, ConversationKey.Direct(user, account), account);
     }
 
-    /// <summary>One page of a conversation the user may read (see <see cref="Resolve"/>), oldest first; the limit is cut to HistoryPageMax.</summary>
+    /// <summary>One page of a conversation the user may read (see <see cref="ResolveAsync"/>), oldest first; the limit is cut to HistoryPageMax.</summary>
     public async ValueTask<HistoryResult> ReadHistoryAsync(string user, string? roomName, string? with, HistoryQuery query)
     {
-        var error = Resolve(user, roomName, with, out var conversation, out var shownName);
+        var (error, conversation, shownName) = await ResolveAsync(user, roomName, with).ConfigureAwait(false);
         if (error != ChatError.None)
         {
             return HistoryResult.Failed(error);
@@ -120,7 +118,7 @@ public sealed partial class ChatCore
     /// <summary>Sets the user's read marker in a conversation the user may read.</summary>
     public async ValueTask<ChatError> MarkReadAsync(string user, string? roomName, string? with, string upToMessageId)
     {
-        var error = Resolve(user, roomName, with, out var conversation, out _);
+        var (error, conversation, _) = await ResolveAsync(user, roomName, with).ConfigureAwait(false);
         if (error != ChatError.None)
         {
             return error;
@@ -164,9 +162,13 @@ public sealed partial class ChatCore
             return (ChatError.StoreUnavailable, []);
         }
 
-        var list = new List<ConversationInfo>(summaries.Count);
-        foreach (var summary in summaries)
+        // Never shown, whatever a store returns: another pair's conversation.
+        var shown = summaries.Where(s => s.Conversation.Kind != ConversationKind.Direct || s.Conversation.Involves(user)).ToList();
+        var peers = await DisplayNamesAsync(shown.Select(s => s.Conversation.Kind == ConversationKind.Direct ? s.Conversation.PeerOf(user)! : string.Empty)).ConfigureAwait(false);
+        var list = new List<ConversationInfo>(shown.Count);
+        for (var k = 0; k < shown.Count; k++)
         {
+            var summary = shown[k];
             var key = summary.Conversation;
             string? room = null, with = null;
             if (key.Kind == ConversationKind.Room)
@@ -175,13 +177,7 @@ public sealed partial class ChatCore
             }
             else if (key.Kind == ConversationKind.Direct)
             {
-                if (!key.Involves(user))
-                {
-                    // Never shown, whatever a store returns: another pair's conversation.
-                    continue;
-                }
-
-                with = DisplayName(key.PeerOf(user)!);
+                with = peers[k];
             }
 
             list.Add(new ConversationInfo(room, with, summary.Unread, summary.ReadUpTo, summary.LastMessageId, summary.LastMessageAt));

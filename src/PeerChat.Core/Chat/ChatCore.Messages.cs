@@ -96,7 +96,18 @@ public sealed partial class ChatCore
                 : PostResult.Failed(relayed);
         }
 
-        if (AccountName(to) is not { } account)
+        string? account;
+        try
+        {
+            account = await AccountNameAsync(to).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            StoreFailedWith("send", ex);
+            return PostResult.Failed(ChatError.StoreUnavailable);
+        }
+
+        if (account is null)
         {
             return PostResult.Failed(ChatError.NoSuchUser);
         }

@@ -24,45 +24,54 @@ public sealed partial class ChatCore
         }
 
         ChatRooms.Room room;
-        bool created;
+        var created = false;
+        var alreadyMember = false;
         await _membership.WaitAsync().ConfigureAwait(false);
         try
         {
             var existing = _rooms.Find(roomName);
             if (existing is not null && existing.Has(user))
             {
-                return new JoinResult(ChatError.None, existing.Name, false, MemberNames(existing));
+                // Answered below, outside the lock: the member names may be read from a cluster's Redis.
+                room = existing;
+                alreadyMember = true;
             }
-
-            if (_rooms.RoomsOf(user) >= Settings.MaxRoomsPerUser || (existing is null && _rooms.Count >= Settings.MaxRooms))
+            else
             {
-                return JoinResult.Failed(ChatError.TooManyRooms);
-            }
+                if (_rooms.RoomsOf(user) >= Settings.MaxRoomsPerUser || (existing is null && _rooms.Count >= Settings.MaxRooms))
+                {
+                    return JoinResult.Failed(ChatError.TooManyRooms);
+                }
 
-            try
-            {
-                created = await Store.AddMemberAsync(existing?.Name ?? roomName, ChatRooms.Key(user)).ConfigureAwait(false) && existing is null;
-                StoreWorked();
-            }
-            catch (StoreUnavailableException ex)
-            {
-                StoreFailedWith("join", ex);
-                return JoinResult.Failed(ChatError.StoreUnavailable);
-            }
+                try
+                {
+                    created = await Store.AddMemberAsync(existing?.Name ?? roomName, ChatRooms.Key(user)).ConfigureAwait(false) && existing is null;
+                    StoreWorked();
+                }
+                catch (StoreUnavailableException ex)
+                {
+                    StoreFailedWith("join", ex);
+                    return JoinResult.Failed(ChatError.StoreUnavailable);
+                }
 
-            room = existing ?? _rooms.Add(roomName, []);
-            _rooms.AddMember(room, user);
+                room = existing ?? _rooms.Add(roomName, []);
+                _rooms.AddMember(room, user);
 
-            // Published in the order of the changes (under the lock), and before any later message of the user.
-            _backplane?.PublishRoomChange(room.Name, user, joined: true);
+                // Published in the order of the changes (under the lock), and before any later message of the user.
+                _backplane?.PublishRoomChange(room.Name, user, joined: true);
+            }
         }
         finally
         {
             _membership.Release();
         }
 
-        TellMembers(room, new RoomChange(joined: true, room.Name, user, _clock.GetUtcNow()), except: user);
-        return new JoinResult(ChatError.None, room.Name, created, MemberNames(room));
+        if (!alreadyMember)
+        {
+            TellMembers(room, new RoomChange(joined: true, room.Name, user, _clock.GetUtcNow()), except: user);
+        }
+
+        return new JoinResult(ChatError.None, room.Name, created, await MemberNamesAsync(room).ConfigureAwait(false));
     }
 
     /// <summary>Takes <paramref name="user"/> out of a room; the room and its history stay.</summary>
@@ -147,8 +156,8 @@ public sealed partial class ChatCore
         return (ChatError.None, list);
     }
 
-    private IReadOnlyList<string> MemberNames(ChatRooms.Room room) =>
-        [.. room.Members.Select(DisplayName).Order(StringComparer.OrdinalIgnoreCase)];
+    private async ValueTask<IReadOnlyList<string>> MemberNamesAsync(ChatRooms.Room room) =>
+        [.. (await DisplayNamesAsync(room.Members).ConfigureAwait(false)).Order(StringComparer.OrdinalIgnoreCase)];
 
     private void TellMembers(ChatRooms.Room room, RoomChange change, string except)
     {

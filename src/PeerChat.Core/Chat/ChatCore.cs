@@ -186,11 +186,32 @@ public sealed partial class ChatCore
         }
     }
 
-    /// <summary>The account's own spelling of <paramref name="userName"/>, or null when there is no such account.</summary>
-    private string? AccountName(string userName) => _users.Find(userName)?.UserName;
+    /// <summary>
+    /// The account's own spelling of <paramref name="userName"/>, or null when there is no such account.
+    /// Async because a cluster's accounts may be read from Redis: a blocked thread-pool thread per
+    /// lookup would starve the threads Redis's answers need. Throws StoreUnavailableException when
+    /// the accounts cannot be read.
+    /// </summary>
+    private async ValueTask<string?> AccountNameAsync(string userName) =>
+        (await _users.FindAsync(userName).ConfigureAwait(false))?.UserName;
 
-    /// <summary>A name the store gave (lower case), as its account spells it when it still exists.</summary>
-    private string DisplayName(string storedName) => AccountName(storedName) ?? storedName;
+    /// <summary>Names the store gave (lower case), each as its account spells it when it still exists, else as given.</summary>
+    private async ValueTask<string[]> DisplayNamesAsync(IEnumerable<string> storedNames)
+    {
+        // All at once: a cluster's store reads the accounts it has not cached in one round of Redis calls.
+        return await Task.WhenAll(storedNames.Select(async storedName =>
+        {
+            try
+            {
+                return await AccountNameAsync(storedName).ConfigureAwait(false) ?? storedName;
+            }
+            catch (StoreUnavailableException)
+            {
+                // Only for showing: the stored spelling will do.
+                return storedName;
+            }
+        })).ConfigureAwait(false);
+    }
 
     private void StoreWorked()
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Chat;
 using PeerChat.Core.Protocol;
 using PeerChat.Core.Server;
 
@@ -359,30 +360,40 @@ internal sealed partial class IrcConnection
     private async ValueTask<(string? Account, string Text)> VerifyAsync(string user, string password)
     {
         var address = AddressGroup.ToString();
-        if (!_server.Throttle.TryBegin(user, address, out var retryAfter))
-        {
-            LoginFailed(user, ErrorCodes.Throttled);
-            return (null, $"too many failed logins; wait {Math.Ceiling(retryAfter.TotalSeconds):0} s before trying again");
-        }
-
         AccountService.Outcome outcome;
         string? canonicalName;
         try
         {
-            (outcome, canonicalName) = await _server.Accounts.VerifyAsync(user, password, _abort.Token).ConfigureAwait(false);
+            if (await _server.LoginLimits.TryBeginLoginAsync(user, address, _abort.Token).ConfigureAwait(false) is { } retryAfter)
+            {
+                LoginFailed(user, ErrorCodes.Throttled);
+                return (null, $"too many failed logins; wait {Math.Ceiling(retryAfter.TotalSeconds):0} s before trying again");
+            }
+
+            try
+            {
+                (outcome, canonicalName) = await _server.Accounts.VerifyAsync(user, password, _abort.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await _server.LoginLimits.EndLoginAsync(user, address, succeeded: null).ConfigureAwait(false);
+                throw;
+            }
+
+            await _server.LoginLimits.EndLoginAsync(user, address, outcome switch
+            {
+                AccountService.Outcome.Ok => true,
+                AccountService.Outcome.Busy => null,
+                _ => false,
+            }).ConfigureAwait(false);
         }
-        catch
+        catch (StoreUnavailableException)
         {
-            _server.Throttle.End(user, address, succeeded: null);
-            throw;
+            // Fail closed, as on the main port.
+            LoginFailed(user, ErrorCodes.StoreUnavailable);
+            return (null, "accounts cannot be checked now (the cluster's Redis is unavailable); try again");
         }
 
-        _server.Throttle.End(user, address, outcome switch
-        {
-            AccountService.Outcome.Ok => true,
-            AccountService.Outcome.Busy => null,
-            _ => false,
-        });
         switch (outcome)
         {
             case AccountService.Outcome.Ok:

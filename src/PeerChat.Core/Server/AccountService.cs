@@ -12,13 +12,13 @@ internal sealed class AccountService
     private readonly IUserStore _store;
     private readonly ChatServerOptions _options;
     private readonly SemaphoreSlim _hashSlots = new(Environment.ProcessorCount, Environment.ProcessorCount);
-    private readonly SignupBudget _signups;
+    private readonly ILoginLimits _signups;
 
-    public AccountService(IUserStore store, ChatServerOptions options)
+    public AccountService(IUserStore store, ChatServerOptions options, ILoginLimits limits)
     {
         _store = store;
         _options = options;
-        _signups = new SignupBudget(options);
+        _signups = limits;
     }
 
     public enum Outcome
@@ -49,13 +49,14 @@ internal sealed class AccountService
             return (Outcome.InvalidPassword, TimeSpan.Zero);
         }
 
-        if (_store.Find(userName) is not null)
+        if (await _store.FindAsync(userName, cancellationToken).ConfigureAwait(false) is not null)
         {
             return (Outcome.UserExists, TimeSpan.Zero);
         }
 
         // Counted only here, where the costly part begins.
-        if (!_signups.TryTake(origin, out var retryAfter, out var taken))
+        var (taken, retryAfter) = await _signups.TryTakeSignupAsync(origin, cancellationToken).ConfigureAwait(false);
+        if (taken is null)
         {
             return (Outcome.TooManySignups, retryAfter);
         }
@@ -78,7 +79,7 @@ internal sealed class AccountService
             // its name to a signup at the same moment, is given back.
             if (!created)
             {
-                _signups.GiveBack(origin, taken!);
+                await _signups.GiveBackSignupAsync(origin, taken).ConfigureAwait(false);
             }
         }
     }
@@ -86,7 +87,9 @@ internal sealed class AccountService
     /// <summary>Checks a password; on success CanonicalName is the name as stored.</summary>
     public async Task<(Outcome Outcome, string? CanonicalName)> VerifyAsync(string userName, string password, CancellationToken cancellationToken)
     {
-        var account = PasswordRules.IsValidUserName(userName) && password.Length <= PasswordRules.MaxLength ? _store.Find(userName) : null;
+        var account = PasswordRules.IsValidUserName(userName) && password.Length <= PasswordRules.MaxLength
+            ? await _store.FindAsync(userName, cancellationToken).ConfigureAwait(false)
+            : null;
         var (ran, verdict) = await HashAsync(
             () =>
             {

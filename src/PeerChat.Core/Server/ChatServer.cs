@@ -39,8 +39,9 @@ public sealed partial class ChatServer : IAsyncDisposable
         options.Validate();
         Options = options;
         UserStore = userStore;
-        Accounts = new AccountService(userStore, options);
         Throttle = new LoginThrottle(options);
+        LoginLimits = options.LoginLimits ?? new LocalLoginLimits(Throttle, new SignupBudget(options));
+        Accounts = new AccountService(userStore, options, LoginLimits);
         ThrottledLogins = new ThrottledLoginReports(options);
         Chat = new ChatCore(
             new ChatCoreSettings { HistoryPageMax = options.HistoryPageMax, MaxRoomsPerUser = options.MaxRoomsPerUser, MaxRooms = options.MaxRooms, TimeProvider = options.TimeProvider },
@@ -80,6 +81,9 @@ public sealed partial class ChatServer : IAsyncDisposable
     internal AccountService Accounts { get; }
 
     internal LoginThrottle Throttle { get; }
+
+    /// <summary>The throttle and signup budget in use: <see cref="Throttle"/> here, or the cluster's shared ones.</summary>
+    internal ILoginLimits LoginLimits { get; }
 
     internal ThrottledLoginReports ThrottledLogins { get; }
 

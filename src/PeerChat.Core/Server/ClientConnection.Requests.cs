@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Chat;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
@@ -93,8 +94,23 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        var (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, AddressGroup, AbortToken).ConfigureAwait(false);
-        LetGoOfAbortSource();
+        AccountService.Outcome outcome;
+        TimeSpan retryAfter;
+        try
+        {
+            (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, AddressGroup, AbortToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // A cluster whose Redis is away: no account is made, and the client is told why.
+            Send(FrameWriter.Error(request.Id, ErrorCodes.StoreUnavailable, AccountsUnavailable(ex)));
+            return;
+        }
+        finally
+        {
+            LetGoOfAbortSource();
+        }
+
         if (outcome == AccountService.Outcome.Ok)
         {
             // Before the answer, so that whoever has it also finds the event.
@@ -131,33 +147,43 @@ internal sealed partial class ClientConnection
         }
 
         var address = AddressGroup.ToString();
-        if (!_server.Throttle.TryBegin(request.User, address, out var retryAfter))
-        {
-            LoginFailed(request, ErrorCodes.Throttled, "Too many failed logins; wait before trying again.", retryAfter);
-            return;
-        }
-
         AccountService.Outcome outcome;
         string? canonicalName;
         try
         {
-            (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, AbortToken).ConfigureAwait(false);
-            LetGoOfAbortSource();
+            if (await _server.LoginLimits.TryBeginLoginAsync(request.User, address, AbortToken).ConfigureAwait(false) is { } retryAfter)
+            {
+                LoginFailed(request, ErrorCodes.Throttled, "Too many failed logins; wait before trying again.", retryAfter);
+                return;
+            }
+
+            try
+            {
+                (outcome, canonicalName) = await _server.Accounts.VerifyAsync(request.User, request.Password, AbortToken).ConfigureAwait(false);
+                LetGoOfAbortSource();
+            }
+            catch
+            {
+                await _server.LoginLimits.EndLoginAsync(request.User, address, succeeded: null).ConfigureAwait(false);
+                throw;
+            }
+
+            // The throttle learns the outcome before the client does: a client acting on its answer at
+            // once (a login from another connection, say) must meet the throttle the answer implies.
+            await _server.LoginLimits.EndLoginAsync(request.User, address, outcome switch
+            {
+                AccountService.Outcome.Ok => true,
+                AccountService.Outcome.Busy => null,
+                _ => false,
+            }).ConfigureAwait(false);
         }
-        catch
+        catch (StoreUnavailableException ex)
         {
-            _server.Throttle.End(request.User, address, succeeded: null);
-            throw;
+            // Fail closed: without the cluster's accounts and throttle no login is let through.
+            LoginFailed(request, ErrorCodes.StoreUnavailable, AccountsUnavailable(ex), TimeSpan.FromSeconds(1));
+            return;
         }
 
-        // The throttle learns the outcome before the client does: a client acting on its answer at
-        // once (a login from another connection, say) must meet the throttle the answer implies.
-        _server.Throttle.End(request.User, address, outcome switch
-        {
-            AccountService.Outcome.Ok => true,
-            AccountService.Outcome.Busy => null,
-            _ => false,
-        });
         switch (outcome)
         {
             case AccountService.Outcome.Ok:
@@ -182,6 +208,9 @@ internal sealed partial class ClientConnection
                 break;
         }
     }
+
+    private static string AccountsUnavailable(StoreUnavailableException ex) =>
+        $"Accounts cannot be checked now ({ex.Message}); try again.";
 
     private void LoginFailed(RequestFrame request, string code, string message, TimeSpan? retryAfter)
     {

@@ -1,25 +1,36 @@
 using System.Management.Automation;
 using PeerChat.Core.Accounts;
+using PeerChat.Core.Chat;
+using PeerChat.PowerShell.Internal;
 using PeerChat.PowerShell.Objects;
 
 namespace PeerChat.PowerShell.Commands;
 
 /// <summary>
 /// Imports the original program's users.csv (<c>name,password</c> in plain text) into a PeerChat
-/// user store as salted, slow hashes. Lines it cannot import are reported and skipped.
+/// user store, or with -Cluster into a cluster's Redis, as salted, slow hashes. Lines it cannot
+/// import are reported and skipped.
 /// </summary>
-[Cmdlet(VerbsData.Import, "PeerChatUser", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Import, "PeerChatUser", SupportsShouldProcess = true, DefaultParameterSetName = UserStoreSet)]
 [OutputType(typeof(PeerChatImportResult))]
 public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
 {
+    private const string UserStoreSet = "UserStore";
+    private const string ClusterSet = "Cluster";
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
-    [Parameter]
+    [Parameter(ParameterSetName = UserStoreSet)]
     [ValidateNotNullOrEmpty]
     public string UserStorePath { get; set; } = CsvUserStore.DefaultPath;
+
+    /// <summary>A StackExchange.Redis configuration string: import into that cluster's Redis, as Start-PeerChatServer -Cluster takes it. Never shown.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ClusterSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Cluster { get; set; }
 
     /// <summary>
     /// By default the count the store's accounts already use (a server rehashes its accounts to its
@@ -31,16 +42,16 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
     [ValidateRange(1, PasswordHasher.MaxIterations)]
     public int HashIterations { get; set; } = PasswordHasher.DefaultIterations;
 
+    /// <summary>Where the accounts go: the store, how messages name it, and how many are added at once.</summary>
+    private sealed record Target(IUserStore Store, string Where, Func<IReadOnlyList<UserRecord>, CancellationToken, Task<IReadOnlyList<UserRecord>>> AddMany, IAsyncDisposable? Connection);
+
     protected override void ProcessRecord()
     {
         var source = GetUnresolvedProviderPathFromPSPath(Path);
-        var storePath = GetUnresolvedProviderPathFromPSPath(UserStorePath);
         IReadOnlyList<OriginalUserFile.Entry> entries;
-        CsvUserStore store;
         try
         {
             entries = OriginalUserFile.Read(File.ReadAllBytes(source));
-            store = CsvUserStore.Open(storePath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -48,23 +59,70 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
             return;
         }
 
+        if (OpenTarget() is not { } target)
+        {
+            return;
+        }
+
+        try
+        {
+            Import(source, entries, target);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            WriteError(ClusterAccess.Unavailable(ex, target.Where));
+        }
+        finally
+        {
+            target.Connection?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>The CSV store, or the cluster's accounts; null after an error.</summary>
+    private Target? OpenTarget()
+    {
+        if (Cluster is not null)
+        {
+            var endpoints = ClusterAccess.Describe(this, Cluster);
+            var cluster = ClusterAccess.Connect(this, Cluster, endpoints);
+            var users = MessageStores.ClusterUsers(cluster);
+            return new Target(users, $"the cluster at {endpoints}", (records, token) => MessageStores.AddToCluster(users, records, token), cluster);
+        }
+
+        var storePath = GetUnresolvedProviderPathFromPSPath(UserStorePath);
+        CsvUserStore store;
+        try
+        {
+            store = CsvUserStore.Open(storePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            WriteError(new ErrorRecord(ex, "ImportFileUnreadable", ErrorCategory.ReadError, storePath));
+            return null;
+        }
+
         foreach (var notice in store.Notices)
         {
             WriteWarning(notice);
         }
 
-        var iterations = ChooseIterations(store);
+        return new Target(store, storePath, store.TryAddManyAsync, null);
+    }
+
+    private void Import(string source, IReadOnlyList<OriginalUserFile.Entry> entries, Target target)
+    {
+        var iterations = ChooseIterations(target);
         var results = new List<PeerChatImportResult>();
         var toImport = new List<OriginalUserFile.Entry>();
         foreach (var entry in entries)
         {
-            var problem = entry.Problem ?? (store.Find(entry.UserName!) is null ? null : $"'{entry.UserName}' already has an account in {storePath}");
+            var problem = entry.Problem ?? (target.Store.Find(entry.UserName!) is null ? null : $"'{entry.UserName}' already has an account in {target.Where}");
             if (problem is not null)
             {
                 WriteWarning($"{source}, line {entry.LineNumber}: {problem}; skipped.");
                 results.Add(new PeerChatImportResult(entry.LineNumber, entry.UserName, PeerChatImportStatus.Skipped, problem));
             }
-            else if (ShouldProcess($"{entry.UserName} into {storePath}", "Import PeerChat account"))
+            else if (ShouldProcess($"{entry.UserName} into {target.Where}", "Import PeerChat account"))
             {
                 toImport.Add(entry);
             }
@@ -74,7 +132,7 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
             }
         }
 
-        foreach (var (entry, added) in Import(store, toImport, iterations))
+        foreach (var (entry, added) in Hash(target, toImport, iterations))
         {
             results.Add(new PeerChatImportResult(entry.LineNumber, entry.UserName, added ? PeerChatImportStatus.Imported : PeerChatImportStatus.Skipped, added ? null : "the name was taken meanwhile"));
         }
@@ -83,9 +141,9 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
     }
 
     /// <summary>The store's typical count unless -HashIterations is given; a different one is worth a warning.</summary>
-    private int ChooseIterations(CsvUserStore store)
+    private int ChooseIterations(Target target)
     {
-        var typical = store.TypicalIterations;
+        var typical = target.Store.TypicalIterations;
         if (!MyInvocation.BoundParameters.ContainsKey(nameof(HashIterations)))
         {
             return typical ?? PasswordHasher.DefaultIterations;
@@ -93,14 +151,14 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
 
         if (typical is { } used && used != HashIterations)
         {
-            WriteWarning($"Most accounts in {store.Path} use {used} iterations; with {HashIterations}, the time a wrong password takes tells the imported names from unknown ones.");
+            WriteWarning($"Most accounts in {target.Where} use {used} iterations; with {HashIterations}, the time a wrong password takes tells the imported names from unknown ones.");
         }
 
         return HashIterations;
     }
 
     /// <summary>Hashes and adds the accounts in the core, showing how many passwords are hashed meanwhile.</summary>
-    private IReadOnlyList<(OriginalUserFile.Entry Entry, bool Added)> Import(CsvUserStore store, List<OriginalUserFile.Entry> entries, int iterations)
+    private IReadOnlyList<(OriginalUserFile.Entry Entry, bool Added)> Hash(Target target, List<OriginalUserFile.Entry> entries, int iterations)
     {
         if (entries.Count == 0)
         {
@@ -108,7 +166,7 @@ public sealed class ImportPeerChatUserCommand : PeerChatCmdlet
         }
 
         var import = new OriginalUserImport(entries, iterations);
-        var running = import.RunAsync(store, CancelToken);
+        var running = import.RunAsync(target.AddMany, CancelToken);
         var progress = new ProgressRecord(0x5045, "Importing PeerChat accounts", "Hashing passwords");
         while (!((IAsyncResult)running).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(250)))
         {

@@ -235,37 +235,32 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
         }
 
         var messages = cluster is not null ? $"messages in the cluster's Redis at {cluster.Endpoints}" : messageStorePath is null ? "no message store" : $"messages in {messageStorePath}";
-        if (!ShouldProcess($"{new IPEndPoint(options.ListenAddress, options.Port)} with users in {storePath}, {messages}", "Start PeerChat server"))
+        var users = cluster is not null ? "users in the cluster's Redis" : $"users in {storePath}";
+        if (!ShouldProcess($"{new IPEndPoint(options.ListenAddress, options.Port)} with {users}, {messages}", "Start PeerChat server"))
         {
             return;
         }
 
         var certificate = LoadCertificate(file);
-        CsvUserStore store;
-        try
+        options = options with { Certificate = certificate };
+        IUserStore store;
+        if (cluster is not null)
         {
-            options = options with { Certificate = certificate };
-            store = CsvUserStore.Open(storePath);
+            // Accounts, the login throttle and the signup budget live in the cluster's Redis too,
+            // over the message store's connection: a user signs up once and may log in on any node.
+            var clusterStore = OpenClusterStore(cluster, messageStoreSettings);
+            store = MessageStores.ClusterUsers(clusterStore);
+            options = options with { MessageStore = clusterStore, Backplane = MessageStores.OpenBackplane(clusterStore, cluster.NodeName) };
+            options = options with { LoginLimits = MessageStores.ClusterLoginLimits(clusterStore, options) };
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        else
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "UserStoreUnavailable", ErrorCategory.ResourceUnavailable, storePath));
-            return;
-        }
-
-        foreach (var notice in store.Notices)
-        {
-            WriteWarning(notice);
+            store = OpenUserStore(storePath);
         }
 
         if (messageStorePath is not null)
         {
             options = options with { MessageStore = OpenMessageStore(file, messageStorePath, messageStoreSettings) };
-        }
-        else if (cluster is not null)
-        {
-            var clusterStore = OpenClusterStore(cluster, messageStoreSettings);
-            options = options with { MessageStore = clusterStore, Backplane = MessageStores.OpenBackplane(clusterStore, cluster.NodeName) };
         }
 
         ChatServer server;
@@ -282,7 +277,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
 
         // The command line may hold the configuration string and its password: the job shows it without.
         var command = cluster is null ? MyInvocation.Line.Trim() : MessageStores.RedactCluster(MyInvocation.Line.Trim(), cluster.Configuration);
-        var job = new PeerChatServerJob(server, command, name ?? $"PeerChat-{options.Port}", storePath, eventBufferSize, messageStorePath)
+        var job = new PeerChatServerJob(server, command, name ?? $"PeerChat-{options.Port}", cluster is null ? storePath : null, eventBufferSize, messageStorePath)
         {
             Cluster = cluster?.Endpoints,
             NodeName = cluster?.NodeName,
@@ -297,7 +292,7 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 job.Name = $"PeerChat-{job.Port}";
             }
 
-            WriteVerbose($"PeerChat server listening on {job.Location}, users in {storePath}, {messages}.");
+            WriteVerbose($"PeerChat server listening on {job.Location}, {users}, {messages}.");
             if (job.IrcPort is { } ircPort)
             {
                 WriteVerbose($"IRC gateway listening on port {ircPort}.");
@@ -327,6 +322,28 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
     }
 
     private bool Given(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
+    /// <summary>The CSV user store, its notices written as warnings, or a terminating UserStoreUnavailable error.</summary>
+    private CsvUserStore OpenUserStore(string storePath)
+    {
+        CsvUserStore store;
+        try
+        {
+            store = CsvUserStore.Open(storePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "UserStoreUnavailable", ErrorCategory.ResourceUnavailable, storePath));
+            throw;
+        }
+
+        foreach (var notice in store.Notices)
+        {
+            WriteWarning(notice);
+        }
+
+        return store;
+    }
 
     /// <summary>Where the message store is (null for none) and its settings: the parameters given, then the file's, then the defaults.</summary>
     private (string? Path, MessageStoreSettings Settings) ReadMessageStoreSettings(ServerConfigurationFile file, string userStorePath)
@@ -406,6 +423,15 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
             }
 
             return null;
+        }
+
+        if (Given(nameof(UserStorePath)))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("-Cluster keeps the accounts in the cluster's Redis; give it without -UserStorePath (Copy-PeerChatStore moves a server's users.csv into the cluster)."),
+                "ConflictingUserStoreParameters",
+                ErrorCategory.InvalidArgument,
+                null));
         }
 
         if (NoMessageStore || Given(nameof(MessageStorePath)) || Given(nameof(MessageStoreMaxSize)))

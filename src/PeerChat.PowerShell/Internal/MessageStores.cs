@@ -31,6 +31,32 @@ internal static class MessageStores
     public static IChatBackplane OpenBackplane(IMessageStore store, string nodeName) =>
         PeerChat.Cluster.Redis.RedisChatBackplane.Create((PeerChat.Cluster.Redis.RedisMessageStore)store, nodeName);
 
+    /// <summary>The accounts of the cluster whose Redis store <paramref name="store"/> is (one of <see cref="OpenRedis"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Core.Accounts.IUserStore ClusterUsers(IMessageStore store) =>
+        PeerChat.Cluster.Redis.RedisUserStore.Over((PeerChat.Cluster.Redis.RedisMessageStore)store);
+
+    /// <summary>The login throttle and signup budget shared by the cluster's nodes, with the rules of <paramref name="options"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Core.Server.ILoginLimits ClusterLoginLimits(IMessageStore store, Core.ChatServerOptions options) =>
+        PeerChat.Cluster.Redis.RedisLoginLimits.Over((PeerChat.Cluster.Redis.RedisMessageStore)store, options);
+
+    /// <summary>Adds accounts to a cluster's user store (one of <see cref="ClusterUsers"/>), each atomically; returns those added.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Task<IReadOnlyList<Core.Accounts.UserRecord>> AddToCluster(Core.Accounts.IUserStore users, IReadOnlyList<Core.Accounts.UserRecord> records, CancellationToken cancellationToken) =>
+        ((PeerChat.Cluster.Redis.RedisUserStore)users).TryAddManyAsync(records, cancellationToken);
+
+    /// <summary>
+    /// The Redis store of a cluster for a cmdlet that writes into it (accounts, a server's data):
+    /// its retention never runs (the nodes run it, with their settings) and it cuts no offline
+    /// queue (the nodes apply their limit to the next message).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static IMessageStore OpenRedisForWriting(string configuration) =>
+        PeerChat.Cluster.Redis.RedisMessageStore.ConnectAsync(
+            configuration,
+            new MessageStoreSettings { RetentionInterval = TimeSpan.FromDays(40), OfflineQueueLimit = int.MaxValue }).GetAwaiter().GetResult();
+
     /// <summary>The endpoints of a cluster's configuration string: what is shown of it (the password never is).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static string DescribeCluster(string configuration) =>

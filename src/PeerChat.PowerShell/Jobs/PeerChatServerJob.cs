@@ -19,7 +19,7 @@ public sealed class PeerChatServerJob : Job2
     private int _stopRequested;
     private long _droppedEventCount;
 
-    internal PeerChatServerJob(ChatServer server, string command, string name, string userStorePath, int eventBufferSize = DefaultEventBufferSize, string? messageStorePath = null)
+    internal PeerChatServerJob(ChatServer server, string command, string name, string? userStorePath, int eventBufferSize = DefaultEventBufferSize, string? messageStorePath = null)
         : base(command, name)
     {
         _server = server;
@@ -61,7 +61,8 @@ public sealed class PeerChatServerJob : Job2
 
     public int MaxClients => _server.Options.MaxClients;
 
-    public string UserStorePath { get; }
+    /// <summary>The CSV user store; null in a cluster, whose accounts are in its Redis (<see cref="Cluster"/>).</summary>
+    public string? UserStorePath { get; }
 
     /// <summary>The SQLite file where conversations last; null when the server runs without a message store.</summary>
     public string? MessageStorePath { get; }

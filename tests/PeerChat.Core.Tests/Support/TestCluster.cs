@@ -7,7 +7,7 @@ namespace PeerChat.Core.Tests.Support;
 /// <summary>
 /// Several in-process servers ("node-a", "node-b", ...) on one real redis-server, each with its own
 /// connection, Redis message store and backplane, as separate processes would have; they share one
-/// user store (accounts in Redis are another step of docs/CLUSTER.md). Heartbeats are short, so that
+/// CSV user store (accounts in Redis, as Start-PeerChatServer -Cluster keeps them, are tested in ClusterAccountTests). Heartbeats are short, so that
 /// a silent node is swept within about two seconds (long enough that a loaded machine does not miss one); tests wait on the nodes' bus reads, never sleep.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using PeerChat.Cluster.Redis;
 using PeerChat.Core;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Chat;
@@ -112,6 +113,31 @@ public sealed class TestServer : IAsyncDisposable
         var test = new TestServer(server, folder, users, ownsFolder: false) { _ownedMessageStore = ownedMessageStore };
         server.Start();
         return test;
+    }
+
+    /// <summary>
+    /// Starts a node of a cluster on <paramref name="redis"/> under the key prefix <paramref name="prefix"/>
+    /// (one per cluster): messages, accounts, login throttle and signup budget in Redis, as
+    /// Start-PeerChatServer -Cluster keeps them; without a backplane (TestCluster's nodes have one).
+    /// </summary>
+    public static async Task<TestServer> StartClusterNodeAsync(RedisServer redis, string prefix, Func<ChatServerOptions, ChatServerOptions>? configure = null)
+    {
+        var options = configure is null ? DefaultOptions : configure(DefaultOptions);
+        var store = await RedisMessageStore.ConnectAsync(redis.Configuration, new MessageStoreSettings { TimeProvider = options.TimeProvider }, prefix);
+        try
+        {
+            options = options with { MessageStore = store };
+            options = options with { LoginLimits = RedisLoginLimits.Over(store, options) };
+            var users = RedisUserStore.Over(store);
+            var test = new TestServer(new ChatServer(options, users), new TemporaryFolder(), users, ownsFolder: true) { _ownedMessageStore = store };
+            test.Server.Start();
+            return test;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Logs <paramref name="userName"/> in on a raw connection (signing up first when new); <paramref name="loginFields"/> is added to the login frame, e.g. <c>,"presence":true</c>.</summary>

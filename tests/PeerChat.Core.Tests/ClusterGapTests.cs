@@ -92,9 +92,14 @@ public sealed class ClusterGapTests
         await alice.SendAsync("bob", "before", route: RoutePreference.Relay);
         Assert.Equal(["before", "before"], (await MessagesAsync(bob, 2)).Select(m => m.Text));
         var lastBefore = (await redis.StreamRangeAsync(cluster.Prefix + "bus", "-", "+", 1, Order.Descending))[0].Id;
+        var refilled = 0;
+        TestCluster.BackplaneOf(nodes[1]).Refilled += count => Interlocked.Add(ref refilled, count);
 
         proxy.Cut();
         await cluster.WaitUntilAsync(() => !nodes[0].Server.Chat.IsOnline("bob") && !nodes[2].Server.Chat.IsOnline("bob"), "nodes A and C have swept bob");
+
+        // A login node B does not see happen: with the bus trimmed, it reads the sessions again.
+        await using var dave = await nodes[2].LoginAsync("dave");
         for (var i = 0; i < Each; i++)
         {
             await alice.BroadcastAsync($"alice to all {i}");
@@ -116,6 +121,10 @@ public sealed class ClusterGapTests
         Assert.Equal(got.Count, got.Select(m => m.MessageId).Distinct().Count());
         await alice.BroadcastAsync("the end");
         Assert.Equal("the end", (await MessagesAsync(bob, 1))[0].Text);
+
+        // Read after the refill, if any: the reader is done with it.
+        Assert.Equal(trimmed, Volatile.Read(ref refilled) > 0);
+        await cluster.WaitUntilAsync(() => nodes[1].Server.Chat.IsOnline("dave"), "node B has dave online");
 
         // Delivered live, the queued ones left bob's offline queue: his next login brings none.
         await bob.DisposeAsync();

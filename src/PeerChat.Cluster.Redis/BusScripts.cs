@@ -23,6 +23,20 @@ internal static class BusScripts
         """;
 
     /// <summary>
+    /// What the live nodes but this one hold of their sessions: appends {node, its on-hash values}
+    /// to <c>out</c>.
+    /// </summary>
+    private const string OtherSessions = """
+        for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
+          if other ~= node and redis.call('EXISTS', p .. 'n:' .. other) == 1 then
+            out[#out + 1] = other
+            out[#out + 1] = redis.call('HVALS', p .. 'on:' .. other)
+          end
+        end
+
+        """;
+
+    /// <summary>
     /// ARGV: prefix, node, heartbeat TTL in ms, bus length. Marks the node alive, forgets its users
     /// of an earlier run (and tells the others so), and returns {the bus id to read on from, then
     /// each other live node and the values of its on-hash}, in one step so nothing falls between.
@@ -32,12 +46,8 @@ internal static class BusScripts
         redis.call('SET', p .. 'n:' .. node, '1', 'PX', ARGV[3])
         redis.call('DEL', p .. 'on:' .. node)
         local out = {publish(ARGV[4], 'k', 'r')}
-        for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
-          if other ~= node and redis.call('EXISTS', p .. 'n:' .. other) == 1 then
-            out[#out + 1] = other
-            out[#out + 1] = redis.call('HVALS', p .. 'on:' .. other)
-          end
-        end
+
+        """ + OtherSessions + """
         return out
         """;
 
@@ -95,9 +105,13 @@ internal static class BusScripts
         """;
 
     /// <summary>
-    /// ARGV: prefix, node, after this bus id, how many. {{id, fields}, ...}: a message written by
-    /// another node's append comes with the message's own fields from its conversation (kind
-    /// <c>gone</c> when retention removed it meanwhile); anything else as the bus holds it.
+    /// ARGV: prefix, node, after this bus id, how many. {gap, {id, fields}, ...}: gap is '' while the
+    /// bus still holds that id (or something before it); else the bus was trimmed past it and what
+    /// lay between is gone, and gap is the first id it still holds ('0-0' when empty): the reader
+    /// refills from the conversation streams (docs/CLUSTER.md, "When Redis goes away"). A message
+    /// written by another node's append comes with <c>c</c> and <c>e</c> (its conversation and entry
+    /// id) and the message's own fields from its conversation (kind <c>gone</c> when retention removed
+    /// it meanwhile); anything else as the bus holds it.
     /// </summary>
     public const string Read = """
         local p, node = ARGV[1], ARGV[2]
@@ -107,7 +121,11 @@ internal static class BusScripts
           end
           return nil
         end
-        local out = {}
+        local out = {''}
+        if #redis.call('XRANGE', p .. 'bus', '-', ARGV[3], 'COUNT', 1) == 0 then
+          local first = redis.call('XRANGE', p .. 'bus', '-', '+', 'COUNT', 1)[1]
+          out[1] = first and first[1] or '0-0'
+        end
         for _, e in ipairs(redis.call('XRANGE', p .. 'bus', '(' .. ARGV[3], '+', 'COUNT', tonumber(ARGV[4]))) do
           local f = e[2]
           local at = field(f, 'e')
@@ -115,13 +133,37 @@ internal static class BusScripts
             local conv = field(f, 'c')
             local m = redis.call('XRANGE', p .. 'c:' .. conv, at, at)[1]
             if m then
-              f = {'k', 'm', 'n', field(f, 'n'), 'c', conv, unpack(m[2])}
+              f = {'k', 'm', 'n', field(f, 'n'), 'c', conv, 'e', at, unpack(m[2])}
             else
-              f = {'k', 'gone', 'n', field(f, 'n')}
+              f = {'k', 'gone', 'n', field(f, 'n'), 'c', conv, 'e', at}
             end
           end
           out[#out + 1] = {e[1], f}
         end
         return out
+        """;
+
+    /// <summary>ARGV: prefix, node, what the live nodes but this one hold of their sessions, as <see cref="Enter"/> returns them after the bus id.</summary>
+    public const string Sessions = """
+        local p, node = ARGV[1], ARGV[2]
+        local out = {}
+
+        """ + OtherSessions + """
+        return out
+        """;
+
+    /// <summary>
+    /// ARGV: prefix, node, user key, message id. A message queued for a user (the sender's node saw
+    /// them offline) that this node delivered live to them after all leaves their offline queue, so
+    /// that their next login does not bring it again.
+    /// </summary>
+    public const string Delivered = """
+        local p, user, id = ARGV[1], ARGV[3], ARGV[4]
+        local qi = p .. 'qi:' .. user
+        local at = redis.call('HGET', qi, id)
+        if not at then return 0 end
+        redis.call('XDEL', p .. 'q:' .. user, at)
+        redis.call('HDEL', qi, id)
+        return 1
         """;
 }

@@ -18,6 +18,12 @@ public sealed record ClusterSettings
     /// <summary>Bus entries one read takes at most.</summary>
     public int ReadBatch { get; init; } = 500;
 
+    /// <summary>
+    /// How far the nodes' clocks may be from Redis's: a node refilling a gap reads a conversation it
+    /// has no cursor for from this long before the last bus id it read (entry ids come from SentAt).
+    /// </summary>
+    public TimeSpan ClockSkewAllowance { get; init; } = TimeSpan.FromSeconds(5);
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
@@ -25,5 +31,6 @@ public sealed record ClusterSettings
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(PollInterval, TimeSpan.Zero, nameof(PollInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(BusMaxLength, 1, nameof(BusMaxLength));
         ArgumentOutOfRangeException.ThrowIfLessThan(ReadBatch, 1, nameof(ReadBatch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ClockSkewAllowance, TimeSpan.Zero, nameof(ClockSkewAllowance));
     }
 }

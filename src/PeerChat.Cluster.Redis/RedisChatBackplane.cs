@@ -17,7 +17,7 @@ namespace PeerChat.Cluster.Redis;
 /// message, whatever the number of receivers and nodes. Presence: a heartbeat key per node, and
 /// each node's sessions in <c>{prefix}on:{node}</c>.
 /// </summary>
-public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
+public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposable
 {
     private readonly RedisMessageStore _store;
     private readonly IDatabase _db;
@@ -102,6 +102,7 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
         var entered = (RedisResult[])(await _store.CallAsync(
             _db.ScriptEvaluateAsync(BusScripts.Enter, values: [_prefix, _node, TtlMilliseconds, _settings.BusMaxLength]), cancellationToken).ConfigureAwait(false))!;
         _lastRead = BusId.Parse((string)entered[0]!);
+        _trackedSince = _lastRead;
         for (var k = 1; k + 1 < entered.Length; k += 2)
         {
             var node = (string)entered[k]!;
@@ -233,17 +234,24 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
         // Bounded: what is there now, not what keeps coming (the next wake-up reads that).
         for (var batches = 0; batches < 100 && !_stop.IsCancellationRequested; batches++)
         {
-            var entries = (RedisResult[])(await _store.CallAsync(
+            var read = (RedisResult[])(await _store.CallAsync(
                 _db.ScriptEvaluateAsync(BusScripts.Read, values: [_prefix, _node, _lastRead.ToString(), _settings.ReadBatch])).ConfigureAwait(false))!;
-            foreach (var item in entries)
+            if ((string?)read[0] is { Length: > 0 } firstKept)
             {
-                var entry = (RedisResult[])item!;
+                // Trimmed past the last id read (cut off for longer than the bus lasts): what it
+                // missed is refilled from the conversations before the bus is read on.
+                await RefillAsync(BusId.Parse(firstKept)).ConfigureAwait(false);
+            }
+
+            for (var k = 1; k < read.Length; k++)
+            {
+                var entry = (RedisResult[])read[k]!;
                 var id = BusId.Parse((string)entry[0]!);
                 await ProcessAsync(id, (RedisResult[])entry[1]!).ConfigureAwait(false);
                 _lastRead = id;
             }
 
-            if (entries.Length < _settings.ReadBatch)
+            if (read.Length - 1 < _settings.ReadBatch)
             {
                 return;
             }
@@ -252,7 +260,7 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
 
     private async ValueTask ProcessAsync(BusId id, RedisResult[] fields)
     {
-        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null;
+        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null, entryId = null, queuedFor = null;
         for (var k = 0; k + 1 < fields.Length; k += 2)
         {
             var text = (string?)fields[k + 1];
@@ -264,6 +272,8 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
                 case "v": value = text; break;
                 case "c": (clientId, conversation) = (text, text); break;
                 case "r": room = text; break;
+                case "e": entryId = text; break;
+                case "q": queuedFor = text; break;
             }
         }
 
@@ -271,6 +281,11 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
         var at = id.Time;
         if (node == NodeName)
         {
+            if (kind == "m" && conversation is not null && entryId is not null)
+            {
+                Advance(conversation, BusId.Parse(entryId));
+            }
+
             // This node's own login, read back: any login elsewhere read after it is the later one.
             if (kind == "l" && user is not null && value is not null && _own.TryGetValue(user, out var own) && own.Client.ClientId == ClientIdOf(value))
             {
@@ -285,15 +300,22 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
             switch (kind)
             {
                 case "m" when conversation is not null:
-                    receiver.ReceiveMessage(MessageEntries.Read(MessageEntries.Conversation(conversation), fields));
+                    // Skipped when a refill after a gap delivered it already.
+                    if (entryId is null || Advance(conversation, BusId.Parse(entryId)))
+                    {
+                        Deliver(MessageEntries.Read(MessageEntries.Conversation(conversation), fields), queuedFor);
+                    }
+
+                    break;
+                case "gone" when conversation is not null && entryId is not null:
+                    Advance(conversation, BusId.Parse(entryId));
                     break;
                 case "j" or "x" when room is not null && user is not null:
                     await receiver.ReceiveRoomChangeAsync(room, user, kind == "j", at).ConfigureAwait(false);
                     break;
                 case "l" when value is not null && node is not null:
                     var client = ReadSession(value, node);
-                    _remote[client.UserName] = new RemoteSession(client, id);
-                    receiver.ReceivePresence(true, client.UserName, client.ClientId, at);
+                    AddRemote(client, id, at);
                     if (_own.TryGetValue(client.UserName, out var older) && older.Seen)
                     {
                         receiver.ReplaceSession(older.Client.UserName, older.Client.ClientId);

@@ -22,6 +22,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly TemporaryFolder _folder = new();
     private readonly string _prefix = $"t{Guid.NewGuid():N}:";
     private readonly List<TestServer> _nodes = [];
+    private readonly List<TcpProxy> _proxies = [];
 
     private TestCluster(RedisServer redis)
     {
@@ -57,15 +58,26 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public async Task<TestServer> AddNodeAsync(string name)
+    public Task<TestServer> AddNodeAsync(string name) => AddNodeAsync(name, Redis.Configuration, FastSettings);
+
+    /// <summary>A node that reaches Redis through <paramref name="configuration"/> (a <see cref="TcpProxy"/>'s) with <paramref name="settings"/>.</summary>
+    public async Task<TestServer> AddNodeAsync(string name, string configuration, ClusterSettings settings)
     {
-        var store = await RedisMessageStore.ConnectAsync(Redis.Configuration, new MessageStoreSettings(), _prefix);
-        var backplane = RedisChatBackplane.Create(store, name, FastSettings);
+        var store = await RedisMessageStore.ConnectAsync(configuration, new MessageStoreSettings(), _prefix);
+        var backplane = RedisChatBackplane.Create(store, name, settings);
         backplane.Processed += OnProcessed;
         var options = TestServer.WithoutFloodControl(TestServer.DefaultOptions) with { MessageStore = store, Backplane = backplane };
         var node = TestServer.StartOn(options, Users, _folder, store);
         _nodes.Add(node);
         return node;
+    }
+
+    /// <summary>A proxy to the cluster's Redis, for a node whose link a test cuts or pauses; stopped after the nodes.</summary>
+    public TcpProxy AddProxy()
+    {
+        var proxy = new TcpProxy(Redis.Port);
+        _proxies.Add(proxy);
+        return proxy;
     }
 
     public static RedisChatBackplane BackplaneOf(TestServer node) => (RedisChatBackplane)node.Server.Options.Backplane!;
@@ -106,6 +118,11 @@ public sealed class TestCluster : IAsyncDisposable
         foreach (var node in _nodes)
         {
             await node.DisposeAsync();
+        }
+
+        foreach (var proxy in _proxies)
+        {
+            await proxy.DisposeAsync();
         }
 
         await Redis.DisposeAsync();

@@ -25,11 +25,14 @@ internal static class BusScripts
     /// <summary>
     /// ARGV: prefix, node, heartbeat TTL in ms, bus length. Marks the node alive, forgets its users
     /// of an earlier run (and tells the others so), and returns {the bus id to read on from, then
-    /// each other live node and the values of its on-hash}, in one step so nothing falls between.
+    /// each other live node and the values of its on-hash}, in one step so nothing falls between;
+    /// {'inuse', the heartbeat's remaining ms} and nothing changed when a node of that name is live.
     /// </summary>
     public const string Enter = Add + """
+        if not redis.call('SET', p .. 'n:' .. node, '1', 'NX', 'PX', ARGV[3]) then
+          return {'inuse', redis.call('PTTL', p .. 'n:' .. node)}
+        end
         redis.call('SADD', p .. 'nodes', node)
-        redis.call('SET', p .. 'n:' .. node, '1', 'PX', ARGV[3])
         redis.call('DEL', p .. 'on:' .. node)
         local out = {publish(ARGV[4], 'k', 'r')}
         for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do

@@ -43,6 +43,9 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
     private int _failing;
     private int _stopped;
 
+    // Whether Enter made this node the live one of its name: only then does stopping leave.
+    private bool _entered;
+
     private RedisChatBackplane(RedisMessageStore store, string nodeName, ClusterSettings settings)
     {
         _store = store;
@@ -101,6 +104,12 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
 
         var entered = (RedisResult[])(await _store.CallAsync(
             _db.ScriptEvaluateAsync(BusScripts.Enter, values: [_prefix, _node, TtlMilliseconds, _settings.BusMaxLength]), cancellationToken).ConfigureAwait(false))!;
+        if ((string?)entered[0] == "inuse")
+        {
+            throw new NodeNameInUseException(NodeName, _store.Where, TimeSpan.FromMilliseconds((long)entered[1]));
+        }
+
+        _entered = true;
         _lastRead = BusId.Parse((string)entered[0]!);
         for (var k = 1; k + 1 < entered.Length; k += 2)
         {
@@ -127,7 +136,12 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
         await StopLoopsAsync().ConfigureAwait(false);
         try
         {
-            await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength])).ConfigureAwait(false);
+            // Refused (or never got that far): the heartbeat and users under this name are another node's.
+            if (_entered)
+            {
+                await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength])).ConfigureAwait(false);
+            }
+
             await _store.Connection.GetSubscriber().UnsubscribeAsync(_wakeChannel).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is StoreUnavailableException or RedisException)

@@ -266,7 +266,7 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
 
     private async ValueTask ProcessAsync(BusId id, RedisResult[] fields)
     {
-        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null;
+        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null, queuedFor = null;
         for (var k = 0; k + 1 < fields.Length; k += 2)
         {
             var text = (string?)fields[k + 1];
@@ -278,6 +278,7 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
                 case "v": value = text; break;
                 case "c": (clientId, conversation) = (text, text); break;
                 case "r": room = text; break;
+                case "q": queuedFor = text; break;
             }
         }
 
@@ -299,7 +300,18 @@ public sealed class RedisChatBackplane : IChatBackplane, IAsyncDisposable
             switch (kind)
             {
                 case "m" when conversation is not null:
-                    receiver.ReceiveMessage(MessageEntries.Read(MessageEntries.Conversation(conversation), fields));
+                    var message = MessageEntries.Read(MessageEntries.Conversation(conversation), fields);
+                    receiver.ReceiveMessage(message);
+
+                    // Relayed, not queued, to a user whom no node holds by now: they logged out (or
+                    // their node was swept) after the sender's node looked. Queued here, once, so
+                    // that it is delivered or queued, never only in the history.
+                    if (queuedFor is null && message.To is { } to && conversation.StartsWith('@')
+                        && !receiver.Holds(to) && !_remote.ContainsKey(to))
+                    {
+                        await _store.QueueStoredAsync(to, conversation, message.MessageId).ConfigureAwait(false);
+                    }
+
                     break;
                 case "j" or "x" when room is not null && user is not null:
                     await receiver.ReceiveRoomChangeAsync(room, user, kind == "j", at).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using PeerChat.Core.Chat;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
 using PeerChat.Core.Tests.Support;
+using Xunit.Abstractions;
 using ReceivedMessage = PeerChat.Core.Client.ChatMessage;
 
 namespace PeerChat.Core.Tests;
@@ -15,7 +16,7 @@ namespace PeerChat.Core.Tests;
 /// broadcasts, room and direct messages.
 /// </summary>
 [Collection(RunsAlone.Name)]
-public sealed class ClusterOutageTests
+public sealed class ClusterOutageTests(ITestOutputHelper output)
 {
     private static readonly string[] Senders = ["alice", "bob", "carol"];
     private static readonly string[] Watchers = ["dave", "erin", "frank"];
@@ -100,6 +101,7 @@ public sealed class ClusterOutageTests
         }
 
         var outcomes = log.All();
+        output.WriteLine($"{outcomes.Count(o => o.MessageId is not null)} acknowledged, {outcomes.Count(o => o.Error is not null)} refused ({string.Join(", ", outcomes.Where(o => o.Error is not null).Select(o => o.Text))}); received: {string.Join(", ", received.Select(r => $"{r.Key} {r.Value.Count}"))}");
         Assert.All(outcomes.Where(o => o.Error is not null), o => Assert.Equal(ErrorCodes.StoreUnavailable, o.Error));
 
         // Nobody got any message twice; every receiver of an acknowledged message got it.

@@ -66,6 +66,22 @@ internal static class BusScripts
         return out
         """;
 
+    /// <summary>
+    /// ARGV: prefix, node, bus length, then each session of the node as user key and on-hash value.
+    /// The node's on-hash becomes exactly these, and the others are told so (an <c>r</c> entry, then a
+    /// login each): after a login or logout that did not reach Redis, or a heartbeat that expired.
+    /// </summary>
+    public const string Resync = Add + """
+        local on = p .. 'on:' .. node
+        redis.call('DEL', on)
+        publish(ARGV[3], 'k', 'r')
+        for k = 4, #ARGV - 1, 2 do
+          redis.call('HSET', on, ARGV[k], ARGV[k + 1])
+          publish(ARGV[3], 'k', 'l', 'u', ARGV[k], 'v', ARGV[k + 1])
+        end
+        return redis.status_reply('OK')
+        """;
+
     /// <summary>ARGV: prefix, node, bus length. The node stops: its heartbeat and users go, and the others are told.</summary>
     public const string Leave = Add + """
         redis.call('DEL', p .. 'on:' .. node, p .. 'n:' .. node)

@@ -130,6 +130,43 @@ public sealed class ClusterOutageTests(ITestOutputHelper output)
         Assert.All(senders.Concat(watchers), client => Assert.False(client.Completion.IsCompleted));
     }
 
+    [RedisFact]
+    public async Task ALoginAndALogoutWhileRedisIsAway_ReachTheOtherNodes_WhenItReturns_ThoughNoHeartbeatExpired()
+    {
+        // Heartbeats that outlive the outage: no sweep, so nothing else brings the sessions anew.
+        await using var cluster = await TestCluster.StartAsync(2, TestCluster.FastSettings with { HeartbeatTimeToLive = TimeSpan.FromMinutes(5) });
+        var alice = await cluster.Nodes[0].LoginAsync("alice");
+        var bob = await cluster.Nodes[1].LoginAsync("bob");
+        await cluster.Nodes[1].EnsureUserAsync("carol");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice", "bob"), "both nodes have alice and bob online");
+
+        await cluster.Redis.StopAsync();
+        await bob.LogoutAsync();
+        var carol = await cluster.Nodes[1].LoginAsync("carol");
+
+        // Until a read of node B that began after both has failed (StackExchange.Redis's timeout):
+        // then their publishing has failed too, not merely waited for Redis.
+        var reads = 0;
+        var failedReads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        TestCluster.BackplaneOf(cluster.Nodes[1]).Processed += () =>
+        {
+            if (Interlocked.Increment(ref reads) == 2)
+            {
+                failedReads.TrySetResult();
+            }
+        };
+        await failedReads.Task.WaitAsync(ComebackPatience);
+        await cluster.Redis.RestartAsync();
+
+        await cluster.WaitUntilAsync(() => cluster.Nodes[0].Server.Chat.IsOnline("carol") && !cluster.Nodes[0].Server.Chat.IsOnline("bob"), "node A sees carol's login and bob's logout");
+        Assert.Equal(["alice", "carol"], (await alice.ListAsync()).Select(c => c.UserName).Order(StringComparer.Ordinal));
+        var toCarol = await alice.SendAsync("carol", "after the outage", route: RoutePreference.Relay);
+        Assert.Equal((1, false), (toCarol.Recipients, toCarol.Queued));
+        var toBob = await alice.SendAsync("bob", "after the outage", route: RoutePreference.Relay);
+        Assert.Equal((0, true), (toBob.Recipients, toBob.Queued));
+        Assert.False(carol.Completion.IsCompleted);
+    }
+
     // In turn: a broadcast, a room message, and direct messages to a watcher and a sender on the next node and to the watcher on its own.
     private static async Task SendUntilStoppedAsync(int k, ChatClient client, SendLog log, CancellationToken stop)
     {

@@ -22,6 +22,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly TemporaryFolder _folder = new();
     private readonly string _prefix = $"t{Guid.NewGuid():N}:";
     private readonly List<TestServer> _nodes = [];
+    private ClusterSettings _settings = FastSettings;
 
     private TestCluster(RedisServer redis)
     {
@@ -38,9 +39,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<TestServer> Nodes => _nodes;
 
-    public static async Task<TestCluster> StartAsync(int nodes)
+    public static async Task<TestCluster> StartAsync(int nodes, ClusterSettings? settings = null)
     {
-        var cluster = new TestCluster(await RedisServer.StartAsync());
+        var cluster = new TestCluster(await RedisServer.StartAsync()) { _settings = settings ?? FastSettings };
         try
         {
             for (var k = 0; k < nodes; k++)
@@ -60,7 +61,7 @@ public sealed class TestCluster : IAsyncDisposable
     public async Task<TestServer> AddNodeAsync(string name)
     {
         var store = await RedisMessageStore.ConnectAsync(Redis.Configuration, new MessageStoreSettings(), _prefix);
-        var backplane = RedisChatBackplane.Create(store, name, FastSettings);
+        var backplane = RedisChatBackplane.Create(store, name, _settings);
         backplane.Processed += OnProcessed;
         var options = TestServer.WithoutFloodControl(TestServer.DefaultOptions) with { MessageStore = store, Backplane = backplane };
         var node = TestServer.StartOn(options, Users, _folder, store);

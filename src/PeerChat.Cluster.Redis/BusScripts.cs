@@ -39,11 +39,14 @@ internal static class BusScripts
     /// <summary>
     /// ARGV: prefix, node, heartbeat TTL in ms, bus length. Marks the node alive, forgets its users
     /// of an earlier run (and tells the others so), and returns {the bus id to read on from, then
-    /// each other live node and the values of its on-hash}, in one step so nothing falls between.
+    /// each other live node and the values of its on-hash}, in one step so nothing falls between;
+    /// {'inuse', the heartbeat's remaining ms} and nothing changed when a node of that name is live.
     /// </summary>
     public const string Enter = Add + """
+        if not redis.call('SET', p .. 'n:' .. node, '1', 'NX', 'PX', ARGV[3]) then
+          return {'inuse', redis.call('PTTL', p .. 'n:' .. node)}
+        end
         redis.call('SADD', p .. 'nodes', node)
-        redis.call('SET', p .. 'n:' .. node, '1', 'PX', ARGV[3])
         redis.call('DEL', p .. 'on:' .. node)
         local out = {publish(ARGV[4], 'k', 'r')}
 
@@ -71,6 +74,22 @@ internal static class BusScripts
           end
         end
         return out
+        """;
+
+    /// <summary>
+    /// ARGV: prefix, node, bus length, then each session of the node as user key and on-hash value.
+    /// The node's on-hash becomes exactly these, and the others are told so (an <c>r</c> entry, then a
+    /// login each): after a login or logout that did not reach Redis, or a heartbeat that expired.
+    /// </summary>
+    public const string Resync = Add + """
+        local on = p .. 'on:' .. node
+        redis.call('DEL', on)
+        publish(ARGV[3], 'k', 'r')
+        for k = 4, #ARGV - 1, 2 do
+          redis.call('HSET', on, ARGV[k], ARGV[k + 1])
+          publish(ARGV[3], 'k', 'l', 'u', ARGV[k], 'v', ARGV[k + 1])
+        end
+        return redis.status_reply('OK')
         """;
 
     /// <summary>ARGV: prefix, node, bus length. The node stops: its heartbeat and users go, and the others are told.</summary>

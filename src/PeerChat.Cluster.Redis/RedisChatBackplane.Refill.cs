@@ -33,7 +33,7 @@ public sealed partial class RedisChatBackplane
         return true;
     }
 
-    private void Deliver(ChatMessage message, string? queuedFor)
+    private async ValueTask DeliverAsync(ChatMessage message, string conversation, string? queuedFor)
     {
         _receiver!.ReceiveMessage(message);
 
@@ -42,6 +42,15 @@ public sealed partial class RedisChatBackplane
         if (queuedFor is not null && _own.ContainsKey(queuedFor))
         {
             Observe(_db.ScriptEvaluateAsync(BusScripts.Delivered, values: [_prefix, _node, queuedFor, message.MessageId]), "delivered");
+        }
+
+        // Relayed, not queued, to a user whom no node holds by now: they logged out (or their node
+        // was swept) after the sender's node looked. Queued here, once, so that it is delivered or
+        // queued, never only in the history.
+        if (queuedFor is null && message.To is { } to && conversation.StartsWith('@')
+            && !_receiver.Holds(to) && !_remote.ContainsKey(to))
+        {
+            await _store.QueueStoredAsync(to, conversation, message.MessageId).ConfigureAwait(false);
         }
     }
 
@@ -111,7 +120,7 @@ public sealed partial class RedisChatBackplane
             // This node's own messages were delivered here when they were sent.
             if (!IsOwn(message.FromClientId))
             {
-                Deliver(message, QueuedFor(fields));
+                await DeliverAsync(message, conversation, QueuedFor(fields)).ConfigureAwait(false);
                 delivered++;
             }
         }

@@ -43,6 +43,15 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     private int _failing;
     private int _stopped;
 
+    // Whether Enter made this node the live one of its name: only then does stopping leave.
+    private bool _entered;
+
+    // A login or logout that did not reach Redis: the next heartbeat publishes the sessions anew.
+    // Taken while publishing them, so that a resync and a login or logout reach Redis in the order
+    // their view of the sessions was taken.
+    private int _presenceLost;
+    private readonly Lock _announcing = new();
+
     private RedisChatBackplane(RedisMessageStore store, string nodeName, ClusterSettings settings)
     {
         _store = store;
@@ -101,6 +110,12 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
         var entered = (RedisResult[])(await _store.CallAsync(
             _db.ScriptEvaluateAsync(BusScripts.Enter, values: [_prefix, _node, TtlMilliseconds, _settings.BusMaxLength]), cancellationToken).ConfigureAwait(false))!;
+        if ((string?)entered[0] == "inuse")
+        {
+            throw new NodeNameInUseException(NodeName, _store.Where, TimeSpan.FromMilliseconds((long)entered[1]));
+        }
+
+        _entered = true;
         _lastRead = BusId.Parse((string)entered[0]!);
         _trackedSince = _lastRead;
         for (var k = 1; k + 1 < entered.Length; k += 2)
@@ -128,7 +143,12 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         await StopLoopsAsync().ConfigureAwait(false);
         try
         {
-            await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength])).ConfigureAwait(false);
+            // Refused (or never got that far): the heartbeat and users under this name are another node's.
+            if (_entered)
+            {
+                await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength])).ConfigureAwait(false);
+            }
+
             await _store.Connection.GetSubscriber().UnsubscribeAsync(_wakeChannel).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is StoreUnavailableException or RedisException)
@@ -153,18 +173,24 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     public void SessionStarted(ClientInfo client)
     {
         ArgumentNullException.ThrowIfNull(client);
-        _own[client.UserName] = new OwnSession(client);
-        Announce(client);
+        lock (_announcing)
+        {
+            _own[client.UserName] = new OwnSession(client);
+            Announce(client);
+        }
     }
 
     public void SessionEnded(string user, string clientId)
     {
-        if (_own.TryGetValue(user, out var own) && own.Client.ClientId == clientId)
+        lock (_announcing)
         {
-            _own.TryRemove(new KeyValuePair<string, OwnSession>(user, own));
-        }
+            if (_own.TryGetValue(user, out var own) && own.Client.ClientId == clientId)
+            {
+                _own.TryRemove(new KeyValuePair<string, OwnSession>(user, own));
+            }
 
-        Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId]), "logout");
+            Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId]), "logout");
+        }
     }
 
     /// <summary>Raised after each read of the bus (for tests, which wait on it rather than sleep).</summary>
@@ -303,7 +329,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                     // Skipped when a refill after a gap delivered it already.
                     if (entryId is null || Advance(conversation, BusId.Parse(entryId)))
                     {
-                        Deliver(MessageEntries.Read(MessageEntries.Conversation(conversation), fields), queuedFor);
+                        await DeliverAsync(MessageEntries.Read(MessageEntries.Conversation(conversation), fields), conversation, queuedFor).ConfigureAwait(false);
                     }
 
                     break;
@@ -359,14 +385,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             try
             {
                 var beat = (RedisResult[])(await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Heartbeat, values: [_prefix, _node, TtlMilliseconds])).ConfigureAwait(false))!;
-                if ((long)beat[0] == 0)
+                // The heartbeat had expired (Redis was away: the others may have swept this
+                // node's users), or a login or logout was lost meanwhile: the sessions anew.
+                if ((long)beat[0] == 0 | Interlocked.Exchange(ref _presenceLost, 0) != 0)
                 {
-                    // The heartbeat had expired (Redis was away): the others may have swept this
-                    // node's users, so they are announced again.
-                    foreach (var (_, own) in _own)
-                    {
-                        Announce(own.Client);
-                    }
+                    Resync();
                 }
 
                 Volatile.Write(ref _sweep, new Sweep(BusId.Parse((string)beat[1]!), beat.Skip(2).Select(n => (string)n!).ToHashSet(StringComparer.Ordinal)));
@@ -395,6 +418,21 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         }
     }
 
+    private void Resync()
+    {
+        lock (_announcing)
+        {
+            var args = new List<RedisValue> { _prefix, _node, _settings.BusMaxLength };
+            foreach (var (_, own) in _own)
+            {
+                args.Add(Key(own.Client.UserName));
+                args.Add(WriteSession(own.Client));
+            }
+
+            Observe(_db.ScriptEvaluateAsync(BusScripts.Resync, values: [.. args]), "resync");
+        }
+    }
+
     private void Observe(Task<RedisResult> command, string operation) => _ = ObserveAsync(command, operation);
 
     private async Task ObserveAsync(Task<RedisResult> command, string operation)
@@ -406,6 +444,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         }
         catch (StoreUnavailableException ex)
         {
+            if (operation is "login" or "logout" or "resync")
+            {
+                Volatile.Write(ref _presenceLost, 1);
+            }
+
             Fail(operation, ex);
         }
     }

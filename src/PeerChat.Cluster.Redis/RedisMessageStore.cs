@@ -242,6 +242,10 @@ public sealed class RedisMessageStore : IMessageStore
         return summaries;
     }
 
+    /// <summary>Queues the stored message <paramref name="messageId"/> of <paramref name="conversation"/> for <paramref name="user"/>, unless it is queued already; whether it was.</summary>
+    internal async Task<bool> QueueStoredAsync(string user, string conversation, string messageId) =>
+        (long)await Call(_db.ScriptEvaluateAsync(StoreScripts.QueueStored, values: [_prefix, UserName(user), conversation, messageId, _settings.OfflineQueueLimit]), CancellationToken.None).ConfigureAwait(false) == 1;
+
     /// <summary>The connection, for the cluster's backplane: one connection per node, so a message and its bus entry keep their order.</summary>
     internal IConnectionMultiplexer Connection => _redis;
 

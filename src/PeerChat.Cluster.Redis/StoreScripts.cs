@@ -88,6 +88,30 @@ internal static class StoreScripts
         """;
 
     /// <summary>
+    /// ARGV: prefix, user, conversation, message id, queue limit. Queues a message already stored
+    /// (a direct message relayed to a user who had just logged out), unless it is queued already
+    /// or gone; 1 when queued. Its stream entry names no queue (entries cannot change), so
+    /// retention leaves its queue entry, which the reading of the queue then passes over.
+    /// </summary>
+    public const string QueueStored = Prelude + """
+        local user, conv, id = ARGV[2], ARGV[3], ARGV[4]
+        local entry = redis.call('HGET', p .. 'ci:' .. conv, id)
+        local q, qi = p .. 'q:' .. user, p .. 'qi:' .. user
+        if not entry or redis.call('HEXISTS', qi, id) == 1 then return 0 end
+        redis.call('HSET', qi, id, redis.call('XADD', q, '*', 'c', conv, 'e', entry, 'i', id))
+        local excess = redis.call('XLEN', q) - tonumber(ARGV[5])
+        if excess > 0 then
+          local oldest = redis.call('XRANGE', q, '-', '+', 'COUNT', excess)
+          for _, e in ipairs(oldest) do
+            redis.call('XDEL', q, e[1])
+            redis.call('HDEL', qi, field(e, 'i'))
+          end
+          redis.call('HINCRBY', p .. 'qs:' .. user, 'dropped', #oldest)
+        end
+        return 1
+        """;
+
+    /// <summary>
     /// ARGV: prefix, conversation, mode (latest, before, after, since), cursor id or since in ms,
     /// how many, since in ticks. The entries' field lists, in stream order for after and since and
     /// newest first otherwise; nil for a cursor that is not a message of the conversation.

@@ -68,6 +68,20 @@ Describe 'Start-PeerChatServer -Cluster' -Tag Integration {
         }
     }
 
+    It 'refuses a second live node of the same name with NodeNameInUse, and the first runs on' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $cluster = "127.0.0.1:$($script:Redis.Port),password=$($script:RedisPassword)"
+        $first = Start-TestServer @{ Cluster = $cluster; NodeName = 'node-e' }
+
+        $failure = { Start-TestServer @{ Cluster = $cluster; NodeName = 'node-e' } } |
+            Should -Throw -ErrorId "NodeNameInUse,$script:StartError" -PassThru
+
+        $failure.Exception.Message | Should -BeLike "*'node-e'*heartbeat expires in*"
+        $first.State | Should -Be 'Running'
+        $bob = Connect-TestUser -UserName bob -Port $first.Port
+        @(Get-PeerChatClient -Session $bob).Node | Should -Contain 'node-e'
+    }
+
     It 'refuses -Cluster with -MessageStorePath, and -NodeName without -Cluster' {
         { Start-TestServer @{ Cluster = '127.0.0.1:1'; MessageStorePath = (Join-Path $TestDrive 'm.db') } } |
             Should -Throw -ErrorId "ConflictingMessageStoreParameters,$script:StartError"

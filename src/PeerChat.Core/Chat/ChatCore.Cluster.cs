@@ -79,6 +79,8 @@ public sealed partial class ChatCore : IBackplaneReceiver
     void IBackplaneReceiver.ReceivePresence(bool joined, string user, string clientId, DateTimeOffset at) =>
         AnnouncePresence(joined, user, clientId, subject: null, at);
 
+    bool IBackplaneReceiver.Holds(string user) => Find(user) is not null;
+
     void IBackplaneReceiver.ReplaceSession(string user, string clientId)
     {
         if (_sessions.TryGetValue(user, out var session) && session.SessionId == clientId)

@@ -72,4 +72,7 @@ public interface IBackplaneReceiver
 
     /// <summary>A later login of <paramref name="user"/> on another node replaces this node's session <paramref name="clientId"/>.</summary>
     void ReplaceSession(string user, string clientId);
+
+    /// <summary>Whether <paramref name="user"/> (any case) has a session on this node that is not closing.</summary>
+    bool Holds(string user);
 }

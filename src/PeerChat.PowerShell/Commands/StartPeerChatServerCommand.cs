@@ -313,6 +313,10 @@ public sealed class StartPeerChatServerCommand : PeerChatCmdlet
                 ErrorCategory.ResourceUnavailable,
                 options.Port));
         }
+        catch (NodeNameInUseException ex)
+        {
+            WriteError(new ErrorRecord(ex, "NodeNameInUse", ErrorCategory.ResourceExists, ex.NodeName));
+        }
         catch (Exception ex)
         {
             WriteError(new ErrorRecord(ex, "ServerStartFailed", ErrorCategory.OpenError, job));

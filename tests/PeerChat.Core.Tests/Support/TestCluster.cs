@@ -23,6 +23,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly string _prefix = $"t{Guid.NewGuid():N}:";
     private readonly List<TestServer> _nodes = [];
     private readonly List<TcpProxy> _proxies = [];
+    private ClusterSettings _settings = FastSettings;
 
     private TestCluster(RedisServer redis)
     {
@@ -39,9 +40,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<TestServer> Nodes => _nodes;
 
-    public static async Task<TestCluster> StartAsync(int nodes)
+    public static async Task<TestCluster> StartAsync(int nodes, ClusterSettings? settings = null)
     {
-        var cluster = new TestCluster(await RedisServer.StartAsync());
+        var cluster = new TestCluster(await RedisServer.StartAsync()) { _settings = settings ?? FastSettings };
         try
         {
             for (var k = 0; k < nodes; k++)
@@ -58,7 +59,7 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public Task<TestServer> AddNodeAsync(string name) => AddNodeAsync(name, Redis.Configuration, FastSettings);
+    public Task<TestServer> AddNodeAsync(string name) => AddNodeAsync(name, Redis.Configuration, _settings);
 
     /// <summary>A node that reaches Redis through <paramref name="configuration"/> (a <see cref="TcpProxy"/>'s) with <paramref name="settings"/>.</summary>
     public async Task<TestServer> AddNodeAsync(string name, string configuration, ClusterSettings settings)

@@ -1,0 +1,62 @@
+using PeerChat.Cluster.Redis;
+using PeerChat.Core.Chat;
+using PeerChat.Core.Server;
+using PeerChat.Core.Tests.Support;
+
+namespace PeerChat.Core.Tests;
+
+/// <summary>
+/// One live node per name (docs/CLUSTER.md, "Presence and sessions"): a second node of a live
+/// node's name is refused at start, and leaves the live one as it was; a node killed without
+/// leaving can start again under its name once its heartbeat has expired.
+/// </summary>
+public sealed class ClusterNodeNameTests
+{
+    [RedisFact]
+    public async Task ASecondNodeOfALiveName_IsRefusedWithNodeNameInUse_AndTheLiveOneKeepsItsPlace()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        var alice = await cluster.Nodes[0].LoginAsync("alice");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice"), "both nodes have alice online");
+
+        var refused = await StartRefusedAsync(cluster, "node-a");
+
+        Assert.Equal("node-a", refused.NodeName);
+        Assert.Contains("'node-a'", refused.Message, StringComparison.Ordinal);
+        Assert.InRange(refused.ExpiresIn, TimeSpan.Zero, TestCluster.FastSettings.HeartbeatTimeToLive);
+
+        // Refused without touching the live node's heartbeat, users or place in the cluster.
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new MessageStoreSettings(), cluster.Prefix);
+        Assert.True(await store.Database.KeyExistsAsync(cluster.Prefix + "n:node-a"));
+        Assert.StartsWith(alice.Session!.ClientId + "\t", (string?)await store.Database.HashGetAsync(cluster.Prefix + "on:node-a", "alice"), StringComparison.Ordinal);
+        var nodeC = await cluster.AddNodeAsync("node-c");
+        await cluster.WaitUntilAsync(() => nodeC.Server.Chat.IsOnline("alice"), "a node started later sees alice");
+    }
+
+    [RedisFact]
+    public async Task ANodeKilledWithoutLeaving_IsRefusedUnderItsNameUntilItsHeartbeatExpires_ThenStarts()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        await cluster.Nodes[1].LoginAsync("bob");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("bob"), "both nodes have bob online");
+
+        // As a killed process would: no more heartbeats, no goodbye.
+        await TestCluster.BackplaneOf(cluster.Nodes[1]).AbandonAsync();
+        var refused = await StartRefusedAsync(cluster, "node-b");
+        Assert.InRange(refused.ExpiresIn, TimeSpan.Zero, TestCluster.FastSettings.HeartbeatTimeToLive);
+
+        // Once node A has swept it (its heartbeat expired), the name is free again.
+        await cluster.WaitUntilAsync(() => !cluster.Nodes[0].Server.Chat.IsOnline("bob"), "node A no longer sees bob");
+        var restarted = await cluster.AddNodeAsync("node-b");
+        await restarted.LoginAsync("bob");
+        await cluster.WaitUntilAsync(() => cluster.Nodes[0].Server.Chat.IsOnline("bob"), "node A sees bob on the restarted node-b");
+    }
+
+    private static async Task<NodeNameInUseException> StartRefusedAsync(TestCluster cluster, string name)
+    {
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new MessageStoreSettings(), cluster.Prefix);
+        var backplane = RedisChatBackplane.Create(store, name, TestCluster.FastSettings);
+        var server = new ChatServer(TestServer.DefaultOptions with { MessageStore = store, Backplane = backplane }, cluster.Users);
+        return Assert.Throws<NodeNameInUseException>(server.Start);
+    }
+}

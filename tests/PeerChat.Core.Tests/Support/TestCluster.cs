@@ -38,14 +38,14 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<TestServer> Nodes => _nodes;
 
-    public static async Task<TestCluster> StartAsync(int nodes)
+    public static async Task<TestCluster> StartAsync(int nodes, Func<ChatServerOptions, ChatServerOptions>? configure = null)
     {
         var cluster = new TestCluster(await RedisServer.StartAsync());
         try
         {
             for (var k = 0; k < nodes; k++)
             {
-                await cluster.AddNodeAsync($"node-{(char)('a' + k)}");
+                await cluster.AddNodeAsync($"node-{(char)('a' + k)}", configure);
             }
 
             return cluster;
@@ -57,12 +57,12 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public async Task<TestServer> AddNodeAsync(string name)
+    public async Task<TestServer> AddNodeAsync(string name, Func<ChatServerOptions, ChatServerOptions>? configure = null)
     {
         var store = await RedisMessageStore.ConnectAsync(Redis.Configuration, new MessageStoreSettings(), _prefix);
         var backplane = RedisChatBackplane.Create(store, name, FastSettings);
         backplane.Processed += OnProcessed;
-        var options = TestServer.WithoutFloodControl(TestServer.DefaultOptions) with { MessageStore = store, Backplane = backplane };
+        var options = (configure ?? (static o => o))(TestServer.WithoutFloodControl(TestServer.DefaultOptions)) with { MessageStore = store, Backplane = backplane };
         var node = TestServer.StartOn(options, Users, _folder, store);
         _nodes.Add(node);
         return node;

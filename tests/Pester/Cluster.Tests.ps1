@@ -40,6 +40,18 @@ Describe 'Start-PeerChatServer -Cluster' -Tag Integration {
         $shown | Should -Not -Match $script:RedisPassword
     }
 
+    It 'shows the node''s name and its cluster''s endpoints in Get-Job, never the password' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $e = Start-TestServer @{ Cluster = "127.0.0.1:$($script:Redis.Port),password=$($script:RedisPassword)"; NodeName = 'node-e' }
+
+        $job = Get-Job -Id $e.Id
+        $table = $job | Out-String -Width 200
+
+        ($job.NodeName, $job.Cluster) | Should -Be @('node-e', "127.0.0.1:$($script:Redis.Port)")
+        $table | Should -Match ([regex]::Escape("node-e@127.0.0.1:$($script:Redis.Port)"))
+        $table + ($job | Format-List * | Out-String -Width 200) | Should -Not -Match $script:RedisPassword
+    }
+
     It 'fails with ClusterUnavailable for a wrong password, without showing it' {
         if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
         $failure = { Start-TestServer @{ Cluster = "127.0.0.1:$($script:Redis.Port),password=not-the-password-42"; NodeName = 'node-c' } } |

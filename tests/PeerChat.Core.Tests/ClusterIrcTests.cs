@@ -11,18 +11,20 @@ namespace PeerChat.Core.Tests;
 public sealed class ClusterIrcTests
 {
     [RedisFact]
-    public async Task NamesAndWhoOfEveryone_OnNodeA_ListTheUsersOfNodeB()
+    public async Task NamesAndWhoOfEveryone_OnNodeA_ListTheUsersOfNodeB_AtRegistrationAndAfter()
     {
         await using var cluster = await StartAsync();
         await cluster.Nodes[1].LoginAsync("bob");
         await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("bob"), "node A has bob online");
         using var alice = await IrcTestClient.LoginAsync(cluster.Nodes[0], "alice");
+        var atRegistration = alice.Transcript.Single(l => l.Contains(" 353 ", StringComparison.Ordinal));
 
         await alice.SendAsync("NAMES #everyone", "WHO #everyone");
         var names = await alice.ReadUntilAsync("353");
         await alice.ReadUntilAsync("366");
         var who = await WhoRepliesAsync(alice);
 
+        Assert.Equal(["alice", "bob"], atRegistration[(atRegistration.LastIndexOf(" :", StringComparison.Ordinal) + 2)..].Split(' ').Order(StringComparer.Ordinal));
         Assert.Equal(["alice", "bob"], names.Parameters[^1].Split(' ').Order(StringComparer.Ordinal));
         Assert.Equal([("alice", "H"), ("bob", "H")], who.Select(w => (w.Parameters[5], w.Parameters[6])).OrderBy(w => w.Item1, StringComparer.Ordinal));
     }

@@ -7,7 +7,9 @@ namespace PeerChat.Cluster.Redis;
 /// <c>e</c> its entry id, written by the store's append), <c>j</c>/<c>x</c> a room join/leave
 /// (<c>r</c> room, <c>u</c> user), <c>l</c> a login (<c>u</c> user key, <c>v</c> what
 /// <c>on:{node}</c> holds of it), <c>o</c> a logout (<c>u</c>, <c>c</c> client id), <c>r</c> a node
-/// that (re)started or stopped: its users are gone. Each write also publishes the node on
+/// that (re)started or stopped: its users are gone, <c>p</c> a direct connection brokered to a
+/// session of node <c>t</c> (<c>u</c>, <c>c</c>, and the <c>peer_expect</c>'s <c>f</c>, <c>fc</c>,
+/// <c>tk</c>, <c>ex</c> in UTC ticks). Each write also publishes the node on
 /// <c>wake</c>, so that readers need not poll often.
 /// </summary>
 internal static class BusScripts
@@ -116,6 +118,11 @@ internal static class BusScripts
     /// <summary>ARGV: prefix, node, bus length, j or x, room as first created, user.</summary>
     public const string RoomChange = Add + """
         return publish(ARGV[3], 'k', ARGV[4], 'r', ARGV[5], 'u', ARGV[6])
+        """;
+
+    /// <summary>ARGV: prefix, node, bus length, the peer's node, user key, client id, then from, from client id, token, expiry in UTC ticks.</summary>
+    public const string PeerExpect = Add + """
+        return publish(ARGV[3], 'k', 'p', 't', ARGV[4], 'u', ARGV[5], 'c', ARGV[6], 'f', ARGV[7], 'fc', ARGV[8], 'tk', ARGV[9], 'ex', ARGV[10])
         """;
 
     /// <summary>ARGV: prefix, node, bus length, conversation, then the message's fields and values (a store that is not this Redis).</summary>

@@ -193,6 +193,19 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         }
     }
 
+    public async Task ExpectPeerAsync(ClientInfo peer, PeerExpectation expectation)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(expectation);
+        RedisValue[] args =
+        [
+            _prefix, _node, _settings.BusMaxLength, peer.Node, Key(peer.UserName), peer.ClientId,
+            expectation.From, expectation.FromClientId, expectation.Token, expectation.ExpiresAt.UtcTicks,
+        ];
+        await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.PeerExpect, values: args)).ConfigureAwait(false);
+        Worked();
+    }
+
     /// <summary>Raised after each read of the bus (for tests, which wait on it rather than sleep).</summary>
     internal event Action? Processed;
 
@@ -359,6 +372,9 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 case "r" when node is not null:
                     Forget(session => session.Client.Node == node, at);
                     break;
+                case "p":
+                    PassOnPeerExpectation(fields, receiver);
+                    break;
             }
         }
         catch (InvalidDataException ex)
@@ -366,6 +382,31 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             // Not written by this version: reported, and read past.
             Fail("read", ex);
         }
+    }
+
+    // A sender on another node was brokered the endpoint of a session here (or on a third node: not ours to pass on).
+    private void PassOnPeerExpectation(RedisResult[] fields, IBackplaneReceiver receiver)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        for (var k = 0; k + 1 < fields.Length; k += 2)
+        {
+            values[(string)fields[k]!] = (string?)fields[k + 1];
+        }
+
+        if (values.GetValueOrDefault("t") != NodeName)
+        {
+            return;
+        }
+
+        if (values.GetValueOrDefault("u") is not { } user || values.GetValueOrDefault("c") is not { } clientId
+            || values.GetValueOrDefault("f") is not { } from || values.GetValueOrDefault("fc") is not { } fromClientId
+            || values.GetValueOrDefault("tk") is not { } token
+            || !long.TryParse(values.GetValueOrDefault("ex"), NumberStyles.None, CultureInfo.InvariantCulture, out var expires))
+        {
+            throw new InvalidDataException("A direct connection brokered through the cluster's Redis is not one this version reads.");
+        }
+
+        receiver.ReceivePeerExpectation(user, clientId, new PeerExpectation(from, fromClientId, token, new DateTimeOffset(expires, TimeSpan.Zero)));
     }
 
     private async Task HeartbeatLoopAsync()
@@ -473,7 +514,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
     private static string Key(string user) => user.ToLowerInvariant();
 
-    // What on:{node} holds of a session: client id first (the logout script matches it), tab-separated; names and addresses hold no tab.
+    // What on:{node} holds of a session: client id first (the logout script matches it), tab-separated, the fingerprint last (an older node wrote none); names and addresses hold no tab.
     private static string WriteSession(ClientInfo client) => string.Join(
         '\t',
         client.ClientId,
@@ -481,7 +522,8 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         client.Address,
         client.PeerEndpoint ?? "",
         client.ConnectedAt.UtcTicks.ToString(CultureInfo.InvariantCulture),
-        client.Via ?? "");
+        client.Via ?? "",
+        client.PeerFingerprint ?? "");
 
     private static string ClientIdOf(string session) => session.Split('\t', 2)[0];
 
@@ -494,7 +536,8 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         }
 
         var connectedAt = new DateTimeOffset(ticks, TimeSpan.Zero);
-        return new ClientInfo(parts[0], parts[1], parts[2], parts[3].Length == 0 ? null : parts[3], connectedAt, connectedAt, 0, parts[5].Length == 0 ? null : parts[5], node);
+        var fingerprint = parts.Length > 6 && parts[6].Length > 0 ? parts[6] : null;
+        return new ClientInfo(parts[0], parts[1], parts[2], parts[3].Length == 0 ? null : parts[3], connectedAt, connectedAt, 0, parts[5].Length == 0 ? null : parts[5], node, fingerprint);
     }
 
     private sealed record RemoteSession(ClientInfo Client, BusId LoginId);

@@ -40,6 +40,18 @@ Describe 'Start-PeerChatServer -Cluster' -Tag Integration {
         $shown | Should -Not -Match $script:RedisPassword
     }
 
+    It 'shows the node''s name and its cluster''s endpoints in Get-Job, never the password' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $e = Start-TestServer @{ Cluster = "127.0.0.1:$($script:Redis.Port),password=$($script:RedisPassword)"; NodeName = 'node-e' }
+
+        $job = Get-Job -Id $e.Id
+        $table = $job | Out-String -Width 200
+
+        ($job.NodeName, $job.Cluster) | Should -Be @('node-e', "127.0.0.1:$($script:Redis.Port)")
+        $table | Should -Match ([regex]::Escape("node-e@127.0.0.1:$($script:Redis.Port)"))
+        $table + ($job | Format-List * | Out-String -Width 200) | Should -Not -Match $script:RedisPassword
+    }
+
     It 'fails with ClusterUnavailable for a wrong password, without showing it' {
         if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
         $failure = { Start-TestServer @{ Cluster = "127.0.0.1:$($script:Redis.Port),password=not-the-password-42"; NodeName = 'node-c' } } |
@@ -122,5 +134,25 @@ Describe 'Three nodes act as one chat' -Tag Integration {
             ($message.MessageId, $message.From, $message.Text) | Should -Be @($sent.MessageId, 'alice', 'from A to all')
         }
         ($direct.From, $direct.Text) | Should -Be @('carol', 'from C to B')
+    }
+
+    It 'sends straight to a peer on another node with -Route Direct; one offline or without a listener gets the error of one node' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $d, $e = 'node-d', 'node-e' | ForEach-Object { Start-TestServer @{ Cluster = "127.0.0.1:$($script:Redis.Port)"; NodeName = $_ } }
+        $dave = Connect-TestUser -UserName dave -Port $d.Port
+        $erin = Connect-TestUser -UserName erin -Port $e.Port
+        $null = Connect-PeerChat -ComputerName 127.0.0.1 -Port $e.Port -Credential (New-TestCredential frank) -SignUp -NoDirect -ErrorAction Stop
+        Wait-Until { @(Get-PeerChatClient -Session $dave | Where-Object UserName -in 'erin', 'frank').Count -eq 2 } -Because 'node D lists erin and frank of node E'
+
+        $receipt = Send-PeerChatMessage -Session $dave -UserName erin -Message 'straight to E' -Route Direct -PassThru
+        $atErin = Receive-PeerChatMessage -Session $erin -Wait -Timeout $TestTimeout
+        Send-PeerChatMessage -Session $dave -UserName frank -Message 'no listener' -Route Direct -ErrorVariable noListener -ErrorAction SilentlyContinue
+        Send-PeerChatMessage -Session $dave -UserName nobody-anywhere -Message 'offline' -Route Direct -ErrorVariable offline -ErrorAction SilentlyContinue
+
+        $receipt.Route | Should -Be 'Direct'
+        ($atErin.From, $atErin.Text, $atErin.Route) | Should -Be @('dave', 'straight to E', 'Direct')
+        $d.Statistics.MessagesRelayed | Should -Be 0
+        $noListener.FullyQualifiedErrorId | Should -BeLike 'PeerUnreachable,*'
+        $offline.FullyQualifiedErrorId | Should -BeLike 'UserNotFound,*'
     }
 }

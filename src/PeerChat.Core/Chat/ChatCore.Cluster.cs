@@ -90,4 +90,13 @@ public sealed partial class ChatCore : IBackplaneReceiver
             session.Replace();
         }
     }
+
+    void IBackplaneReceiver.ReceivePeerExpectation(string user, string clientId, PeerExpectation expectation)
+    {
+        // Only the session the sender was brokered to: a newer one of the same user has another endpoint.
+        if (Find(user) is IDirectPeerSession session && session.SessionId == clientId)
+        {
+            session.ExpectPeer(expectation);
+        }
+    }
 }

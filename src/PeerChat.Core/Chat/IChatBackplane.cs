@@ -56,6 +56,14 @@ public interface IChatBackplane
 
     /// <summary>How many sessions <see cref="RemoteClients"/> holds, without enumerating them (a broadcast asks for every message).</summary>
     int RemoteClientCount { get; }
+
+    /// <summary>
+    /// Brokers a direct connection to <paramref name="peer"/>, a session of <see cref="RemoteClients"/>:
+    /// its node passes <paramref name="expectation"/> on to it. Completes once the cluster holds it, so
+    /// that it is on its way before the sender hears the endpoint; throws
+    /// <see cref="StoreUnavailableException"/> when the cluster cannot be reached.
+    /// </summary>
+    Task ExpectPeerAsync(ClientInfo peer, PeerExpectation expectation);
 }
 
 /// <summary>What a node's chat core does with what other nodes publish; called one at a time, in the order published.</summary>
@@ -75,4 +83,7 @@ public interface IBackplaneReceiver
 
     /// <summary>Whether <paramref name="user"/> (any case) has a session on this node that is not closing.</summary>
     bool Holds(string user);
+
+    /// <summary>A sender on another node was brokered the endpoint of session <paramref name="clientId"/> of <paramref name="user"/>: it is told to expect the sender.</summary>
+    void ReceivePeerExpectation(string user, string clientId, PeerExpectation expectation);
 }

@@ -92,7 +92,7 @@ internal sealed partial class IrcConnection : IChatSession
     {
         Send(Encoding.UTF8.GetBytes($":{IrcText.Mask(UserName!)} JOIN {IrcText.Everyone}\r\n"));
         Reply(IrcNumerics.Topic, IrcText.Everyone, $"Everyone online on {_options.ServerName}");
-        SendNames(IrcText.Everyone, _server.Chat.Sessions.Select(s => s.UserName).Append(UserName!).Distinct(PasswordRules.UserNameComparer));
+        SendNames(IrcText.Everyone, OnlineNames());
     }
 
     /// <summary>353 lines with <paramref name="names"/>, then 366.</summary>

@@ -323,6 +323,9 @@ internal sealed partial class IrcConnection
         }
     }
 
+    // In a cluster, with the users of the other nodes (a user being replaced may be on two: named once).
     private IEnumerable<string> OnlineNames() =>
-        _server.Chat.Sessions.Select(s => s.UserName).Append(UserName!).Distinct(PasswordRules.UserNameComparer);
+        _server.Chat.Sessions.Select(s => s.UserName).Append(UserName!)
+            .Concat(_server.Chat.Backplane?.RemoteClients.Select(c => c.UserName) ?? [])
+            .Distinct(PasswordRules.UserNameComparer);
 }

@@ -6,7 +6,9 @@ namespace PeerChat.Core.Protocol;
 /// <see cref="Via"/> says how the client is connected (<see cref="ViaPeerChat"/>, <see cref="ViaIrc"/>,
 /// <see cref="ViaWebSocket"/>, <see cref="ViaIrcWebSocket"/>);
 /// null from a server that does not say. <see cref="Node"/> is the cluster node it is logged in on
-/// (docs/CLUSTER.md); null when the server is not clustered.
+/// (docs/CLUSTER.md); null when the server is not clustered. <see cref="PeerFingerprint"/>, under TLS
+/// the fingerprint of the client's direct listener, is the server's own (for brokering, also across
+/// nodes): a <c>clients</c> frame does not carry it.
 /// </summary>
 public sealed record ClientInfo(
     string ClientId,
@@ -17,7 +19,8 @@ public sealed record ClientInfo(
     DateTimeOffset LastActiveAt,
     int Messages,
     string? Via = null,
-    string? Node = null)
+    string? Node = null,
+    string? PeerFingerprint = null)
 {
     /// <summary>Connected with peerchat/1, on the server's main port.</summary>
     public const string ViaPeerChat = "peerchat";

@@ -69,8 +69,7 @@ internal sealed partial class ClientConnection
             case "conversations":
                 return ListConversationsAsync(request);
             case "connect_peer":
-                ConnectPeer(request);
-                return ValueTask.CompletedTask;
+                return ConnectPeer(request);
             case "activity":
                 ReportActivity(request);
                 return ValueTask.CompletedTask;
@@ -296,33 +295,31 @@ internal sealed partial class ClientConnection
     /// Brokers a direct connection: the peer is told to expect a one-time token, then the sender
     /// gets the peer's endpoint (the address the server saw, never one a client claims) and the token.
     /// </summary>
-    private void ConnectPeer(RequestFrame request)
+    private ValueTask ConnectPeer(RequestFrame request)
     {
         if (request.To is null)
         {
             ProtocolError(request.Id, ErrorCodes.BadFrame, "connect_peer needs a string field 'to'.");
-            return;
+            return ValueTask.CompletedTask;
         }
 
         CountUserRequest();
         var peer = _server.FindLoggedIn(request.To);
-        if (peer is null && _server.Chat.Backplane?.FindRemote(request.To) is { } remote)
+        if (peer is null && _server.Chat.Backplane is { } cluster && cluster.FindRemote(request.To) is { } remote)
         {
-            // The peer_expect would have to cross nodes, which this version does not do yet: send relays instead.
-            Send(FrameWriter.Error(request.Id, ErrorCodes.PeerUnavailable, $"'{remote.UserName}' is on another node of the cluster ({remote.Node}); use send."));
-            return;
+            return new ValueTask(ConnectRemotePeerAsync(request, cluster, remote));
         }
 
         if (peer is null)
         {
             Send(FrameWriter.Error(request.Id, ErrorCodes.NoSuchUser, $"No user named '{request.To}' is online."));
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if (peer.PeerEndpoint is null)
         {
-            Send(FrameWriter.Error(request.Id, ErrorCodes.PeerUnavailable, $"'{peer.UserName}' takes no direct connections; use send."));
-            return;
+            Send(NoDirectConnections(request, peer.UserName!));
+            return ValueTask.CompletedTask;
         }
 
         var token = PeerTokens.Create();
@@ -330,5 +327,6 @@ internal sealed partial class ClientConnection
         peer.Send(SessionFrames.PeerExpect(UserName!, ClientId, token, expiresAt));
         Send(SessionFrames.Peer(request.Id, peer.UserName!, peer.ClientId, peer.PeerEndpoint, peer.PeerFingerprint, token));
         _server.Counters.Brokered();
+        return ValueTask.CompletedTask;
     }
 }

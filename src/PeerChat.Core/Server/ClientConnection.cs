@@ -104,7 +104,8 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
         ConnectedAt,
         new DateTimeOffset(Interlocked.Read(ref _lastActiveTicks), TimeSpan.Zero),
         Volatile.Read(ref _messages),
-        _transport.IsWebSocket ? ClientInfo.ViaWebSocket : ClientInfo.ViaPeerChat);
+        _transport.IsWebSocket ? ClientInfo.ViaWebSocket : ClientInfo.ViaPeerChat,
+        PeerFingerprint: PeerFingerprint);
 
     /// <summary>Runs the connection to its end; never throws. (A web exchange waits on it; the server only calls <see cref="Start"/>.)</summary>
     public Task RunAsync()

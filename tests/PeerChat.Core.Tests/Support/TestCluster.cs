@@ -40,14 +40,14 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<TestServer> Nodes => _nodes;
 
-    public static async Task<TestCluster> StartAsync(int nodes, ClusterSettings? settings = null)
+    public static async Task<TestCluster> StartAsync(int nodes, ClusterSettings? settings = null, Func<ChatServerOptions, ChatServerOptions>? configure = null)
     {
         var cluster = new TestCluster(await RedisServer.StartAsync()) { _settings = settings ?? FastSettings };
         try
         {
             for (var k = 0; k < nodes; k++)
             {
-                await cluster.AddNodeAsync($"node-{(char)('a' + k)}");
+                await cluster.AddNodeAsync($"node-{(char)('a' + k)}", configure);
             }
 
             return cluster;
@@ -59,15 +59,16 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public Task<TestServer> AddNodeAsync(string name) => AddNodeAsync(name, Redis.Configuration, _settings);
+    public Task<TestServer> AddNodeAsync(string name, Func<ChatServerOptions, ChatServerOptions>? configure = null) =>
+        AddNodeAsync(name, Redis.Configuration, _settings, configure);
 
     /// <summary>A node that reaches Redis through <paramref name="configuration"/> (a <see cref="TcpProxy"/>'s) with <paramref name="settings"/>.</summary>
-    public async Task<TestServer> AddNodeAsync(string name, string configuration, ClusterSettings settings)
+    public async Task<TestServer> AddNodeAsync(string name, string configuration, ClusterSettings settings, Func<ChatServerOptions, ChatServerOptions>? configure = null)
     {
         var store = await RedisMessageStore.ConnectAsync(configuration, new MessageStoreSettings(), _prefix);
         var backplane = RedisChatBackplane.Create(store, name, settings);
         backplane.Processed += OnProcessed;
-        var options = TestServer.WithoutFloodControl(TestServer.DefaultOptions) with { MessageStore = store, Backplane = backplane };
+        var options = (configure ?? (static o => o))(TestServer.WithoutFloodControl(TestServer.DefaultOptions)) with { MessageStore = store, Backplane = backplane };
         var node = TestServer.StartOn(options, Users, _folder, store);
         _nodes.Add(node);
         return node;

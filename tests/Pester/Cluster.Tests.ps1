@@ -83,15 +83,15 @@ Describe 'Start-PeerChatServer -Cluster' -Tag Integration {
     It 'refuses a second live node of the same name with NodeNameInUse, and the first runs on' {
         if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
         $cluster = "127.0.0.1:$($script:Redis.Port),password=$($script:RedisPassword)"
-        $first = Start-TestServer @{ Cluster = $cluster; NodeName = 'node-e' }
+        $first = Start-TestServer @{ Cluster = $cluster; NodeName = 'node-f' }
 
-        $failure = { Start-TestServer @{ Cluster = $cluster; NodeName = 'node-e' } } |
+        $failure = { Start-TestServer @{ Cluster = $cluster; NodeName = 'node-f' } } |
             Should -Throw -ErrorId "NodeNameInUse,$script:StartError" -PassThru
 
-        $failure.Exception.Message | Should -BeLike "*'node-e'*heartbeat expires in*"
+        $failure.Exception.Message | Should -BeLike "*'node-f'*heartbeat expires in*"
         $first.State | Should -Be 'Running'
-        $bob = Connect-TestUser -UserName bob -Port $first.Port
-        @(Get-PeerChatClient -Session $bob).Node | Should -Contain 'node-e'
+        $fred = Connect-TestUser -UserName fred -Port $first.Port
+        @(Get-PeerChatClient -Session $fred).Node | Should -Contain 'node-f'
     }
 
     It 'refuses -Cluster with -MessageStorePath, and -NodeName without -Cluster' {

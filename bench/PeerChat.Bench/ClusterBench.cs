@@ -63,35 +63,79 @@ internal static class ClusterBench
     private sealed record Setups(Setup Plain, Setup OneNode, Setup Spread, Setup Apart);
 
     /// <summary>CPU of the servers, of redis-server and of this process, and Redis's calls per command, at one moment.</summary>
-    private sealed record Snapshot(TimeSpan Servers, TimeSpan Redis, TimeSpan Generator, Dictionary<string, long> Calls)
+    private sealed record Snapshot(TimeSpan Servers, TimeSpan Redis, TimeSpan RedisSystem, TimeSpan Generator, Dictionary<string, (long Calls, long Microseconds)> Stats)
     {
-        public static Snapshot Take(Setup setup) => new(
-            setup.ServerPids.Aggregate(TimeSpan.Zero, (sum, pid) => sum + ProcessStats.Cpu(pid)),
-            setup.Redis is { } redis ? ProcessStats.Cpu(redis.Pid) : TimeSpan.Zero,
-            Process.GetCurrentProcess().TotalProcessorTime,
-            setup.Redis is { } r ? r.CommandCallsAsync().GetAwaiter().GetResult() : []);
+        public long Calls(string command) => Stats.GetValueOrDefault(command).Calls;
+
+        public static Snapshot Take(Setup setup)
+        {
+            var (user, system) = setup.Redis?.Cpu() ?? default;
+            return new(
+                setup.ServerPids.Aggregate(TimeSpan.Zero, (sum, pid) => sum + ProcessStats.Cpu(pid)),
+                user + system,
+                system,
+                Process.GetCurrentProcess().TotalProcessorTime,
+                setup.Redis is { } r ? r.CommandStatsAsync().GetAwaiter().GetResult() : []);
+        }
+    }
+
+    /// <summary>
+    /// Waits (at most a minute) until Redis has run the appends of <paramref name="messages"/> messages
+    /// since <paramref name="before"/>, counted by the HEXISTS each append script does once, and
+    /// returns how many were still to run when called. A node delivers to its own sessions while the
+    /// append is on its way (the `sent` receipt waits for it, the workloads do not), so at the last
+    /// delivery appends may still be queued; their cost belongs to the run.
+    /// </summary>
+    private static long SettleAppends(Setup setup, Snapshot before, long messages)
+    {
+        if (setup.Redis is not { } redis)
+        {
+            return 0;
+        }
+
+        long Appended() => redis.CommandStatsAsync().GetAwaiter().GetResult().GetValueOrDefault("hexists").Calls - before.Calls("hexists");
+        var behind = messages - Appended();
+        var waited = Stopwatch.StartNew();
+        while (messages - Appended() > 0 && waited.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            Thread.Sleep(20);
+        }
+
+        return Math.Max(0, behind);
     }
 
     /// <summary>What a workload cost between two snapshots, per message sent and per million deliveries.</summary>
-    private sealed record Cost(TimeSpan Servers, TimeSpan Redis, TimeSpan Generator, Dictionary<string, long> Calls)
+    private sealed record Cost(TimeSpan Servers, TimeSpan Redis, TimeSpan RedisSystem, TimeSpan Generator, Dictionary<string, (long Calls, long Microseconds)> Stats)
     {
         public static Cost Between(Snapshot before, Snapshot after) => new(
             after.Servers - before.Servers,
             after.Redis - before.Redis,
+            after.RedisSystem - before.RedisSystem,
             after.Generator - before.Generator,
-            after.Calls.ToDictionary(c => c.Key, c => c.Value - before.Calls.GetValueOrDefault(c.Key)));
+            after.Stats.ToDictionary(c => c.Key, c => (c.Value.Calls - before.Stats.GetValueOrDefault(c.Key).Calls, c.Value.Microseconds - before.Stats.GetValueOrDefault(c.Key).Microseconds)));
 
-        public long Scripts => Calls.GetValueOrDefault("evalsha") + Calls.GetValueOrDefault("eval");
+        public long Scripts => Stats.GetValueOrDefault("evalsha").Calls + Stats.GetValueOrDefault("eval").Calls;
 
-        public long AllCommands => Calls.Values.Sum();
+        /// <summary>Every command, those inside scripts included, but retention's (XDEL and HDEL of the oldest entries, which every node runs once a minute).</summary>
+        public long CommandsBesideRetention => Stats.Where(c => c.Key is not ("xdel" or "hdel")).Sum(c => c.Value.Calls);
+
+        /// <summary>The time Redis spent in scripts and the commands outside them (commandstats' usec; a script's includes what it calls).</summary>
+        public long CommandMicroseconds => Stats.Where(c => c.Key is "evalsha" or "eval" || !InScripts.Contains(c.Key)).Sum(c => c.Value.Microseconds);
 
         public static string PerMessage(long messages, long count) => messages == 0 ? "-" : (count / (double)messages).ToString("0.00", CultureInfo.InvariantCulture);
 
-        /// <summary>Each command's calls per message, most first; what is under 0.01 left out.</summary>
-        public string Breakdown(long messages) => string.Join(", ", Calls
-            .Where(c => c.Value >= messages / 100.0)
-            .OrderByDescending(c => c.Value)
-            .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key} {c.Value / (double)messages:0.00}")));
+        /// <summary>Each command's calls and µs per message, most first; what is under 0.01 calls left out.</summary>
+        public string Breakdown(long messages) => string.Join(", ", Stats
+            .Where(c => c.Value.Calls >= messages / 100.0)
+            .OrderByDescending(c => c.Value.Calls)
+            .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key} {c.Value.Calls / (double)messages:0.00} ({c.Value.Microseconds / (double)messages:0.0} µs)")));
+
+        /// <summary>Redis's CPU per message: all of it, the system part, and that in commands and scripts (the rest: the event loop, sockets, the AOF).</summary>
+        public string RedisPerMessage(long messages) => string.Create(CultureInfo.InvariantCulture,
+            $"{Redis.TotalMicroseconds / messages:0.0} / {RedisSystem.TotalMicroseconds / messages:0.0} / {CommandMicroseconds / (double)messages:0.0}");
+
+        // The commands the workloads' scripts run (their time is in the script's): the others are called by themselves.
+        private static readonly HashSet<string> InScripts = new(StringComparer.Ordinal) { "xadd", "xrange", "xrevrange", "xdel", "xlen", "xinfo|stream", "hset", "hget", "hdel", "hexists", "hvals", "sadd", "srem", "smembers", "publish", "set", "del", "exists" };
     }
 
     // The same warm-up for every setup, unreported: the nodes' code is compiled just in time (see ThroughputAsync).
@@ -118,22 +162,28 @@ internal static class ClusterBench
     {
         var table = new StringBuilder();
         var breakdowns = new StringBuilder();
-        table.AppendLine("#### Fan-out (one sender on node-a broadcasts 64-byte messages, 200 in flight; CPU and Redis counted from the first message to the last delivery)");
+        table.AppendLine("#### Fan-out (one sender on node-a broadcasts 64-byte messages, 200 in flight; CPU and Redis counted from the first message to the last delivery and the last append)");
         table.AppendLine();
-        table.AppendLine("| receivers | setup | messages | deliveries/s | p50 ms | p99 ms | lost | server CPU s per M deliveries | redis-server CPU s per M deliveries | redis-server CPU µs per message | Redis scripts per message | Redis commands per message | generator CPU s |");
-        table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        table.AppendLine("| receivers | setup | messages | deliveries/s | p50 ms | p99 ms | lost | server CPU s per M deliveries | redis-server CPU s per M deliveries | redis-server CPU µs per message: all / system / in commands | Redis scripts per message | Redis commands per message (beside retention) | appends queued at the last delivery | generator CPU s |");
+        table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var receivers in quick ? [50, 500] : new[] { 50, 500, 2000 })
         {
-            var messages = Math.Max(200, (quick ? 100_000 : 500_000) / receivers);
+            // Enough messages at every size for CPU times well above /proc's 10 ms ticks.
+            var messages = quick ? Math.Max(1_000, 100_000 / receivers) : Math.Max(2_000, 1_000_000 / receivers);
             foreach (var setup in new[] { setups.Plain, setups.OneNode, setups.Spread })
             {
                 Snapshot? before = null, after = null;
-                var r = await FanOut.RunAsync(setup.System, receivers, messages, window: 200, connected: () => before = Snapshot.Take(setup), allDelivered: () => after = Snapshot.Take(setup));
+                long behind = 0;
+                var r = await FanOut.RunAsync(setup.System, receivers, messages, window: 200, connected: () => before = Snapshot.Take(setup), allDelivered: () =>
+                {
+                    behind = SettleAppends(setup, before!, messages);
+                    after = Snapshot.Take(setup);
+                });
                 var cost = Cost.Between(before!, after!);
                 var deliveries = (double)(r.Receivers * (long)r.Messages - r.Lost);
                 var redisColumns = setup.Redis is null
-                    ? "- | - | - | -"
-                    : string.Create(CultureInfo.InvariantCulture, $"{cost.Redis.TotalSeconds * 1e6 / deliveries:0.00} | {cost.Redis.TotalMicroseconds / messages:0.0} | {Cost.PerMessage(messages, cost.Scripts)} | {Cost.PerMessage(messages, cost.AllCommands)}");
+                    ? "- | - | - | - | -"
+                    : string.Create(CultureInfo.InvariantCulture, $"{cost.Redis.TotalSeconds * 1e6 / deliveries:0.00} | {cost.RedisPerMessage(messages)} | {Cost.PerMessage(messages, cost.Scripts)} | {Cost.PerMessage(messages, cost.CommandsBesideRetention)} | {behind}");
                 table.AppendLine(CultureInfo.InvariantCulture, $"| {receivers} | {r.System} | {messages:N0} | {r.DeliveriesPerSecond:N0} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {r.Lost} | {cost.Servers.TotalSeconds * 1e6 / deliveries:0.00} | {redisColumns} | {cost.Generator.TotalSeconds:0.0} |");
                 if (setup.Redis is not null)
                 {
@@ -145,7 +195,7 @@ internal static class ClusterBench
         }
 
         table.AppendLine();
-        table.AppendLine("Redis commands per message, by command (INFO commandstats; those a script runs counted too):");
+        table.AppendLine("Redis commands per message, by command, with their µs per message (INFO commandstats; those a script runs counted too, their time also in the script's):");
         table.AppendLine();
         table.Append(breakdowns);
         return table.ToString();
@@ -156,21 +206,22 @@ internal static class ClusterBench
         var duration = TimeSpan.FromSeconds(quick ? 2 : 5);
         var table = new StringBuilder();
         var breakdowns = new StringBuilder();
-        table.AppendLine("#### Direct-message ping-pong (relay: `send` to the partner, `sent` receipt per send; each round trip is 2 messages; counted over the whole run, logins included)");
+        table.AppendLine("#### Direct-message ping-pong (relay: `send` to the partner, `sent` receipt per send; each round trip is 2 messages; counted over the whole run and until Redis ran every append, logins included)");
         table.AppendLine();
-        table.AppendLine("| pairs | setup | round trips/s | RTT p50 ms | RTT p99 ms | server CPU s per M messages | redis-server CPU s per M messages | Redis scripts per message | Redis commands per message |");
-        table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        table.AppendLine("| pairs | setup | round trips/s | RTT p50 ms | RTT p99 ms | server CPU s per M messages | redis-server CPU s per M messages | redis-server CPU µs per message: all / system / in commands | Redis scripts per message | Redis commands per message (beside retention) | appends queued at the end |");
+        table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var pairs in new[] { 50, 1 })
         {
             foreach (var setup in new[] { setups.Plain, setups.OneNode, setups.Apart })
             {
                 var before = Snapshot.Take(setup);
                 var r = await PingPong.RunAsync(setup.System, pairs, duration);
-                var cost = Cost.Between(before, Snapshot.Take(setup));
                 var messages = (long)(r.RoundTripsPerSecond * duration.TotalSeconds * 2);
+                var behind = SettleAppends(setup, before, messages);
+                var cost = Cost.Between(before, Snapshot.Take(setup));
                 var redisColumns = setup.Redis is null
-                    ? "- | - | -"
-                    : string.Create(CultureInfo.InvariantCulture, $"{cost.Redis.TotalSeconds * 1e6 / messages:0.00} | {Cost.PerMessage(messages, cost.Scripts)} | {Cost.PerMessage(messages, cost.AllCommands)}");
+                    ? "- | - | - | - | -"
+                    : string.Create(CultureInfo.InvariantCulture, $"{cost.Redis.TotalSeconds * 1e6 / messages:0.00} | {cost.RedisPerMessage(messages)} | {Cost.PerMessage(messages, cost.Scripts)} | {Cost.PerMessage(messages, cost.CommandsBesideRetention)} | {behind}");
                 table.AppendLine(CultureInfo.InvariantCulture, $"| {pairs} | {r.System} | {r.RoundTripsPerSecond:N0} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {cost.Servers.TotalSeconds * 1e6 / messages:0.00} | {redisColumns} |");
                 if (setup.Redis is not null)
                 {
@@ -182,7 +233,7 @@ internal static class ClusterBench
         }
 
         table.AppendLine();
-        table.AppendLine("Redis commands per message, by command:");
+        table.AppendLine("Redis commands per message, by command, with their µs per message:");
         table.AppendLine();
         table.Append(breakdowns);
         return table.ToString();

@@ -73,24 +73,39 @@ internal sealed class RedisProcess : IAsyncDisposable
         return new RedisProcess(process, folder, port, admin);
     }
 
-    /// <summary>Calls per command since Redis started (INFO commandstats), those run inside scripts included.</summary>
-    public async Task<Dictionary<string, long>> CommandCallsAsync()
+    /// <summary>
+    /// Calls and microseconds per command since Redis started (INFO commandstats), those run inside
+    /// scripts included (a script's own time includes theirs). Neither counts the fsync of the
+    /// append-only file, done between event-loop passes.
+    /// </summary>
+    public async Task<Dictionary<string, (long Calls, long Microseconds)>> CommandStatsAsync()
     {
         var info = await _admin.GetServer(_admin.GetEndPoints()[0]).InfoRawAsync("commandstats");
-        var calls = new Dictionary<string, long>(StringComparer.Ordinal);
+        var stats = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
 
-        // cmdstat_xadd:calls=123,usec=...: this connection's own INFO calls left out.
+        // cmdstat_xadd:calls=123,usec=456,...: this connection's own INFO calls left out.
         foreach (var line in (info ?? string.Empty).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             if (line.StartsWith("cmdstat_", StringComparison.Ordinal) && !line.StartsWith("cmdstat_info:", StringComparison.Ordinal))
             {
-                var name = line[8..line.IndexOf(':', StringComparison.Ordinal)];
-                var value = line[(line.IndexOf("calls=", StringComparison.Ordinal) + 6)..];
-                calls[name] = long.Parse(value[..value.IndexOf(',', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
+                var fields = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Split(',')
+                    .Select(f => f.Split('='))
+                    .ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
+                stats[line[8..line.IndexOf(':', StringComparison.Ordinal)]] = (long.Parse(fields["calls"], CultureInfo.InvariantCulture), long.Parse(fields["usec"], CultureInfo.InvariantCulture));
             }
         }
 
-        return calls;
+        return stats;
+    }
+
+    /// <summary>redis-server's user and system CPU (utime and stime of /proc/pid/stat): the system part is mostly writing and fsyncing the append-only file, and the sockets.</summary>
+    public (TimeSpan User, TimeSpan System) Cpu()
+    {
+        // The fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        static TimeSpan Ticks(string value) => TimeSpan.FromSeconds(long.Parse(value, CultureInfo.InvariantCulture) / 100.0);
+        return (Ticks(fields[11]), Ticks(fields[12]));
     }
 
     /// <summary>Bytes a key takes (MEMORY USAGE, every element sampled) and its length (XLEN or HLEN), for bytes per entry.</summary>

@@ -20,24 +20,28 @@ internal static class ClusterBench
     public static async Task<string> RunAsync(bool quick)
     {
         await using var redis = await RedisProcess.StartAsync();
+
+        // A cluster of one node on a Redis of its own: what an append costs Redis with no other node reading it.
+        await using var loneRedis = await RedisProcess.StartAsync();
         var nodes = new List<ChildProcess>();
         try
         {
             var endpoints = new List<IPEndPoint>();
             foreach (var name in NodeNames)
             {
-                var node = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000", "--cluster", redis.Configuration, "--node", name]);
-                nodes.Add(node);
-                endpoints.Add(new IPEndPoint(IPAddress.Loopback, int.Parse((await node.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture)));
+                endpoints.Add(await StartNodeAsync(redis, name, nodes));
             }
 
+            var lone = await StartNodeAsync(loneRedis, "node-alone", nodes);
             var (plain, plainSystem) = await Servers.StartPeerChatAsync();
             using var ownedPlain = plain;
+            var pids = nodes.Take(NodeNames.Length).Select(n => n.Pid).ToArray();
             var cluster = new Setups(
                 Plain: new Setup(plainSystem, [plain.Pid], null),
-                OneNode: new Setup(new ClusterSystem("cluster, all on node-a", endpoints, _ => 0), nodes.Select(n => n.Pid).ToArray(), redis),
-                Spread: new Setup(new ClusterSystem("cluster, receivers on 3 nodes", endpoints, user => ClusterSystem.Spread(user, endpoints.Count)), nodes.Select(n => n.Pid).ToArray(), redis),
-                Apart: new Setup(new ClusterSystem("cluster, pairs across node-a and node-b", endpoints, ClusterSystem.PairsApart), nodes.Select(n => n.Pid).ToArray(), redis));
+                Lone: new Setup(new ClusterSystem("cluster of 1 node", [lone], _ => 0), [nodes[^1].Pid], loneRedis),
+                OneNode: new Setup(new ClusterSystem("cluster, all on node-a", endpoints, _ => 0), pids, redis),
+                Spread: new Setup(new ClusterSystem("cluster, receivers on 3 nodes", endpoints, user => ClusterSystem.Spread(user, endpoints.Count)), pids, redis),
+                Apart: new Setup(new ClusterSystem("cluster, pairs across node-a and node-b", endpoints, ClusterSystem.PairsApart), pids, redis));
 
             await WarmUpAsync(cluster, quick);
             var report = new StringBuilder();
@@ -57,10 +61,18 @@ internal static class ClusterBench
         }
     }
 
+    // A node (the serve mode) of the cluster on redis, in a process of its own; its peerchat/1 endpoint.
+    private static async Task<IPEndPoint> StartNodeAsync(RedisProcess redis, string name, List<ChildProcess> nodes)
+    {
+        var node = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000", "--cluster", redis.Configuration, "--node", name]);
+        nodes.Add(node);
+        return new IPEndPoint(IPAddress.Loopback, int.Parse((await node.ReadReportAsync("PORT")).Trim(), CultureInfo.InvariantCulture));
+    }
+
     /// <summary>A way to run a workload: the system the clients talk to, the server processes whose CPU counts, and the cluster's Redis (null: none).</summary>
     private sealed record Setup(ChatSystem System, int[] ServerPids, RedisProcess? Redis);
 
-    private sealed record Setups(Setup Plain, Setup OneNode, Setup Spread, Setup Apart);
+    private sealed record Setups(Setup Plain, Setup Lone, Setup OneNode, Setup Spread, Setup Apart);
 
     /// <summary>CPU of the servers, of redis-server and of this process, and Redis's calls per command, at one moment.</summary>
     private sealed record Snapshot(TimeSpan Servers, TimeSpan Redis, TimeSpan RedisSystem, TimeSpan Generator, Dictionary<string, (long Calls, long Microseconds)> Stats)
@@ -141,7 +153,7 @@ internal static class ClusterBench
     // The same warm-up for every setup, unreported: the nodes' code is compiled just in time (see ThroughputAsync).
     private static async Task WarmUpAsync(Setups setups, bool quick)
     {
-        foreach (var setup in new[] { setups.Plain, setups.OneNode, setups.Spread })
+        foreach (var setup in new[] { setups.Plain, setups.Lone, setups.OneNode, setups.Spread })
         {
             for (var round = 0; round < 3; round++)
             {
@@ -151,7 +163,7 @@ internal static class ClusterBench
             await Servers.WaitForDisconnectsAsync();
         }
 
-        foreach (var setup in new[] { setups.Plain, setups.OneNode, setups.Apart })
+        foreach (var setup in new[] { setups.Plain, setups.Lone, setups.OneNode, setups.Apart })
         {
             await PingPong.RunAsync(setup.System, 50, TimeSpan.FromSeconds(quick ? 1 : 2));
             await Servers.WaitForDisconnectsAsync();
@@ -170,7 +182,7 @@ internal static class ClusterBench
         {
             // Enough messages at every size for CPU times well above /proc's 10 ms ticks.
             var messages = quick ? Math.Max(1_000, 100_000 / receivers) : Math.Max(2_000, 1_000_000 / receivers);
-            foreach (var setup in new[] { setups.Plain, setups.OneNode, setups.Spread })
+            foreach (var setup in new[] { setups.Plain, setups.Lone, setups.OneNode, setups.Spread })
             {
                 Snapshot? before = null, after = null;
                 long behind = 0;
@@ -212,7 +224,7 @@ internal static class ClusterBench
         table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var pairs in new[] { 50, 1 })
         {
-            foreach (var setup in new[] { setups.Plain, setups.OneNode, setups.Apart })
+            foreach (var setup in new[] { setups.Plain, setups.Lone, setups.OneNode, setups.Apart })
             {
                 var before = Snapshot.Take(setup);
                 var r = await PingPong.RunAsync(setup.System, pairs, duration);

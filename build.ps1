@@ -136,6 +136,8 @@ function Assert-TaskTools {
             Assert-DebianTool -Command ngircd -Package ngircd -NeededFor $peers -Optional:(-not $peersAsked)
             Assert-DebianTool -Command inspircd -Package inspircd -NeededFor $peers -Optional:(-not $peersAsked)
             Assert-DebianTool -Command mosquitto -Package mosquitto -NeededFor $peers -Optional:(-not $peersAsked)
+            # The cluster workload (--cluster-only) starts a redis-server of its own.
+            Assert-DebianTool -Command redis-server -Package redis-server -NeededFor 'the cluster workload (--cluster-only)' -Optional:($BenchArguments -notcontains '--cluster-only')
         }
     }
 }

@@ -18,13 +18,16 @@ switch (mode)
         // maxClients [hashIterations] [--no-store] [--default-queues] [--default-flood]: hashing 1
         // unless given, since only the login storm measures it; the message store on, as a server
         // started by the cmdlets has it; outbound queues' soft bounds lifted unless --default-queues;
-        // flood control and AuthTimeout lifted unless --default-flood (the hostile-input run).
+        // flood control and AuthTimeout lifted unless --default-flood (the hostile-input run);
+        // --cluster <configuration> [--node <name>]: a node of a cluster on that Redis (ClusterNodeStore).
         await ServeAsync(
             int.Parse(args[1], CultureInfo.InvariantCulture),
             args.Length > 2 && !args[2].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
             withStore: !args.Contains("--no-store"),
             defaultQueues: args.Contains("--default-queues"),
-            defaultFlood: args.Contains("--default-flood"));
+            defaultFlood: args.Contains("--default-flood"),
+            cluster: OptionValue(args, "--cluster"),
+            node: OptionValue(args, "--node") ?? "node-a");
         break;
     case "login-storm":
         // Against a server already running with real hashing (serve 20000 600000): port, loginers, seconds.
@@ -97,11 +100,12 @@ switch (mode)
 }
 
 // A PeerChat server in a process of its own, so that its memory and CPU are its own.
-static async Task ServeAsync(int maxClients, int hashIterations, bool withStore, bool defaultQueues, bool defaultFlood)
+static async Task ServeAsync(int maxClients, int hashIterations, bool withStore, bool defaultQueues, bool defaultFlood, string? cluster, string node)
 {
     var defaults = new ChatServerOptions();
     var folder = Directory.CreateTempSubdirectory("peerchat-bench-");
-    var messageStore = withStore ? SqliteMessageStore.Open(Path.Combine(folder.FullName, "messages.db"), new MessageStoreSettings()) : null;
+    var messageStore = withStore && cluster is null ? SqliteMessageStore.Open(Path.Combine(folder.FullName, "messages.db"), new MessageStoreSettings()) : null;
+    var clusterNode = cluster is null ? null : await ClusterNodeStore.OpenAsync(cluster, node);
     var options = new ChatServerOptions
     {
         ListenAddress = IPAddress.Loopback,
@@ -121,7 +125,8 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
         SendQueueSoftBytes = defaultQueues ? new ChatServerOptions().SendQueueSoftBytes : new ChatServerOptions().SendQueueBytes,
         SendQueueSoftFrames = defaultQueues ? new ChatServerOptions().SendQueueSoftFrames : new ChatServerOptions().SendQueueFrames,
         AuthTimeout = defaultFlood ? defaults.AuthTimeout : TimeSpan.FromMinutes(10),
-        MessageStore = messageStore,
+        MessageStore = (IMessageStore?)clusterNode?.Store ?? messageStore,
+        Backplane = clusterNode?.Backplane,
 
         // PeerChat's IRC gateway too, on a port of its own (the IRC fan-out's third system).
         IrcPort = 0,
@@ -176,6 +181,11 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
         await messageStore.DisposeAsync();
     }
 
+    if (clusterNode is not null)
+    {
+        await clusterNode.Store.DisposeAsync();
+    }
+
     folder.Delete(recursive: true);
 }
 
@@ -205,6 +215,14 @@ static async Task RunAllAsync(string[] options)
         var moduleAt = Array.IndexOf(options, "--module");
         var module = moduleAt >= 0 && moduleAt + 1 < options.Length ? options[moduleAt + 1] : null;
         report.AppendLine(await ColdFanOut.BuildTableAsync(module));
+        await PublishAsync(report);
+        return;
+    }
+
+    if (options.Contains("--cluster-only"))
+    {
+        // Issue 14 alone: three nodes and a redis-server of this run's own (ClusterBench).
+        report.AppendLine(await ClusterBench.RunAsync(quick));
         await PublishAsync(report);
         return;
     }
@@ -284,6 +302,13 @@ static async Task RunAllAsync(string[] options)
     }
 
     await PublishAsync(report);
+}
+
+// The value after an option (--cluster <configuration>), or null when it is not given.
+static string? OptionValue(string[] args, string option)
+{
+    var at = Array.IndexOf(args, option);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
 }
 
 // The report on the console and in out/bench/results.md, for docs/PERFORMANCE.md.

@@ -58,3 +58,65 @@ Describe 'Three node processes, one killed with SIGKILL' -Tag Integration {
         @(Get-PeerChatClient -Session $carol | Where-Object UserName -EQ bob).Node | Should -Be 'node-a'
     }
 }
+
+Describe 'Redis stopped for 10 s while three node processes serve' -Tag Integration {
+    BeforeAll {
+        if (-not $script:Missing) { $script:Redis = Start-TestRedis }
+    }
+
+    AfterAll {
+        Remove-TestServers
+        Remove-ChildClients
+        Stop-TestRedis $script:Redis
+    }
+
+    It 'refuses what it cannot store with StoreUnavailable, keeps the sessions, and delivers and keeps every acknowledged message once' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $a, $b, $c = 'node-a', 'node-b', 'node-c' | ForEach-Object { Start-NodeProcess $_ }
+        $alice = Connect-TestUser -UserName alice -Port $a.Port
+        $bob = Connect-TestUser -UserName bob -Port $b.Port
+        $carol = Connect-TestUser -UserName carol -Port $c.Port
+        Wait-Until { @(Get-PeerChatClient -Session $alice).Count -eq 3 } -Because 'node A lists the users of all three nodes'
+        $outcomes = [Collections.Generic.List[object]]::new()
+        function Send-Numbered([string] $Text) {
+            try {
+                $receipt = Send-PeerChatBroadcast -Session $alice -Message $Text -PassThru -ErrorAction Stop
+                $outcomes.Add([pscustomobject]@{ Text = $Text; MessageId = $receipt.MessageId; ErrorId = $null })
+            }
+            catch {
+                $outcomes.Add([pscustomobject]@{ Text = $Text; MessageId = $null; ErrorId = $_.FullyQualifiedErrorId })
+            }
+        }
+
+        foreach ($k in 1..5) { Send-Numbered "before $k" }
+        Stop-TestRedisProcess $script:Redis
+        $downSince = [datetime]::UtcNow
+        $k = 0
+        while ([datetime]::UtcNow - $downSince -lt [timespan]::FromSeconds(10) -and $k -lt 1000) {
+            Send-Numbered "during $((++$k))"
+            # Local users are still served while Redis is away.
+            $null = Get-PeerChatClient -Session $bob -ErrorAction Stop
+        }
+        $script:Redis = Start-TestRedis -Again $script:Redis
+        Wait-Until { Send-Numbered "after $((++$k))"; $outcomes[-1].MessageId } -Because 'a broadcast is taken again once Redis is back'
+        foreach ($j in 1..5) { Send-Numbered "last $j" }
+        $acknowledged = @($outcomes | Where-Object MessageId)
+        $atBob, $atCarol = [Collections.Generic.List[object]]::new(), [Collections.Generic.List[object]]::new()
+        Wait-Until {
+            $atBob.AddRange(@(Receive-PeerChatMessage -Session $bob | Where-Object Kind -NE 'Notice'))
+            $atCarol.AddRange(@(Receive-PeerChatMessage -Session $carol | Where-Object Kind -NE 'Notice'))
+            $atBob.Count -ge $acknowledged.Count -and $atCarol.Count -ge $acknowledged.Count
+        } -Because 'bob (node B) and carol (node C) have every acknowledged broadcast'
+        $history = @(Get-PeerChatHistory -Session $carol -All)
+
+        @($outcomes | Where-Object Text -Like 'before*').MessageId.Count | Should -Be 5
+        $refused = @($outcomes | Where-Object { -not $_.MessageId })
+        $refused.Count | Should -BeGreaterThan 0
+        $refused.ErrorId | ForEach-Object { ($_ -split ',')[0] } | Sort-Object -Unique | Should -Be 'StoreUnavailable'
+        foreach ($received in $atBob, $atCarol) {
+            $received.MessageId | Should -Be $acknowledged.MessageId
+        }
+        $history.MessageId | Should -Be $acknowledged.MessageId
+        (Get-PeerChatSession).State | Sort-Object -Unique | Should -Be 'Open'
+    }
+}

@@ -12,14 +12,18 @@ function Get-MissingRedis {
 
 function Start-TestRedis {
     # A running redis-server: a handle with Port, Folder and Process. A port taken between finding it
-    # free and redis-server binding it is retried on another.
-    param([string] $Password)
-    $folder = Join-Path ([IO.Path]::GetTempPath()) "peerchat-redis-$(Get-Random)"
-    New-Item -ItemType Directory $folder | Out-Null
+    # free and redis-server binding it is retried on another. -Again restarts a stopped one on its
+    # port and folder, from its append-only file.
+    param([string] $Password, $Again)
+    $folder = if ($Again) { $Again.Folder } else { Join-Path ([IO.Path]::GetTempPath()) "peerchat-redis-$(Get-Random)" }
+    if (-not $Again) { New-Item -ItemType Directory $folder | Out-Null }
     for ($attempt = 0; $attempt -lt 5; $attempt++) {
-        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-        $log = Join-Path $folder "redis-$port.log"
+        if ($Again) { $port = $Again.Port }
+        else {
+            $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+            $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+        }
+        $log = Join-Path $folder "redis-$port-$(Get-Random).log"
         $start = [Diagnostics.ProcessStartInfo]::new((Get-Command redis-server).Source)
         foreach ($argument in '--port', $port, '--bind', '127.0.0.1', '--dir', $folder, '--daemonize', 'no', '--appendonly', 'yes',
             '--appendfsync', 'always', '--save', '', '--logfile', $log) { $start.ArgumentList.Add([string]$argument) }
@@ -34,9 +38,15 @@ function Start-TestRedis {
         }
         if (-not $process.HasExited) { $process.Kill() }
         $text = if (Test-Path $log) { Get-Content -Raw $log } else { '' }
-        if ($text -notmatch 'Address already in use') { throw "redis-server did not start: $text" }
+        if ($Again -or $text -notmatch 'Address already in use') { throw "redis-server did not start: $text" }
     }
     throw 'redis-server found no free port in 5 attempts.'
+}
+
+function Stop-TestRedisProcess($Redis) {
+    # Kills redis-server (SIGKILL) and keeps its folder, for Start-TestRedis -Again.
+    $Redis.Process.Kill()
+    if (-not $Redis.Process.WaitForExit(20000)) { throw 'redis-server did not end within 20 s of SIGKILL.' }
 }
 
 function Stop-TestRedis($Redis) {

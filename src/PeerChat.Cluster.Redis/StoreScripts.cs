@@ -26,6 +26,20 @@ internal static class StoreScripts
           redis.call('HDEL', qi, id)
           if counted then redis.call('HINCRBY', p .. 'qs:' .. user, 'dropped', 1) end
         end
+        -- Queues a stored message for user; past the queue's limit the oldest go, counted as dropped.
+        local function enqueue(user, conv, entry, id, limit)
+          local q, qi = p .. 'q:' .. user, p .. 'qi:' .. user
+          redis.call('HSET', qi, id, redis.call('XADD', q, '*', 'c', conv, 'e', entry, 'i', id))
+          local excess = redis.call('XLEN', q) - tonumber(limit)
+          if excess > 0 then
+            local oldest = redis.call('XRANGE', q, '-', '+', 'COUNT', excess)
+            for _, e in ipairs(oldest) do
+              redis.call('XDEL', q, e[1])
+              redis.call('HDEL', qi, field(e, 'i'))
+            end
+            redis.call('HINCRBY', p .. 'qs:' .. user, 'dropped', #oldest)
+          end
+        end
         -- A message that retention removes leaves the offline queue too, counted as dropped.
         local function remove(conv, stream, entry)
           local id = field(entry, 'i')
@@ -71,19 +85,7 @@ internal static class StoreScripts
           redis.call('SADD', p .. 'd:' .. ARGV[8], conv)
         end
         local user = ARGV[5]
-        if user ~= '' then
-          local q, qi = p .. 'q:' .. user, p .. 'qi:' .. user
-          redis.call('HSET', qi, id, redis.call('XADD', q, '*', 'c', conv, 'e', entry, 'i', id))
-          local excess = redis.call('XLEN', q) - tonumber(ARGV[6])
-          if excess > 0 then
-            local oldest = redis.call('XRANGE', q, '-', '+', 'COUNT', excess)
-            for _, e in ipairs(oldest) do
-              redis.call('XDEL', q, e[1])
-              redis.call('HDEL', qi, field(e, 'i'))
-            end
-            redis.call('HINCRBY', p .. 'qs:' .. user, 'dropped', #oldest)
-          end
-        end
+        if user ~= '' then enqueue(user, conv, entry, id, ARGV[6]) end
         return entry
         """;
 
@@ -96,18 +98,8 @@ internal static class StoreScripts
     public const string QueueStored = Prelude + """
         local user, conv, id = ARGV[2], ARGV[3], ARGV[4]
         local entry = redis.call('HGET', p .. 'ci:' .. conv, id)
-        local q, qi = p .. 'q:' .. user, p .. 'qi:' .. user
-        if not entry or redis.call('HEXISTS', qi, id) == 1 then return 0 end
-        redis.call('HSET', qi, id, redis.call('XADD', q, '*', 'c', conv, 'e', entry, 'i', id))
-        local excess = redis.call('XLEN', q) - tonumber(ARGV[5])
-        if excess > 0 then
-          local oldest = redis.call('XRANGE', q, '-', '+', 'COUNT', excess)
-          for _, e in ipairs(oldest) do
-            redis.call('XDEL', q, e[1])
-            redis.call('HDEL', qi, field(e, 'i'))
-          end
-          redis.call('HINCRBY', p .. 'qs:' .. user, 'dropped', #oldest)
-        end
+        if not entry or redis.call('HEXISTS', p .. 'qi:' .. user, id) == 1 then return 0 end
+        enqueue(user, conv, entry, id, ARGV[5])
         return 1
         """;
 

@@ -258,6 +258,12 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 // Redis is away: read on from the same id once it is back.
                 Fail("read", ex);
             }
+            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            {
+                // Anything else (an entry this version cannot read) must not end the reading
+                // unseen: it is reported, and read again at the next wake-up.
+                Fail("read", ex);
+            }
 
             Processed?.Invoke();
         }
@@ -437,7 +443,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 _wake.TrySetResult();
                 Worked();
             }
-            catch (StoreUnavailableException ex)
+            catch (Exception ex) when (ex is StoreUnavailableException || !_stop.IsCancellationRequested)
             {
                 Fail("heartbeat", ex);
             }

@@ -99,10 +99,10 @@ internal sealed partial class ClientConnection
         {
             (outcome, retryAfter) = await _server.Accounts.SignUpAsync(request.User, request.Password, AddressGroup, AbortToken).ConfigureAwait(false);
         }
-        catch (StoreUnavailableException ex)
+        catch (StoreUnavailableException)
         {
             // A cluster whose Redis is away: no account is made, and the client is told why.
-            Send(FrameWriter.Error(request.Id, ErrorCodes.StoreUnavailable, AccountsUnavailable(ex)));
+            Send(FrameWriter.Error(request.Id, ErrorCodes.StoreUnavailable, AccountsUnavailable()));
             return;
         }
         finally
@@ -176,10 +176,10 @@ internal sealed partial class ClientConnection
                 _ => false,
             }).ConfigureAwait(false);
         }
-        catch (StoreUnavailableException ex)
+        catch (StoreUnavailableException)
         {
             // Fail closed: without the cluster's accounts and throttle no login is let through.
-            LoginFailed(request, ErrorCodes.StoreUnavailable, AccountsUnavailable(ex), TimeSpan.FromSeconds(1));
+            LoginFailed(request, ErrorCodes.StoreUnavailable, AccountsUnavailable(), TimeSpan.FromSeconds(1));
             return;
         }
 
@@ -208,8 +208,10 @@ internal sealed partial class ClientConnection
         }
     }
 
-    private static string AccountsUnavailable(StoreUnavailableException ex) =>
-        $"Accounts cannot be checked now ({ex.Message}); try again.";
+    // The reason (endpoints, the driver's words) is for the operator, whom the cluster's own failure
+    // event tells; a client that has not logged in hears only that it cannot log in now, as on IRC.
+    private static string AccountsUnavailable() =>
+        "Accounts cannot be checked now (the server cannot reach its account store); try again.";
 
     private void LoginFailed(RequestFrame request, string code, string message, TimeSpan? retryAfter)
     {

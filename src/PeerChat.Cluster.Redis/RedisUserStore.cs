@@ -84,21 +84,19 @@ public sealed class RedisUserStore : IUserStore
 
     public UserRecord? Find(string userName)
     {
-        if (!PasswordRules.IsValidUserName(userName))
+        if (Lookup(userName) is not (var key, var cached))
         {
             return null;
         }
 
-        var key = Key(userName);
-        if (_cache.TryGetValue(key, out var cached) && cached.Fresh)
+        if (cached is { Fresh: true })
         {
             return cached.Record;
         }
 
-        RedisValue[] fields;
         try
         {
-            fields = AccountCalls.Call(() => _db.HashGet(_prefix + "u:" + key, ["n", "h"]), What);
+            return Remember(key, AccountCalls.Call(() => _db.HashGet(_prefix + "u:" + key, ["n", "h"]), What));
         }
         catch (StoreUnavailableException) when (cached is not null)
         {
@@ -106,8 +104,18 @@ public sealed class RedisUserStore : IUserStore
             // name not cached cannot be told from an unknown one, so the caller hears why.
             return cached.Record;
         }
+    }
 
-        return Remember(key, fields);
+    /// <summary>Null for a name no account can have; else its key and what the cache holds of it.</summary>
+    private (string Key, Cached? Cached)? Lookup(string userName)
+    {
+        if (!PasswordRules.IsValidUserName(userName))
+        {
+            return null;
+        }
+
+        var key = Key(userName);
+        return (key, _cache.TryGetValue(key, out var cached) ? cached : null);
     }
 
     private UserRecord? Remember(string key, RedisValue[] fields)
@@ -126,28 +134,24 @@ public sealed class RedisUserStore : IUserStore
     /// <summary>As <see cref="Find"/>, without blocking a thread: many logins at once on a small machine would otherwise take the threads Redis's answers need.</summary>
     public async ValueTask<UserRecord?> FindAsync(string userName, CancellationToken cancellationToken = default)
     {
-        if (!PasswordRules.IsValidUserName(userName))
+        if (Lookup(userName) is not (var key, var cached))
         {
             return null;
         }
 
-        var key = Key(userName);
-        if (_cache.TryGetValue(key, out var cached) && cached.Fresh)
+        if (cached is { Fresh: true })
         {
             return cached.Record;
         }
 
-        RedisValue[] fields;
         try
         {
-            fields = await Call(_db.HashGetAsync(_prefix + "u:" + key, ["n", "h"]), cancellationToken).ConfigureAwait(false);
+            return Remember(key, await Call(_db.HashGetAsync(_prefix + "u:" + key, ["n", "h"]), cancellationToken).ConfigureAwait(false));
         }
         catch (StoreUnavailableException) when (cached is not null)
         {
             return cached.Record;
         }
-
-        return Remember(key, fields);
     }
 
     public async Task<bool> TryAddAsync(string userName, string hashRecord, CancellationToken cancellationToken = default)

@@ -66,11 +66,15 @@ internal sealed partial class StoreWriter
     /// <summary>An append, the operation of every message: its own class rather than a delegate and its closure.</summary>
     private sealed class AppendOperation(ChatMessage message, string? queueFor) : WriteOperation
     {
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Its caller goes on inline, in the group's one work item on the pool (never on the writer
+        // thread): a broadcast's receipt is queued there, not from a work item of its own per message.
+        private readonly TaskCompletionSource _done = new();
 
         public Task Task => _done.Task;
 
-        public override void Fail(Exception error) => _done.TrySetException(error);
+        // A failure may be told on the writer thread (a group that could not commit), so its caller goes on from the pool.
+        public override void Fail(Exception error) =>
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.done.TrySetException(state.error), (done: _done, error), preferLocal: false);
 
         protected override void Run(StoreWriter writer) => writer.AppendMessage(message, queueFor);
 

@@ -16,12 +16,33 @@ public static class MessageIds
     /// <summary>The length of every id this class makes.</summary>
     public const int Length = 27;
 
+    // Random bits for the ids made on this thread, fetched a block at a time: Guid.CreateVersion7
+    // asked the kernel for 16 random bytes (a system call) for every message.
+    private const int RandomBlockBytes = 1024;
+
+    [ThreadStatic]
+    private static byte[]? t_random;
+
+    [ThreadStatic]
+    private static int t_randomUsed;
+
     public static string Next()
     {
-        Span<byte> bytes = stackalloc byte[16];
-        Guid.CreateVersion7().TryWriteBytes(bytes, bigEndian: true, out _);
-        var high = BinaryPrimitives.ReadUInt64BigEndian(bytes);
-        var low = BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
+        // The fields of a version 7 UUID (RFC 9562), as Guid.CreateVersion7 lays them out:
+        // milliseconds (48 bits), version 7, 12 random bits; variant 0b10, 62 random bits.
+        var random = t_random ??= new byte[RandomBlockBytes];
+        if (t_randomUsed == 0 || t_randomUsed + 16 > RandomBlockBytes)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(random);
+            t_randomUsed = 0;
+        }
+
+        var randomA = BinaryPrimitives.ReadUInt64LittleEndian(random.AsSpan(t_randomUsed));
+        var randomB = BinaryPrimitives.ReadUInt64LittleEndian(random.AsSpan(t_randomUsed + 8));
+        t_randomUsed += 16;
+        var milliseconds = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var high = (milliseconds << 16) | 0x7000UL | (randomA & 0xFFFUL);
+        var low = 0x8000_0000_0000_0000UL | (randomB & 0x3FFF_FFFF_FFFF_FFFFUL);
         return string.Create(Length, (high, low), static (chars, value) =>
         {
             chars[0] = 'm';

@@ -103,37 +103,60 @@ internal sealed partial class ClientConnection
         return bigger;
     }
 
-    /// <summary>Handles every complete line in <paramref name="buffer"/> and returns what is left of it.</summary>
+    /// <summary>
+    /// Handles every complete line in <paramref name="buffer"/> and returns what is left of it.
+    /// The readers its frames wake are woken once, when the lines in hand are handled or before
+    /// anything here has to wait (<see cref="OutboundQueue.DeferWakesTo"/>), never later.
+    /// </summary>
     private async ValueTask<ReadOnlySequence<byte>> ProcessFramesAsync(ReadOnlySequence<byte> buffer)
     {
-        while (!IsClosing && LineFramer.TryReadLine(ref buffer, out var line))
+        var wakes = RentWakeList();
+        try
         {
-            if (line.Length > FrameLimit)
+            while (!IsClosing && LineFramer.TryReadLine(ref buffer, out var line))
             {
-                FrameTooLarge();
-                return buffer;
-            }
-
-            await WaitForFloodTokensAsync((int)line.Length).ConfigureAwait(false);
-            _server.Counters.FrameIn(line.Length + 1);
-            if (RequestFrame.TryParse(line, out var frame, out var error))
-            {
-                var handling = HandleRequestAsync(frame!);
-                if (!handling.IsCompleted && buffer.IsEmpty)
+                if (line.Length > FrameLimit)
                 {
-                    // A slow request (a login waiting for its password hash) with nothing more
-                    // unread: the buffer goes back to the pool meanwhile. Held across the wait by
-                    // thousands of logins at once, buffers outgrow the pool and end up as garbage
-                    // that stays in the process's memory.
-                    ReleaseReceiveBuffer();
+                    FrameTooLarge();
+                    return buffer;
                 }
 
-                await handling.ConfigureAwait(false);
+                var flood = WaitForFloodTokensAsync((int)line.Length);
+                if (!flood.IsCompleted)
+                {
+                    OutboundQueue.WakeAll(wakes);
+                }
+
+                await flood.ConfigureAwait(false);
+                _server.Counters.FrameIn(line.Length + 1);
+                if (RequestFrame.TryParse(line, out var frame, out var error))
+                {
+                    var handling = HandleDeferringWakes(frame!, wakes);
+                    if (!handling.IsCompleted)
+                    {
+                        OutboundQueue.WakeAll(wakes);
+                        if (buffer.IsEmpty)
+                        {
+                            // A slow request (a login waiting for its password hash) with nothing more
+                            // unread: the buffer goes back to the pool meanwhile. Held across the wait by
+                            // thousands of logins at once, buffers outgrow the pool and end up as garbage
+                            // that stays in the process's memory.
+                            ReleaseReceiveBuffer();
+                        }
+                    }
+
+                    await handling.ConfigureAwait(false);
+                }
+                else
+                {
+                    ProtocolError(null, ErrorCodes.BadFrame, error);
+                }
             }
-            else
-            {
-                ProtocolError(null, ErrorCodes.BadFrame, error);
-            }
+        }
+        finally
+        {
+            OutboundQueue.WakeAll(wakes);
+            t_spareWakes = wakes;
         }
 
         // What is left has no newline yet: refuse it as soon as it cannot fit the limit, so the
@@ -145,6 +168,31 @@ internal sealed partial class ClientConnection
         }
 
         return buffer;
+    }
+
+    /// <summary>Starts handling a request; what it queues for others while it runs here wakes their readers only at <see cref="OutboundQueue.WakeAll"/>.</summary>
+    private ValueTask HandleDeferringWakes(RequestFrame request, List<OutboundQueue> wakes)
+    {
+        var previous = OutboundQueue.DeferWakesTo(wakes);
+        try
+        {
+            return HandleRequestAsync(request);
+        }
+        finally
+        {
+            OutboundQueue.DeferWakesTo(previous);
+        }
+    }
+
+    // One list of deferred wakes kept per thread between reads, as the send loop keeps its batch.
+    [ThreadStatic]
+    private static List<OutboundQueue>? t_spareWakes;
+
+    private static List<OutboundQueue> RentWakeList()
+    {
+        var wakes = t_spareWakes ?? new List<OutboundQueue>();
+        t_spareWakes = null;
+        return wakes;
     }
 
     private void FrameTooLarge() =>

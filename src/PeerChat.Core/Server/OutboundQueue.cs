@@ -46,6 +46,10 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     // While held, frames queue but the reader is given none (see Hold).
     private bool _held;
 
+    // Set only while a receive loop runs a request synchronously (see DeferWakesTo).
+    [ThreadStatic]
+    private static List<OutboundQueue>? t_deferredWakes;
+
     // Continuations run on the pool: an enqueuing thread (a broadcast reaching thousands) must
     // never end up running a send loop.
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
@@ -156,10 +160,42 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            WakeReader();
+            if (t_deferredWakes is { } deferred)
+            {
+                deferred.Add(this);
+            }
+            else
+            {
+                WakeReader();
+            }
         }
 
         return Result.Queued;
+    }
+
+    /// <summary>
+    /// Until called again with the value it returns, readers that frames queued on this thread
+    /// would wake are added to <paramref name="wakes"/> instead, for <see cref="WakeAll"/>. A
+    /// sender's receive loop defers them while it handles the lines of one read, as NATS's
+    /// flushClients does: a receiver of 40 broadcasts from that read is then woken once and
+    /// writes them in one system call, rather than being woken (a pool work item) for each.
+    /// </summary>
+    public static List<OutboundQueue>? DeferWakesTo(List<OutboundQueue>? wakes)
+    {
+        var previous = t_deferredWakes;
+        t_deferredWakes = wakes;
+        return previous;
+    }
+
+    /// <summary>Wakes the readers deferred into <paramref name="wakes"/> (each is there at most once) and empties it.</summary>
+    public static void WakeAll(List<OutboundQueue> wakes)
+    {
+        foreach (var queue in wakes)
+        {
+            queue.WakeReader();
+        }
+
+        wakes.Clear();
     }
 
     /// <summary>

@@ -72,9 +72,7 @@ internal sealed partial class StoreWriter
 
         public Task Task => _done.Task;
 
-        // A failure may be told on the writer thread (a group that could not commit), so its caller goes on from the pool.
-        public override void Fail(Exception error) =>
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state.done.TrySetException(state.error), (done: _done, error), preferLocal: false);
+        public override void Fail(Exception error) => _done.TrySetException(error);
 
         protected override void Run(StoreWriter writer) => writer.AppendMessage(message, queueFor);
 

@@ -137,7 +137,7 @@ internal sealed partial class StoreWriter : IDisposable
 
         if (group.Count == 1)
         {
-            group[0].Fail(new StoreUnavailableException(Describe(failure), failure));
+            FailOnPool(group[0], new StoreUnavailableException(Describe(failure), failure));
             return;
         }
 
@@ -145,9 +145,24 @@ internal sealed partial class StoreWriter : IDisposable
         {
             if (TryCommit([operation]) is { } alone)
             {
-                operation.Fail(new StoreUnavailableException(Describe(alone), alone));
+                FailOnPool(operation, new StoreUnavailableException(Describe(alone), alone));
             }
         }
+    }
+
+    // A caller goes on where it is told (an append's inline), so a failure found on this thread is
+    // told from the pool; counted like a committed group's, so that Stopped waits for it.
+    private void FailOnPool(WriteOperation operation, Exception error)
+    {
+        Interlocked.Increment(ref _unfinished);
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static state =>
+            {
+                state.operation.Fail(state.error);
+                state.writer.Finished();
+            },
+            (writer: this, operation, error),
+            preferLocal: false);
     }
 
     /// <summary>Runs <paramref name="operations"/> in one transaction and completes them; on failure rolls back and returns why, the operations still pending.</summary>

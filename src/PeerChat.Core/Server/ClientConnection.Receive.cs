@@ -132,7 +132,8 @@ internal sealed partial class ClientConnection
                 if (RequestFrame.TryParse(line, out var frame, out var error))
                 {
                     var handling = HandleDeferringWakes(frame!, wakes);
-                    if (!handling.IsCompleted)
+                    var waited = !handling.IsCompleted;
+                    if (waited)
                     {
                         OutboundQueue.WakeAll(wakes);
                         if (buffer.IsEmpty)
@@ -146,6 +147,14 @@ internal sealed partial class ClientConnection
                     }
 
                     await handling.ConfigureAwait(false);
+                    if (waited)
+                    {
+                        // The request may have been finished inline by a store group's completion,
+                        // which tells each caller of the group in turn: the rest of this read goes
+                        // on from a work item of its own, so this client's next lines never hold
+                        // up the receipts of the others in that group.
+                        await Task.Yield();
+                    }
                 }
                 else
                 {

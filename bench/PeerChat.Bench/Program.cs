@@ -45,7 +45,7 @@ switch (mode)
 
         break;
     case "pingpong":
-        // Relay ping-pong against a server already running: port, seconds, [peerchat|peerchat-no-receipts|nats|nats-verbose|irc|mqtt].
+        // Relay ping-pong against a server already running: port, seconds, [peerchat|peerchat-no-receipts|nats|nats-verbose|irc|mqtt], [pairs, 50 unless given].
         var pingPongServer = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture));
         ChatSystem pingPongSystem = (args.Length > 3 ? args[3] : "peerchat") switch
         {
@@ -56,7 +56,8 @@ switch (mode)
             "peerchat-no-receipts" => new PeerChatSystem { Server = pingPongServer, Receipts = false },
             _ => new PeerChatSystem { Server = pingPongServer },
         };
-        Console.WriteLine(await PingPong.RunAsync(pingPongSystem, 50, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture))));
+        var pingPongPairs = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 50;
+        Console.WriteLine(await PingPong.RunAsync(pingPongSystem, pingPongPairs, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture))));
         break;
     case "direct":
         // Direct ping-pong between PeerChat clients brokered by a server already running: port, seconds.

@@ -139,6 +139,26 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task RequestFields_AFieldGivenTwiceCountsWithItsLastValue_AndEscapedNamesAreRead()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var alice = await server.LoginRawAsync("alice");
+        using var bob = await server.LoginRawAsync("bob");
+
+        // "\u0074o" and "te\u0078t" are "to" and "text"; the first "to" and "data" are overridden.
+        await alice.SendLineAsync("""{"type":"send","id":5,"to":"nobody","\u0074o":"bob","te\u0078t":"hi","data":7,"data":{"k":1}}""");
+        var sent = await alice.ReadFrameAsync("sent");
+        var message = await bob.ReadFrameAsync("message");
+        await alice.SendLineAsync("""{"type":"broadcast","id":6,"text":"x","room":"lobby","room":7}""");
+        var refused = await alice.ReadFrameAsync();
+
+        Assert.Equal(5, sent.GetProperty("re").GetInt32());
+        Assert.Equal(("alice", "hi", 1), (message.Str("from"), message.Str("text"), message.GetProperty("data").GetProperty("k").GetInt32()));
+        refused.AssertError(ErrorCodes.BadFrame);
+        Assert.Equal("'room' must be a string.", refused.Str("message"));
+    }
+
+    [Fact]
     public async Task TenMegabyteLineWithoutNewline_IsCutOffWithFrameTooLarge_AndBufferingStaysBounded()
     {
         await using var server = await TestServer.StartAsync();

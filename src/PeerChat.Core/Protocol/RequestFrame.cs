@@ -7,7 +7,7 @@ namespace PeerChat.Core.Protocol;
 /// One request from a client, with the fields the server reads copied out of the JSON,
 /// so that nothing refers to the receive buffer once parsing returns.
 /// </summary>
-public sealed class RequestFrame
+public sealed partial class RequestFrame
 {
     public required string Type { get; init; }
 
@@ -78,52 +78,49 @@ public sealed class RequestFrame
         return fault == FrameFault.None && TryRead(root, out frame, out error);
     }
 
-    private static readonly string[] ConversationFields = ["room", "with", "before", "after", "since", "upTo"];
-
     private static bool TryRead(JsonElement root, out RequestFrame? frame, out string error)
     {
         frame = null;
-        var type = root.GetProperty("type");
+        var fields = Fields.Read(root);
 
         JsonElement? id = null;
-        if (root.TryGetProperty("id", out var idElement))
+        if (fields.Id.ValueKind != JsonValueKind.Undefined)
         {
-            if (idElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
+            if (fields.Id.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
             {
                 error = "'id' must be a string or a number.";
                 return false;
             }
 
-            id = idElement;
+            id = fields.Id;
         }
 
         JsonElement? data = null;
-        if (root.TryGetProperty("data", out var dataElement) && dataElement.ValueKind != JsonValueKind.Null)
+        if (fields.Data.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
         {
-            if (dataElement.ValueKind != JsonValueKind.Object)
+            if (fields.Data.ValueKind != JsonValueKind.Object)
             {
                 error = "'data' must be a JSON object.";
                 return false;
             }
 
-            data = dataElement;
+            data = fields.Data;
         }
 
         // Where these are given they must be strings: a "room" that is a number must not turn a
         // room message into one to everyone.
-        foreach (var name in ConversationFields)
+        if (NotAString(fields.Room, "room", out error) || NotAString(fields.With, "with", out error)
+            || NotAString(fields.Before, "before", out error) || NotAString(fields.After, "after", out error)
+            || NotAString(fields.Since, "since", out error) || NotAString(fields.UpTo, "upTo", out error))
         {
-            if (root.TryGetProperty(name, out var field) && field.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
-            {
-                error = $"'{name}' must be a string.";
-                return false;
-            }
+            return false;
         }
 
         int? peerPort = null;
         string? peerFingerprint = null;
-        if (root.TryGetProperty("peer", out var peer) && peer.ValueKind == JsonValueKind.Object)
+        if (fields.Peer.ValueKind == JsonValueKind.Object)
         {
+            var peer = fields.Peer;
             // TryGetInt32 throws on a non-number, so the kind is checked first (found by fuzzing,
             // fuzz/regressions/frames: "peer":{"port":[...]} ended the connection with a server error).
             if (peer.TryGetProperty("port", out var port) && port.ValueKind == JsonValueKind.Number && port.TryGetInt32(out var portNumber) && portNumber is > 0 and <= 65535)
@@ -136,30 +133,38 @@ public sealed class RequestFrame
 
         frame = new RequestFrame
         {
-            Type = type.GetString()!,
+            Type = fields.Type.GetString()!,
             Id = id,
-            User = OptionalString(root, "user"),
-            Password = OptionalString(root, "password"),
-            Text = OptionalString(root, "text"),
-            To = OptionalString(root, "to"),
-            DirectId = OptionalString(root, "directId"),
-            Direct = root.TryGetProperty("direct", out var direct) && direct.ValueKind == JsonValueKind.Number && direct.TryGetInt64(out var directCount) && directCount >= 0 ? directCount : null,
+            User = StringOrNull(fields.User),
+            Password = StringOrNull(fields.Password),
+            Text = StringOrNull(fields.Text),
+            To = StringOrNull(fields.To),
+            DirectId = StringOrNull(fields.DirectId),
+            Direct = fields.Direct.ValueKind == JsonValueKind.Number && fields.Direct.TryGetInt64(out var directCount) && directCount >= 0 ? directCount : null,
             Data = data,
-            Presence = root.TryGetProperty("presence", out var presence) && presence.ValueKind == JsonValueKind.True,
-            Receipts = !(root.TryGetProperty("receipts", out var receipts) && receipts.ValueKind == JsonValueKind.False),
+            Presence = fields.Presence.ValueKind == JsonValueKind.True,
+            Receipts = fields.Receipts.ValueKind != JsonValueKind.False,
             PeerPort = peerPort,
             PeerFingerprint = peerFingerprint,
-            Room = OptionalString(root, "room"),
-            With = OptionalString(root, "with"),
-            Before = OptionalString(root, "before"),
-            After = OptionalString(root, "after"),
-            Since = OptionalString(root, "since"),
-            Limit = root.TryGetProperty("limit", out var limit) ? PositiveInt(limit) : null,
-            UpTo = OptionalString(root, "upTo"),
+            Room = StringOrNull(fields.Room),
+            With = StringOrNull(fields.With),
+            Before = StringOrNull(fields.Before),
+            After = StringOrNull(fields.After),
+            Since = StringOrNull(fields.Since),
+            Limit = fields.Limit.ValueKind == JsonValueKind.Undefined ? null : PositiveInt(fields.Limit),
+            UpTo = StringOrNull(fields.UpTo),
         };
         error = string.Empty;
         return true;
     }
+
+    private static bool NotAString(JsonElement field, string name, out string error)
+    {
+        error = field.ValueKind is JsonValueKind.Undefined or JsonValueKind.String or JsonValueKind.Null ? string.Empty : $"'{name}' must be a string.";
+        return error.Length > 0;
+    }
+
+    private static string? StringOrNull(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     // A limit past int.MaxValue is as good as the largest: the server cuts it to its maximum anyway.
     private static int PositiveInt(JsonElement value) =>

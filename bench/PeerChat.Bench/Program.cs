@@ -35,15 +35,35 @@ switch (mode)
         break;
     case "fanout":
         // One workload against a PeerChat server already running (e.g. under perf): port, receivers, messages, rounds,
-        // [--web] (the port is the web port, the clients speak peerchat.v1 over /ws).
+        // [--web] (the port is the web port, the clients speak peerchat.v1 over /ws), [--irc] (the port is
+        // serve's IRCPORT: the IRC gateway's fan-out in #everyone), [--irc-peer] (a plain IRC server
+        // started by the "peer" mode: its fan-out in #bench).
         var fanOutServer = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture));
-        var fanOutSystem = args.Contains("--web") ? new PeerChatWebSocketSystem { Server = fanOutServer } : new PeerChatSystem { Server = fanOutServer };
+        ChatSystem fanOutSystem = args.Contains("--web") ? new PeerChatWebSocketSystem { Server = fanOutServer }
+            : args.Contains("--irc") ? Servers.PeerChatIrc(fanOutServer)
+            : args.Contains("--irc-peer") ? new IrcSystem { Label = "IRC peer", Server = fanOutServer }
+            : new PeerChatSystem { Server = fanOutServer };
         for (var round = 0; round < int.Parse(args[4], CultureInfo.InvariantCulture); round++)
         {
             Console.WriteLine(await FanOut.RunAsync(fanOutSystem, int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), window: 200));
         }
 
         break;
+    case "peer":
+        {
+            // One peer server started as the IRC fan-out table starts it, for runs by hand: ngircd|inspircd.
+            // Prints its PORT and PID; the end of stdin (or any line) stops it.
+            var (peer, peerSystem) = args[1] == "ngircd" ? await PeerServers.StartNgircdAsync() : await PeerServers.StartInspircdAsync();
+            using (peer)
+            {
+                Console.WriteLine($"PORT {((IrcSystem)peerSystem).Server.Port}");
+                Console.WriteLine($"PID {peer.Pid}");
+                await Console.In.ReadLineAsync();
+            }
+
+            break;
+        }
+
     case "pingpong":
         // Relay ping-pong against a server already running: port, seconds, [peerchat|peerchat-no-receipts|nats|nats-verbose|irc|mqtt], [pairs, 50 unless given].
         var pingPongServer = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture));

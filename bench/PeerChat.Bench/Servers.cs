@@ -29,15 +29,18 @@ internal static class Servers
         var process = ChildProcess.Start("dotnet", [typeof(FanOut).Assembly.Location, "serve", "20000"]);
         await process.ReadReportAsync("PORT");
         var port = int.Parse((await process.ReadReportAsync("IRCPORT")).Trim(), CultureInfo.InvariantCulture);
-        return (process, new IrcSystem
-        {
-            Label = "PeerChat IRC gateway",
-            Server = new IPEndPoint(IPAddress.Loopback, port),
-            Password = PeerChatSystem.Password,
-            Channel = "#everyone",
-            InChannelAtRegistration = true,
-        });
+        return (process, PeerChatIrc(new IPEndPoint(IPAddress.Loopback, port)));
     }
+
+    /// <summary>How the workloads talk to PeerChat's IRC gateway at <paramref name="ircPort"/>: PASS logins, #everyone.</summary>
+    public static IrcSystem PeerChatIrc(IPEndPoint ircPort) => new()
+    {
+        Label = "PeerChat IRC gateway",
+        Server = ircPort,
+        Password = PeerChatSystem.Password,
+        Channel = "#everyone",
+        InChannelAtRegistration = true,
+    };
 
     /// <summary>A PeerChat server with the "serve" mode's <paramref name="options"/>, seen through its IRC gateway and over plain peerchat/1.</summary>
     public static async Task<(ChildProcess Process, IrcSystem Irc, PeerChatSystem Plain)> StartPeerChatIrcWithAsync(params string[] options)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using PeerChat.Core.Chat;
 
 namespace PeerChat.Core.Tests;
@@ -30,6 +31,17 @@ public sealed class MessageIdsTests
 
         // Random bits differ between ids of one millisecond, not only the time.
         Assert.True(ids.Select(id => (ulong)Decode(id) & 0x3FFF_FFFF_FFFF_FFFFUL).Distinct().Count() == ids.Count);
+    }
+
+    [Fact]
+    public void IdsMadeInALaterMillisecond_SortAfter_AsText()
+    {
+        var first = MessageIds.Next();
+        var started = DateTimeOffset.UtcNow;
+        SpinWait.SpinUntil(() => DateTimeOffset.UtcNow > started.AddMilliseconds(2), TimeSpan.FromSeconds(5));
+        var second = MessageIds.Next();
+
+        Assert.True(string.CompareOrdinal(first, second) < 0, string.Create(CultureInfo.InvariantCulture, $"{first} !< {second}"));
     }
 
     private static UInt128 Decode(string id)

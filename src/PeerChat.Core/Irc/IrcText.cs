@@ -47,6 +47,13 @@ internal static class IrcText
         var command = message.Data == NoticeData ? "NOTICE" : "PRIVMSG";
         var prefix = $":{Mask(message.From)} {command} {Target(message, roomName)} :";
         var budget = LineBytes - Encoding.UTF8.GetByteCount(prefix);
+        if (FitsOneLine(message.Text, budget))
+        {
+            // The usual case, built in one piece: this runs once per live message and variant,
+            // which weighs most where a message has few receivers.
+            return Encoding.UTF8.GetBytes(string.Concat(tags, prefix, message.Text, "\r\n"));
+        }
+
         var lines = new StringBuilder(tags.Length + prefix.Length + message.Text.Length + 16);
         foreach (var piece in Pieces(message.Text, budget))
         {
@@ -63,6 +70,11 @@ internal static class IrcText
     /// </summary>
     public static List<string> Pieces(string text, int budget)
     {
+        if (FitsOneLine(text, budget))
+        {
+            return [text];
+        }
+
         var pieces = new List<string>();
         foreach (var rawLine in text.Split('\n'))
         {
@@ -98,4 +110,8 @@ internal static class IrcText
 
         return pieces;
     }
+
+    /// <summary>A text that is one piece as it stands (<see cref="Pieces"/> would not cut or change it): one line, no CR or NUL, within the budget.</summary>
+    private static bool FitsOneLine(string text, int budget) =>
+        text.Length > 0 && text.AsSpan().IndexOfAny('\n', '\r', '\0') < 0 && Encoding.UTF8.GetByteCount(text) <= budget;
 }

@@ -320,7 +320,7 @@ public sealed class RedisMessageStore : IMessageStore
                 throw new MessageStoreFormatException(where, $"it holds PeerChat data of layout version '{version}' in {versionKey}; this PeerChat reads version {LayoutVersion}.");
             }
         }
-        catch (Exception ex) when (IsUnavailable(ex))
+        catch (Exception ex) when (IsUnavailable(ex) || ex is RedisServerException)
         {
             throw new StoreUnavailableException($"The Redis at {where} cannot be used: {ex.Message}", ex);
         }
@@ -336,13 +336,18 @@ public sealed class RedisMessageStore : IMessageStore
         {
             throw new ArgumentException($"The message is already stored ({ex.Message}).", ex);
         }
+        catch (Exception ex) when (RedisErrors.IsError(ex))
+        {
+            // Still a StoreUnavailableException (the request was not done), but said as what it is.
+            throw new StoreUnavailableException($"The message store on Redis at {Where} failed: {RedisErrors.Describe(ex)}", ex);
+        }
         catch (Exception ex) when (IsUnavailable(ex))
         {
             throw new StoreUnavailableException($"The message store on Redis at {Where} is unavailable: {ex.Message}", ex);
         }
     }
 
-    private static bool IsUnavailable(Exception ex) => ex is RedisConnectionException or RedisTimeoutException or RedisServerException;
+    private static bool IsUnavailable(Exception ex) => RedisErrors.IsUnreachable(ex);
 
     private RedisKey KeyOf(string name) => KeyPrefix + name;
 

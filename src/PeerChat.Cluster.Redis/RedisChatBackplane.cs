@@ -189,6 +189,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 _own.TryRemove(new KeyValuePair<string, OwnSession>(user, own));
             }
 
+            _ended[Key(user)] = DateTimeOffset.UtcNow;
             Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId]), "logout");
         }
     }
@@ -276,6 +277,8 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             ApplySweep(sweep);
         }
 
+        var started = DateTimeOffset.UtcNow;
+
         // Bounded: what is there now, not what keeps coming (the next wake-up reads that).
         for (var batches = 0; batches < 100 && !_stop.IsCancellationRequested; batches++)
         {
@@ -298,9 +301,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
             if (read.Length - 1 < _settings.ReadBatch)
             {
-                return;
+                break;
             }
         }
+
+        ForgetEndedBefore(started - _settings.HeartbeatTimeToLive);
     }
 
     private async ValueTask ProcessAsync(BusId id, RedisResult[] fields)
@@ -348,7 +353,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                     // Skipped when a refill after a gap delivered it already.
                     if (entryId is null || Advance(conversation, BusId.Parse(entryId)))
                     {
-                        await DeliverAsync(MessageEntries.Read(MessageEntries.Conversation(conversation), fields), conversation, queuedFor).ConfigureAwait(false);
+                        await DeliverAsync(MessageEntries.Read(MessageEntries.Conversation(conversation), fields), conversation, queuedFor, refilled: false).ConfigureAwait(false);
                     }
 
                     break;

@@ -43,9 +43,10 @@ internal static class BusScripts
     /// of an earlier run (and tells the others so), and returns {the bus id to read on from, then
     /// each other live node and the values of its on-hash}, in one step so nothing falls between;
     /// {'inuse', the heartbeat's remaining ms} and nothing changed when a node of that name is live.
+    /// ARGV[5] is this run's token, the heartbeat's value: only this run refreshes or removes it.
     /// </summary>
     public const string Enter = Add + """
-        if not redis.call('SET', p .. 'n:' .. node, '1', 'NX', 'PX', ARGV[3]) then
+        if not redis.call('SET', p .. 'n:' .. node, ARGV[5], 'NX', 'PX', ARGV[3]) then
           return {'inuse', redis.call('PTTL', p .. 'n:' .. node)}
         end
         redis.call('SADD', p .. 'nodes', node)
@@ -57,16 +58,23 @@ internal static class BusScripts
         """;
 
     /// <summary>
-    /// ARGV: prefix, node, heartbeat TTL in ms. Refreshes the node's heartbeat and sweeps the nodes
-    /// whose heartbeat expired (their on-hash goes). Returns {1 when the heartbeat was still there
-    /// (0: others may have swept this node), the bus's last id, the live nodes...}.
+    /// ARGV: prefix, node, heartbeat TTL in ms, this run's token. Refreshes the node's heartbeat and
+    /// sweeps the nodes whose heartbeat expired (their on-hash goes). Returns {1 when the heartbeat
+    /// was still there (0: others may have swept this node), the bus's last id, the live nodes...};
+    /// {'inuse', its remaining ms} and nothing changed when another run holds the name (this one's
+    /// expired meanwhile and a new node of the name entered): as Enter's SET NX, never taken back.
     /// </summary>
     public const string Heartbeat = """
         local p, node = ARGV[1], ARGV[2]
-        local was = redis.call('SET', p .. 'n:' .. node, '1', 'PX', ARGV[3], 'GET')
+        local key = p .. 'n:' .. node
+        local held = redis.call('GET', key)
+        if held and held ~= ARGV[4] then
+          return {'inuse', redis.call('PTTL', key)}
+        end
+        redis.call('SET', key, ARGV[4], 'PX', ARGV[3])
         redis.call('SADD', p .. 'nodes', node)
         local last = redis.call('XREVRANGE', p .. 'bus', '+', '-', 'COUNT', 1)[1]
-        local out = {was and 1 or 0, last and last[1] or '0-0'}
+        local out = {held and 1 or 0, last and last[1] or '0-0'}
         for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
           if redis.call('EXISTS', p .. 'n:' .. other) == 1 then
             out[#out + 1] = other
@@ -94,8 +102,13 @@ internal static class BusScripts
         return redis.status_reply('OK')
         """;
 
-    /// <summary>ARGV: prefix, node, bus length. The node stops: its heartbeat and users go, and the others are told.</summary>
+    /// <summary>
+    /// ARGV: prefix, node, bus length, this run's token. The node stops: its heartbeat and users go,
+    /// and the others are told; nothing when the name is another run's by now.
+    /// </summary>
     public const string Leave = Add + """
+        local held = redis.call('GET', p .. 'n:' .. node)
+        if held and held ~= ARGV[4] then return false end
         redis.call('DEL', p .. 'on:' .. node, p .. 'n:' .. node)
         redis.call('SREM', p .. 'nodes', node)
         return publish(ARGV[3], 'k', 'r')

@@ -52,6 +52,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     private int _presenceLost;
     private readonly Lock _announcing = new();
 
+    // This run's heartbeat value: a node of the same name that entered after this one's heartbeat
+    // expired holds another, and this one then stops rather than take the name back.
+    private readonly string _run = Guid.NewGuid().ToString("N");
+    private NodeNameInUseException? _displaced;
+
     private RedisChatBackplane(RedisMessageStore store, string nodeName, ClusterSettings settings)
     {
         _store = store;
@@ -109,7 +114,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         }
 
         var entered = (RedisResult[])(await _store.CallAsync(
-            _db.ScriptEvaluateAsync(BusScripts.Enter, values: [_prefix, _node, TtlMilliseconds, _settings.BusMaxLength]), cancellationToken).ConfigureAwait(false))!;
+            _db.ScriptEvaluateAsync(BusScripts.Enter, values: [_prefix, _node, TtlMilliseconds, _settings.BusMaxLength, _run]), cancellationToken).ConfigureAwait(false))!;
         if ((string?)entered[0] == "inuse")
         {
             throw new NodeNameInUseException(NodeName, _store.Where, TimeSpan.FromMilliseconds((long)entered[1]));
@@ -146,7 +151,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             // Refused (or never got that far): the heartbeat and users under this name are another node's.
             if (_entered)
             {
-                await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength])).ConfigureAwait(false);
+                await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength, _run])).ConfigureAwait(false);
             }
 
             await _store.Connection.GetSubscriber().UnsubscribeAsync(_wakeChannel).ConfigureAwait(false);
@@ -163,12 +168,22 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     public void PublishMessage(ChatMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (Displaced)
+        {
+            return;
+        }
+
         RedisValue[] args = [_prefix, _node, _settings.BusMaxLength, message.Conversation.Id, .. MessageEntries.Fields(message, queuedFor: null)];
         Observe(_db.ScriptEvaluateAsync(BusScripts.Message, values: args), "publish");
     }
 
-    public void PublishRoomChange(string room, string user, bool joined) =>
-        Observe(_db.ScriptEvaluateAsync(BusScripts.RoomChange, values: [_prefix, _node, _settings.BusMaxLength, joined ? "j" : "x", room, user]), joined ? "join" : "leave");
+    public void PublishRoomChange(string room, string user, bool joined)
+    {
+        if (!Displaced)
+        {
+            Observe(_db.ScriptEvaluateAsync(BusScripts.RoomChange, values: [_prefix, _node, _settings.BusMaxLength, joined ? "j" : "x", room, user]), joined ? "join" : "leave");
+        }
+    }
 
     public void SessionStarted(ClientInfo client)
     {
@@ -190,6 +205,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             }
 
             _ended[Key(user)] = DateTimeOffset.UtcNow;
+            if (Displaced)
+            {
+                return;
+            }
+
             Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId]), "logout");
         }
     }
@@ -198,6 +218,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     {
         ArgumentNullException.ThrowIfNull(peer);
         ArgumentNullException.ThrowIfNull(expectation);
+        if (_displaced is { } displaced)
+        {
+            throw new StoreUnavailableException(displaced.Message, displaced);
+        }
+
         RedisValue[] args =
         [
             _prefix, _node, _settings.BusMaxLength, peer.Node, Key(peer.UserName), peer.ClientId,
@@ -219,9 +244,16 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
     private long TtlMilliseconds => (long)_settings.HeartbeatTimeToLive.TotalMilliseconds;
 
+    private bool Displaced => Volatile.Read(ref _displaced) is not null;
+
     // Sent now, before any await: a login and a logout of one session reach Redis in that order.
-    private void Announce(ClientInfo client) =>
-        Observe(_db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(client.UserName), WriteSession(client)]), "login");
+    private void Announce(ClientInfo client)
+    {
+        if (!Displaced)
+        {
+            Observe(_db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(client.UserName), WriteSession(client)]), "login");
+        }
+    }
 
     private async Task StopLoopsAsync()
     {
@@ -436,7 +468,13 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
             try
             {
-                var beat = (RedisResult[])(await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Heartbeat, values: [_prefix, _node, TtlMilliseconds])).ConfigureAwait(false))!;
+                var beat = (RedisResult[])(await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Heartbeat, values: [_prefix, _node, TtlMilliseconds, _run])).ConfigureAwait(false))!;
+                if ((string?)beat[0] == "inuse")
+                {
+                    StopDisplaced(TimeSpan.FromMilliseconds((long)beat[1]));
+                    return;
+                }
+
                 // The heartbeat had expired (Redis was away: the others may have swept this
                 // node's users), or a login or logout was lost meanwhile: the sessions anew.
                 if ((long)beat[0] == 0 | Interlocked.Exchange(ref _presenceLost, 0) != 0)
@@ -483,6 +521,21 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
             Observe(_db.ScriptEvaluateAsync(BusScripts.Resync, values: [.. args]), "resync");
         }
+    }
+
+    // Another node of this name entered after this one's heartbeat expired: this one stops taking
+    // part (no more heartbeats, reads or writes under the name) rather than take it back.
+    private void StopDisplaced(TimeSpan expiresIn)
+    {
+        var displaced = new NodeNameInUseException(NodeName, _store.Where, expiresIn);
+        Volatile.Write(ref _displaced, displaced);
+        _entered = false;
+        _store.Refuse(displaced);
+        _stop.Cancel();
+
+        // Reported even while a Redis failure is: this is another matter.
+        Worked();
+        Fail("heartbeat", displaced);
     }
 
     private void Observe(Task<RedisResult> command, string operation) => _ = ObserveAsync(command, operation);

@@ -26,6 +26,7 @@ public sealed class RedisMessageStore : IMessageStore
     private readonly MessageStoreSettings _settings;
     private readonly RedisRetention _retention;
     private int _disposed;
+    private Exception? _refused;
 
     // Set when a node's backplane runs on this store: each append then also goes on the cluster's bus.
     private RedisValue _busNode = "";
@@ -102,6 +103,11 @@ public sealed class RedisMessageStore : IMessageStore
     public ValueTask AppendAsync(ChatMessage message, string? queueFor = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (Volatile.Read(ref _refused) is { } refused)
+        {
+            return ValueTask.FromException(new StoreUnavailableException(refused.Message, refused));
+        }
+
         var queued = queueFor?.ToLowerInvariant();
         var conversation = message.Conversation;
         RedisValue[] args =
@@ -258,6 +264,12 @@ public sealed class RedisMessageStore : IMessageStore
         _busMaxLength = busMaxLength;
         _busNode = node;
     }
+
+    /// <summary>
+    /// From now on appends fail with <paramref name="reason"/>: the node's backplane found its name
+    /// taken by another node, and nothing more may go on the bus under it.
+    /// </summary>
+    internal void Refuse(Exception reason) => Volatile.Write(ref _refused, reason);
 
     /// <summary>Runs <paramref name="command"/>, every failure to reach Redis as a <see cref="StoreUnavailableException"/>.</summary>
     internal Task<T> CallAsync<T>(Task<T> command, CancellationToken cancellationToken = default) => Call(command, cancellationToken);

@@ -1,5 +1,7 @@
 using PeerChat.Cluster.Redis;
 using PeerChat.Core.Chat;
+using PeerChat.Core.Client;
+using PeerChat.Core.Protocol;
 using PeerChat.Core.Server;
 using PeerChat.Core.Tests.Support;
 
@@ -50,6 +52,42 @@ public sealed class ClusterNodeNameTests
         var restarted = await cluster.AddNodeAsync("node-b");
         await restarted.LoginAsync("bob");
         await cluster.WaitUntilAsync(() => cluster.Nodes[0].Server.Chat.IsOnline("bob"), "node A sees bob on the restarted node-b");
+    }
+
+    [RedisFact]
+    public async Task ANodeWhoseHeartbeatExpired_FindsItsNameTaken_AndStopsRatherThanTakeItBack()
+    {
+        await using var cluster = await TestCluster.StartAsync(0);
+        var proxy = cluster.AddProxy();
+        var old = await cluster.AddNodeAsync("node-a", proxy.Configuration, TestCluster.FastSettings);
+        var nodeB = await cluster.AddNodeAsync("node-b");
+        var alice = await old.LoginAsync("alice");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice"), "both nodes have alice online");
+
+        // The old node-a stalls past its heartbeat's lifetime: node B sweeps it, and a new node-a enters.
+        proxy.Pause();
+        await cluster.WaitUntilAsync(() => !nodeB.Server.Chat.IsOnline("alice"), "node B has swept the old node-a");
+        var newer = await cluster.AddNodeAsync("node-a");
+        await newer.LoginAsync("carol");
+        await cluster.WaitUntilAsync(() => nodeB.Server.Chat.IsOnline("carol"), "node B sees carol on the new node-a");
+        proxy.Resume();
+
+        // The old one finds its name taken and stops: reported, and nothing more under that name.
+        var failed = await old.WaitForEventAsync<MessageStoreFailedEvent>(e => e.Reason.Contains("'node-a' is live", StringComparison.Ordinal));
+        Assert.Equal("cluster heartbeat", failed.Operation);
+        var refused = await Assert.ThrowsAsync<ChatClientException>(() => alice.BroadcastAsync("from the old node-a"));
+        Assert.Equal(ErrorCodes.StoreUnavailable, refused.Code);
+
+        // The new node-a keeps its heartbeat and its users: node B still has carol after sweeps.
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new MessageStoreSettings(), cluster.Prefix);
+        for (var beats = 0; beats < 3; beats++)
+        {
+            await cluster.NextBusReadAsync();
+        }
+
+        Assert.True(nodeB.Server.Chat.IsOnline("carol"));
+        Assert.False(nodeB.Server.Chat.IsOnline("alice"));
+        Assert.Equal(["carol"], (await store.Database.HashKeysAsync(cluster.Prefix + "on:node-a")).Select(k => (string)k!));
     }
 
     private static async Task<NodeNameInUseException> StartRefusedAsync(TestCluster cluster, string name)

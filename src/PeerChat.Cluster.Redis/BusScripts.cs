@@ -7,7 +7,8 @@ namespace PeerChat.Cluster.Redis;
 /// <c>e</c> its entry id, written by the store's append), <c>j</c>/<c>x</c> a room join/leave
 /// (<c>r</c> room, <c>u</c> user), <c>l</c> a login (<c>u</c> user key, <c>v</c> what
 /// <c>on:{node}</c> holds of it), <c>o</c> a logout (<c>u</c>, <c>c</c> client id), <c>r</c> a node
-/// that (re)started or stopped: its users are gone, <c>p</c> a direct connection brokered to a
+/// that (re)started or stopped: its users are gone, <c>s</c> a node's resync: its sessions whose login
+/// came before <c>f</c> are gone, <c>p</c> a direct connection brokered to a
 /// session of node <c>t</c> (<c>u</c>, <c>c</c>, and the <c>peer_expect</c>'s <c>f</c>, <c>fc</c>,
 /// <c>tk</c>, <c>ex</c> in UTC ticks). Each write also publishes the node on
 /// <c>wake</c>, so that readers need not poll often.
@@ -20,6 +21,31 @@ internal static class BusScripts
           local id = redis.call('XADD', p .. 'bus', 'MAXLEN', '~', maxlen, '*', 'n', node, ...)
           redis.call('PUBLISH', p .. 'wake', node)
           return id
+        end
+
+        """;
+
+    /// <summary>
+    /// Reading on-hash values: <c>field(v, n)</c> is the n-th tab-separated field (1: client id,
+    /// 5: connected at in ticks, 8: the login's bus id, written by Login and Resync); <c>later(a, b)</c>
+    /// whether stream id a is after b.
+    /// </summary>
+    private const string SessionFields = """
+        local function field(v, n)
+          local from = 1
+          for _ = 2, n do
+            local tab = string.find(v, '\t', from, true)
+            if not tab then return nil end
+            from = tab + 1
+          end
+          local tab = string.find(v, '\t', from, true)
+          return string.sub(v, from, tab and tab - 1 or -1)
+        end
+        local function later(a, b)
+          local am, as = string.match(a, '^(%d+)-(%d+)$')
+          local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+          am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+          return am > bm or (am == bm and as > bs)
         end
 
         """;
@@ -87,19 +113,50 @@ internal static class BusScripts
         """;
 
     /// <summary>
-    /// ARGV: prefix, node, bus length, then each session of the node as user key and on-hash value.
-    /// The node's on-hash becomes exactly these, and the others are told so (an <c>r</c> entry, then a
-    /// login each): after a login or logout that did not reach Redis, or a heartbeat that expired.
+    /// ARGV: prefix, node, bus length, then each session of the node as user key, on-hash value and
+    /// the bus id of its login ('' when that never reached Redis). After a login or logout that did
+    /// not reach Redis, or a heartbeat that expired: the node's on-hash becomes exactly these
+    /// sessions, each published again with a login entry, and then an <c>s</c> entry (<c>f</c> the
+    /// first of those logins, '' when none) tells the others to forget this node's sessions whose
+    /// login they read before it. A user they already knew with that session thus neither leaves nor
+    /// joins. A session that another live node holds a newer one of its user for (a later login in
+    /// bus order, or when one of them never reached Redis, a later connection time) is not published
+    /// (its user key and client id are returned, for the node to end it), so a resync never ends a
+    /// newer session elsewhere.
     /// </summary>
-    public const string Resync = Add + """
+    public const string Resync = Add + SessionFields + """
         local on = p .. 'on:' .. node
-        redis.call('DEL', on)
-        publish(ARGV[3], 'k', 'r')
-        for k = 4, #ARGV - 1, 2 do
-          redis.call('HSET', on, ARGV[k], ARGV[k + 1])
-          publish(ARGV[3], 'k', 'l', 'u', ARGV[k], 'v', ARGV[k + 1])
+        local others = {}
+        for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
+          if other ~= node and redis.call('EXISTS', p .. 'n:' .. other) == 1 then others[#others + 1] = other end
         end
-        return redis.status_reply('OK')
+        local function newer(held, since, value)
+          local theirs = field(held, 8)
+          if since ~= '' and theirs and string.find(theirs, '-', 1, true) then return later(theirs, since) end
+          local a, b = field(held, 5) or '', field(value, 5) or ''
+          if #a ~= #b then return #a > #b end
+          return a > b
+        end
+        redis.call('DEL', on)
+        local stale, first = {}, ''
+        for k = 4, #ARGV - 2, 3 do
+          local user, value, since = ARGV[k], ARGV[k + 1], ARGV[k + 2]
+          local replaced = false
+          for _, other in ipairs(others) do
+            local held = redis.call('HGET', p .. 'on:' .. other, user)
+            if held and newer(held, since, value) then replaced = true end
+          end
+          if replaced then
+            stale[#stale + 1] = user
+            stale[#stale + 1] = field(value, 1)
+          else
+            local id = publish(ARGV[3], 'k', 'l', 'u', user, 'v', value)
+            if first == '' then first = id end
+            redis.call('HSET', on, user, value .. '\t' .. id)
+          end
+        end
+        publish(ARGV[3], 'k', 's', 'f', first)
+        return stale
         """;
 
     /// <summary>
@@ -114,10 +171,14 @@ internal static class BusScripts
         return publish(ARGV[3], 'k', 'r')
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, user key, the session as on-hash values hold it. Its bus id.</summary>
+    /// <summary>
+    /// ARGV: prefix, node, bus length, user key, the session as on-hash values hold it. Its bus id,
+    /// which the on-hash keeps after the session (a resync elsewhere compares it).
+    /// </summary>
     public const string Login = Add + """
-        redis.call('HSET', p .. 'on:' .. node, ARGV[4], ARGV[5])
-        return publish(ARGV[3], 'k', 'l', 'u', ARGV[4], 'v', ARGV[5])
+        local id = publish(ARGV[3], 'k', 'l', 'u', ARGV[4], 'v', ARGV[5])
+        redis.call('HSET', p .. 'on:' .. node, ARGV[4], ARGV[5] .. '\t' .. id)
+        return id
         """;
 
     /// <summary>ARGV: prefix, node, bus length, user key, client id. The on-hash loses the user only while that client is its session.</summary>

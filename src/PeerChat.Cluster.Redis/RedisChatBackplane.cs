@@ -57,6 +57,9 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     private readonly string _run = Guid.NewGuid().ToString("N");
     private NodeNameInUseException? _displaced;
 
+    // Sessions a resync found replaced by a newer one on another node: the reader ends them.
+    private readonly ConcurrentQueue<(string User, string ClientId)> _replaced = new();
+
     private RedisChatBackplane(RedisMessageStore store, string nodeName, ClusterSettings settings)
     {
         _store = store;
@@ -190,8 +193,9 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         ArgumentNullException.ThrowIfNull(client);
         lock (_announcing)
         {
-            _own[client.UserName] = new OwnSession(client);
-            Announce(client);
+            var own = new OwnSession(client);
+            _own[client.UserName] = own;
+            Announce(own);
         }
     }
 
@@ -242,16 +246,28 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         return StopLoopsAsync();
     }
 
+    /// <summary>Publishes this node's sessions anew now, as the heartbeat does after a lost login or logout (for tests).</summary>
+    internal Task ResyncNowAsync() => ResyncAsync();
+
     private long TtlMilliseconds => (long)_settings.HeartbeatTimeToLive.TotalMilliseconds;
 
     private bool Displaced => Volatile.Read(ref _displaced) is not null;
 
     // Sent now, before any await: a login and a logout of one session reach Redis in that order.
-    private void Announce(ClientInfo client)
+    private void Announce(OwnSession own)
     {
         if (!Displaced)
         {
-            Observe(_db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(client.UserName), WriteSession(client)]), "login");
+            _ = AnnounceAsync(own, _db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(own.Client.UserName), WriteSession(own.Client)]));
+        }
+    }
+
+    // The login's bus id, once Redis has it: what a resync compares with another node's session of the user.
+    private async Task AnnounceAsync(OwnSession own, Task<RedisResult> login)
+    {
+        if (await ObserveAsync(login, "login").ConfigureAwait(false) is { } id)
+        {
+            own.LoginId ??= (string?)id;
         }
     }
 
@@ -309,6 +325,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             ApplySweep(sweep);
         }
 
+        while (_replaced.TryDequeue(out var replaced))
+        {
+            _receiver!.ReplaceSession(replaced.User, replaced.ClientId);
+        }
+
         var started = DateTimeOffset.UtcNow;
 
         // Bounded: what is there now, not what keeps coming (the next wake-up reads that).
@@ -342,7 +363,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
     private async ValueTask ProcessAsync(BusId id, RedisResult[] fields)
     {
-        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null, entryId = null, queuedFor = null;
+        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null, entryId = null, queuedFor = null, first = null;
         for (var k = 0; k + 1 < fields.Length; k += 2)
         {
             var text = (string?)fields[k + 1];
@@ -356,6 +377,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 case "r": room = text; break;
                 case "e": entryId = text; break;
                 case "q": queuedFor = text; break;
+                case "f": first = text; break;
             }
         }
 
@@ -371,6 +393,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             // This node's own login, read back: any login elsewhere read after it is the later one.
             if (kind == "l" && user is not null && value is not null && _own.TryGetValue(user, out var own) && own.Client.ClientId == ClientIdOf(value))
             {
+                own.LoginId = id.ToString();
                 own.Seen = true;
             }
 
@@ -414,6 +437,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                     break;
                 case "r" when node is not null:
                     Forget(session => session.Client.Node == node, at);
+                    break;
+                case "s" when node is not null:
+                    // A resync: its logins (just read) renewed the sessions it still holds; the rest are gone.
+                    var renewedFrom = string.IsNullOrEmpty(first) ? id : BusId.Parse(first);
+                    Forget(session => session.Client.Node == node && session.LoginId.CompareTo(renewedFrom) < 0, at);
                     break;
                 case "p":
                     PassOnPeerExpectation(fields, receiver);
@@ -479,7 +507,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 // node's users), or a login or logout was lost meanwhile: the sessions anew.
                 if ((long)beat[0] == 0 | Interlocked.Exchange(ref _presenceLost, 0) != 0)
                 {
-                    Resync();
+                    await ResyncAsync().ConfigureAwait(false);
                 }
 
                 Volatile.Write(ref _sweep, new Sweep(BusId.Parse((string)beat[1]!), beat.Skip(2).Select(n => (string)n!).ToHashSet(StringComparer.Ordinal)));
@@ -508,8 +536,9 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         }
     }
 
-    private void Resync()
+    private async Task ResyncAsync()
     {
+        Task<RedisResult> resync;
         lock (_announcing)
         {
             var args = new List<RedisValue> { _prefix, _node, _settings.BusMaxLength };
@@ -517,9 +546,25 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             {
                 args.Add(Key(own.Client.UserName));
                 args.Add(WriteSession(own.Client));
+                args.Add(own.LoginId ?? "");
             }
 
-            Observe(_db.ScriptEvaluateAsync(BusScripts.Resync, values: [.. args]), "resync");
+            resync = _db.ScriptEvaluateAsync(BusScripts.Resync, values: [.. args]);
+        }
+
+        // Sessions another node holds a newer one of: ended here, as a login read there would.
+        if (await ObserveAsync(resync, "resync").ConfigureAwait(false) is { } stale)
+        {
+            var pairs = (RedisResult[])stale!;
+            for (var k = 0; k + 1 < pairs.Length; k += 2)
+            {
+                if (_own.TryGetValue((string)pairs[k]!, out var own) && own.Client.ClientId == (string?)pairs[k + 1])
+                {
+                    _replaced.Enqueue((own.Client.UserName, own.Client.ClientId));
+                }
+            }
+
+            _wake.TrySetResult();
         }
     }
 
@@ -540,12 +585,14 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
     private void Observe(Task<RedisResult> command, string operation) => _ = ObserveAsync(command, operation);
 
-    private async Task ObserveAsync(Task<RedisResult> command, string operation)
+    // The answer, or null when Redis could not be reached (reported, and for presence, resynced later).
+    private async Task<RedisResult?> ObserveAsync(Task<RedisResult> command, string operation)
     {
         try
         {
-            await _store.CallAsync(command).ConfigureAwait(false);
+            var result = await _store.CallAsync(command).ConfigureAwait(false);
             Worked();
+            return result;
         }
         catch (StoreUnavailableException ex)
         {
@@ -555,6 +602,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             }
 
             Fail(operation, ex);
+            return null;
         }
     }
 
@@ -613,5 +661,8 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         public ClientInfo Client { get; } = client;
 
         public volatile bool Seen;
+
+        // The bus id of its login, once known (Redis answered, or the reader read it back).
+        public volatile string? LoginId;
     }
 }

@@ -18,7 +18,15 @@ internal static class RedisErrors
 
     /// <summary>Redis ran the command (or script) and answered an error.</summary>
     public static bool IsError(Exception ex) =>
-        ex is RedisServerException && !NotNow.Any(code => ex.Message.StartsWith(code + " ", StringComparison.Ordinal));
+        ex is RedisServerException && !NotNow.Any(code => ex.Message.StartsWith(code + " ", StringComparison.Ordinal) || InScript(ex.Message, code));
+
+    // Redis 6 wraps a command's error inside a script: "ERR Error running script (call to f_...):
+    // @user_script:7: -OOM command not allowed ..."; Redis 7 answers the command's own code.
+    private static bool InScript(string message, string code)
+    {
+        var script = message.IndexOf("script", StringComparison.Ordinal);
+        return script >= 0 && message.IndexOf(": -" + code + " ", script, StringComparison.Ordinal) >= 0;
+    }
 
     /// <summary>What the error says for the log: Redis's own message, which names the script's line.</summary>
     public static string Describe(Exception ex) =>

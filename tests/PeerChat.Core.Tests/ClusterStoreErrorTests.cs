@@ -31,4 +31,19 @@ public sealed class ClusterStoreErrorTests
         Assert.Contains("answered an error", failed.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain("unavailable", failed.Reason, StringComparison.OrdinalIgnoreCase);
     }
+
+    // Redis 6 wraps an error of a command inside a script (the redis-server here is 7, which
+    // answers the command's own code, so these are Redis 6's messages as it writes them).
+    [Theory]
+    [InlineData("ERR Error running script (call to f_0a1b): @user_script:12: @user_script: 12: -OOM command not allowed when used memory > 'maxmemory'. ", false)]
+    [InlineData("ERR Error running script (call to f_0a1b): @user_script:5: @user_script: 5: -READONLY You can't write against a read only replica. ", false)]
+    [InlineData("READONLY You can't write against a read only replica. script: 0a1b, on @user_script:5.", false)]
+    [InlineData("ERR Error running script (call to f_0a1b): @user_script:5: @user_script: 5: -WRONGTYPE Operation against a key holding the wrong kind of value ", true)]
+    [InlineData("ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: 0a1b, on @user_script:3.", true)]
+    public void AnErrorInsideAScript_IsUnavailableOnlyForTheCodesRedisAnswersWhileItCannotServe(string message, bool isError)
+    {
+        var exception = new StackExchange.Redis.RedisServerException(StackExchange.Redis.RedisErrorKind.Unknown, StackExchange.Redis.CommandFlags.None, message);
+        Assert.Equal(isError, RedisErrors.IsError(exception));
+        Assert.Equal(!isError, RedisErrors.IsUnreachable(exception));
+    }
 }

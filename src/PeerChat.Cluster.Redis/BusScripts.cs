@@ -22,6 +22,14 @@ internal static class BusScripts
           redis.call('PUBLISH', p .. 'wake', node)
           return id
         end
+        -- An error reply when another run of the node holds its name (its heartbeat's token is not
+        -- this run's): a run whose heartbeat expired must not write presence or entries as the node.
+        local function taken(run)
+          local key = p .. 'n:' .. node
+          local held = redis.call('GET', key)
+          if held and held ~= run then return redis.error_reply('PCNODEINUSE ' .. redis.call('PTTL', key)) end
+          return false
+        end
 
         """;
 
@@ -44,6 +52,7 @@ internal static class BusScripts
         local function later(a, b)
           local am, as = string.match(a, '^(%d+)-(%d+)$')
           local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+          if not (am and bm) then return false end
           am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
           return am > bm or (am == bm and as > bs)
         end
@@ -113,8 +122,8 @@ internal static class BusScripts
         """;
 
     /// <summary>
-    /// ARGV: prefix, node, bus length, then each session of the node as user key, on-hash value and
-    /// the bus id of its login ('' when that never reached Redis). After a login or logout that did
+    /// ARGV: prefix, node, bus length, this run's token, then each session of the node as user key,
+    /// on-hash value and the bus id of its login ('' when that never reached Redis). After a login or logout that did
     /// not reach Redis, or a heartbeat that expired: the node's on-hash becomes exactly these
     /// sessions, each published again with a login entry, and then an <c>s</c> entry (<c>f</c> the
     /// first of those logins, '' when none) tells the others to forget this node's sessions whose
@@ -125,6 +134,8 @@ internal static class BusScripts
     /// newer session elsewhere.
     /// </summary>
     public const string Resync = Add + SessionFields + """
+        local refused = taken(ARGV[4])
+        if refused then return refused end
         local on = p .. 'on:' .. node
         local others = {}
         for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
@@ -139,7 +150,7 @@ internal static class BusScripts
         end
         redis.call('DEL', on)
         local stale, first = {}, ''
-        for k = 4, #ARGV - 2, 3 do
+        for k = 5, #ARGV - 2, 3 do
           local user, value, since = ARGV[k], ARGV[k + 1], ARGV[k + 2]
           local replaced = false
           for _, other in ipairs(others) do
@@ -152,7 +163,8 @@ internal static class BusScripts
           else
             local id = publish(ARGV[3], 'k', 'l', 'u', user, 'v', value)
             if first == '' then first = id end
-            redis.call('HSET', on, user, value .. '\t' .. id)
+            -- The session's own login id, which a resync elsewhere compares, not this entry's.
+            redis.call('HSET', on, user, value .. '\t' .. (since ~= '' and since or id))
           end
         end
         publish(ARGV[3], 'k', 's', 'f', first)
@@ -172,36 +184,46 @@ internal static class BusScripts
         """;
 
     /// <summary>
-    /// ARGV: prefix, node, bus length, user key, the session as on-hash values hold it. Its bus id,
-    /// which the on-hash keeps after the session (a resync elsewhere compares it).
+    /// ARGV: prefix, node, bus length, user key, the session as on-hash values hold it, this run's
+    /// token. Its bus id, which the on-hash keeps after the session (a resync elsewhere compares it).
     /// </summary>
     public const string Login = Add + """
+        local refused = taken(ARGV[6])
+        if refused then return refused end
         local id = publish(ARGV[3], 'k', 'l', 'u', ARGV[4], 'v', ARGV[5])
         redis.call('HSET', p .. 'on:' .. node, ARGV[4], ARGV[5] .. '\t' .. id)
         return id
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, user key, client id. The on-hash loses the user only while that client is its session.</summary>
+    /// <summary>ARGV: prefix, node, bus length, user key, client id, this run's token. The on-hash loses the user only while that client is its session.</summary>
     public const string Logout = Add + """
+        local refused = taken(ARGV[6])
+        if refused then return refused end
         local on = p .. 'on:' .. node
         local held = redis.call('HGET', on, ARGV[4])
         if held and string.match(held, '^([^\t]*)') == ARGV[5] then redis.call('HDEL', on, ARGV[4]) end
         return publish(ARGV[3], 'k', 'o', 'u', ARGV[4], 'c', ARGV[5])
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, j or x, room as first created, user.</summary>
+    /// <summary>ARGV: prefix, node, bus length, j or x, room as first created, user, this run's token.</summary>
     public const string RoomChange = Add + """
+        local refused = taken(ARGV[7])
+        if refused then return refused end
         return publish(ARGV[3], 'k', ARGV[4], 'r', ARGV[5], 'u', ARGV[6])
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, the peer's node, user key, client id, then from, from client id, token, expiry in UTC ticks.</summary>
+    /// <summary>ARGV: prefix, node, bus length, the peer's node, user key, client id, then from, from client id, token, expiry in UTC ticks, this run's token.</summary>
     public const string PeerExpect = Add + """
+        local refused = taken(ARGV[11])
+        if refused then return refused end
         return publish(ARGV[3], 'k', 'p', 't', ARGV[4], 'u', ARGV[5], 'c', ARGV[6], 'f', ARGV[7], 'fc', ARGV[8], 'tk', ARGV[9], 'ex', ARGV[10])
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, conversation, then the message's fields and values (a store that is not this Redis).</summary>
+    /// <summary>ARGV: prefix, node, bus length, conversation, this run's token, then the message's fields and values (a store that is not this Redis).</summary>
     public const string Message = Add + """
-        return publish(ARGV[3], 'k', 'm', 'c', ARGV[4], unpack(ARGV, 5))
+        local refused = taken(ARGV[5])
+        if refused then return refused end
+        return publish(ARGV[3], 'k', 'm', 'c', ARGV[4], unpack(ARGV, 6))
         """;
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using PeerChat.Core.Chat;
 using StackExchange.Redis;
 using ClientInfo = PeerChat.Core.Protocol.ClientInfo;
@@ -19,13 +18,6 @@ public sealed partial class RedisChatBackplane
     private readonly Dictionary<string, BusId> _cursors = new(StringComparer.Ordinal);
     private BusId _trackedSince;
 
-    // This node's users whose session ended here lately (user key → when): a refill queues a
-    // relayed direct message only for them. Kept from a heartbeat's lifetime before the last read
-    // that worked, so through a gap: a sender's node may have relayed to them here until it read
-    // the logout. Another node's user is that node's to queue for (it reads the bus in order, and
-    // may have delivered the message live meanwhile).
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _ended = new(StringComparer.Ordinal);
-
     /// <summary>Raised after a refill with the number of messages it delivered (for tests and the log).</summary>
     internal event Action<int>? Refilled;
 
@@ -41,7 +33,7 @@ public sealed partial class RedisChatBackplane
         return true;
     }
 
-    private async ValueTask DeliverAsync(ChatMessage message, string conversation, string? queuedFor, bool refilled)
+    private async ValueTask DeliverAsync(ChatMessage message, string conversation, string? queuedFor)
     {
         _receiver!.ReceiveMessage(message);
 
@@ -54,11 +46,11 @@ public sealed partial class RedisChatBackplane
 
         // Relayed, not queued, to a user whom no node holds by now: they logged out (or their node
         // was swept) after the sender's node looked. Queued here, once, so that it is delivered or
-        // queued, never only in the history. A refill knows only who is online now, not who was
-        // when the message came: it queues only for this node's own users, whom no other node can
-        // have delivered it to.
+        // queued, never only in the history. A refill knows only who is online now, not whether
+        // the recipient had it live meanwhile (nothing records a live delivery): it queues too,
+        // as a duplicate (dropped by its id) is better than a loss (docs/CLUSTER.md, "Offline").
         if (queuedFor is null && message.To is { } to && conversation.StartsWith('@')
-            && !_receiver.Holds(to) && !_remote.ContainsKey(to) && (!refilled || _ended.ContainsKey(Key(to))))
+            && !_receiver.Holds(to) && !_remote.ContainsKey(to))
         {
             await _store.QueueStoredAsync(to, conversation, message.MessageId).ConfigureAwait(false);
         }
@@ -130,7 +122,7 @@ public sealed partial class RedisChatBackplane
             // This node's own messages were delivered here when they were sent.
             if (!IsOwn(message.FromClientId))
             {
-                await DeliverAsync(message, conversation, QueuedFor(fields), refilled: true).ConfigureAwait(false);
+                await DeliverAsync(message, conversation, QueuedFor(fields)).ConfigureAwait(false);
                 delivered++;
             }
         }
@@ -179,17 +171,6 @@ public sealed partial class RedisChatBackplane
         }
 
         Forget(session => !live.Contains(session.Client.UserName), now);
-    }
-
-    private void ForgetEndedBefore(DateTimeOffset cutoff)
-    {
-        foreach (var (user, ended) in _ended)
-        {
-            if (ended < cutoff)
-            {
-                _ended.TryRemove(new KeyValuePair<string, DateTimeOffset>(user, ended));
-            }
-        }
     }
 
     // Client ids are c{n}.{node} (ChatServer.NextClientId).

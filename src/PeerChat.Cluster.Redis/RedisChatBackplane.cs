@@ -136,7 +136,8 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             }
         }
 
-        _store.PublishAppendsAs(NodeName, _settings.BusMaxLength);
+        _store.NameTaken = StopDisplaced;
+        _store.PublishAppendsAs(NodeName, _settings.BusMaxLength, _run);
         _reading = Task.Run(ReadLoopAsync, CancellationToken.None);
         _beating = Task.Run(HeartbeatLoopAsync, CancellationToken.None);
     }
@@ -176,7 +177,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             return;
         }
 
-        RedisValue[] args = [_prefix, _node, _settings.BusMaxLength, message.Conversation.Id, .. MessageEntries.Fields(message, queuedFor: null)];
+        RedisValue[] args = [_prefix, _node, _settings.BusMaxLength, message.Conversation.Id, _run, .. MessageEntries.Fields(message, queuedFor: null)];
         Observe(_db.ScriptEvaluateAsync(BusScripts.Message, values: args), "publish");
     }
 
@@ -184,7 +185,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     {
         if (!Displaced)
         {
-            Observe(_db.ScriptEvaluateAsync(BusScripts.RoomChange, values: [_prefix, _node, _settings.BusMaxLength, joined ? "j" : "x", room, user]), joined ? "join" : "leave");
+            Observe(_db.ScriptEvaluateAsync(BusScripts.RoomChange, values: [_prefix, _node, _settings.BusMaxLength, joined ? "j" : "x", room, user, _run]), joined ? "join" : "leave");
         }
     }
 
@@ -208,13 +209,12 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 _own.TryRemove(new KeyValuePair<string, OwnSession>(user, own));
             }
 
-            _ended[Key(user)] = DateTimeOffset.UtcNow;
             if (Displaced)
             {
                 return;
             }
 
-            Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId]), "logout");
+            Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId, _run]), "logout");
         }
     }
 
@@ -230,7 +230,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         RedisValue[] args =
         [
             _prefix, _node, _settings.BusMaxLength, peer.Node, Key(peer.UserName), peer.ClientId,
-            expectation.From, expectation.FromClientId, expectation.Token, expectation.ExpiresAt.UtcTicks,
+            expectation.From, expectation.FromClientId, expectation.Token, expectation.ExpiresAt.UtcTicks, _run,
         ];
         await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.PeerExpect, values: args)).ConfigureAwait(false);
         Worked();
@@ -258,7 +258,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     {
         if (!Displaced)
         {
-            _ = AnnounceAsync(own, _db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(own.Client.UserName), WriteSession(own.Client)]));
+            _ = AnnounceAsync(own, _db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(own.Client.UserName), WriteSession(own.Client), _run]));
         }
     }
 
@@ -330,8 +330,6 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             _receiver!.ReplaceSession(replaced.User, replaced.ClientId);
         }
 
-        var started = DateTimeOffset.UtcNow;
-
         // Bounded: what is there now, not what keeps coming (the next wake-up reads that).
         for (var batches = 0; batches < 100 && !_stop.IsCancellationRequested; batches++)
         {
@@ -357,8 +355,6 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 break;
             }
         }
-
-        ForgetEndedBefore(started - _settings.HeartbeatTimeToLive);
     }
 
     private async ValueTask ProcessAsync(BusId id, RedisResult[] fields)
@@ -391,9 +387,10 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             }
 
             // This node's own login, read back: any login elsewhere read after it is the later one.
+            // A resync's entry leaves the login id as it was (the on-hash keeps that one too).
             if (kind == "l" && user is not null && value is not null && _own.TryGetValue(user, out var own) && own.Client.ClientId == ClientIdOf(value))
             {
-                own.LoginId = id.ToString();
+                own.LoginId ??= id.ToString();
                 own.Seen = true;
             }
 
@@ -408,7 +405,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                     // Skipped when a refill after a gap delivered it already.
                     if (entryId is null || Advance(conversation, BusId.Parse(entryId)))
                     {
-                        await DeliverAsync(MessageEntries.Read(MessageEntries.Conversation(conversation), fields), conversation, queuedFor, refilled: false).ConfigureAwait(false);
+                        await DeliverAsync(MessageEntries.Read(MessageEntries.Conversation(conversation), fields), conversation, queuedFor).ConfigureAwait(false);
                     }
 
                     break;
@@ -508,6 +505,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 if ((long)beat[0] == 0 | Interlocked.Exchange(ref _presenceLost, 0) != 0)
                 {
                     await ResyncAsync().ConfigureAwait(false);
+                    if (Displaced)
+                    {
+                        // Redis refused the resync: another run holds the name (StopDisplaced reported it).
+                        return;
+                    }
                 }
 
                 Volatile.Write(ref _sweep, new Sweep(BusId.Parse((string)beat[1]!), beat.Skip(2).Select(n => (string)n!).ToHashSet(StringComparer.Ordinal)));
@@ -541,7 +543,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         Task<RedisResult> resync;
         lock (_announcing)
         {
-            var args = new List<RedisValue> { _prefix, _node, _settings.BusMaxLength };
+            var args = new List<RedisValue> { _prefix, _node, _settings.BusMaxLength, _run };
             foreach (var (_, own) in _own)
             {
                 args.Add(Key(own.Client.UserName));
@@ -569,11 +571,16 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     }
 
     // Another node of this name entered after this one's heartbeat expired: this one stops taking
-    // part (no more heartbeats, reads or writes under the name) rather than take it back.
+    // part (no more heartbeats, reads or writes under the name) rather than take it back. Found by
+    // the heartbeat, or sooner by any script of this run that Redis refused (then once only).
     private void StopDisplaced(TimeSpan expiresIn)
     {
         var displaced = new NodeNameInUseException(NodeName, _store.Where, expiresIn);
-        Volatile.Write(ref _displaced, displaced);
+        if (Interlocked.CompareExchange(ref _displaced, displaced, null) is not null)
+        {
+            return;
+        }
+
         _entered = false;
         _store.Refuse(displaced);
         _stop.Cancel();

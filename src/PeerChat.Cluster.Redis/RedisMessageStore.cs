@@ -31,6 +31,7 @@ public sealed class RedisMessageStore : IMessageStore
     // Set when a node's backplane runs on this store: each append then also goes on the cluster's bus.
     private RedisValue _busNode = "";
     private RedisValue _busMaxLength = 0;
+    private RedisValue _busRun = "";
 
     private RedisMessageStore(IConnectionMultiplexer redis, bool ownsConnection, string keyPrefix, MessageStoreSettings settings, string where)
     {
@@ -114,7 +115,7 @@ public sealed class RedisMessageStore : IMessageStore
         [
             _prefix, conversation.Id, message.MessageId, MessageEntries.Milliseconds(message.SentAt),
             queued ?? "", _settings.OfflineQueueLimit, conversation.First ?? "", conversation.Second ?? "",
-            _busNode, _busMaxLength,
+            _busNode, _busMaxLength, _busRun,
             .. MessageEntries.Fields(message, queued),
         ];
 
@@ -258,12 +259,22 @@ public sealed class RedisMessageStore : IMessageStore
     /// <summary>The store's database, shared by the backplane, the accounts and the login limits of the same node.</summary>
     internal IDatabase Database => _db;
 
-    /// <summary>From now on every append also puts a bus entry of <paramref name="node"/> on the cluster's bus, in the same script.</summary>
-    internal void PublishAppendsAs(string node, int busMaxLength)
+    /// <summary>
+    /// From now on every append also puts a bus entry of <paramref name="node"/> on the cluster's
+    /// bus, in the same script, while <paramref name="run"/> (the node's heartbeat token) holds the name.
+    /// </summary>
+    internal void PublishAppendsAs(string node, int busMaxLength, string run)
     {
         _busMaxLength = busMaxLength;
+        _busRun = run;
         _busNode = node;
     }
+
+    /// <summary>
+    /// Called when a script found the node's name held by another run of it (with the name's
+    /// remaining lifetime), before the call fails: the backplane stops taking part at once.
+    /// </summary>
+    internal Action<TimeSpan>? NameTaken { get; set; }
 
     /// <summary>
     /// From now on appends fail with <paramref name="reason"/>: the node's backplane found its name
@@ -348,6 +359,13 @@ public sealed class RedisMessageStore : IMessageStore
         {
             throw new ArgumentException($"The message is already stored ({ex.Message}).", ex);
         }
+        catch (RedisServerException ex) when (ex.Message.Contains("PCNODEINUSE", StringComparison.Ordinal))
+        {
+            // Nothing was written: another run of this node holds the name (Refuse sets the reason).
+            NameTaken?.Invoke(TimeSpan.FromMilliseconds(NameTakenFor(ex.Message)));
+            var reason = Volatile.Read(ref _refused) ?? ex;
+            throw new StoreUnavailableException(reason.Message, reason);
+        }
         catch (Exception ex) when (RedisErrors.IsError(ex))
         {
             // Still a StoreUnavailableException (the request was not done), but said as what it is.
@@ -360,6 +378,14 @@ public sealed class RedisMessageStore : IMessageStore
     }
 
     private static bool IsUnavailable(Exception ex) => RedisErrors.IsUnreachable(ex);
+
+    // The name's remaining milliseconds in "PCNODEINUSE <ms>" (-1 when it has no expiry).
+    private static long NameTakenFor(string message)
+    {
+        var after = message[(message.IndexOf("PCNODEINUSE", StringComparison.Ordinal) + "PCNODEINUSE".Length)..].TrimStart();
+        var digits = after.Split(' ', 2)[0];
+        return long.TryParse(digits, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var ms) ? Math.Max(0, ms) : 0;
+    }
 
     private RedisKey KeyOf(string name) => KeyPrefix + name;
 

@@ -1,3 +1,4 @@
+using PeerChat.Cluster.Redis;
 using PeerChat.Core.Client;
 using PeerChat.Core.Protocol;
 using PeerChat.Core.Tests.Support;
@@ -63,6 +64,64 @@ public sealed class ClusterResyncTests
         Assert.IsType<ChatMessage>(seen[^1]);
         Assert.DoesNotContain(seen, e => e is ChatPresence { UserName: "dave" });
     }
+
+    [RedisFact]
+    public async Task AResync_KeepsEachSessionsOwnLoginIdInItsNodesOnHash()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        var alice = await cluster.Nodes[0].LoginAsync("alice");
+        var bob = await cluster.Nodes[1].LoginAsync("bob");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice", "bob"), "both nodes have alice and bob online");
+        var redis = ((RedisMessageStore)cluster.Nodes[0].Server.Options.MessageStore!).Database;
+        var onA = cluster.Prefix + "on:node-a";
+        await ReadPastAsync(bob, alice, "node A has read alice's login back");
+        var loginId = LoginIdOf(await redis.HashGetAsync(onA, "alice"));
+
+        // Two resyncs, node A reading the first one's entries back in between: alice's session
+        // still says its own login, which a resync elsewhere compares, not a resync's entry.
+        var backplane = TestCluster.BackplaneOf(cluster.Nodes[0]);
+        await backplane.ResyncNowAsync().WaitAsync(TestServer.Patience);
+        Assert.Equal(loginId, LoginIdOf(await redis.HashGetAsync(onA, "alice")));
+        await ReadPastAsync(bob, alice, "node A has read its resync back");
+        await backplane.ResyncNowAsync().WaitAsync(TestServer.Patience);
+        Assert.Equal(loginId, LoginIdOf(await redis.HashGetAsync(onA, "alice")));
+    }
+
+    [RedisFact]
+    public async Task AResync_ReadsPastALoginIdItCannotCompare_AndKeepsTheNodesSessions()
+    {
+        await using var cluster = await TestCluster.StartAsync(2);
+        var alice = await cluster.Nodes[0].LoginAsync("alice");
+        var bob = await cluster.Nodes[1].LoginAsync("bob");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice", "bob"), "both nodes have alice and bob online");
+        await ReadPastAsync(bob, alice, "node A has read alice's login back");
+
+        // Node B's hash holds a session of alice whose login id is no stream id (written by another version, say).
+        var redis = ((RedisMessageStore)cluster.Nodes[0].Server.Options.MessageStore!).Database;
+        await redis.HashSetAsync(cluster.Prefix + "on:node-b", "alice", "c1.node-b\talice\t127.0.0.1\t\t0\t\t\tnot-an-id");
+
+        // The resync compares nothing with it and fails not halfway (Redis keeps what a failed script did).
+        await TestCluster.BackplaneOf(cluster.Nodes[0]).ResyncNowAsync().WaitAsync(TestServer.Patience);
+        Assert.True(await redis.HashExistsAsync(cluster.Prefix + "on:node-a", "alice"));
+    }
+
+    // A broadcast from the other node, received: the receiver's node has read the bus up to it.
+    private static async Task ReadPastAsync(ChatClient sender, ChatClient receiver, string what)
+    {
+        var text = "marker " + Guid.NewGuid().ToString("N");
+        await sender.BroadcastAsync(text);
+        for (var seen = 0; seen < 100; seen++)
+        {
+            if (await NextAsync<ChatMessage>(receiver) is { } message && message.Text == text)
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("Not read: " + what);
+    }
+
+    private static string LoginIdOf(StackExchange.Redis.RedisValue session) => ((string)session!).Split('\t')[^1];
 
     private static async Task<T> NextAsync<T>(ChatClient client)
         where T : ChatEvent

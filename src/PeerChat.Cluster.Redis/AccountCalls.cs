@@ -29,6 +29,10 @@ internal static class AccountCalls
             Observe(command);
             throw;
         }
+        catch (Exception ex) when (RedisErrors.IsError(ex))
+        {
+            throw new StoreUnavailableException($"{what} failed: {RedisErrors.Describe(ex)}", ex);
+        }
         catch (Exception ex) when (IsUnavailable(ex))
         {
             throw new StoreUnavailableException($"{what} cannot be reached: {ex.Message}", ex);
@@ -46,13 +50,17 @@ internal static class AccountCalls
         {
             return read();
         }
+        catch (Exception ex) when (RedisErrors.IsError(ex))
+        {
+            throw new StoreUnavailableException($"{what} failed: {RedisErrors.Describe(ex)}", ex);
+        }
         catch (Exception ex) when (IsUnavailable(ex))
         {
             throw new StoreUnavailableException($"{what} cannot be reached: {ex.Message}", ex);
         }
     }
 
-    public static bool IsUnavailable(Exception ex) => ex is RedisConnectionException or RedisTimeoutException or RedisServerException or ObjectDisposedException;
+    public static bool IsUnavailable(Exception ex) => RedisErrors.IsUnreachable(ex) || ex is ObjectDisposedException;
 
     // A command given up on still ends some time, perhaps failing: nobody waits for it any more.
     private static void Observe(Task command) =>

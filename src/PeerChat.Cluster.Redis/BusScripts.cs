@@ -7,7 +7,8 @@ namespace PeerChat.Cluster.Redis;
 /// <c>e</c> its entry id, written by the store's append), <c>j</c>/<c>x</c> a room join/leave
 /// (<c>r</c> room, <c>u</c> user), <c>l</c> a login (<c>u</c> user key, <c>v</c> what
 /// <c>on:{node}</c> holds of it), <c>o</c> a logout (<c>u</c>, <c>c</c> client id), <c>r</c> a node
-/// that (re)started or stopped: its users are gone, <c>p</c> a direct connection brokered to a
+/// that (re)started or stopped: its users are gone, <c>s</c> a node's resync: its sessions whose login
+/// came before <c>f</c> are gone, <c>p</c> a direct connection brokered to a
 /// session of node <c>t</c> (<c>u</c>, <c>c</c>, and the <c>peer_expect</c>'s <c>f</c>, <c>fc</c>,
 /// <c>tk</c>, <c>ex</c> in UTC ticks). Each write also publishes the node on
 /// <c>wake</c>, so that readers need not poll often.
@@ -20,6 +21,40 @@ internal static class BusScripts
           local id = redis.call('XADD', p .. 'bus', 'MAXLEN', '~', maxlen, '*', 'n', node, ...)
           redis.call('PUBLISH', p .. 'wake', node)
           return id
+        end
+        -- An error reply when another run of the node holds its name (its heartbeat's token is not
+        -- this run's): a run whose heartbeat expired must not write presence or entries as the node.
+        local function taken(run)
+          local key = p .. 'n:' .. node
+          local held = redis.call('GET', key)
+          if held and held ~= run then return redis.error_reply('PCNODEINUSE ' .. redis.call('PTTL', key)) end
+          return false
+        end
+
+        """;
+
+    /// <summary>
+    /// Reading on-hash values: <c>field(v, n)</c> is the n-th tab-separated field (1: client id,
+    /// 5: connected at in ticks, 8: the login's bus id, written by Login and Resync); <c>later(a, b)</c>
+    /// whether stream id a is after b.
+    /// </summary>
+    private const string SessionFields = """
+        local function field(v, n)
+          local from = 1
+          for _ = 2, n do
+            local tab = string.find(v, '\t', from, true)
+            if not tab then return nil end
+            from = tab + 1
+          end
+          local tab = string.find(v, '\t', from, true)
+          return string.sub(v, from, tab and tab - 1 or -1)
+        end
+        local function later(a, b)
+          local am, as = string.match(a, '^(%d+)-(%d+)$')
+          local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+          if not (am and bm) then return false end
+          am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+          return am > bm or (am == bm and as > bs)
         end
 
         """;
@@ -43,9 +78,10 @@ internal static class BusScripts
     /// of an earlier run (and tells the others so), and returns {the bus id to read on from, then
     /// each other live node and the values of its on-hash}, in one step so nothing falls between;
     /// {'inuse', the heartbeat's remaining ms} and nothing changed when a node of that name is live.
+    /// ARGV[5] is this run's token, the heartbeat's value: only this run refreshes or removes it.
     /// </summary>
     public const string Enter = Add + """
-        if not redis.call('SET', p .. 'n:' .. node, '1', 'NX', 'PX', ARGV[3]) then
+        if not redis.call('SET', p .. 'n:' .. node, ARGV[5], 'NX', 'PX', ARGV[3]) then
           return {'inuse', redis.call('PTTL', p .. 'n:' .. node)}
         end
         redis.call('SADD', p .. 'nodes', node)
@@ -57,16 +93,23 @@ internal static class BusScripts
         """;
 
     /// <summary>
-    /// ARGV: prefix, node, heartbeat TTL in ms. Refreshes the node's heartbeat and sweeps the nodes
-    /// whose heartbeat expired (their on-hash goes). Returns {1 when the heartbeat was still there
-    /// (0: others may have swept this node), the bus's last id, the live nodes...}.
+    /// ARGV: prefix, node, heartbeat TTL in ms, this run's token. Refreshes the node's heartbeat and
+    /// sweeps the nodes whose heartbeat expired (their on-hash goes). Returns {1 when the heartbeat
+    /// was still there (0: others may have swept this node), the bus's last id, the live nodes...};
+    /// {'inuse', its remaining ms} and nothing changed when another run holds the name (this one's
+    /// expired meanwhile and a new node of the name entered): as Enter's SET NX, never taken back.
     /// </summary>
     public const string Heartbeat = """
         local p, node = ARGV[1], ARGV[2]
-        local was = redis.call('SET', p .. 'n:' .. node, '1', 'PX', ARGV[3], 'GET')
+        local key = p .. 'n:' .. node
+        local held = redis.call('GET', key)
+        if held and held ~= ARGV[4] then
+          return {'inuse', redis.call('PTTL', key)}
+        end
+        redis.call('SET', key, ARGV[4], 'PX', ARGV[3])
         redis.call('SADD', p .. 'nodes', node)
         local last = redis.call('XREVRANGE', p .. 'bus', '+', '-', 'COUNT', 1)[1]
-        local out = {was and 1 or 0, last and last[1] or '0-0'}
+        local out = {held and 1 or 0, last and last[1] or '0-0'}
         for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
           if redis.call('EXISTS', p .. 'n:' .. other) == 1 then
             out[#out + 1] = other
@@ -79,55 +122,108 @@ internal static class BusScripts
         """;
 
     /// <summary>
-    /// ARGV: prefix, node, bus length, then each session of the node as user key and on-hash value.
-    /// The node's on-hash becomes exactly these, and the others are told so (an <c>r</c> entry, then a
-    /// login each): after a login or logout that did not reach Redis, or a heartbeat that expired.
+    /// ARGV: prefix, node, bus length, this run's token, then each session of the node as user key,
+    /// on-hash value and the bus id of its login ('' when that never reached Redis). After a login or logout that did
+    /// not reach Redis, or a heartbeat that expired: the node's on-hash becomes exactly these
+    /// sessions, each published again with a login entry, and then an <c>s</c> entry (<c>f</c> the
+    /// first of those logins, '' when none) tells the others to forget this node's sessions whose
+    /// login they read before it. A user they already knew with that session thus neither leaves nor
+    /// joins. A session that another live node holds a newer one of its user for (a later login in
+    /// bus order, or when one of them never reached Redis, a later connection time) is not published
+    /// (its user key and client id are returned, for the node to end it), so a resync never ends a
+    /// newer session elsewhere.
     /// </summary>
-    public const string Resync = Add + """
+    public const string Resync = Add + SessionFields + """
+        local refused = taken(ARGV[4])
+        if refused then return refused end
         local on = p .. 'on:' .. node
-        redis.call('DEL', on)
-        publish(ARGV[3], 'k', 'r')
-        for k = 4, #ARGV - 1, 2 do
-          redis.call('HSET', on, ARGV[k], ARGV[k + 1])
-          publish(ARGV[3], 'k', 'l', 'u', ARGV[k], 'v', ARGV[k + 1])
+        local others = {}
+        for _, other in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
+          if other ~= node and redis.call('EXISTS', p .. 'n:' .. other) == 1 then others[#others + 1] = other end
         end
-        return redis.status_reply('OK')
+        local function newer(held, since, value)
+          local theirs = field(held, 8)
+          if since ~= '' and theirs and string.find(theirs, '-', 1, true) then return later(theirs, since) end
+          local a, b = field(held, 5) or '', field(value, 5) or ''
+          if #a ~= #b then return #a > #b end
+          return a > b
+        end
+        redis.call('DEL', on)
+        local stale, first = {}, ''
+        for k = 5, #ARGV - 2, 3 do
+          local user, value, since = ARGV[k], ARGV[k + 1], ARGV[k + 2]
+          local replaced = false
+          for _, other in ipairs(others) do
+            local held = redis.call('HGET', p .. 'on:' .. other, user)
+            if held and newer(held, since, value) then replaced = true end
+          end
+          if replaced then
+            stale[#stale + 1] = user
+            stale[#stale + 1] = field(value, 1)
+          else
+            local id = publish(ARGV[3], 'k', 'l', 'u', user, 'v', value)
+            if first == '' then first = id end
+            -- The session's own login id, which a resync elsewhere compares, not this entry's.
+            redis.call('HSET', on, user, value .. '\t' .. (since ~= '' and since or id))
+          end
+        end
+        publish(ARGV[3], 'k', 's', 'f', first)
+        return stale
         """;
 
-    /// <summary>ARGV: prefix, node, bus length. The node stops: its heartbeat and users go, and the others are told.</summary>
+    /// <summary>
+    /// ARGV: prefix, node, bus length, this run's token. The node stops: its heartbeat and users go,
+    /// and the others are told; nothing when the name is another run's by now.
+    /// </summary>
     public const string Leave = Add + """
+        local held = redis.call('GET', p .. 'n:' .. node)
+        if held and held ~= ARGV[4] then return false end
         redis.call('DEL', p .. 'on:' .. node, p .. 'n:' .. node)
         redis.call('SREM', p .. 'nodes', node)
         return publish(ARGV[3], 'k', 'r')
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, user key, the session as on-hash values hold it. Its bus id.</summary>
+    /// <summary>
+    /// ARGV: prefix, node, bus length, user key, the session as on-hash values hold it, this run's
+    /// token. Its bus id, which the on-hash keeps after the session (a resync elsewhere compares it).
+    /// </summary>
     public const string Login = Add + """
-        redis.call('HSET', p .. 'on:' .. node, ARGV[4], ARGV[5])
-        return publish(ARGV[3], 'k', 'l', 'u', ARGV[4], 'v', ARGV[5])
+        local refused = taken(ARGV[6])
+        if refused then return refused end
+        local id = publish(ARGV[3], 'k', 'l', 'u', ARGV[4], 'v', ARGV[5])
+        redis.call('HSET', p .. 'on:' .. node, ARGV[4], ARGV[5] .. '\t' .. id)
+        return id
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, user key, client id. The on-hash loses the user only while that client is its session.</summary>
+    /// <summary>ARGV: prefix, node, bus length, user key, client id, this run's token. The on-hash loses the user only while that client is its session.</summary>
     public const string Logout = Add + """
+        local refused = taken(ARGV[6])
+        if refused then return refused end
         local on = p .. 'on:' .. node
         local held = redis.call('HGET', on, ARGV[4])
         if held and string.match(held, '^([^\t]*)') == ARGV[5] then redis.call('HDEL', on, ARGV[4]) end
         return publish(ARGV[3], 'k', 'o', 'u', ARGV[4], 'c', ARGV[5])
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, j or x, room as first created, user.</summary>
+    /// <summary>ARGV: prefix, node, bus length, j or x, room as first created, user, this run's token.</summary>
     public const string RoomChange = Add + """
+        local refused = taken(ARGV[7])
+        if refused then return refused end
         return publish(ARGV[3], 'k', ARGV[4], 'r', ARGV[5], 'u', ARGV[6])
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, the peer's node, user key, client id, then from, from client id, token, expiry in UTC ticks.</summary>
+    /// <summary>ARGV: prefix, node, bus length, the peer's node, user key, client id, then from, from client id, token, expiry in UTC ticks, this run's token.</summary>
     public const string PeerExpect = Add + """
+        local refused = taken(ARGV[11])
+        if refused then return refused end
         return publish(ARGV[3], 'k', 'p', 't', ARGV[4], 'u', ARGV[5], 'c', ARGV[6], 'f', ARGV[7], 'fc', ARGV[8], 'tk', ARGV[9], 'ex', ARGV[10])
         """;
 
-    /// <summary>ARGV: prefix, node, bus length, conversation, then the message's fields and values (a store that is not this Redis).</summary>
+    /// <summary>ARGV: prefix, node, bus length, conversation, this run's token, then the message's fields and values (a store that is not this Redis).</summary>
     public const string Message = Add + """
-        return publish(ARGV[3], 'k', 'm', 'c', ARGV[4], unpack(ARGV, 5))
+        local refused = taken(ARGV[5])
+        if refused then return refused end
+        return publish(ARGV[3], 'k', 'm', 'c', ARGV[4], unpack(ARGV, 6))
         """;
 
     /// <summary>

@@ -46,7 +46,9 @@ public sealed partial class RedisChatBackplane
 
         // Relayed, not queued, to a user whom no node holds by now: they logged out (or their node
         // was swept) after the sender's node looked. Queued here, once, so that it is delivered or
-        // queued, never only in the history.
+        // queued, never only in the history. A refill knows only who is online now, not whether
+        // the recipient had it live meanwhile (nothing records a live delivery): it queues too,
+        // as a duplicate (dropped by its id) is better than a loss (docs/CLUSTER.md, "Offline").
         if (queuedFor is null && message.To is { } to && conversation.StartsWith('@')
             && !_receiver.Holds(to) && !_remote.ContainsKey(to))
         {

@@ -52,6 +52,14 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     private int _presenceLost;
     private readonly Lock _announcing = new();
 
+    // This run's heartbeat value: a node of the same name that entered after this one's heartbeat
+    // expired holds another, and this one then stops rather than take the name back.
+    private readonly string _run = Guid.NewGuid().ToString("N");
+    private NodeNameInUseException? _displaced;
+
+    // Sessions a resync found replaced by a newer one on another node: the reader ends them.
+    private readonly ConcurrentQueue<(string User, string ClientId)> _replaced = new();
+
     private RedisChatBackplane(RedisMessageStore store, string nodeName, ClusterSettings settings)
     {
         _store = store;
@@ -109,7 +117,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         }
 
         var entered = (RedisResult[])(await _store.CallAsync(
-            _db.ScriptEvaluateAsync(BusScripts.Enter, values: [_prefix, _node, TtlMilliseconds, _settings.BusMaxLength]), cancellationToken).ConfigureAwait(false))!;
+            _db.ScriptEvaluateAsync(BusScripts.Enter, values: [_prefix, _node, TtlMilliseconds, _settings.BusMaxLength, _run]), cancellationToken).ConfigureAwait(false))!;
         if ((string?)entered[0] == "inuse")
         {
             throw new NodeNameInUseException(NodeName, _store.Where, TimeSpan.FromMilliseconds((long)entered[1]));
@@ -128,7 +136,8 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             }
         }
 
-        _store.PublishAppendsAs(NodeName, _settings.BusMaxLength);
+        _store.NameTaken = StopDisplaced;
+        _store.PublishAppendsAs(NodeName, _settings.BusMaxLength, _run);
         _reading = Task.Run(ReadLoopAsync, CancellationToken.None);
         _beating = Task.Run(HeartbeatLoopAsync, CancellationToken.None);
     }
@@ -146,7 +155,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             // Refused (or never got that far): the heartbeat and users under this name are another node's.
             if (_entered)
             {
-                await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength])).ConfigureAwait(false);
+                await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Leave, values: [_prefix, _node, _settings.BusMaxLength, _run])).ConfigureAwait(false);
             }
 
             await _store.Connection.GetSubscriber().UnsubscribeAsync(_wakeChannel).ConfigureAwait(false);
@@ -163,20 +172,31 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     public void PublishMessage(ChatMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        RedisValue[] args = [_prefix, _node, _settings.BusMaxLength, message.Conversation.Id, .. MessageEntries.Fields(message, queuedFor: null)];
+        if (Displaced)
+        {
+            return;
+        }
+
+        RedisValue[] args = [_prefix, _node, _settings.BusMaxLength, message.Conversation.Id, _run, .. MessageEntries.Fields(message, queuedFor: null)];
         Observe(_db.ScriptEvaluateAsync(BusScripts.Message, values: args), "publish");
     }
 
-    public void PublishRoomChange(string room, string user, bool joined) =>
-        Observe(_db.ScriptEvaluateAsync(BusScripts.RoomChange, values: [_prefix, _node, _settings.BusMaxLength, joined ? "j" : "x", room, user]), joined ? "join" : "leave");
+    public void PublishRoomChange(string room, string user, bool joined)
+    {
+        if (!Displaced)
+        {
+            Observe(_db.ScriptEvaluateAsync(BusScripts.RoomChange, values: [_prefix, _node, _settings.BusMaxLength, joined ? "j" : "x", room, user, _run]), joined ? "join" : "leave");
+        }
+    }
 
     public void SessionStarted(ClientInfo client)
     {
         ArgumentNullException.ThrowIfNull(client);
         lock (_announcing)
         {
-            _own[client.UserName] = new OwnSession(client);
-            Announce(client);
+            var own = new OwnSession(client);
+            _own[client.UserName] = own;
+            Announce(own);
         }
     }
 
@@ -189,7 +209,12 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 _own.TryRemove(new KeyValuePair<string, OwnSession>(user, own));
             }
 
-            Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId]), "logout");
+            if (Displaced)
+            {
+                return;
+            }
+
+            Observe(_db.ScriptEvaluateAsync(BusScripts.Logout, values: [_prefix, _node, _settings.BusMaxLength, Key(user), clientId, _run]), "logout");
         }
     }
 
@@ -197,10 +222,15 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
     {
         ArgumentNullException.ThrowIfNull(peer);
         ArgumentNullException.ThrowIfNull(expectation);
+        if (_displaced is { } displaced)
+        {
+            throw new StoreUnavailableException(displaced.Message, displaced);
+        }
+
         RedisValue[] args =
         [
             _prefix, _node, _settings.BusMaxLength, peer.Node, Key(peer.UserName), peer.ClientId,
-            expectation.From, expectation.FromClientId, expectation.Token, expectation.ExpiresAt.UtcTicks,
+            expectation.From, expectation.FromClientId, expectation.Token, expectation.ExpiresAt.UtcTicks, _run,
         ];
         await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.PeerExpect, values: args)).ConfigureAwait(false);
         Worked();
@@ -216,11 +246,30 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         return StopLoopsAsync();
     }
 
+    /// <summary>Publishes this node's sessions anew now, as the heartbeat does after a lost login or logout (for tests).</summary>
+    internal Task ResyncNowAsync() => ResyncAsync();
+
     private long TtlMilliseconds => (long)_settings.HeartbeatTimeToLive.TotalMilliseconds;
 
+    private bool Displaced => Volatile.Read(ref _displaced) is not null;
+
     // Sent now, before any await: a login and a logout of one session reach Redis in that order.
-    private void Announce(ClientInfo client) =>
-        Observe(_db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(client.UserName), WriteSession(client)]), "login");
+    private void Announce(OwnSession own)
+    {
+        if (!Displaced)
+        {
+            _ = AnnounceAsync(own, _db.ScriptEvaluateAsync(BusScripts.Login, values: [_prefix, _node, _settings.BusMaxLength, Key(own.Client.UserName), WriteSession(own.Client), _run]));
+        }
+    }
+
+    // The login's bus id, once Redis has it: what a resync compares with another node's session of the user.
+    private async Task AnnounceAsync(OwnSession own, Task<RedisResult> login)
+    {
+        if (await ObserveAsync(login, "login").ConfigureAwait(false) is { } id)
+        {
+            own.LoginId ??= (string?)id;
+        }
+    }
 
     private async Task StopLoopsAsync()
     {
@@ -276,6 +325,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             ApplySweep(sweep);
         }
 
+        while (_replaced.TryDequeue(out var replaced))
+        {
+            _receiver!.ReplaceSession(replaced.User, replaced.ClientId);
+        }
+
         // Bounded: what is there now, not what keeps coming (the next wake-up reads that).
         for (var batches = 0; batches < 100 && !_stop.IsCancellationRequested; batches++)
         {
@@ -298,14 +352,14 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
             if (read.Length - 1 < _settings.ReadBatch)
             {
-                return;
+                break;
             }
         }
     }
 
     private async ValueTask ProcessAsync(BusId id, RedisResult[] fields)
     {
-        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null, entryId = null, queuedFor = null;
+        string? kind = null, node = null, user = null, value = null, clientId = null, room = null, conversation = null, entryId = null, queuedFor = null, first = null;
         for (var k = 0; k + 1 < fields.Length; k += 2)
         {
             var text = (string?)fields[k + 1];
@@ -319,6 +373,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 case "r": room = text; break;
                 case "e": entryId = text; break;
                 case "q": queuedFor = text; break;
+                case "f": first = text; break;
             }
         }
 
@@ -332,8 +387,10 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             }
 
             // This node's own login, read back: any login elsewhere read after it is the later one.
+            // A resync's entry leaves the login id as it was (the on-hash keeps that one too).
             if (kind == "l" && user is not null && value is not null && _own.TryGetValue(user, out var own) && own.Client.ClientId == ClientIdOf(value))
             {
+                own.LoginId ??= id.ToString();
                 own.Seen = true;
             }
 
@@ -377,6 +434,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                     break;
                 case "r" when node is not null:
                     Forget(session => session.Client.Node == node, at);
+                    break;
+                case "s" when node is not null:
+                    // A resync: its logins (just read) renewed the sessions it still holds; the rest are gone.
+                    var renewedFrom = string.IsNullOrEmpty(first) ? id : BusId.Parse(first);
+                    Forget(session => session.Client.Node == node && session.LoginId.CompareTo(renewedFrom) < 0, at);
                     break;
                 case "p":
                     PassOnPeerExpectation(fields, receiver);
@@ -431,12 +493,23 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
             try
             {
-                var beat = (RedisResult[])(await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Heartbeat, values: [_prefix, _node, TtlMilliseconds])).ConfigureAwait(false))!;
+                var beat = (RedisResult[])(await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Heartbeat, values: [_prefix, _node, TtlMilliseconds, _run])).ConfigureAwait(false))!;
+                if ((string?)beat[0] == "inuse")
+                {
+                    StopDisplaced(TimeSpan.FromMilliseconds((long)beat[1]));
+                    return;
+                }
+
                 // The heartbeat had expired (Redis was away: the others may have swept this
                 // node's users), or a login or logout was lost meanwhile: the sessions anew.
                 if ((long)beat[0] == 0 | Interlocked.Exchange(ref _presenceLost, 0) != 0)
                 {
-                    Resync();
+                    await ResyncAsync().ConfigureAwait(false);
+                    if (Displaced)
+                    {
+                        // Redis refused the resync: another run holds the name (StopDisplaced reported it).
+                        return;
+                    }
                 }
 
                 Volatile.Write(ref _sweep, new Sweep(BusId.Parse((string)beat[1]!), beat.Skip(2).Select(n => (string)n!).ToHashSet(StringComparer.Ordinal)));
@@ -465,29 +538,68 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         }
     }
 
-    private void Resync()
+    private async Task ResyncAsync()
     {
+        Task<RedisResult> resync;
         lock (_announcing)
         {
-            var args = new List<RedisValue> { _prefix, _node, _settings.BusMaxLength };
+            var args = new List<RedisValue> { _prefix, _node, _settings.BusMaxLength, _run };
             foreach (var (_, own) in _own)
             {
                 args.Add(Key(own.Client.UserName));
                 args.Add(WriteSession(own.Client));
+                args.Add(own.LoginId ?? "");
             }
 
-            Observe(_db.ScriptEvaluateAsync(BusScripts.Resync, values: [.. args]), "resync");
+            resync = _db.ScriptEvaluateAsync(BusScripts.Resync, values: [.. args]);
         }
+
+        // Sessions another node holds a newer one of: ended here, as a login read there would.
+        if (await ObserveAsync(resync, "resync").ConfigureAwait(false) is { } stale)
+        {
+            var pairs = (RedisResult[])stale!;
+            for (var k = 0; k + 1 < pairs.Length; k += 2)
+            {
+                if (_own.TryGetValue((string)pairs[k]!, out var own) && own.Client.ClientId == (string?)pairs[k + 1])
+                {
+                    _replaced.Enqueue((own.Client.UserName, own.Client.ClientId));
+                }
+            }
+
+            _wake.TrySetResult();
+        }
+    }
+
+    // Another node of this name entered after this one's heartbeat expired: this one stops taking
+    // part (no more heartbeats, reads or writes under the name) rather than take it back. Found by
+    // the heartbeat, or sooner by any script of this run that Redis refused (then once only).
+    private void StopDisplaced(TimeSpan expiresIn)
+    {
+        var displaced = new NodeNameInUseException(NodeName, _store.Where, expiresIn);
+        if (Interlocked.CompareExchange(ref _displaced, displaced, null) is not null)
+        {
+            return;
+        }
+
+        _entered = false;
+        _store.Refuse(displaced);
+        _stop.Cancel();
+
+        // Reported even while a Redis failure is: this is another matter.
+        Worked();
+        Fail("heartbeat", displaced);
     }
 
     private void Observe(Task<RedisResult> command, string operation) => _ = ObserveAsync(command, operation);
 
-    private async Task ObserveAsync(Task<RedisResult> command, string operation)
+    // The answer, or null when Redis could not be reached (reported, and for presence, resynced later).
+    private async Task<RedisResult?> ObserveAsync(Task<RedisResult> command, string operation)
     {
         try
         {
-            await _store.CallAsync(command).ConfigureAwait(false);
+            var result = await _store.CallAsync(command).ConfigureAwait(false);
             Worked();
+            return result;
         }
         catch (StoreUnavailableException ex)
         {
@@ -497,6 +609,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             }
 
             Fail(operation, ex);
+            return null;
         }
     }
 
@@ -555,5 +668,8 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
         public ClientInfo Client { get; } = client;
 
         public volatile bool Seen;
+
+        // The bus id of its login, once known (Redis answered, or the reader read it back).
+        public volatile string? LoginId;
     }
 }

@@ -26,10 +26,12 @@ public sealed class RedisMessageStore : IMessageStore
     private readonly MessageStoreSettings _settings;
     private readonly RedisRetention _retention;
     private int _disposed;
+    private Exception? _refused;
 
     // Set when a node's backplane runs on this store: each append then also goes on the cluster's bus.
     private RedisValue _busNode = "";
     private RedisValue _busMaxLength = 0;
+    private RedisValue _busRun = "";
 
     private RedisMessageStore(IConnectionMultiplexer redis, bool ownsConnection, string keyPrefix, MessageStoreSettings settings, string where)
     {
@@ -102,13 +104,18 @@ public sealed class RedisMessageStore : IMessageStore
     public ValueTask AppendAsync(ChatMessage message, string? queueFor = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (Volatile.Read(ref _refused) is { } refused)
+        {
+            return ValueTask.FromException(new StoreUnavailableException(refused.Message, refused));
+        }
+
         var queued = queueFor?.ToLowerInvariant();
         var conversation = message.Conversation;
         RedisValue[] args =
         [
             _prefix, conversation.Id, message.MessageId, MessageEntries.Milliseconds(message.SentAt),
             queued ?? "", _settings.OfflineQueueLimit, conversation.First ?? "", conversation.Second ?? "",
-            _busNode, _busMaxLength,
+            _busNode, _busMaxLength, _busRun,
             .. MessageEntries.Fields(message, queued),
         ];
 
@@ -252,12 +259,28 @@ public sealed class RedisMessageStore : IMessageStore
     /// <summary>The store's database, shared by the backplane, the accounts and the login limits of the same node.</summary>
     internal IDatabase Database => _db;
 
-    /// <summary>From now on every append also puts a bus entry of <paramref name="node"/> on the cluster's bus, in the same script.</summary>
-    internal void PublishAppendsAs(string node, int busMaxLength)
+    /// <summary>
+    /// From now on every append also puts a bus entry of <paramref name="node"/> on the cluster's
+    /// bus, in the same script, while <paramref name="run"/> (the node's heartbeat token) holds the name.
+    /// </summary>
+    internal void PublishAppendsAs(string node, int busMaxLength, string run)
     {
         _busMaxLength = busMaxLength;
+        _busRun = run;
         _busNode = node;
     }
+
+    /// <summary>
+    /// Called when a script found the node's name held by another run of it (with the name's
+    /// remaining lifetime), before the call fails: the backplane stops taking part at once.
+    /// </summary>
+    internal Action<TimeSpan>? NameTaken { get; set; }
+
+    /// <summary>
+    /// From now on appends fail with <paramref name="reason"/>: the node's backplane found its name
+    /// taken by another node, and nothing more may go on the bus under it.
+    /// </summary>
+    internal void Refuse(Exception reason) => Volatile.Write(ref _refused, reason);
 
     /// <summary>Runs <paramref name="command"/>, every failure to reach Redis as a <see cref="StoreUnavailableException"/>.</summary>
     internal Task<T> CallAsync<T>(Task<T> command, CancellationToken cancellationToken = default) => Call(command, cancellationToken);
@@ -320,7 +343,7 @@ public sealed class RedisMessageStore : IMessageStore
                 throw new MessageStoreFormatException(where, $"it holds PeerChat data of layout version '{version}' in {versionKey}; this PeerChat reads version {LayoutVersion}.");
             }
         }
-        catch (Exception ex) when (IsUnavailable(ex))
+        catch (Exception ex) when (IsUnavailable(ex) || ex is RedisServerException)
         {
             throw new StoreUnavailableException($"The Redis at {where} cannot be used: {ex.Message}", ex);
         }
@@ -336,13 +359,33 @@ public sealed class RedisMessageStore : IMessageStore
         {
             throw new ArgumentException($"The message is already stored ({ex.Message}).", ex);
         }
+        catch (RedisServerException ex) when (ex.Message.Contains("PCNODEINUSE", StringComparison.Ordinal))
+        {
+            // Nothing was written: another run of this node holds the name (Refuse sets the reason).
+            NameTaken?.Invoke(TimeSpan.FromMilliseconds(NameTakenFor(ex.Message)));
+            var reason = Volatile.Read(ref _refused) ?? ex;
+            throw new StoreUnavailableException(reason.Message, reason);
+        }
+        catch (Exception ex) when (RedisErrors.IsError(ex))
+        {
+            // Still a StoreUnavailableException (the request was not done), but said as what it is.
+            throw new StoreUnavailableException($"The message store on Redis at {Where} failed: {RedisErrors.Describe(ex)}", ex);
+        }
         catch (Exception ex) when (IsUnavailable(ex))
         {
             throw new StoreUnavailableException($"The message store on Redis at {Where} is unavailable: {ex.Message}", ex);
         }
     }
 
-    private static bool IsUnavailable(Exception ex) => ex is RedisConnectionException or RedisTimeoutException or RedisServerException;
+    private static bool IsUnavailable(Exception ex) => RedisErrors.IsUnreachable(ex);
+
+    // The name's remaining milliseconds in "PCNODEINUSE <ms>" (-1 when it has no expiry).
+    private static long NameTakenFor(string message)
+    {
+        var after = message[(message.IndexOf("PCNODEINUSE", StringComparison.Ordinal) + "PCNODEINUSE".Length)..].TrimStart();
+        var digits = after.Split(' ', 2)[0];
+        return long.TryParse(digits, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var ms) ? Math.Max(0, ms) : 0;
+    }
 
     private RedisKey KeyOf(string name) => KeyPrefix + name;
 

@@ -172,13 +172,27 @@ public sealed class RedisUserStore : IUserStore
         return false;
     }
 
-    /// <summary>Adds every account whose name is free (each atomically, all in one pipeline); returns the ones added.</summary>
+    /// <summary>Accounts an import adds per round of pipelined calls.</summary>
+    internal const int AddBatch = 256;
+
+    /// <summary>
+    /// Adds every account whose name is free (each atomically), <see cref="AddBatch"/> at a time in
+    /// one pipeline; returns the ones added. Each call waits at most AccountCalls.Patience: a whole
+    /// large import sent at once would outlast it while Redis still wrote the accounts (and a rerun
+    /// then found the names taken), a batch takes milliseconds.
+    /// </summary>
     public async Task<IReadOnlyList<UserRecord>> TryAddManyAsync(IReadOnlyList<UserRecord> records, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
         var valid = records.Where(r => PasswordRules.IsValidUserName(r.UserName)).ToList();
-        var added = await Task.WhenAll(valid.Select(r => TryAddAsync(r.UserName, r.HashRecord, cancellationToken))).ConfigureAwait(false);
-        return valid.Where((_, k) => added[k]).ToList();
+        var added = new List<UserRecord>(valid.Count);
+        foreach (var batch in valid.Chunk(AddBatch))
+        {
+            var done = await Task.WhenAll(batch.Select(r => TryAddAsync(r.UserName, r.HashRecord, cancellationToken))).ConfigureAwait(false);
+            added.AddRange(batch.Where((_, k) => done[k]));
+        }
+
+        return added;
     }
 
     public async Task UpdateAsync(string userName, string hashRecord, CancellationToken cancellationToken = default)

@@ -54,7 +54,9 @@ internal static class StoreScripts
     /// <summary>
     /// ARGV: prefix, conversation, message id, SentAt in ms, queue-for user or '', queue limit,
     /// first and second user of a direct conversation or '', the node that publishes it on the bus
-    /// or '' (not clustered), the bus's length, then the entry's fields and values. The entry id is
+    /// or '' (not clustered), the bus's length, that node's run token (the append is refused, with
+    /// PCNODEINUSE and the name's remaining ms, when another run of the node holds its heartbeat),
+    /// then the entry's fields and values. The entry id is
     /// SentAt's millisecond, or later when the stream is already past it. The bus entry points at
     /// the message (its conversation and entry id), so a broadcast costs Redis the same whatever
     /// the number of its receivers and nodes.
@@ -65,14 +67,19 @@ internal static class StoreScripts
         if redis.call('HEXISTS', index, id) == 1 then
           return redis.error_reply('PCDUPLICATE message ' .. id .. ' is already stored')
         end
-        local ok, entry = pcall(redis.call, 'XADD', stream, ARGV[4] .. '-*', unpack(ARGV, 11))
+        if ARGV[9] ~= '' then
+          local heartbeat = p .. 'n:' .. ARGV[9]
+          local held = redis.call('GET', heartbeat)
+          if held and held ~= ARGV[11] then return redis.error_reply('PCNODEINUSE ' .. redis.call('PTTL', heartbeat)) end
+        end
+        local ok, entry = pcall(redis.call, 'XADD', stream, ARGV[4] .. '-*', unpack(ARGV, 12))
         if not ok then
           local info = redis.call('XINFO', 'STREAM', stream)
           local last = '0-0'
           for k = 1, #info, 2 do
             if info[k] == 'last-generated-id' then last = info[k + 1] end
           end
-          entry = redis.call('XADD', stream, string.match(last, '^(%d+)') .. '-*', unpack(ARGV, 11))
+          entry = redis.call('XADD', stream, string.match(last, '^(%d+)') .. '-*', unpack(ARGV, 12))
         end
         redis.call('HSET', index, id, entry)
         if ARGV[9] ~= '' then

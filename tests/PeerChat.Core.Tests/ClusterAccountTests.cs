@@ -66,6 +66,23 @@ public sealed class ClusterAccountTests
         }
     }
 
+    [RedisFact]
+    public async Task ALargeImport_KeepsEachCallWithinItsBound_AndAddsEveryAccount()
+    {
+        const int Accounts = 60_000;
+        await using var redis = await RedisServer.StartAsync();
+        var prefix = $"t{Guid.NewGuid():N}:";
+        await using var store = await RedisMessageStore.ConnectAsync(redis.Configuration, new MessageStoreSettings(), prefix);
+        var users = RedisUserStore.Over(store);
+        var records = Enumerable.Range(0, Accounts).Select(i => new UserRecord($"imported{i}", $"record-{i}")).ToList();
+
+        // All at once, the last calls would wait behind the others for longer than their 2 s.
+        var added = await users.TryAddManyAsync(records);
+
+        Assert.Equal(Accounts, added.Count);
+        Assert.Equal(Accounts, await store.Database.SetLengthAsync(prefix + "users"));
+    }
+
     [Theory]
     [RedisStore]
     public async Task AUserWhoSignsUpOnNodeA_LogsInOnNodeB_AsSpelledAtSignup(StoreKind kind)

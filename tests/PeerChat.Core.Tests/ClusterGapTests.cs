@@ -63,6 +63,45 @@ public sealed class ClusterGapTests
         Assert.Equal("the end", (await MessagesAsync(bob, 1))[0].Text);
     }
 
+    [RedisFact]
+    public async Task ARefill_QueuesOnce_ADirectMessageItCannotKnowWasDeliveredLive_RatherThanRiskItsLoss()
+    {
+        const int Fill = 40;
+        await using var cluster = await TestCluster.StartAsync(0);
+        var (nodes, proxy, redis) = await StartThreeAsync(cluster, 20, 5);
+        await using var aliceOnB = await nodes[1].LoginAsync("alice");
+        var bob = await nodes[2].LoginAsync("bob");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice", "bob"), "every node has alice and bob online");
+        var lastBefore = (await redis.StreamRangeAsync(cluster.Prefix + "bus", "-", "+", 1, Order.Descending))[0].Id;
+        var refilled = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        TestCluster.BackplaneOf(nodes[1]).Refilled += count => refilled.TrySetResult(count);
+
+        // Node B is cut off and swept; alice logs in again on node A, and her direct message
+        // reaches bob live on node C; then bob logs out and the bus moves on past node B.
+        proxy.Cut();
+        await cluster.WaitUntilAsync(() => !nodes[0].Server.Chat.IsOnline("alice") && !nodes[2].Server.Chat.IsOnline("alice"), "nodes A and C have swept alice");
+        var aliceOnA = await nodes[0].LoginAsync("alice");
+        var sent = await aliceOnA.SendAsync("bob", "live while B was away", route: RoutePreference.Relay);
+        Assert.Equal((1, false), (sent.Recipients, sent.Queued));
+        Assert.Equal("live while B was away", (await MessagesAsync(bob, 1))[0].Text);
+        await bob.LogoutAsync();
+        await cluster.WaitUntilAsync(() => !nodes[0].Server.Chat.IsOnline("bob"), "node A sees bob offline");
+        for (var i = 0; i < Fill; i++)
+        {
+            await aliceOnA.BroadcastAsync($"fill {i}");
+        }
+
+        Assert.Empty(await redis.StreamRangeAsync(cluster.Prefix + "bus", "-", lastBefore, 1));
+
+        // Node B refills alice's conversations, that one with bob among them. Nothing tells it that
+        // bob had it live, and had his node died before reading it, no other node would queue it:
+        // it is queued, once, and comes again (offline) rather than risk never coming (CLUSTER.md).
+        proxy.Restore();
+        await refilled.Task.WaitAsync(TestServer.Patience);
+        var again = await nodes[2].LoginAsync("bob");
+        Assert.Equal(1, again.Session!.Queued);
+    }
+
     // Node B is cut off long enough to be swept (direct messages to bob are queued) while alice and
     // carol send; with trimmed, the bus is trimmed past B's last read meanwhile.
     private static async Task CutOffAsync(bool trimmed)

@@ -1,5 +1,7 @@
 using PeerChat.Cluster.Redis;
 using PeerChat.Core.Chat;
+using PeerChat.Core.Client;
+using PeerChat.Core.Protocol;
 using PeerChat.Core.Server;
 using PeerChat.Core.Tests.Support;
 
@@ -50,6 +52,91 @@ public sealed class ClusterNodeNameTests
         var restarted = await cluster.AddNodeAsync("node-b");
         await restarted.LoginAsync("bob");
         await cluster.WaitUntilAsync(() => cluster.Nodes[0].Server.Chat.IsOnline("bob"), "node A sees bob on the restarted node-b");
+    }
+
+    [RedisFact]
+    public async Task ANodeWhoseHeartbeatExpired_FindsItsNameTaken_AndStopsRatherThanTakeItBack()
+    {
+        await using var cluster = await TestCluster.StartAsync(0);
+        var proxy = cluster.AddProxy();
+        var old = await cluster.AddNodeAsync("node-a", proxy.Configuration, TestCluster.FastSettings);
+        var nodeB = await cluster.AddNodeAsync("node-b");
+        var alice = await old.LoginAsync("alice");
+        await cluster.WaitUntilAsync(() => cluster.EveryNodeSees("alice"), "both nodes have alice online");
+
+        // The old node-a stalls past its heartbeat's lifetime: node B sweeps it, and a new node-a enters.
+        proxy.Pause();
+        await cluster.WaitUntilAsync(() => !nodeB.Server.Chat.IsOnline("alice"), "node B has swept the old node-a");
+        var newer = await cluster.AddNodeAsync("node-a");
+        await newer.LoginAsync("carol");
+        await cluster.WaitUntilAsync(() => nodeB.Server.Chat.IsOnline("carol"), "node B sees carol on the new node-a");
+        proxy.Resume();
+
+        // The old one finds its name taken and stops, as it would have been refused at start:
+        // reported, its clients told server_shutdown, and nothing more under that name.
+        var failed = await old.WaitForEventAsync<MessageStoreFailedEvent>(e => e.Reason.Contains("'node-a' is live", StringComparison.Ordinal));
+        Assert.Equal("cluster heartbeat", failed.Operation);
+        await AssertStoppedDisplacedAsync(old, alice);
+
+        // The new node-a keeps its heartbeat and its users: node B still has carol after sweeps.
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new MessageStoreSettings(), cluster.Prefix);
+        for (var beats = 0; beats < 3; beats++)
+        {
+            await cluster.NextBusReadAsync();
+        }
+
+        Assert.True(nodeB.Server.Chat.IsOnline("carol"));
+        Assert.False(nodeB.Server.Chat.IsOnline("alice"));
+        Assert.Equal(["carol"], (await store.Database.HashKeysAsync(cluster.Prefix + "on:node-a")).Select(k => (string)k!));
+    }
+
+    [RedisFact]
+    public async Task AnOldRunWhoseNameWasTaken_CannotChangeTheNewRunsPresence_NorPublishAsTheNode()
+    {
+        await using var cluster = await TestCluster.StartAsync(0);
+
+        // The old run beats rarely here: only its own writes can find that its name was taken.
+        var rarely = TestCluster.FastSettings with { HeartbeatInterval = TimeSpan.FromMinutes(1), HeartbeatTimeToLive = TimeSpan.FromMinutes(2) };
+        var old = await cluster.AddNodeAsync("node-a", cluster.Redis.Configuration, rarely);
+        var nodeB = await cluster.AddNodeAsync("node-b");
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new MessageStoreSettings(), cluster.Prefix);
+        var redis = store.Database;
+
+        // A new run of node-a enters, as its Enter script does once the old run's heartbeat expired.
+        await redis.ExecuteAsync("SET", cluster.Prefix + "n:node-a", "a newer run", "PX", 60_000);
+        await redis.KeyDeleteAsync(cluster.Prefix + "on:node-a");
+        var lastBefore = (await redis.StreamRangeAsync(cluster.Prefix + "bus", "-", "+", 1, StackExchange.Redis.Order.Descending))[0].Id;
+
+        // The old run's login is refused by Redis, before its next heartbeat: it stops at once.
+        var alice = await old.LoginAsync("alice");
+        await old.WaitForEventAsync<MessageStoreFailedEvent>(e => e.Reason.Contains("'node-a' is live", StringComparison.Ordinal));
+        await AssertStoppedDisplacedAsync(old, alice);
+
+        // Nothing of it reached the new run's presence or the bus.
+        Assert.Equal(0L, await redis.HashLengthAsync(cluster.Prefix + "on:node-a"));
+        var since = await redis.StreamRangeAsync(cluster.Prefix + "bus", lastBefore, "+");
+        Assert.DoesNotContain(since, e => e.Id != lastBefore && (string?)e["n"] == "node-a");
+        await cluster.NextBusReadAsync();
+        await cluster.NextBusReadAsync();
+        Assert.False(nodeB.Server.Chat.IsOnline("alice"));
+        Assert.Equal("a newer run", (string?)await redis.StringGetAsync(cluster.Prefix + "n:node-a"));
+    }
+
+    // The displaced node's server stopped by itself with NodeNameInUse, and told its client so.
+    private static async Task AssertStoppedDisplacedAsync(TestServer node, ChatClient client)
+    {
+        await node.Server.Completion.WaitAsync(TestServer.Patience);
+        Assert.Equal("node-a", Assert.IsType<NodeNameInUseException>(node.Server.StopReason).NodeName);
+        for (var seen = 0; seen < 100; seen++)
+        {
+            if (await client.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience) is ChatNotice notice)
+            {
+                Assert.Equal(NoticeCodes.ServerShutdown, notice.Code);
+                return;
+            }
+        }
+
+        Assert.Fail("No notice in 100 events.");
     }
 
     private static async Task<NodeNameInUseException> StartRefusedAsync(TestCluster cluster, string name)

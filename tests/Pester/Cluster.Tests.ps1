@@ -94,6 +94,21 @@ Describe 'Start-PeerChatServer -Cluster' -Tag Integration {
         @(Get-PeerChatClient -Session $fred).Node | Should -Contain 'node-f'
     }
 
+    It 'fails a running node''s job with NodeNameInUse once another node has taken its name' {
+        if ($script:Missing) { Set-ItResult -Skipped -Because $script:Missing; return }
+        $g = Start-TestServer @{ Cluster = "127.0.0.1:$($script:Redis.Port),password=$($script:RedisPassword)"; NodeName = 'node-g' }
+        $null = Connect-TestUser -UserName gina -Port $g.Port
+        # As a new node-g's start would once this one's heartbeat had expired (Redis away 10 s).
+        $cli = (Get-Command redis-cli).Source
+        & $cli -p $script:Redis.Port -a $script:RedisPassword --no-auth-warning SET pc:n:node-g 'another run' PX 60000 | Should -Be 'OK'
+
+        Wait-Until { $g.State -eq 'Failed' } -Because 'node-g finds its name taken at its next heartbeat'
+
+        $g.JobStateInfo.Reason.Message | Should -BeLike "*'node-g'*"
+        @($g.Error | ForEach-Object FullyQualifiedErrorId) | Should -Contain 'NodeNameInUse'
+        { Connect-TestUser -UserName gina -Port $g.Port } | Should -Throw
+    }
+
     It 'refuses -Cluster with -MessageStorePath, and -NodeName without -Cluster' {
         { Start-TestServer @{ Cluster = '127.0.0.1:1'; MessageStorePath = (Join-Path $TestDrive 'm.db') } } |
             Should -Throw -ErrorId "ConflictingMessageStoreParameters,$script:StartError"

@@ -50,6 +50,19 @@ public sealed partial class ChatServer : IAsyncDisposable
             options.Backplane);
         Chat.StoreFailed += (operation, exception) => Raise(new MessageStoreFailedEvent(Now, operation, exception.Message));
         Chat.StoreRecovered += () => Raise(new MessageStoreRecoveredEvent(Now));
+
+        // Straight from the backplane: the chat's StoreFailed tells only the first of a streak of failures.
+        if (options.Backplane is { } backplane)
+        {
+            backplane.Failed += (_, exception) =>
+            {
+                if (exception is NodeNameInUseException displaced)
+                {
+                    StopDisplaced(displaced);
+                }
+            };
+        }
+
         HelloFrame = SessionFrames.Hello(options.ServerName, options.AllowSignup, options.MaxFrameBytes, options.MessageStore is not null, options.HistoryPageMax);
     }
 
@@ -70,6 +83,12 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     /// <summary>Completes when the server has stopped.</summary>
     public Task Completion => _stopped.Task;
+
+    /// <summary>
+    /// Why the server stopped by itself, before anyone called <see cref="StopAsync"/>: its node's
+    /// name was taken by another node of the cluster (<see cref="NodeNameInUseException"/>); else null.
+    /// </summary>
+    public Exception? StopReason { get; private set; }
 
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
@@ -263,6 +282,30 @@ public sealed partial class ChatServer : IAsyncDisposable
         ReportThrottledLogins(all: true);
         Raise(new ServerStoppedEvent(Now));
         _stopped.TrySetResult();
+    }
+
+    // Another node took this node's name (its heartbeat had expired): this node can no longer take
+    // part in the cluster, so it stops as it would have been refused at start; clients are told
+    // server_shutdown and may reconnect to another node.
+    private void StopDisplaced(NodeNameInUseException reason)
+    {
+        if (Volatile.Read(ref _stopRequested) != 0)
+        {
+            return;
+        }
+
+        StopReason = reason;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await StopAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Raise(new ServerErrorEvent(Now, "stop", ex));
+            }
+        });
     }
 
     public async ValueTask DisposeAsync()

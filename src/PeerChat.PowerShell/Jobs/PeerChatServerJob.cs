@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Management.Automation;
 using System.Net;
 using System.Reflection;
+using PeerChat.Core.Chat;
 using PeerChat.Core.Server;
 using PeerChat.Core.Text;
 using PeerChat.PowerShell.Objects;
@@ -120,6 +121,9 @@ public sealed class PeerChatServerJob : Job2
         }
 
         SetJobState(JobState.Running);
+
+        // A server that stops by itself (its node's name taken in the cluster) fails the job, as at start.
+        _ = _server.Completion.ContinueWith(_ => OnStoppedItself(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     public override void StartJobAsync()
@@ -171,6 +175,25 @@ public sealed class PeerChatServerJob : Job2
     }
 
     public override void StopJob(bool force, string reason) => StopJob();
+
+    private void OnStoppedItself()
+    {
+        if (_server.StopReason is not NodeNameInUseException reason || Interlocked.Exchange(ref _stopRequested, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Error.Add(new ErrorRecord(reason, "NodeNameInUse", ErrorCategory.ResourceExists, reason.NodeName));
+            CloseMessageStore();
+            SetFailed(reason);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or PSInvalidOperationException or InvalidOperationException)
+        {
+            // The job was removed meanwhile: nobody is left to tell.
+        }
+    }
 
     public override void StopJobAsync() => StopJobAsync(false, string.Empty);
 

@@ -82,8 +82,27 @@ internal sealed partial class IrcConnection
         }
     }
 
-    /// <summary>Handles every complete line of the first <paramref name="held"/> bytes; returns how many are left (moved to the front).</summary>
+    /// <summary>
+    /// Handles every complete line of the first <paramref name="held"/> bytes; returns how many are
+    /// left (moved to the front). The readers its lines' messages wake are woken once, when the
+    /// lines in hand are handled or before anything here has to wait, as on the main port
+    /// (<see cref="OutboundQueue.DeferWakesTo"/>).
+    /// </summary>
     private async ValueTask<int> ProcessLinesAsync(int held)
+    {
+        var wakes = OutboundQueue.RentWakeList();
+        try
+        {
+            return await ProcessLinesAsync(held, wakes).ConfigureAwait(false);
+        }
+        finally
+        {
+            OutboundQueue.WakeAll(wakes);
+            OutboundQueue.ReturnWakeList(wakes);
+        }
+    }
+
+    private async ValueTask<int> ProcessLinesAsync(int held, List<OutboundQueue> wakes)
     {
         var start = 0;
         while (!IsClosing && _receiveBuffer is not null)
@@ -101,9 +120,18 @@ internal sealed partial class IrcConnection
             }
             else
             {
-                await WaitForFloodTokensAsync(length).ConfigureAwait(false);
+                await WakeBefore(WaitForFloodTokensAsync(length), wakes).ConfigureAwait(false);
                 _server.Counters.FrameIn(length);
-                await HandleLineAsync(_receiveBuffer.AsMemory(start, length)).ConfigureAwait(false);
+                var handling = HandleDeferringWakes(_receiveBuffer.AsMemory(start, length), wakes);
+                if (!handling.IsCompleted)
+                {
+                    OutboundQueue.WakeAll(wakes);
+                    await handling.ConfigureAwait(false);
+
+                    // Perhaps finished inline by a store group's completion (see the main port's
+                    // receive loop): the rest of this read goes on from a work item of its own.
+                    await Task.Yield();
+                }
             }
 
             start += length;
@@ -120,7 +148,7 @@ internal sealed partial class IrcConnection
             // No LF within the longest legal line: answered once, the rest of it dropped as it comes.
             // What is dropped costs flood tokens like any line, or an endless line would be read
             // (and cost the server CPU) as fast as the client can send it.
-            await WaitForFloodTokensAsync(left).ConfigureAwait(false);
+            await WakeBefore(WaitForFloodTokensAsync(left), wakes).ConfigureAwait(false);
             if (!_discardingLongLine)
             {
                 Reply(IrcNumerics.ErrInputTooLong, "Input line was too long");
@@ -133,6 +161,31 @@ internal sealed partial class IrcConnection
         _server.Counters.ObserveUnparsed(left);
         _receiveBuffer.AsSpan(start, left).CopyTo(_receiveBuffer);
         return left;
+    }
+
+    // A wait that cannot end at once first wakes the readers deferred so far.
+    private static ValueTask WakeBefore(ValueTask wait, List<OutboundQueue> wakes)
+    {
+        if (!wait.IsCompleted)
+        {
+            OutboundQueue.WakeAll(wakes);
+        }
+
+        return wait;
+    }
+
+    /// <summary>Starts handling a line; what it queues for others while it runs here wakes their readers only at <see cref="OutboundQueue.WakeAll"/>.</summary>
+    private ValueTask HandleDeferringWakes(ReadOnlyMemory<byte> line, List<OutboundQueue> wakes)
+    {
+        var previous = OutboundQueue.DeferWakesTo(wakes);
+        try
+        {
+            return HandleLineAsync(line);
+        }
+        finally
+        {
+            OutboundQueue.DeferWakesTo(previous);
+        }
     }
 
     private ValueTask HandleLineAsync(ReadOnlyMemory<byte> line)

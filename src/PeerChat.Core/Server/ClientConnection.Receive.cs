@@ -110,7 +110,7 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async ValueTask<ReadOnlySequence<byte>> ProcessFramesAsync(ReadOnlySequence<byte> buffer)
     {
-        var wakes = RentWakeList();
+        var wakes = OutboundQueue.RentWakeList();
         try
         {
             while (!IsClosing && LineFramer.TryReadLine(ref buffer, out var line))
@@ -165,7 +165,7 @@ internal sealed partial class ClientConnection
         finally
         {
             OutboundQueue.WakeAll(wakes);
-            t_spareWakes = wakes;
+            OutboundQueue.ReturnWakeList(wakes);
         }
 
         // What is left has no newline yet: refuse it as soon as it cannot fit the limit, so the
@@ -191,17 +191,6 @@ internal sealed partial class ClientConnection
         {
             OutboundQueue.DeferWakesTo(previous);
         }
-    }
-
-    // One list of deferred wakes kept per thread between reads, as the send loop keeps its batch.
-    [ThreadStatic]
-    private static List<OutboundQueue>? t_spareWakes;
-
-    private static List<OutboundQueue> RentWakeList()
-    {
-        var wakes = t_spareWakes ?? new List<OutboundQueue>();
-        t_spareWakes = null;
-        return wakes;
     }
 
     private void FrameTooLarge() =>

@@ -187,6 +187,21 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         return previous;
     }
 
+    // One list of deferred wakes kept per thread between reads, as a send loop keeps its batch.
+    [ThreadStatic]
+    private static List<OutboundQueue>? t_spareWakes;
+
+    /// <summary>A list for <see cref="DeferWakesTo"/>, one kept per thread between uses.</summary>
+    public static List<OutboundQueue> RentWakeList()
+    {
+        var wakes = t_spareWakes ?? [];
+        t_spareWakes = null;
+        return wakes;
+    }
+
+    /// <summary>Gives back a list that <see cref="WakeAll"/> has emptied.</summary>
+    public static void ReturnWakeList(List<OutboundQueue> wakes) => t_spareWakes = wakes;
+
     /// <summary>Wakes the readers deferred into <paramref name="wakes"/> (each is there at most once) and empties it.</summary>
     public static void WakeAll(List<OutboundQueue> wakes)
     {

@@ -27,12 +27,12 @@ public sealed class ClusterResyncTests
         var joined = new HashSet<string>(StringComparer.Ordinal);
         for (var presences = 0; joined.Count < 2 && presences < 10; presences++)
         {
-            joined.Add((await NextAsync<ChatPresence>(carol)).UserName);
+            joined.Add((await ClusterTests.NextAsync<ChatPresence>(carol)).UserName);
         }
 
         // Node B has read its own logins back (they are before carol's broadcast on the bus).
         await carol.BroadcastAsync("hello");
-        Assert.Equal("hello", (await NextAsync<ChatMessage>(bobOnB)).Text);
+        Assert.Equal("hello", (await ClusterTests.NextAsync<ChatMessage>(bobOnB)).Text);
 
         // Node B stalls: bob logs in again on node A, and node C has read that; then node B's
         // resync (as after a lost login or logout) is taken with bob's older session in it.
@@ -44,9 +44,9 @@ public sealed class ClusterResyncTests
         await resync.WaitAsync(TestServer.Patience);
 
         // The older session ends; the newer one on node A stays and gets what is sent to bob.
-        Assert.Equal(NoticeCodes.SessionReplaced, (await NextAsync<ChatNotice>(bobOnB)).Code);
+        Assert.Equal(NoticeCodes.SessionReplaced, (await ClusterTests.NextAsync<ChatNotice>(bobOnB)).Code);
         Assert.Equal(1, (await carol.SendAsync("bob", "to the newer one", route: RoutePreference.Relay)).Recipients);
-        Assert.Equal("to the newer one", (await NextAsync<ChatMessage>(bobOnA)).Text);
+        Assert.Equal("to the newer one", (await ClusterTests.NextAsync<ChatMessage>(bobOnA)).Text);
 
         // Dave never left: carol saw him neither leave nor join (the resync is before his message on the bus).
         await dave.SendAsync("carol", "still here", route: RoutePreference.Relay);
@@ -112,7 +112,7 @@ public sealed class ClusterResyncTests
         await sender.BroadcastAsync(text);
         for (var seen = 0; seen < 100; seen++)
         {
-            if (await NextAsync<ChatMessage>(receiver) is { } message && message.Text == text)
+            if (await ClusterTests.NextAsync<ChatMessage>(receiver) is { } message && message.Text == text)
             {
                 return;
             }
@@ -122,18 +122,4 @@ public sealed class ClusterResyncTests
     }
 
     private static string LoginIdOf(StackExchange.Redis.RedisValue session) => ((string)session!).Split('\t')[^1];
-
-    private static async Task<T> NextAsync<T>(ChatClient client)
-        where T : ChatEvent
-    {
-        for (var seen = 0; seen < 1000; seen++)
-        {
-            if (await client.Events.ReadAsync().AsTask().WaitAsync(TestServer.Patience) is T found)
-            {
-                return found;
-            }
-        }
-
-        throw new InvalidOperationException($"No {typeof(T).Name} in 1000 events.");
-    }
 }

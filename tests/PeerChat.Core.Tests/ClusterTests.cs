@@ -298,7 +298,7 @@ public sealed class ClusterTests
         return messages;
     }
 
-    private static async Task<T> NextAsync<T>(ChatClient client)
+    internal static async Task<T> NextAsync<T>(ChatClient client)
         where T : ChatEvent
     {
         for (var seen = 0; seen < 1000; seen++)

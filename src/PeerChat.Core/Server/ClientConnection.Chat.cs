@@ -87,7 +87,7 @@ internal sealed partial class ClientConnection : IChatSession
             return ValueTask.CompletedTask;
         }
 
-        return QueueAnswer(AnswerAfterAsync(_lastAnswer, posting.AsTask(), request, subject));
+        return QueueAnswer(AnswerAfterAsync(_lastAnswer, posting, request, subject));
     }
 
     private ValueTask QueueAnswer(Task answer)
@@ -98,7 +98,8 @@ internal sealed partial class ClientConnection : IChatSession
         return _pendingAnswers.Count >= MaxPendingAnswers ? new ValueTask(_pendingAnswers.Dequeue()) : ValueTask.CompletedTask;
     }
 
-    private async Task AnswerAfterAsync(Task previous, Task<PostResult> posting, RequestFrame request, string? subject)
+    // posting is waited for here, once, and nowhere else: no Task made of it per message.
+    private async Task AnswerAfterAsync(Task previous, ValueTask<PostResult> posting, RequestFrame request, string? subject)
     {
         await previous.ConfigureAwait(false);
         try

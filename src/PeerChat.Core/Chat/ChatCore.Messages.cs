@@ -6,10 +6,10 @@ public sealed partial class ChatCore
     /// A message to everyone online but the sender. It is handed to them at once and stored in
     /// parallel; the result comes once the store has committed it (at once without a store).
     /// </summary>
-    public async ValueTask<PostResult> BroadcastAsync(IChatSession from, string text, string? data)
+    public ValueTask<PostResult> BroadcastAsync(IChatSession from, string text, string? data)
     {
         var message = NewMessage(ConversationKey.Everyone, from, to: null, text, data, directId: null);
-        var stored = AppendAsync(message, queueFor: null);
+        var stored = StartAppend(message);
         var delivery = new MessageDelivery(message);
 
         // Enumerated in place: `Values` would copy every session into a new list for each message.
@@ -29,31 +29,31 @@ public sealed partial class ChatCore
             recipients += _backplane.RemoteClientCount - (_backplane.FindRemote(from.UserName) is null ? 0 : 1);
         }
 
-        return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false) { SentAt = message.SentAt };
+        return PostedAsync(stored, message, recipients);
     }
 
     /// <summary>A message to a room's online members but the sender, who must be a member.</summary>
-    public async ValueTask<PostResult> PostToRoomAsync(IChatSession from, string roomName, string text, string? data)
+    public ValueTask<PostResult> PostToRoomAsync(IChatSession from, string roomName, string text, string? data)
     {
         if (Store is null)
         {
-            return PostResult.Failed(ChatError.StoreDisabled);
+            return new(PostResult.Failed(ChatError.StoreDisabled));
         }
 
         if (_rooms.Find(roomName) is not { } room)
         {
-            return PostResult.Failed(ChatError.NoSuchRoom);
+            return new(PostResult.Failed(ChatError.NoSuchRoom));
         }
 
         var members = room.Members;
         var sender = ChatRooms.Key(from.UserName);
         if (!members.Contains(sender))
         {
-            return PostResult.Failed(ChatError.NotInRoom);
+            return new(PostResult.Failed(ChatError.NotInRoom));
         }
 
         var message = NewMessage(room.Conversation, from, to: null, text, data, directId: null);
-        var stored = AppendAsync(message, queueFor: null);
+        var stored = StartAppend(message);
         var delivery = new MessageDelivery(message, room.Name);
         var recipients = 0;
         foreach (var member in members)
@@ -68,7 +68,7 @@ public sealed partial class ChatCore
             }
         }
 
-        return new PostResult(await stored.ConfigureAwait(false), message.MessageId, recipients, Queued: false) { SentAt = message.SentAt };
+        return PostedAsync(stored, message, recipients);
     }
 
     /// <summary>
@@ -81,9 +81,9 @@ public sealed partial class ChatCore
         if (Find(to) is { } recipient)
         {
             var message = NewMessage(ConversationKey.Direct(from.UserName, recipient.UserName), from, recipient.UserName, text, data, directId);
-            var stored = AppendAsync(message, queueFor: null);
+            var stored = StartAppend(message);
             var delivered = recipient.Deliver(new MessageDelivery(message));
-            return new PostResult(await stored.ConfigureAwait(false), message.MessageId, delivered ? 1 : 0, Queued: false) { SentAt = message.SentAt };
+            return await PostedAsync(stored, message, delivered ? 1 : 0).ConfigureAwait(false);
         }
 
         // Online on another node: the node holding the session delivers it from the cluster's bus.
@@ -133,6 +133,62 @@ public sealed partial class ChatCore
 
     private ChatMessage NewMessage(ConversationKey conversation, IChatSession from, string? to, string text, string? data, string? directId) =>
         new(MessageIds.Next(), conversation, from.UserName, from.SessionId, to, text, data, directId, _clock.GetUtcNow());
+
+    /// <summary>
+    /// Starts storing a message handed over live (<see cref="PostedAsync"/> waits for it): the
+    /// store's own task, without a state machine of its own, since a broadcast is waited for once.
+    /// </summary>
+    private ValueTask StartAppend(ChatMessage message)
+    {
+        if (_backplane is { PublishesAppends: false } backplane)
+        {
+            backplane.PublishMessage(message);
+        }
+
+        if (Store is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        try
+        {
+            return Store.AppendAsync(message, queueFor: null);
+        }
+        catch (Exception ex)
+        {
+            // As from an async method: whoever waits for the result sees it.
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>The result of a message handed over live, once <paramref name="stored"/> (<see cref="StartAppend"/>) completes.</summary>
+    private ValueTask<PostResult> PostedAsync(ValueTask stored, ChatMessage message, int recipients)
+    {
+        if (Store is null && stored.IsCompletedSuccessfully)
+        {
+            return new(Posted(ChatError.None, message, recipients));
+        }
+
+        return Storing(stored, message, recipients);
+
+        async ValueTask<PostResult> Storing(ValueTask stored, ChatMessage message, int recipients)
+        {
+            try
+            {
+                await stored.ConfigureAwait(false);
+                StoreWorked();
+                return Posted(ChatError.None, message, recipients);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                StoreFailedWith("append", ex);
+                return Posted(ChatError.StoreUnavailable, message, recipients);
+            }
+        }
+    }
+
+    private static PostResult Posted(ChatError error, ChatMessage message, int recipients) =>
+        new(error, message.MessageId, recipients, Queued: false) { SentAt = message.SentAt };
 
     /// <summary>Stores a message; <see cref="ChatError.None"/> at once without a store.</summary>
     private ValueTask<ChatError> AppendAsync(ChatMessage message, string? queueFor)

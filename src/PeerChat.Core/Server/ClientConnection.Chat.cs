@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using PeerChat.Core.Chat;
 using PeerChat.Core.Protocol;
@@ -87,7 +88,7 @@ internal sealed partial class ClientConnection : IChatSession
             return ValueTask.CompletedTask;
         }
 
-        return QueueAnswer(AnswerAfterAsync(_lastAnswer, posting.AsTask(), request, subject));
+        return QueueAnswer(AnswerAfterAsync(_lastAnswer, posting, request, subject));
     }
 
     private ValueTask QueueAnswer(Task answer)
@@ -98,12 +99,27 @@ internal sealed partial class ClientConnection : IChatSession
         return _pendingAnswers.Count >= MaxPendingAnswers ? new ValueTask(_pendingAnswers.Dequeue()) : ValueTask.CompletedTask;
     }
 
-    private async Task AnswerAfterAsync(Task previous, Task<PostResult> posting, RequestFrame request, string? subject)
+    // posting is waited for here, once, and nowhere else: no Task made of it per message. It is
+    // waited for first: the store completes appends in order, so once this one is stored the answer
+    // before it is normally out, and this resumes once per message rather than twice.
+    private async Task AnswerAfterAsync(Task previous, ValueTask<PostResult> posting, RequestFrame request, string? subject)
     {
+        PostResult posted = default;
+        ExceptionDispatchInfo? failed = null;
+        try
+        {
+            posted = await posting.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failed = ExceptionDispatchInfo.Capture(ex);
+        }
+
         await previous.ConfigureAwait(false);
         try
         {
-            AnswerPost(request, await posting.ConfigureAwait(false), subject);
+            failed?.Throw();
+            AnswerPost(request, posted, subject);
         }
         catch (Exception ex)
         {

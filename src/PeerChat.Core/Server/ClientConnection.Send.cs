@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using PeerChat.Core.Protocol;
 
 namespace PeerChat.Core.Server;
@@ -198,11 +199,12 @@ internal sealed partial class ClientConnection
         var buffer = ArrayPool<byte>.Shared.Rent(total);
         try
         {
-            var offset = 0;
-            foreach (var frame in batch)
+            // Span copies: Array.CopyTo checks the arrays' types for each of a batch's many frames.
+            var into = buffer.AsSpan();
+            foreach (var frame in CollectionsMarshal.AsSpan(batch))
             {
-                frame.CopyTo(buffer, offset);
-                offset += frame.Length;
+                frame.AsSpan().CopyTo(into);
+                into = into[frame.Length..];
             }
 
             await WriteAsync(buffer.AsMemory(0, total)).ConfigureAwait(false);

@@ -19,6 +19,12 @@ namespace PeerChat.Cluster.Redis;
 /// </summary>
 public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposable
 {
+    /// <summary>
+    /// The operation a failure is reported under when a write other than the heartbeat (a login,
+    /// a message's append, a join ...) found the node's name held by another run of it.
+    /// </summary>
+    internal const string NameTakenOperation = "node name taken";
+
     private readonly RedisMessageStore _store;
     private readonly IDatabase _db;
     private readonly RedisValue _prefix;
@@ -136,7 +142,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
             }
         }
 
-        _store.NameTaken = StopDisplaced;
+        _store.NameTaken = expiresIn => StopDisplaced(expiresIn, NameTakenOperation);
         _store.PublishAppendsAs(NodeName, _settings.BusMaxLength, _run);
         _reading = Task.Run(ReadLoopAsync, CancellationToken.None);
         _beating = Task.Run(HeartbeatLoopAsync, CancellationToken.None);
@@ -496,7 +502,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
                 var beat = (RedisResult[])(await _store.CallAsync(_db.ScriptEvaluateAsync(BusScripts.Heartbeat, values: [_prefix, _node, TtlMilliseconds, _run])).ConfigureAwait(false))!;
                 if ((string?)beat[0] == "inuse")
                 {
-                    StopDisplaced(TimeSpan.FromMilliseconds((long)beat[1]));
+                    StopDisplaced(TimeSpan.FromMilliseconds((long)beat[1]), "heartbeat");
                     return;
                 }
 
@@ -572,8 +578,9 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
     // Another node of this name entered after this one's heartbeat expired: this one stops taking
     // part (no more heartbeats, reads or writes under the name) rather than take it back. Found by
-    // the heartbeat, or sooner by any script of this run that Redis refused (then once only).
-    private void StopDisplaced(TimeSpan expiresIn)
+    // the heartbeat, or sooner by any script of this run that Redis refused (then once only); the
+    // failure is reported as the heartbeat's only when the heartbeat found it.
+    private void StopDisplaced(TimeSpan expiresIn, string operation)
     {
         var displaced = new NodeNameInUseException(NodeName, _store.Where, expiresIn);
         if (Interlocked.CompareExchange(ref _displaced, displaced, null) is not null)
@@ -587,7 +594,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IAsyncDisposabl
 
         // Reported even while a Redis failure is: this is another matter.
         Worked();
-        Fail("heartbeat", displaced);
+        Fail(operation, displaced);
     }
 
     private void Observe(Task<RedisResult> command, string operation) => _ = ObserveAsync(command, operation);

@@ -158,8 +158,14 @@ internal sealed partial class StoreWriter : IDisposable
         ThreadPool.UnsafeQueueUserWorkItem(
             static state =>
             {
-                state.operation.Fail(state.error);
-                state.writer.Finished();
+                try
+                {
+                    state.operation.Fail(state.error);
+                }
+                finally
+                {
+                    state.writer.Finished();
+                }
             },
             (writer: this, operation, error),
             preferLocal: false);
@@ -203,16 +209,39 @@ internal sealed partial class StoreWriter : IDisposable
             static state =>
             {
                 var (writer, committed) = state;
-                foreach (var operation in committed)
+                try
                 {
-                    operation.Complete();
+                    CompleteFrom(committed, 0);
                 }
-
-                writer.Finished();
+                finally
+                {
+                    writer.Finished();
+                }
             },
             (this, operations.ToArray()),
             preferLocal: false);
         return null;
+    }
+
+    /// <summary>
+    /// Tells each caller from <paramref name="first"/> on that its operation is committed. An
+    /// append's caller goes on inline here: should its code throw, the callers after it are still
+    /// told (on this same work item, never the writer thread) before the fault goes on.
+    /// </summary>
+    private static void CompleteFrom(WriteOperation[] operations, int first)
+    {
+        for (var k = first; k < operations.Length; k++)
+        {
+            try
+            {
+                operations[k].Complete();
+            }
+            catch
+            {
+                CompleteFrom(operations, k + 1);
+                throw;
+            }
+        }
     }
 
     private void RollBack()

@@ -107,9 +107,11 @@ public sealed class ClusterNodeNameTests
         await redis.KeyDeleteAsync(cluster.Prefix + "on:node-a");
         var lastBefore = (await redis.StreamRangeAsync(cluster.Prefix + "bus", "-", "+", 1, StackExchange.Redis.Order.Descending))[0].Id;
 
-        // The old run's login is refused by Redis, before its next heartbeat: it stops at once.
+        // The old run's login is refused by Redis, before its next heartbeat: it stops at once,
+        // and says that a write (not the heartbeat) found the name taken.
         var alice = await old.LoginAsync("alice");
-        await old.WaitForEventAsync<MessageStoreFailedEvent>(e => e.Reason.Contains("'node-a' is live", StringComparison.Ordinal));
+        var failed = await old.WaitForEventAsync<MessageStoreFailedEvent>(e => e.Reason.Contains("'node-a' is live", StringComparison.Ordinal));
+        Assert.Equal("cluster node name taken", failed.Operation);
         await AssertStoppedDisplacedAsync(old, alice);
 
         // Nothing of it reached the new run's presence or the bus.

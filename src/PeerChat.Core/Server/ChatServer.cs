@@ -234,7 +234,9 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     /// <summary>
     /// Stops accepting, sends <c>server_shutdown</c> to every client and waits up to
-    /// ShutdownTimeout for them to be written before cutting what is left.
+    /// ShutdownTimeout for them to be written before cutting what is left. A connection that has
+    /// not ended as long again after the cut is reported (a server error) and left behind, so that
+    /// the stop itself always ends.
     /// </summary>
     public async Task StopAsync()
     {
@@ -270,7 +272,13 @@ public sealed partial class ChatServer : IAsyncDisposable
                 connection.Abort(NoticeCodes.ServerShutdown);
             }
 
-            await _allEnded.Task.ConfigureAwait(false);
+            // A cut connection ends at once, unless something of it is stuck (a send side that was
+            // never woken): the stop still ends, as long again later, and reports what it left.
+            await _allEnded.Task.WaitAsync(Options.ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!_allEnded.Task.IsCompleted)
+            {
+                ReportError("stop", new TimeoutException($"{Volatile.Read(ref _runningCount)} connection(s) had not ended {Options.ShutdownTimeout.TotalSeconds:0.###} s after being cut; the server stopped without them."));
+            }
         }
 
         _writeWatchdog?.Dispose();

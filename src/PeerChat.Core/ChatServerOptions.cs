@@ -220,6 +220,7 @@ public sealed record ChatServerOptions
         Require(WebPort is null or (>= 0 and <= 65535), nameof(WebPort), "must be 0 to 65535");
         Require(WebAllowedOrigin is null || WebAllowedOrigin.All(o => !string.IsNullOrWhiteSpace(o)), nameof(WebAllowedOrigin), "must not hold an empty origin");
         Require(WebHeaderTimeout > TimeSpan.Zero, nameof(WebHeaderTimeout), "must be positive");
+        Require(ShutdownTimeout >= TimeSpan.Zero || ShutdownTimeout == Timeout.InfiniteTimeSpan, nameof(ShutdownTimeout), "must be zero or more, or infinite");
         Require(MaxClients >= 1, nameof(MaxClients), "must be at least 1");
         Require(MaxPendingPerAddress >= 1, nameof(MaxPendingPerAddress), "must be at least 1");
         Require(MaxSessionsPerAddress >= 1, nameof(MaxSessionsPerAddress), "must be at least 1");

@@ -10,6 +10,15 @@ namespace PeerChat.Core.Tests;
 public sealed class LimitsTests
 {
     [Fact]
+    public void AShutdownTimeout_BelowZero_IsRefused_AndZeroOrInfiniteAreTaken()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => new ChatServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(-2) }.Validate());
+        Assert.Equal(nameof(ChatServerOptions.ShutdownTimeout), refused.ParamName);
+        new ChatServerOptions { ShutdownTimeout = TimeSpan.Zero }.Validate();
+        new ChatServerOptions { ShutdownTimeout = Timeout.InfiniteTimeSpan }.Validate();
+    }
+
+    [Fact]
     public async Task FillMaxClients_Overflow_Drain_Repeat_AndTheCountReturnsToZero()
     {
         const int maxClients = 5;

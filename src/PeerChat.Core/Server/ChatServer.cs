@@ -273,11 +273,15 @@ public sealed partial class ChatServer : IAsyncDisposable
             }
 
             // A cut connection ends at once, unless something of it is stuck (a send side that was
-            // never woken): the stop still ends, as long again later, and reports what it left.
-            await _allEnded.Task.WaitAsync(Options.ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (!_allEnded.Task.IsCompleted)
+            // never woken): the stop still ends, as long again later (a second at least, since a cut
+            // ends a connection on the pool, not here), and reports what it left.
+            var afterCut = Options.ShutdownTimeout == Timeout.InfiniteTimeSpan ? Options.ShutdownTimeout : TimeSpan.FromTicks(Math.Max(Options.ShutdownTimeout.Ticks, TimeSpan.TicksPerSecond));
+            await _allEnded.Task.WaitAsync(afterCut).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var left = Volatile.Read(ref _runningCount);
+            if (!_allEnded.Task.IsCompleted && left > 0)
             {
-                ReportError("stop", new TimeoutException($"{Volatile.Read(ref _runningCount)} connection(s) had not ended {Options.ShutdownTimeout.TotalSeconds:0.###} s after being cut; the server stopped without them."));
+                ReportError("stop", new TimeoutException($"{left} connection(s) had not ended {afterCut.TotalSeconds:0.###} s after being cut; the server stopped without them."));
+                LeaveChatWithoutThem();
             }
         }
 
@@ -285,11 +289,26 @@ public sealed partial class ChatServer : IAsyncDisposable
         _idleSweep?.Dispose();
         _throttledLoginFlush?.Dispose();
 
-        // Every session has ended (and said so): the node's users are now offline for the others.
+        // Every session has ended (and said so), or was taken out of the chat above: the node's
+        // users are now offline for the others.
         await Chat.LeaveClusterAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         ReportThrottledLogins(all: true);
         Raise(new ServerStoppedEvent(Now));
         _stopped.TrySetResult();
+    }
+
+    // The sessions of connections that did not end are taken out of the chat, so that the node
+    // leaves its cluster without them and nothing is delivered to them any more. Whatever they still
+    // do raises no event: the server has stopped (see Raise).
+    private void LeaveChatWithoutThem()
+    {
+        foreach (var connection in _connections.Values)
+        {
+            if (connection is IChatSession session && session.UserName is not null)
+            {
+                Chat.Unregister(session);
+            }
+        }
     }
 
     // Another node took this node's name (its heartbeat had expired): this node can no longer take
@@ -437,6 +456,12 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     internal void Raise(ServerEvent serverEvent)
     {
+        // After ServerStoppedEvent nothing more is told: the job that reads the events has ended.
+        if (_stopped.Task.IsCompleted)
+        {
+            return;
+        }
+
         try
         {
             EventRaised?.Invoke(serverEvent);

@@ -394,8 +394,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _signal.OnCompleted(continuation, state, token, flags);
 
-    // Every frame of every receiver passes here twice: the sealed class is tested by its type
-    // handle alone, where `as byte[]` would call the runtime's cast helper.
+    // Every frame of every receiver passes here once, as it is queued (the drain tests its entries
+    // inline): the sealed class is tested by its type handle alone, where `as byte[]` would call
+    // the runtime's cast helper. Entries are only ever a byte[] or a BroadcastFrame.
     private static byte[] BytesOf(object entry) => entry is BroadcastFrame broadcast ? broadcast.Bytes : Unsafe.As<byte[]>(entry);
 
     private void Add(object entry)

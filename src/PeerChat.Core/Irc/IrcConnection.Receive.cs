@@ -86,7 +86,7 @@ internal sealed partial class IrcConnection
     /// Handles every complete line of the first <paramref name="held"/> bytes; returns how many are
     /// left (moved to the front). The readers its lines' messages wake are woken once, when the
     /// lines in hand are handled or before anything here has to wait, as on the main port
-    /// (<see cref="OutboundQueue.DeferWakesTo"/>).
+    /// (<see cref="OutboundQueue.StartDeferringWakes"/>).
     /// </summary>
     private async ValueTask<int> ProcessLinesAsync(int held)
     {
@@ -120,9 +120,9 @@ internal sealed partial class IrcConnection
             }
             else
             {
-                await WakeBefore(WaitForFloodTokensAsync(length), wakes).ConfigureAwait(false);
+                await OutboundQueue.WakeAllBefore(WaitForFloodTokensAsync(length), wakes).ConfigureAwait(false);
                 _server.Counters.FrameIn(length);
-                var handling = HandleDeferringWakes(_receiveBuffer.AsMemory(start, length), wakes);
+                var handling = OutboundQueue.StartDeferringWakes(wakes, this, _receiveBuffer.AsMemory(start, length), static (connection, line) => connection.HandleLineAsync(line));
                 if (!handling.IsCompleted)
                 {
                     OutboundQueue.WakeAll(wakes);
@@ -148,7 +148,7 @@ internal sealed partial class IrcConnection
             // No LF within the longest legal line: answered once, the rest of it dropped as it comes.
             // What is dropped costs flood tokens like any line, or an endless line would be read
             // (and cost the server CPU) as fast as the client can send it.
-            await WakeBefore(WaitForFloodTokensAsync(left), wakes).ConfigureAwait(false);
+            await OutboundQueue.WakeAllBefore(WaitForFloodTokensAsync(left), wakes).ConfigureAwait(false);
             if (!_discardingLongLine)
             {
                 Reply(IrcNumerics.ErrInputTooLong, "Input line was too long");
@@ -161,31 +161,6 @@ internal sealed partial class IrcConnection
         _server.Counters.ObserveUnparsed(left);
         _receiveBuffer.AsSpan(start, left).CopyTo(_receiveBuffer);
         return left;
-    }
-
-    // A wait that cannot end at once first wakes the readers deferred so far.
-    private static ValueTask WakeBefore(ValueTask wait, List<OutboundQueue> wakes)
-    {
-        if (!wait.IsCompleted)
-        {
-            OutboundQueue.WakeAll(wakes);
-        }
-
-        return wait;
-    }
-
-    /// <summary>Starts handling a line; what it queues for others while it runs here wakes their readers only at <see cref="OutboundQueue.WakeAll"/>.</summary>
-    private ValueTask HandleDeferringWakes(ReadOnlyMemory<byte> line, List<OutboundQueue> wakes)
-    {
-        var previous = OutboundQueue.DeferWakesTo(wakes);
-        try
-        {
-            return HandleLineAsync(line);
-        }
-        finally
-        {
-            OutboundQueue.DeferWakesTo(previous);
-        }
     }
 
     private ValueTask HandleLineAsync(ReadOnlyMemory<byte> line)

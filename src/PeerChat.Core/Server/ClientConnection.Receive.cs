@@ -106,7 +106,7 @@ internal sealed partial class ClientConnection
     /// <summary>
     /// Handles every complete line in <paramref name="buffer"/> and returns what is left of it.
     /// The readers its frames wake are woken once, when the lines in hand are handled or before
-    /// anything here has to wait (<see cref="OutboundQueue.DeferWakesTo"/>), never later.
+    /// anything here has to wait (<see cref="OutboundQueue.StartDeferringWakes"/>), never later.
     /// </summary>
     private async ValueTask<ReadOnlySequence<byte>> ProcessFramesAsync(ReadOnlySequence<byte> buffer)
     {
@@ -121,17 +121,11 @@ internal sealed partial class ClientConnection
                     return buffer;
                 }
 
-                var flood = WaitForFloodTokensAsync((int)line.Length);
-                if (!flood.IsCompleted)
-                {
-                    OutboundQueue.WakeAll(wakes);
-                }
-
-                await flood.ConfigureAwait(false);
+                await OutboundQueue.WakeAllBefore(WaitForFloodTokensAsync((int)line.Length), wakes).ConfigureAwait(false);
                 _server.Counters.FrameIn(line.Length + 1);
                 if (RequestFrame.TryParse(line, out var frame, out var error))
                 {
-                    var handling = HandleDeferringWakes(frame!, wakes);
+                    var handling = OutboundQueue.StartDeferringWakes(wakes, this, frame!, static (connection, request) => connection.HandleRequestAsync(request));
                     var waited = !handling.IsCompleted;
                     if (waited)
                     {
@@ -177,20 +171,6 @@ internal sealed partial class ClientConnection
         }
 
         return buffer;
-    }
-
-    /// <summary>Starts handling a request; what it queues for others while it runs here wakes their readers only at <see cref="OutboundQueue.WakeAll"/>.</summary>
-    private ValueTask HandleDeferringWakes(RequestFrame request, List<OutboundQueue> wakes)
-    {
-        var previous = OutboundQueue.DeferWakesTo(wakes);
-        try
-        {
-            return HandleRequestAsync(request);
-        }
-        finally
-        {
-            OutboundQueue.DeferWakesTo(previous);
-        }
     }
 
     private void FrameTooLarge() =>

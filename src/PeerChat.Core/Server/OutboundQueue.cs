@@ -181,11 +181,40 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// flushClients does: a receiver of 40 broadcasts from that read is then woken once and
     /// writes them in one system call, rather than being woken (a pool work item) for each.
     /// </summary>
-    public static List<OutboundQueue>? DeferWakesTo(List<OutboundQueue>? wakes)
+    private static List<OutboundQueue>? DeferWakesTo(List<OutboundQueue>? wakes)
     {
         var previous = t_deferredWakes;
         t_deferredWakes = wakes;
         return previous;
+    }
+
+    /// <summary>
+    /// Starts <paramref name="handle"/> (a front end's handling of one line of a read) with the
+    /// wakes of what it queues on this thread deferred into <paramref name="wakes"/>
+    /// (<see cref="DeferWakesTo"/>); its continuations, after an await, wake as usual.
+    /// </summary>
+    public static ValueTask StartDeferringWakes<TConnection, TLine>(List<OutboundQueue> wakes, TConnection connection, TLine line, Func<TConnection, TLine, ValueTask> handle)
+    {
+        var previous = DeferWakesTo(wakes);
+        try
+        {
+            return handle(connection, line);
+        }
+        finally
+        {
+            DeferWakesTo(previous);
+        }
+    }
+
+    /// <summary>A wait that cannot end at once first wakes the readers deferred into <paramref name="wakes"/> so far.</summary>
+    public static ValueTask WakeAllBefore(ValueTask wait, List<OutboundQueue> wakes)
+    {
+        if (!wait.IsCompleted)
+        {
+            WakeAll(wakes);
+        }
+
+        return wait;
     }
 
     // One list of deferred wakes kept per thread between reads, as a send loop keeps its batch.

@@ -252,6 +252,32 @@ public sealed class IrcGatewayTests
     }
 
     [Fact]
+    public async Task TheNamesOfEveryone_WithManyOnline_FillLinesOf512Bytes_EachNameOnce()
+    {
+        await using var server = await StartAsync();
+
+        // 40 names of 28 bytes: over 1,100 bytes of names, so at least three 353 lines.
+        var expected = new List<string> { "watcher" };
+        for (var i = 0; i < 40; i++)
+        {
+            var name = $"member{i:00}-of-a-crowded-room";
+            await server.LoginAsync(name);
+            expected.Add(name);
+        }
+
+        using var irc = await IrcTestClient.LoginAsync(server, "watcher");
+
+        var lines = irc.Transcript.Where(l => l.Split(' ')[1] == "353").ToList();
+        Assert.True(lines.Count >= 3, string.Join(" | ", lines));
+        Assert.All(lines, l => Assert.True(Encoding.UTF8.GetByteCount(l) + 2 <= 512, l));
+
+        // Cut only where the next name would not fit (every name here is 28 bytes, "watcher" fewer).
+        Assert.All(lines.SkipLast(1), l => Assert.True(Encoding.UTF8.GetByteCount(l) + 1 + 28 + 2 > 512, l));
+        var names = lines.SelectMany(l => l[(l.IndexOf(" :", StringComparison.Ordinal) + 2)..].Split(' '));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), names.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ALongMessageFromPeerChat_IsCutIntoLinesOf512Bytes_AtItsLineBreaksAndBetweenCharacters()
     {
         await using var server = await StartAsync();

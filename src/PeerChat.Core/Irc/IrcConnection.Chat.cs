@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using PeerChat.Core.Accounts;
 using PeerChat.Core.Chat;
@@ -99,22 +100,32 @@ internal sealed partial class IrcConnection : IChatSession
     internal void SendNames(string channel, IEnumerable<string> names)
     {
         var head = $":{ServerName} {IrcNumerics.NameReply} {Nick} = {channel} :";
+        var headBytes = Encoding.UTF8.GetByteCount(head);
         var line = new StringBuilder(head);
-        var any = false;
+        var lineBytes = headBytes;
+
+        // Counted as it grows: the names of #everyone at a login are everyone online.
         foreach (var name in names)
         {
-            if (any && Encoding.UTF8.GetByteCount(line.ToString()) + 1 + name.Length > IrcText.LineBytes)
+            var nameBytes = Encoding.UTF8.GetByteCount(name);
+            if (lineBytes > headBytes && lineBytes + 1 + nameBytes > IrcText.LineBytes)
             {
                 Send(Encoding.UTF8.GetBytes(line.Append("\r\n").ToString()));
                 line.Clear().Append(head);
-                any = false;
+                lineBytes = headBytes;
             }
 
-            line.Append(any ? " " : "").Append(name);
-            any = true;
+            if (lineBytes > headBytes)
+            {
+                line.Append(' ');
+                lineBytes++;
+            }
+
+            line.Append(name);
+            lineBytes += nameBytes;
         }
 
-        if (any)
+        if (lineBytes > headBytes)
         {
             Send(Encoding.UTF8.GetBytes(line.Append("\r\n").ToString()));
         }
@@ -171,13 +182,27 @@ internal sealed partial class IrcConnection : IChatSession
         return _pendingPosts.Count >= MaxPendingPosts ? new ValueTask(_pendingPosts.Dequeue()) : ValueTask.CompletedTask;
     }
 
+    // posting is waited for first, as on the main port (ClientConnection.AnswerAfterAsync): the
+    // store completes appends in order, so once this one is stored the report before it is
+    // normally out, and this resumes once per message rather than twice.
     private async Task ReportWhenStoredAsync(Task previous, ValueTask<PostResult> posting, string command, string target, string text, bool notice)
     {
+        PostResult result = default;
+        ExceptionDispatchInfo? failed = null;
+        try
+        {
+            result = await posting.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failed = ExceptionDispatchInfo.Capture(ex);
+        }
+
         // Never faults: every failure below is caught.
         await previous.ConfigureAwait(false);
         try
         {
-            var result = await posting.ConfigureAwait(false);
+            failed?.Throw();
             ReportPostError(command, target, result.Error);
             Echo(target, text, notice, result);
         }

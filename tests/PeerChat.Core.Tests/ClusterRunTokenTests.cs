@@ -67,6 +67,48 @@ public sealed class ClusterRunTokenTests
         await AssertRefusedAsync(cluster, old, store.Database, lastBefore);
     }
 
+    [RedisFact]
+    public async Task AnOldRunsLogout_IsRefused_AndNothingIsWritten()
+    {
+        await using var cluster = await TestCluster.StartAsync(0);
+        var old = await AddOldRunAsync(cluster);
+        var alice = await old.LoginAsync("alice");
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new MessageStoreSettings(), cluster.Prefix);
+        var lastBefore = await TakeNameAsync(cluster, store.Database);
+
+        await alice.DisposeAsync();
+        await AssertRefusedAsync(cluster, old, store.Database, lastBefore);
+    }
+
+    [RedisFact]
+    public async Task AnOldRunsResync_IsRefused_AndNothingIsWritten()
+    {
+        await using var cluster = await TestCluster.StartAsync(0);
+        var old = await AddOldRunAsync(cluster);
+        await old.LoginAsync("alice");
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new MessageStoreSettings(), cluster.Prefix);
+        var lastBefore = await TakeNameAsync(cluster, store.Database);
+
+        await TestCluster.BackplaneOf(old).ResyncNowAsync().WaitAsync(TestServer.Patience);
+        await AssertRefusedAsync(cluster, old, store.Database, lastBefore);
+    }
+
+    [RedisFact]
+    public async Task AnOldRunsPeerExpectation_IsRefused_AndNothingIsWritten()
+    {
+        await using var cluster = await TestCluster.StartAsync(0);
+        var old = await AddOldRunAsync(cluster);
+        await using var store = await RedisMessageStore.ConnectAsync(cluster.Redis.Configuration, new MessageStoreSettings(), cluster.Prefix);
+        var lastBefore = await TakeNameAsync(cluster, store.Database);
+
+        // What a sender's node tells the peer's node before a direct connection (docs/CLUSTER.md).
+        var peer = new PeerChat.Core.Protocol.ClientInfo("c-bob", "bob", "127.0.0.1", "127.0.0.1:9", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 0, Node: "node-b");
+        var expectation = new PeerExpectation("alice", "c-alice", "a-token", DateTimeOffset.UtcNow.AddMinutes(1));
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => TestCluster.BackplaneOf(old).ExpectPeerAsync(peer, expectation).WaitAsync(TestServer.Patience));
+        Assert.IsNotType<TimeoutException>(refused);
+        await AssertRefusedAsync(cluster, old, store.Database, lastBefore);
+    }
+
     // The old run of node-a beats rarely here: only its own writes can find that its name was taken.
     private static Task<TestServer> AddOldRunAsync(TestCluster cluster) =>
         cluster.AddNodeAsync("node-a", cluster.Redis.Configuration, TestCluster.FastSettings with { HeartbeatInterval = TimeSpan.FromMinutes(1), HeartbeatTimeToLive = TimeSpan.FromMinutes(2) });

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using PeerChat.Core.Chat;
+using PeerChat.Core.Server;
 
 namespace PeerChat.Store.Sqlite;
 
@@ -211,7 +212,8 @@ internal sealed partial class StoreWriter : IDisposable
                 var (writer, committed) = state;
                 try
                 {
-                    CompleteFrom(committed, 0);
+                    // What the callers queue for a connection goes out in one write at the end.
+                    WakeBatch.Run(static c => CompleteFrom(c, 0), committed);
                 }
                 finally
                 {

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using PeerChat.Core.Chat;
-using PeerChat.Core.Server;
 
 namespace PeerChat.Store.Sqlite;
 
@@ -212,8 +211,7 @@ internal sealed partial class StoreWriter : IDisposable
                 var (writer, committed) = state;
                 try
                 {
-                    // What the callers queue for a connection goes out in one write at the end.
-                    WakeBatch.Run(static c => CompleteFrom(c, 0), committed);
+                    CompleteFrom(committed, 0);
                 }
                 finally
                 {

@@ -158,7 +158,9 @@ internal sealed partial class ClientConnection
         }
         finally
         {
-            OutboundQueue.WakeAll(wakes);
+            // The lines in hand are handled and the loop goes back to reading: a lone reader to
+            // wake (a direct message's recipient) is written from here, not from a work item.
+            OutboundQueue.WakeAllRunningLoneReader(wakes);
             OutboundQueue.ReturnWakeList(wakes);
         }
 

@@ -244,6 +244,25 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
+    /// Like <see cref="WakeAll"/>, except that a lone parked reader (the one recipient of a direct
+    /// message, say) is run here, on the caller's thread, rather than queued to the pool: a caller
+    /// about to go back to waiting for its socket then writes that frame itself, and a relayed
+    /// message costs one pool work item (and wake of an idle worker) fewer. Two or more readers (a
+    /// broadcast's) are queued as before, so that the pool's threads share their writes.
+    /// </summary>
+    public static void WakeAllRunningLoneReader(List<OutboundQueue> wakes)
+    {
+        if (wakes.Count == 1 && wakes[0]._parkedReader is { } reader)
+        {
+            wakes.Clear();
+            reader.Execute();
+            return;
+        }
+
+        WakeAll(wakes);
+    }
+
+    /// <summary>
     /// Frames queued from now on wait, with any already queued, until <see cref="Release"/>: a
     /// login queues its welcome while held, becomes visible to other clients, then releases, so
     /// the welcome is written first and only once the session is complete on the server.

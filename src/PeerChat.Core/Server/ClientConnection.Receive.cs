@@ -6,7 +6,8 @@ namespace PeerChat.Core.Server;
 
 internal sealed partial class ClientConnection
 {
-    private FloodControl? _flood;
+    // A struct, in place (see FloodControl); set when the receive loop starts.
+    private FloodControl _flood;
     private bool _floodNoticeSent;
     private int _protocolErrors;
 
@@ -205,7 +206,7 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async ValueTask WaitForFloodTokensAsync(int frameBytes)
     {
-        if (_flood!.TryTake(frameBytes, out var wait))
+        if (_flood.TryTake(_options, frameBytes, out var wait))
         {
             if (_flood.WasFull)
             {
@@ -225,7 +226,7 @@ internal sealed partial class ClientConnection
         {
             await Task.Delay(wait, Clock, AbortToken).ConfigureAwait(false);
         }
-        while (!_flood.TryTake(frameBytes, out wait));
+        while (!_flood.TryTake(_options, frameBytes, out wait));
     }
 
     /// <summary><c>bad_frame</c> and <c>unknown_type</c> count; at MaxProtocolErrors the connection is closed.</summary>

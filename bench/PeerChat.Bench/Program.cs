@@ -188,7 +188,7 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
         {
             // Where RSS beyond the live heap goes: the GC's committed memory and fragmentation, and threads.
             var info = GC.GetGCMemoryInfo(GCKind.Any);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"GC heap {info.HeapSizeBytes} fragmented {info.FragmentedBytes} committed {info.TotalCommittedBytes} gen0-collections {GC.CollectionCount(0)} gen2-collections {GC.CollectionCount(2)} threads {Process.GetCurrentProcess().Threads.Count}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"GC heap {info.HeapSizeBytes} fragmented {info.FragmentedBytes} committed {info.TotalCommittedBytes} gen0-collections {GC.CollectionCount(0)} gen2-collections {GC.CollectionCount(2)} threads {Process.GetCurrentProcess().Threads.Count} allocated {GC.GetTotalAllocatedBytes(precise: true)}"));
         }
         else if (messageStore?.Writer is { } writer)
         {

@@ -178,9 +178,14 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
     // "heap" asks for the live managed heap (after a full collection), which the idle workload
     // reports beside the RSS; "store" the store writer's counters so far, for A/B runs by hand;
     // anything else, or the end of stdin, stops the server.
-    while (await Console.In.ReadLineAsync() is { } command && command is "heap" or "store" or "gc")
+    using var allocations = Environment.GetEnvironmentVariable("PEERCHAT_BENCH_ALLOCATIONS") == "1" ? new AllocationWatch() : null;
+    while (await Console.In.ReadLineAsync() is { } command && command is "heap" or "store" or "gc" or "alloc")
     {
-        if (command == "heap")
+        if (command == "alloc")
+        {
+            Console.WriteLine(allocations?.Report() ?? "ALLOC (set PEERCHAT_BENCH_ALLOCATIONS=1)");
+        }
+        else if (command == "heap")
         {
             Console.WriteLine($"HEAP {GC.GetTotalMemory(forceFullCollection: true)}");
         }
@@ -188,7 +193,7 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
         {
             // Where RSS beyond the live heap goes: the GC's committed memory and fragmentation, and threads.
             var info = GC.GetGCMemoryInfo(GCKind.Any);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"GC heap {info.HeapSizeBytes} fragmented {info.FragmentedBytes} committed {info.TotalCommittedBytes} gen0-collections {GC.CollectionCount(0)} gen2-collections {GC.CollectionCount(2)} threads {Process.GetCurrentProcess().Threads.Count}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"GC heap {info.HeapSizeBytes} fragmented {info.FragmentedBytes} committed {info.TotalCommittedBytes} gen0-collections {GC.CollectionCount(0)} gen2-collections {GC.CollectionCount(2)} threads {Process.GetCurrentProcess().Threads.Count} allocated {GC.GetTotalAllocatedBytes(precise: true)}"));
         }
         else if (messageStore?.Writer is { } writer)
         {

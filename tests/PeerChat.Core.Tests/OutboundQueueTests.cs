@@ -30,6 +30,33 @@ public sealed class OutboundQueueTests
     }
 
     [Fact]
+    public async Task TheIdleTrim_KeepsWhatIsQueued_AndAQueueTrimmedEmptyTakesFramesAgain()
+    {
+        // The idle sweep lets go of an empty queue's storage; one with frames keeps them, in order.
+        var queue = new OutboundQueue(1024, 10);
+        queue.TryEnqueue(Welcome);
+        queue.TrimWhenEmpty();
+        var kept = new List<byte[]>();
+        queue.DrainInto(kept, 1024);
+
+        queue.TrimWhenEmpty();
+        var waiting = queue.WaitToReadAsync();
+        var completedWhileEmpty = waiting.IsCompleted;
+        queue.TryEnqueue(Broadcast);
+        queue.TryEnqueue(Welcome);
+        var woken = await waiting.AsTask().WaitAsync(Support.TestServer.Patience);
+        var batch = new List<byte[]>();
+        queue.DrainInto(batch, 1024);
+
+        Assert.Equal([Welcome], kept);
+        Assert.False(completedWhileEmpty);
+        Assert.True(woken);
+        Assert.Equal([Broadcast, Welcome], batch);
+        Assert.Equal(0, queue.QueuedFrames);
+        Assert.Equal(0, queue.QueuedBytes);
+    }
+
+    [Fact]
     public async Task AReaderAlreadyAwake_DrainsNothingWhileHeld()
     {
         var queue = new OutboundQueue(1024, 10);

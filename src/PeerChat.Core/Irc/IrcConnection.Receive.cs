@@ -17,7 +17,8 @@ internal sealed partial class IrcConnection
     private const int ReceiveBufferBytes = IrcLine.MaxLineBytes + 4096;
 
     private byte[]? _receiveBuffer;
-    private FloodControl? _flood;
+    // A struct, in place (see FloodControl); set when the receive loop starts.
+    private FloodControl _flood;
     private bool _floodNoticeSent;
 
     // Set when a line passed the longest legal size without its LF: what follows, up to the next
@@ -205,7 +206,7 @@ internal sealed partial class IrcConnection
     /// </summary>
     private async ValueTask WaitForFloodTokensAsync(int lineBytes)
     {
-        if (_flood!.TryTake(lineBytes, out var wait))
+        if (_flood.TryTake(_options, lineBytes, out var wait))
         {
             if (_flood.WasFull)
             {
@@ -225,6 +226,6 @@ internal sealed partial class IrcConnection
         {
             await Task.Delay(wait, _clock, _abort.Token).ConfigureAwait(false);
         }
-        while (!_flood.TryTake(lineBytes, out wait));
+        while (!_flood.TryTake(_options, lineBytes, out wait));
     }
 }

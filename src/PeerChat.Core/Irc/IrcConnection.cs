@@ -40,7 +40,7 @@ internal sealed partial class IrcConnection : IServerConnection
         _options = server.Options;
         _clock = _options.TimeProvider;
         _transport = transport;
-        _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames, _options.EffectiveSendQueueSoftBytes, _options.EffectiveSendQueueSoftFrames);
+        _outbound = new OutboundQueue(server.SendQueueBounds);
         ClientId = clientId;
         RemoteEndPoint = transport.RemoteEndPoint;
         (transport as WebSocketTransport)?.Watch(() => MessageLimit, (code, text) => RequestClose(code, text));

@@ -38,6 +38,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     {
         options.Validate();
         Options = options;
+        SendQueueBounds = new OutboundQueue.Bounds(options.SendQueueBytes, options.SendQueueFrames, options.EffectiveSendQueueSoftBytes, options.EffectiveSendQueueSoftFrames);
         UserStore = userStore;
         Throttle = new LoginThrottle(options);
         LoginLimits = options.LoginLimits ?? new LocalLoginLimits(Throttle, new SignupBudget(options));
@@ -70,6 +71,9 @@ public sealed partial class ChatServer : IAsyncDisposable
     public event Action<ServerEvent>? EventRaised;
 
     public ChatServerOptions Options { get; }
+
+    /// <summary>Every connection's outbound queue bounds, from <see cref="Options"/>: one object rather than a copy in each queue.</summary>
+    internal OutboundQueue.Bounds SendQueueBounds { get; }
 
     public IUserStore UserStore { get; }
 

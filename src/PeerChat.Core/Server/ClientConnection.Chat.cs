@@ -22,9 +22,8 @@ internal sealed partial class ClientConnection : IChatSession
     private Task _lastAnswer = Task.CompletedTask;
 
     // The offline queue is sent in batches that fit the outbound queue; the next batch follows the
-    // client's `received` of the last message of the one before. Only the receive loop touches these.
-    private string? _offlineLastSent;
-    private bool _offlineMore;
+    // client's `received` of the last message of the one before (Seldom.OfflineLastSent and
+    // OfflineMore). Only the receive loop touches these.
 
     string IChatSession.UserName => UserName!;
 
@@ -331,9 +330,9 @@ internal sealed partial class ClientConnection : IChatSession
         }
 
         var confirming = Chat.ConfirmOfflineAsync(UserName!, request.UpTo!).AsTask();
-        if (_offlineMore && request.UpTo == _offlineLastSent)
+        if (_seldom is { OfflineMore: true, OfflineLastSent: { } lastSent } && request.UpTo == lastSent)
         {
-            SendOfflineBatch(await ReadOfflineBatchAsync(after: _offlineLastSent).ConfigureAwait(false), first: false);
+            SendOfflineBatch(await ReadOfflineBatchAsync(after: lastSent).ConfigureAwait(false), first: false);
         }
 
         await QueueAnswer(AnswerConfirmationAfterAsync(_lastAnswer, confirming, request.Id)).ConfigureAwait(false);
@@ -359,8 +358,8 @@ internal sealed partial class ClientConnection : IChatSession
     /// <summary>Offline messages rendered, as many as fit half the outbound queue, so that the batch can never make this client a slow consumer.</summary>
     private async ValueTask<OfflineFrames> ReadOfflineBatchAsync(string? after = null)
     {
-        var maxFrames = Math.Max(1, _options.EffectiveSendQueueSoftFrames - 2);
-        var maxBytes = _options.EffectiveSendQueueSoftBytes;
+        var maxFrames = Math.Max(1, Options.EffectiveSendQueueSoftFrames - 2);
+        var maxBytes = Options.EffectiveSendQueueSoftBytes;
         var batch = await Chat.ReadOfflineAsync(UserName!, maxFrames, after).ConfigureAwait(false);
         var frames = new List<byte[]>(batch.Messages.Count);
         long bytes = 0;
@@ -408,7 +407,14 @@ internal sealed partial class ClientConnection : IChatSession
             Send(frame);
         }
 
-        (_offlineLastSent, _offlineMore) = batch.Frames.Count > 0 ? (batch.LastMessageId, batch.More) : (null, false);
+        if (batch.Frames.Count > 0)
+        {
+            (Seldom.OfflineLastSent, Seldom.OfflineMore) = (batch.LastMessageId, batch.More);
+        }
+        else if (_seldom is { } seldom)
+        {
+            (seldom.OfflineLastSent, seldom.OfflineMore) = (null, false);
+        }
     }
 
     private sealed record OfflineFrames(ChatError Error, List<byte[]> Frames, long Dropped, string? LastMessageId, bool More);
@@ -454,7 +460,7 @@ internal sealed partial class ClientConnection : IChatSession
         ChatError.UserOffline => FrameWriter.Error(re, ErrorCodes.UserOffline, $"'{subject}' is not online, and this server keeps no messages for later (it runs without a message store)."),
         ChatError.NoSuchRoom => FrameWriter.Error(re, ErrorCodes.NoSuchRoom, $"No room named '{subject}'."),
         ChatError.NotInRoom => FrameWriter.Error(re, ErrorCodes.NotInRoom, $"You are not in room '{subject}'."),
-        ChatError.TooManyRooms => FrameWriter.Error(re, ErrorCodes.TooManyRooms, $"A user may be in at most {_options.MaxRoomsPerUser} rooms, and the server holds at most {_options.MaxRooms}."),
+        ChatError.TooManyRooms => FrameWriter.Error(re, ErrorCodes.TooManyRooms, $"A user may be in at most {Options.MaxRoomsPerUser} rooms, and the server holds at most {Options.MaxRooms}."),
         ChatError.InvalidRoom => FrameWriter.Error(re, ErrorCodes.InvalidRoom, "A room name is 1 to 32 of A-Z a-z 0-9 . _ -"),
         ChatError.NoSuchMessage => FrameWriter.Error(re, ErrorCodes.NoSuchMessage, $"No message '{subject}' in that conversation."),
         ChatError.StoreUnavailable => FrameWriter.Error(re, ErrorCodes.StoreUnavailable, "The message store cannot be used now; live chat goes on."),

@@ -6,11 +6,11 @@ namespace PeerChat.Core.Server;
 
 internal sealed partial class ClientConnection
 {
-    private FloodControl? _flood;
+    // A struct, in place (see FloodControl); set when the receive loop starts.
+    private FloodControl _flood;
     private bool _floodNoticeSent;
-    private int _protocolErrors;
 
-    private int FrameLimit => UserName is null ? _options.MaxPreAuthFrameBytes : _options.MaxFrameBytes;
+    private int FrameLimit => UserName is null ? Options.MaxPreAuthFrameBytes : Options.MaxFrameBytes;
 
     // A receive buffer is rented when bytes arrive and given back as soon as no unfinished line is
     // held in it, so an idle connection holds none. It grows (doubling) only for a line longer than
@@ -27,7 +27,7 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async Task ReceiveLoopAsync()
     {
-        _flood = new FloodControl(_options);
+        _flood = new FloodControl(Options);
         var held = 0;
         try
         {
@@ -55,12 +55,7 @@ internal sealed partial class ClientConnection
                 held += read;
                 if (!IsClosing)
                 {
-                    var unparsed = await ProcessFramesAsync(new ReadOnlySequence<byte>(_receiveBuffer, 0, held)).ConfigureAwait(false);
-                    held = (int)unparsed.Length;
-                    if (_receiveBuffer is not null)
-                    {
-                        unparsed.CopyTo(_receiveBuffer);
-                    }
+                    held = await ProcessFramesAsync(held).ConfigureAwait(false);
                 }
 
                 if (IsClosing || held == 0)
@@ -104,12 +99,16 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>
-    /// Handles every complete line in <paramref name="buffer"/> and returns what is left of it.
+    /// Handles every complete line in the first <paramref name="held"/> bytes of the receive buffer
+    /// and moves what is left of them to its start; returns how many bytes that is. (A count rather
+    /// than the rest as a sequence: the receive loop, parked at every idle connection's read, then
+    /// keeps one awaiter of ValueTask&lt;int&gt; for both its awaits instead of a second, larger one.)
     /// The readers its frames wake are woken once, when the lines in hand are handled or before
     /// anything here has to wait (<see cref="OutboundQueue.StartDeferringWakes"/>), never later.
     /// </summary>
-    private async ValueTask<ReadOnlySequence<byte>> ProcessFramesAsync(ReadOnlySequence<byte> buffer)
+    private async ValueTask<int> ProcessFramesAsync(int held)
     {
+        var buffer = new ReadOnlySequence<byte>(_receiveBuffer!, 0, held);
         var wakes = OutboundQueue.RentWakeList();
         try
         {
@@ -118,7 +117,7 @@ internal sealed partial class ClientConnection
                 if (line.Length > FrameLimit)
                 {
                     FrameTooLarge();
-                    return buffer;
+                    return KeepUnparsed(buffer);
                 }
 
                 await OutboundQueue.WakeAllBefore(WaitForFloodTokensAsync((int)line.Length), wakes).ConfigureAwait(false);
@@ -172,7 +171,18 @@ internal sealed partial class ClientConnection
             FrameTooLarge();
         }
 
-        return buffer;
+        return KeepUnparsed(buffer);
+    }
+
+    /// <summary>Moves <paramref name="unparsed"/> (the end of the receive buffer) to the buffer's start, if it is still held; returns its length.</summary>
+    private int KeepUnparsed(ReadOnlySequence<byte> unparsed)
+    {
+        if (_receiveBuffer is not null)
+        {
+            unparsed.CopyTo(_receiveBuffer);
+        }
+
+        return (int)unparsed.Length;
     }
 
     private void FrameTooLarge() =>
@@ -187,7 +197,7 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async ValueTask WaitForFloodTokensAsync(int frameBytes)
     {
-        if (_flood!.TryTake(frameBytes, out var wait))
+        if (_flood.TryTake(Options, frameBytes, out var wait))
         {
             if (_flood.WasFull)
             {
@@ -207,16 +217,17 @@ internal sealed partial class ClientConnection
         {
             await Task.Delay(wait, Clock, AbortToken).ConfigureAwait(false);
         }
-        while (!_flood.TryTake(frameBytes, out wait));
+        while (!_flood.TryTake(Options, frameBytes, out wait));
     }
 
     /// <summary><c>bad_frame</c> and <c>unknown_type</c> count; at MaxProtocolErrors the connection is closed.</summary>
     private void ProtocolError(JsonElement? re, string code, string message)
     {
         Send(FrameWriter.Error(re, code, message));
-        if (++_protocolErrors >= _options.MaxProtocolErrors)
+        var errors = ++Seldom.ProtocolErrors;
+        if (errors >= Options.MaxProtocolErrors)
         {
-            RequestClose(ErrorCodes.TooManyErrors, FrameWriter.Error(null, ErrorCodes.TooManyErrors, $"{_protocolErrors} protocol errors; closing."));
+            RequestClose(ErrorCodes.TooManyErrors, FrameWriter.Error(null, ErrorCodes.TooManyErrors, $"{errors} protocol errors; closing."));
         }
     }
 }

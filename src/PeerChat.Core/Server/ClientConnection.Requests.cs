@@ -8,7 +8,6 @@ namespace PeerChat.Core.Server;
 
 internal sealed partial class ClientConnection
 {
-    private int _loginFailures;
 
     private ValueTask HandleRequestAsync(RequestFrame request)
     {
@@ -87,7 +86,7 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        if (!_options.AllowSignup)
+        if (!Options.AllowSignup)
         {
             Send(FrameWriter.Error(request.Id, ErrorCodes.SignupDisabled, "This server does not accept new accounts."));
             return;
@@ -121,12 +120,12 @@ internal sealed partial class ClientConnection
             AccountService.Outcome.TooManySignups => FrameWriter.Error(
                 request.Id,
                 ErrorCodes.Throttled,
-                $"At most {_options.SignupsPerAddressPerMinute} new accounts a minute from one address; try again in {Math.Ceiling(retryAfter.TotalSeconds):0} s.",
+                $"At most {Options.SignupsPerAddressPerMinute} new accounts a minute from one address; try again in {Math.Ceiling(retryAfter.TotalSeconds):0} s.",
                 Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds))),
             AccountService.Outcome.Ok => SessionFrames.Ok(request.Id),
             AccountService.Outcome.UserExists => FrameWriter.Error(request.Id, ErrorCodes.UserExists, $"The user name '{request.User}' is taken."),
             AccountService.Outcome.InvalidUserName => FrameWriter.Error(request.Id, ErrorCodes.InvalidUsername, "A user name is 1 to 32 of A-Z a-z 0-9 . _ -"),
-            AccountService.Outcome.InvalidPassword => FrameWriter.Error(request.Id, ErrorCodes.InvalidPassword, $"A password is {_options.MinPasswordLength} to {PasswordRules.MaxLength} characters."),
+            AccountService.Outcome.InvalidPassword => FrameWriter.Error(request.Id, ErrorCodes.InvalidPassword, $"A password is {Options.MinPasswordLength} to {PasswordRules.MaxLength} characters."),
             _ => FrameWriter.Error(request.Id, ErrorCodes.Throttled, "The server is busy hashing passwords; try again.", 1000),
         });
     }
@@ -193,7 +192,7 @@ internal sealed partial class ClientConnection
 
                 if (!TryTakeSession(canonicalName!))
                 {
-                    LoginFailed(request, ErrorCodes.TooManySessions, $"Your address already has {_options.MaxSessionsPerAddress} sessions logged in; log one of them out first.", null);
+                    LoginFailed(request, ErrorCodes.TooManySessions, $"Your address already has {Options.MaxSessionsPerAddress} sessions logged in; log one of them out first.", null);
                     break;
                 }
 
@@ -225,9 +224,10 @@ internal sealed partial class ClientConnection
         }
 
         Send(FrameWriter.Error(request.Id, code, message, retryMs));
-        if (++_loginFailures >= _options.MaxLoginFailuresPerConnection)
+        var failures = ++Seldom.LoginFailures;
+        if (failures >= Options.MaxLoginFailuresPerConnection)
         {
-            RequestClose(ErrorCodes.TooManyErrors, FrameWriter.Error(null, ErrorCodes.TooManyErrors, $"{_loginFailures} failed logins on one connection; closing."));
+            RequestClose(ErrorCodes.TooManyErrors, FrameWriter.Error(null, ErrorCodes.TooManyErrors, $"{failures} failed logins on one connection; closing."));
         }
     }
 
@@ -239,8 +239,8 @@ internal sealed partial class ClientConnection
         WantsReceipts = request.Receipts;
         if (request.PeerPort is { } port)
         {
-            PeerEndpoint = new IPEndPoint(RemoteEndPoint.Address, port).ToString();
-            PeerFingerprint = request.PeerFingerprint;
+            Seldom.PeerEndpoint = new IPEndPoint(RemoteEndPoint.Address, port).ToString();
+            Seldom.PeerFingerprint = request.PeerFingerprint;
         }
 
         ReleasePending();
@@ -254,13 +254,13 @@ internal sealed partial class ClientConnection
         try
         {
             var offline = _server.Chat.Store is null ? null : await ReadOfflineBatchAsync().ConfigureAwait(false);
-            Send(SessionFrames.Welcome(request.Id, ClientId, userName, Address, (long)_options.IdleTimeout.TotalSeconds, _options.MinMessages, offline?.Frames.Count));
+            Send(SessionFrames.Welcome(request.Id, ClientId, userName, Address, (long)Options.IdleTimeout.TotalSeconds, Options.MinMessages, offline?.Frames.Count));
             if (offline is not null)
             {
                 SendOfflineBatch(offline, first: true);
             }
 
-            Volatile.Write(ref _idleWindowEndTicks, Clock.GetUtcNow().UtcTicks + _options.IdleTimeout.Ticks);
+            Volatile.Write(ref _idleWindowEndTicks, Clock.GetUtcNow().UtcTicks + Options.IdleTimeout.Ticks);
             if (_server.Chat.Register(this))
             {
                 _server.Raise(new ClientLoggedInEvent(Clock.GetUtcNow(), ClientId, userName, Address));

@@ -13,9 +13,6 @@ internal sealed partial class ClientConnection
     // When the write under way must have finished (a system-clock timestamp); 0 when none is under way.
     private long _writeDeadline;
 
-    // When a requested close must have finished (a system-clock timestamp); 0 until one is requested.
-    private long _closeDeadline;
-
     // The batch being filled or written, one kept per thread between uses: a connection that has
     // nothing to write holds none.
     [ThreadStatic]
@@ -70,7 +67,7 @@ internal sealed partial class ClientConnection
                     }
                 }
 
-                Volatile.Write(ref _writeDeadline, TimeProvider.System.GetTimestamp() + ToTimestampUnits(_options.WriteTimeout));
+                Volatile.Write(ref _writeDeadline, TimeProvider.System.GetTimestamp() + ToTimestampUnits(Options.WriteTimeout));
                 var writing = WriteBatchAsync(batch, total);
                 if (!writing.IsCompleted)
                 {
@@ -166,7 +163,7 @@ internal sealed partial class ClientConnection
             OnWriteTimeout();
         }
 
-        var closeBy = Volatile.Read(ref _closeDeadline);
+        var closeBy = Volatile.Read(ref _seldom) is { } seldom ? Volatile.Read(ref seldom.CloseDeadline) : 0;
         if (closeBy != 0 && nowTimestamp >= closeBy)
         {
             // A close is bounded by WriteTimeout and the linger: what is left of it is cut.
@@ -217,7 +214,7 @@ internal sealed partial class ClientConnection
 
     private void OnWriteTimeout()
     {
-        if (!IsClosing && Interlocked.Exchange(ref _slowConsumerDropped, 1) == 0)
+        if (!IsClosing && Interlocked.Exchange(ref Seldom.SlowConsumerDropped, 1) == 0)
         {
             _server.Raise(new SlowConsumerDroppedEvent(Clock.GetUtcNow(), ClientId, UserName, _outbound.QueuedBytes, _outbound.QueuedFrames));
         }

@@ -18,7 +18,6 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     private const int MaxDirectPerReport = 1_000_000;
 
     private readonly ChatServer _server;
-    private readonly ChatServerOptions _options;
     private volatile bool _handshakeDone;
     private readonly OutboundQueue _outbound;
 
@@ -27,14 +26,14 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     private int _cut;
     private int _finished;
 
-    // The receive loop, which the end waits for; and, for a web exchange waiting on RunAsync, its end.
+    // The receive loop, which the end waits for (a web exchange waiting on RunAsync waits on Seldom.Ended).
     private Task _receive = Task.CompletedTask;
-    private TaskCompletionSource? _ended;
 
     private int _closeRequested;
-    private int _slowConsumerDropped;
-    private string? _closeReason;
     private ITimer? _authTimer;
+
+    // What an idle logged-in connection does not need, made the first time any of it is (see Seldom).
+    private SeldomState? _seldom;
 
     // When the current idle window ends (UTC ticks); 0 before login and once judged or closing.
     private long _idleWindowEndTicks;
@@ -50,29 +49,32 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     public ClientConnection(ChatServer server, ConnectionTransport transport, string clientId)
     {
         _server = server;
-        _options = server.Options;
         _transport = transport;
-        _outbound = new OutboundQueue(_options.SendQueueBytes, _options.SendQueueFrames, _options.EffectiveSendQueueSoftBytes, _options.EffectiveSendQueueSoftFrames);
+        _outbound = new OutboundQueue(server.SendQueueBounds);
         ClientId = clientId;
         RemoteEndPoint = transport.RemoteEndPoint;
         (transport as WebSocketTransport)?.Watch(() => FrameLimit, (code, text) => RequestClose(code, FrameWriter.Error(null, code, text)));
-        AddressGroup = AddressGroups.Of(RemoteEndPoint.Address);
         _connectedAtTicks = Clock.GetUtcNow().UtcTicks;
         _lastActiveTicks = _connectedAtTicks;
 
         // AuthTimeout counts from accept, TLS handshake included.
-        _authTimer = Clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, _options.AuthTimeout, Timeout.InfiniteTimeSpan);
+        _authTimer = Clock.CreateTimer(static state => ((ClientConnection)state!).OnAuthTimeout(), this, Options.AuthTimeout, Timeout.InfiniteTimeSpan);
     }
 
     public string ClientId { get; }
 
-    // The options' clock, read from them rather than held by every connection.
-    private TimeProvider Clock => _options.TimeProvider;
+    // The server's options and their clock, read through the server rather than held by every connection.
+    private ChatServerOptions Options => _server.Options;
+
+    private TimeProvider Clock => Options.TimeProvider;
 
     public IPEndPoint RemoteEndPoint { get; }
 
-    /// <summary>What per-address limits count this connection under: its IPv4 address or its IPv6 /64.</summary>
-    public IPAddress AddressGroup { get; }
+    /// <summary>
+    /// What per-address limits count this connection under: its IPv4 address (the end point's own,
+    /// so nothing is made) or its IPv6 /64 (made when asked: at login and at the end).
+    /// </summary>
+    public IPAddress AddressGroup => AddressGroups.Of(RemoteEndPoint.Address);
 
     /// <summary>The remote end as <c>ip:port</c> (<c>[v6]:port</c>); made when asked (at login, in lists and events) rather than held by every connection.</summary>
     public string Address => RemoteEndPoint.ToString();
@@ -83,10 +85,10 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     public string? UserName { get; private set; }
 
     /// <summary>The client's own listener for direct messages: the observed address with the announced port.</summary>
-    public string? PeerEndpoint { get; private set; }
+    public string? PeerEndpoint => Volatile.Read(ref _seldom)?.PeerEndpoint;
 
     /// <summary>Under TLS, the SHA-256 fingerprint of that listener's certificate, as the client announced it.</summary>
-    public string? PeerFingerprint { get; private set; }
+    public string? PeerFingerprint => Volatile.Read(ref _seldom)?.PeerFingerprint;
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
@@ -111,7 +113,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     public Task RunAsync()
     {
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ended = ended;
+        Seldom.Ended = ended;
         Start();
         return ended.Task;
     }
@@ -169,7 +171,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
         {
             if (flushed && !IsCut)
             {
-                await _transport.CloseOutputAsync(_closeReason ?? CloseReasons.ClientClosed, AbortToken).ConfigureAwait(false);
+                await _transport.CloseOutputAsync(CloseReason ?? CloseReasons.ClientClosed, AbortToken).ConfigureAwait(false);
                 await receive.WaitAsync(Linger).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -193,14 +195,14 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
 
                 ReleasePending();
                 ReleaseSession();
-                _server.OnConnectionEnded(this, _closeReason ?? CloseReasons.ClientClosed);
+                _server.OnConnectionEnded(this, CloseReason ?? CloseReasons.ClientClosed);
                 Volatile.Read(ref _abortSource)?.Dispose();
             }
             finally
             {
                 // Even if cleanup failed: a stopping server waits for this.
                 _server.OnConnectionFinished();
-                _ended?.TrySetResult();
+                Volatile.Read(ref _seldom)?.Ended?.TrySetResult();
             }
         }
     }
@@ -225,7 +227,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
         _outbound.CompleteWith(finalFrame);
 
         // The write watchdog cuts a close that takes longer (see CheckWriteDeadline).
-        Volatile.Write(ref _closeDeadline, TimeProvider.System.GetTimestamp() + ToTimestampUnits(_options.WriteTimeout + Linger));
+        Volatile.Write(ref Seldom.CloseDeadline, TimeProvider.System.GetTimestamp() + ToTimestampUnits(Options.WriteTimeout + Linger));
     }
 
     public void RequestShutdown() => RequestClose(NoticeCodes.ServerShutdown, SessionFrames.ServerShutdown());
@@ -321,7 +323,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
 
     private void DropSlowConsumer()
     {
-        if (IsClosing || Interlocked.Exchange(ref _slowConsumerDropped, 1) != 0)
+        if (IsClosing || Interlocked.Exchange(ref Seldom.SlowConsumerDropped, 1) != 0)
         {
             return;
         }
@@ -351,7 +353,7 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
 
         if (UserName is null)
         {
-            RequestClose(ErrorCodes.AuthTimeout, FrameWriter.Error(null, ErrorCodes.AuthTimeout, $"No successful login within {_options.AuthTimeout.TotalSeconds:0.###} s."));
+            RequestClose(ErrorCodes.AuthTimeout, FrameWriter.Error(null, ErrorCodes.AuthTimeout, $"No successful login within {Options.AuthTimeout.TotalSeconds:0.###} s."));
         }
     }
 
@@ -362,9 +364,9 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     private void OnIdleWindowEnd(long nowTicks)
     {
         var sent = Interlocked.Exchange(ref _messagesInWindow, 0);
-        if (sent >= _options.MinMessages)
+        if (sent >= Options.MinMessages)
         {
-            Volatile.Write(ref _idleWindowEndTicks, nowTicks + _options.IdleTimeout.Ticks);
+            Volatile.Write(ref _idleWindowEndTicks, nowTicks + Options.IdleTimeout.Ticks);
             return;
         }
 
@@ -442,6 +444,51 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
     private void SetReason(string reason)
     {
         // The first reason given explains the end; later ones are consequences of it.
-        Interlocked.CompareExchange(ref _closeReason, reason, null);
+        Interlocked.CompareExchange(ref Seldom.CloseReason, reason, null);
+    }
+
+    private string? CloseReason => Volatile.Read(ref _seldom)?.CloseReason;
+
+    /// <summary>The connection's <see cref="SeldomState"/>, made at first use (by any thread: the first one made is kept).</summary>
+    private SeldomState Seldom
+    {
+        get
+        {
+            if (Volatile.Read(ref _seldom) is { } seldom)
+            {
+                return seldom;
+            }
+
+            var made = new SeldomState();
+            return Interlocked.CompareExchange(ref _seldom, made, null) ?? made;
+        }
+    }
+
+    /// <summary>
+    /// State that an idle logged-in connection does not hold: its close, a peer listener it
+    /// announced, an offline queue read in batches, counts of errors. Made the first time any of
+    /// it is set, so that thousands of idle connections each hold one empty reference instead.
+    /// </summary>
+    private sealed class SeldomState
+    {
+        // For a web exchange waiting on RunAsync: the connection's end.
+        public TaskCompletionSource? Ended;
+
+        // The first reason given for the end.
+        public string? CloseReason;
+
+        public string? PeerEndpoint;
+        public string? PeerFingerprint;
+
+        // See ClientConnection.Chat: where the offline queue's next batch starts, and whether there is one.
+        public string? OfflineLastSent;
+        public bool OfflineMore;
+
+        // When a requested close must have finished (a system-clock timestamp); 0 until one is requested.
+        public long CloseDeadline;
+
+        public int ProtocolErrors;
+        public int LoginFailures;
+        public int SlowConsumerDropped;
     }
 }

@@ -10,13 +10,15 @@ namespace PeerChat.Core.Server;
 /// </summary>
 internal abstract class ConnectionTransport : IAsyncDisposable
 {
-    protected ConnectionTransport(IPEndPoint remoteEndPoint)
-    {
-        RemoteEndPoint = remoteEndPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(remoteEndPoint.Address.MapToIPv4(), remoteEndPoint.Port) : remoteEndPoint;
-    }
+    /// <summary>
+    /// The client's end, IPv4-mapped addresses as IPv4. Read from the socket, which keeps it, rather
+    /// than held here a second time: a connection reads it once, as it starts.
+    /// </summary>
+    public abstract IPEndPoint RemoteEndPoint { get; }
 
-    /// <summary>The client's end, IPv4-mapped addresses as IPv4.</summary>
-    public IPEndPoint RemoteEndPoint { get; }
+    /// <summary><paramref name="remoteEndPoint"/> with an IPv4-mapped address as IPv4.</summary>
+    protected static IPEndPoint Unmapped(IPEndPoint remoteEndPoint) =>
+        remoteEndPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(remoteEndPoint.Address.MapToIPv4(), remoteEndPoint.Port) : remoteEndPoint;
 
     /// <summary>True when the lines travel as WebSocket messages (the client list shows it).</summary>
     public virtual bool IsWebSocket => false;

@@ -7,19 +7,18 @@ namespace PeerChat.Core.Server;
 /// connection's receive loop, so it needs no lock.
 /// </summary>
 /// <remarks>
-/// One object rather than two <see cref="TokenBucket"/>s: every connection holds one, idle or not,
-/// and the limits are read from the options instead of being copied into each.
+/// A mutable struct held in a field of its connection (call it on the field, never on a copy), not
+/// an object of its own: every connection holds one, idle or not. The limits are read from the
+/// options, which the connection passes, instead of being copied into each.
 /// </remarks>
-internal sealed class FloodControl
+internal struct FloodControl
 {
-    private readonly ChatServerOptions _options;
     private double _requests;
     private double _bytes;
     private long _lastRefill;
 
     public FloodControl(ChatServerOptions options)
     {
-        _options = options;
         _requests = options.FloodBurst;
         _bytes = options.FloodBytesBurst;
         _lastRefill = options.TimeProvider.GetTimestamp();
@@ -33,17 +32,17 @@ internal sealed class FloodControl
     /// frame longer than FloodBytesBurst passes when the bucket of bytes is full (which then owes
     /// the rest), so that no frame is too large to ever pass.
     /// </summary>
-    public bool TryTake(int frameBytes, out TimeSpan wait)
+    public bool TryTake(ChatServerOptions options, int frameBytes, out TimeSpan wait)
     {
-        var clock = _options.TimeProvider;
+        var clock = options.TimeProvider;
         var now = clock.GetTimestamp();
         var seconds = clock.GetElapsedTime(_lastRefill, now).TotalSeconds;
         _lastRefill = now;
-        _requests = Math.Min(_options.FloodBurst, _requests + (seconds * _options.FloodRate));
-        _bytes = Math.Min(_options.FloodBytesBurst, _bytes + (seconds * _options.FloodBytesRate));
-        WasFull = _requests >= _options.FloodBurst && _bytes >= _options.FloodBytesBurst;
+        _requests = Math.Min(options.FloodBurst, _requests + (seconds * options.FloodRate));
+        _bytes = Math.Min(options.FloodBytesBurst, _bytes + (seconds * options.FloodBytesRate));
+        WasFull = _requests >= options.FloodBurst && _bytes >= options.FloodBytesBurst;
 
-        var neededBytes = Math.Min(frameBytes, _options.FloodBytesBurst);
+        var neededBytes = Math.Min(frameBytes, options.FloodBytesBurst);
         if (_requests >= 1 && _bytes >= neededBytes)
         {
             _requests -= 1;
@@ -52,8 +51,8 @@ internal sealed class FloodControl
             return true;
         }
 
-        var requestWait = Math.Max(0, (1 - _requests) / _options.FloodRate);
-        var bytesWait = Math.Max(0, (neededBytes - _bytes) / _options.FloodBytesRate);
+        var requestWait = Math.Max(0, (1 - _requests) / options.FloodRate);
+        var bytesWait = Math.Max(0, (neededBytes - _bytes) / options.FloodBytesRate);
         // At least a millisecond: a wait rounded to nothing would spin against a clock that has not moved.
         wait = TimeSpan.FromSeconds(Math.Max(0.001, Math.Max(requestWait, bytesWait)));
         return false;

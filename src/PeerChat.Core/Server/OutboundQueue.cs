@@ -18,19 +18,21 @@ namespace PeerChat.Core.Server;
 /// A lock and a plain queue rather than a Channel: an idle connection then holds about a hundred
 /// bytes here instead of nearly a kilobyte (a channel keeps a 32-slot segment and its waiter
 /// objects), which matters at thousands of clients. The one reader waits on this object itself,
-/// reset for each wait, so waiting allocates nothing.
+/// reset for each wait, so waiting allocates nothing. What an idle connection does not use is not
+/// held: the bounds are one object for all of a server's queues, the queue of frames is made at the
+/// first frame and let go once the idle sweep finds it empty, and the waiting reader's signal is
+/// made only for a reader that waits (<see cref="WaitToReadAsync"/>) rather than parks.
 /// </remarks>
-internal sealed class OutboundQueue : IValueTaskSource<bool>
+internal sealed class OutboundQueue
 {
     // A queue that grew past this for a burst gives its array back once it has drained.
     private const int TrimAbove = 256;
 
+    private readonly Bounds _bounds;
+
     // Each entry is a frame's byte[] or, for a broadcast (which may be dropped), its shared BroadcastFrame.
-    private readonly Queue<object> _frames = new();
-    private readonly long _maxBytes;
-    private readonly int _maxFrames;
-    private readonly long _softBytes;
-    private readonly int _softFrames;
+    // Null while none has been queued since the last trim. Guarded by the lock on this queue.
+    private Queue<object>? _frames;
     private long _queuedBytes;
 
     // Broadcasts queued (so that a queue without any is not searched for them), and those dropped
@@ -44,6 +46,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     // A reader that parked (ParkReader) rather than waiting on WaitToReadAsync: run on the pool when woken.
     private IThreadPoolWorkItem? _parkedReader;
 
+    // The signal of a reader that waits on WaitToReadAsync, made at its first wait.
+    private Waiter? _waiter;
+
     // While held, frames queue but the reader is given none (see Hold).
     private bool _held;
 
@@ -51,21 +56,31 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     [ThreadStatic]
     private static List<OutboundQueue>? t_deferredWakes;
 
-    // Continuations run on the pool: an enqueuing thread (a broadcast reaching thousands) must
-    // never end up running a send loop.
-    private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
-
     public OutboundQueue(long maxBytes, int maxFrames)
         : this(maxBytes, maxFrames, maxBytes, maxFrames)
     {
     }
 
     public OutboundQueue(long maxBytes, int maxFrames, long softBytes, int softFrames)
+        : this(new Bounds(maxBytes, maxFrames, softBytes, softFrames))
     {
-        _maxBytes = maxBytes;
-        _maxFrames = maxFrames;
-        _softBytes = softBytes;
-        _softFrames = softFrames;
+    }
+
+    public OutboundQueue(Bounds bounds)
+    {
+        _bounds = bounds;
+    }
+
+    /// <summary>The hard and soft bounds of a queue, in bytes and frames: made once for all the queues of a server.</summary>
+    internal sealed class Bounds(long maxBytes, int maxFrames, long softBytes, int softFrames)
+    {
+        public long MaxBytes { get; } = maxBytes;
+
+        public int MaxFrames { get; } = maxFrames;
+
+        public long SoftBytes { get; } = softBytes;
+
+        public int SoftFrames { get; } = softFrames;
     }
 
     /// <summary>What <see cref="ParkReader"/> found.</summary>
@@ -99,7 +114,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     {
         get
         {
-            lock (_frames)
+            lock (this)
             {
                 return _queuedBytes;
             }
@@ -110,9 +125,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     {
         get
         {
-            lock (_frames)
+            lock (this)
             {
-                return _frames.Count;
+                return Count;
             }
         }
     }
@@ -126,7 +141,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private Result TryEnqueue(object entry, int length, bool broadcast)
     {
         bool wake;
-        lock (_frames)
+        lock (this)
         {
             if (_completed)
             {
@@ -134,14 +149,15 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
             }
 
             // An empty queue takes any one frame, whatever the soft bound.
-            if (_frames.Count > 0 && PastBound(_softBytes, _softFrames, length))
+            var bounds = _bounds;
+            if (Count > 0 && PastBound(bounds.SoftBytes, bounds.SoftFrames, length))
             {
                 if (_queuedBroadcasts > 0)
                 {
                     DropOldestBroadcasts(length);
                 }
 
-                if (broadcast && _frames.Count > 0 && PastBound(_softBytes, _softFrames, length))
+                if (broadcast && Count > 0 && PastBound(bounds.SoftBytes, bounds.SoftFrames, length))
                 {
                     // Only frames that are never dropped hold the queue past the soft bound; this
                     // broadcast is now the oldest there is, so it goes.
@@ -150,7 +166,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
                 }
             }
 
-            if (PastBound(_maxBytes, _maxFrames, length))
+            if (PastBound(bounds.MaxBytes, bounds.MaxFrames, length))
             {
                 return Result.Overflow;
             }
@@ -269,7 +285,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     public void Hold()
     {
-        lock (_frames)
+        lock (this)
         {
             _held = !_completed;
         }
@@ -278,10 +294,10 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     public void Release()
     {
         bool wake;
-        lock (_frames)
+        lock (this)
         {
             _held = false;
-            wake = _frames.Count > 0 && TakeWaitingReader();
+            wake = Count > 0 && TakeWaitingReader();
         }
 
         if (wake)
@@ -294,7 +310,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     public void CompleteWith(byte[]? finalFrame)
     {
         bool wake;
-        lock (_frames)
+        lock (this)
         {
             if (_completed)
             {
@@ -324,9 +340,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     public ValueTask<bool> WaitToReadAsync()
     {
-        lock (_frames)
+        lock (this)
         {
-            if (_frames.Count > 0 && !_held)
+            if (Count > 0 && !_held)
             {
                 return new ValueTask<bool>(true);
             }
@@ -336,9 +352,10 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
                 return new ValueTask<bool>(false);
             }
 
-            _signal.Reset();
+            var waiter = _waiter ??= new Waiter();
+            var version = waiter.Reset();
             _readerWaiting = true;
-            return new ValueTask<bool>(this, _signal.Version);
+            return new ValueTask<bool>(waiter, version);
         }
     }
 
@@ -349,9 +366,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     public ReaderState ParkReader(IThreadPoolWorkItem reader)
     {
-        lock (_frames)
+        lock (this)
         {
-            if (_frames.Count > 0 && !_held)
+            if (Count > 0 && !_held)
             {
                 return ReaderState.Ready;
             }
@@ -376,7 +393,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     {
         var total = 0;
         dropped = 0;
-        lock (_frames)
+        lock (this)
         {
             if (_held)
             {
@@ -386,7 +403,13 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
             dropped = _droppedUnreported;
             _droppedUnreported = 0;
-            while (total < maxBytes && _frames.TryDequeue(out var entry))
+            var frames = _frames;
+            if (frames is null)
+            {
+                return 0;
+            }
+
+            while (total < maxBytes && frames.TryDequeue(out var entry))
             {
                 byte[] frame;
                 if (entry is BroadcastFrame broadcast)
@@ -405,9 +428,10 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
                 total += frame.Length;
             }
 
-            if (_frames.Count == 0 && _peakFrames > TrimAbove)
+            if (frames.Count == 0 && _peakFrames > TrimAbove)
             {
-                _frames.TrimExcess();
+                // The burst's queue goes with its array; the next frame makes a small one.
+                _frames = null;
                 _peakFrames = 0;
             }
         }
@@ -416,17 +440,17 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
-    /// An empty queue gives its array back, so that an idle connection holds none; called by the
-    /// server's idle sweep (about once a second), so a busy queue still keeps its array between frames.
+    /// An empty queue lets go of its queue of frames (and that one's array), so that an idle
+    /// connection holds neither; called by the server's idle sweep (about once a second), so a busy
+    /// queue still keeps them between frames.
     /// </summary>
     public void TrimWhenEmpty()
     {
-        lock (_frames)
+        lock (this)
         {
-            // EnsureCapacity(0) only reads the capacity: an array already given back is not replaced again.
-            if (_frames.Count == 0 && _frames.EnsureCapacity(0) > 0)
+            if (_frames is { Count: 0 })
             {
-                _frames.TrimExcess();
+                _frames = null;
                 _peakFrames = 0;
             }
         }
@@ -435,12 +459,31 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// <summary>Moves queued frames into <paramref name="batch"/> up to about <paramref name="maxBytes"/>; returns their size.</summary>
     public int DrainInto(List<byte[]> batch, int maxBytes) => DrainInto(batch, maxBytes, out _);
 
-    bool IValueTaskSource<bool>.GetResult(short token) => _signal.GetResult(token);
+    /// <summary>The one waiting reader's signal, reset for each wait (see <see cref="WaitToReadAsync"/>).</summary>
+    private sealed class Waiter : IValueTaskSource<bool>
+    {
+        // Continuations run on the pool: an enqueuing thread (a broadcast reaching thousands) must
+        // never end up running a send loop.
+        private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
 
-    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _signal.GetStatus(token);
+        public short Reset()
+        {
+            _signal.Reset();
+            return _signal.Version;
+        }
 
-    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _signal.OnCompleted(continuation, state, token, flags);
+        public void Wake() => _signal.SetResult(true);
+
+        public bool GetResult(short token) => _signal.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _signal.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _signal.OnCompleted(continuation, state, token, flags);
+    }
+
+    /// <summary>Under the lock: how many entries are queued.</summary>
+    private int Count => _frames?.Count ?? 0;
 
     // Every frame of every receiver passes here once, as it is queued (the drain tests its entries
     // inline): the sealed class is tested by its type handle alone, where `as byte[]` would call
@@ -449,19 +492,20 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
     private void Add(object entry)
     {
-        _frames.Enqueue(entry);
+        var frames = _frames ??= new Queue<object>();
+        frames.Enqueue(entry);
         _queuedBytes += BytesOf(entry).Length;
         if (entry is BroadcastFrame)
         {
             _queuedBroadcasts++;
         }
 
-        _peakFrames = Math.Max(_peakFrames, _frames.Count);
+        _peakFrames = Math.Max(_peakFrames, frames.Count);
     }
 
     /// <summary>Under the lock: whether one more frame of <paramref name="bytes"/> would pass these bounds.</summary>
     private bool PastBound(long maxBytes, int maxFrames, int bytes) =>
-        _frames.Count + 1 > maxFrames || _queuedBytes + bytes > maxBytes;
+        Count + 1 > maxFrames || _queuedBytes + bytes > maxBytes;
 
     /// <summary>
     /// Under the lock: drops the oldest queued broadcasts until the queue, with a frame of
@@ -471,12 +515,14 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     private void DropOldestBroadcasts(int incomingBytes)
     {
-        var targetBytes = (_softBytes * 3 / 4) - incomingBytes;
-        var targetFrames = (_softFrames * 3 / 4) - 1;
-        for (var remaining = _frames.Count; remaining > 0; remaining--)
+        // Called only with frames queued.
+        var frames = _frames!;
+        var targetBytes = (_bounds.SoftBytes * 3 / 4) - incomingBytes;
+        var targetFrames = (_bounds.SoftFrames * 3 / 4) - 1;
+        for (var remaining = frames.Count; remaining > 0; remaining--)
         {
-            var entry = _frames.Dequeue();
-            var pastTarget = _queuedBytes > targetBytes || _frames.Count + 1 > targetFrames;
+            var entry = frames.Dequeue();
+            var pastTarget = _queuedBytes > targetBytes || frames.Count + 1 > targetFrames;
             if (entry is BroadcastFrame broadcast && pastTarget)
             {
                 _queuedBytes -= broadcast.Bytes.Length;
@@ -485,7 +531,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
             }
             else
             {
-                _frames.Enqueue(entry);
+                frames.Enqueue(entry);
             }
         }
     }
@@ -500,7 +546,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
             return;
         }
 
-        _signal.SetResult(true);
+        _waiter!.Wake();
     }
 
     /// <summary>Under the lock: true when the reader was waiting, which the caller then wakes (outside the lock).</summary>

@@ -13,17 +13,16 @@ internal sealed class SocketTransport : ConnectionTransport
     private const byte TlsHandshakeRecord = 0x16;
 
     private readonly Socket _socket;
-    private readonly X509Certificate2? _certificate;
 
-    // Under TLS, the stream over the socket once the handshake is done; null in plain text, where
-    // the socket is used directly.
-    private SslStream? _tls;
+    // Under TLS, the server's certificate until the handshake, then the SslStream over the socket
+    // (see Tls); null in plain text, where the socket is used directly. One field rather than two:
+    // every connection holds it.
+    private object? _tls;
 
     public SocketTransport(Socket socket, X509Certificate2? certificate)
-        : base((IPEndPoint)socket.RemoteEndPoint!)
     {
         _socket = socket;
-        _certificate = certificate;
+        _tls = certificate;
 
         // Plain-text sockets are switched to non-blocking, so a write is first tried at once: most
         // fit in the socket's buffer and then cost one system call and no asynchronous operation
@@ -35,10 +34,15 @@ internal sealed class SocketTransport : ConnectionTransport
         }
     }
 
+    public override IPEndPoint RemoteEndPoint => Unmapped((IPEndPoint)_socket.RemoteEndPoint!);
+
+    // The stream over the socket once the TLS handshake is done; null before it and in plain text.
+    private SslStream? Tls => _tls as SslStream;
+
     /// <summary>TLS from the first byte, when there is a certificate; a client that starts in plain text is reported, so that it can be told.</summary>
     public override async ValueTask<TransportStart> StartAsync(CancellationToken cancellationToken)
     {
-        if (_certificate is null)
+        if (_tls is not X509Certificate2 certificate)
         {
             return TransportStart.Ready;
         }
@@ -58,7 +62,7 @@ internal sealed class SocketTransport : ConnectionTransport
         try
         {
             await tls.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions { ServerCertificate = _certificate, ClientCertificateRequired = false },
+                new SslServerAuthenticationOptions { ServerCertificate = certificate, ClientCertificateRequired = false },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
@@ -72,13 +76,13 @@ internal sealed class SocketTransport : ConnectionTransport
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> memory, CancellationToken cancellationToken) =>
-        _tls is { } tls
+        Tls is { } tls
             ? tls.ReadAsync(memory, cancellationToken)
             : _socket.ReceiveAsync(memory, SocketFlags.None, cancellationToken);
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
-        if (_tls is { } tls)
+        if (Tls is { } tls)
         {
             await tls.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
             return;
@@ -113,9 +117,9 @@ internal sealed class SocketTransport : ConnectionTransport
     public override async ValueTask DisposeAsync()
     {
         _socket.Dispose();
-        if (_tls is not null)
+        if (Tls is { } tls)
         {
-            await _tls.DisposeAsync().ConfigureAwait(false);
+            await tls.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -45,7 +45,6 @@ internal sealed class WebSocketTransport : ConnectionTransport
     /// <param name="stream">The stream over it.</param>
     /// <param name="ircLines">IRC (<c>text.ircv3.net</c>): a message is read as a line ending in CR LF, as IRC clients send on TCP.</param>
     public WebSocketTransport(WebSocket webSocket, Socket socket, FrameBatchingStream stream, bool ircLines)
-        : base((IPEndPoint)socket.RemoteEndPoint!)
     {
         _webSocket = webSocket;
         _socket = socket;
@@ -54,6 +53,8 @@ internal sealed class WebSocketTransport : ConnectionTransport
     }
 
     public override bool IsWebSocket => true;
+
+    public override IPEndPoint RemoteEndPoint => Unmapped((IPEndPoint)_socket.RemoteEndPoint!);
 
     /// <summary>
     /// A message longer than <paramref name="limit"/> (asked as it arrives; close status 1009) or a

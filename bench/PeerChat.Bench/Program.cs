@@ -108,6 +108,11 @@ switch (mode)
             break;
         }
 
+    case "cold-ab":
+        // Cold fan-out of several servers interleaved: rounds, then folders holding a copy of this program, or "nats".
+        await ColdAb.RunAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2..].Where(a => !a.StartsWith("--sizes=", StringComparison.Ordinal)).ToArray(),
+            args.FirstOrDefault(a => a.StartsWith("--sizes=", StringComparison.Ordinal))?["--sizes=".Length..].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [50, 500, 2000]);
+        break;
     case "store":
         // The message store alone, in this process: [--quick].
         Console.WriteLine(await StoreBench.RunAsync(args.Contains("--quick")));

@@ -146,6 +146,27 @@ internal static class ServerFrames
         Offline = frame.TryGetProperty("offline", out var offline) && offline.ValueKind == JsonValueKind.True,
     };
 
+    /// <summary>
+    /// A <c>message</c> from a peer's direct link: the fields of <see cref="Message"/>, but who sent
+    /// it to whom is what the link knows (the token's user, this session), not what the frame claims,
+    /// so those fields are not read.
+    /// </summary>
+    public static ChatMessage PeerMessage(JsonElement frame, string messageId, string from, string to, DateTimeOffset receivedAt) => new(
+        receivedAt,
+        MessageKind.Direct,
+        MessageRoute.Direct,
+        messageId,
+        from,
+        FromClientId: null,
+        to,
+        OptionalString(frame, "text") ?? string.Empty,
+        frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data.Clone() : null,
+        OptionalTime(frame, "sentAt") ?? receivedAt)
+    {
+        Room = OptionalString(frame, "room"),
+        Offline = frame.TryGetProperty("offline", out var offline) && offline.ValueKind == JsonValueKind.True,
+    };
+
     public static ChatNotice Notice(JsonElement frame, DateTimeOffset receivedAt)
     {
         var code = OptionalString(frame, "code") ?? "notice";

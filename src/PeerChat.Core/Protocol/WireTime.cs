@@ -44,6 +44,53 @@ public static class WireTime
     public static DateTimeOffset Parse(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
+    // Every message a client receives carries a time in exactly Format's shape: read digit by digit,
+    // which is what the general parser gives for it, at a fraction of the cost. Anything else
+    // (another shape, a field out of range) goes to the general parser, as before.
     public static bool TryParse(string? text, out DateTimeOffset time) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
+        TryParseFormatted(text, out time)
+        || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
+
+    /// <summary>True only for text in <see cref="Format"/>'s shape naming a valid time.</summary>
+    internal static bool TryParseFormatted(string? text, out DateTimeOffset time)
+    {
+        time = default;
+        if (text is not { Length: 24 } || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != '.' || text[23] != 'Z')
+        {
+            return false;
+        }
+
+        var year = Number(text, 0, 4);
+        var month = Number(text, 5, 2);
+        var day = Number(text, 8, 2);
+        var hour = Number(text, 11, 2);
+        var minute = Number(text, 14, 2);
+        var second = Number(text, 17, 2);
+        var millisecond = Number(text, 20, 3);
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour is < 0 or > 23 || minute is < 0 or > 59 || second is < 0 or > 59 || millisecond < 0)
+        {
+            return false;
+        }
+
+        time = new DateTimeOffset(year, month, day, hour, minute, second, millisecond, TimeSpan.Zero);
+        return true;
+    }
+
+    /// <summary>The decimal number in <paramref name="length"/> ASCII digits; -1 when one is not a digit.</summary>
+    private static int Number(string text, int start, int length)
+    {
+        var value = 0;
+        for (var i = start; i < start + length; i++)
+        {
+            var digit = text[i] - '0';
+            if (digit is < 0 or > 9)
+            {
+                return -1;
+            }
+
+            value = (value * 10) + digit;
+        }
+
+        return value;
+    }
 }

@@ -23,6 +23,7 @@ internal sealed class DirectLink : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _acks = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closed = new();
     private readonly ITimer _idleTimer;
+    private long _lastUsed;
     private Task _readLoop = Task.CompletedTask;
 
     private DirectLink(Socket socket, Stream stream, ChatClientOptions options, string peerUser)
@@ -32,7 +33,8 @@ internal sealed class DirectLink : IAsyncDisposable
         _reader = new FrameReader(_stream, options.MaxDirectFrameBytes);
         _options = options;
         PeerUser = peerUser;
-        _idleTimer = options.TimeProvider.CreateTimer(static state => ((DirectLink)state!).Close(), this, options.DirectIdleTimeout, Timeout.InfiniteTimeSpan);
+        _lastUsed = options.TimeProvider.GetTimestamp();
+        _idleTimer = options.TimeProvider.CreateTimer(static state => ((DirectLink)state!).OnIdleTimer(), this, options.DirectIdleTimeout, Timeout.InfiniteTimeSpan);
     }
 
     public string PeerUser { get; }
@@ -107,7 +109,10 @@ internal sealed class DirectLink : IAsyncDisposable
     public async Task<TimeSpan> SendAsync(string messageId, string fromUser, string text, JsonElement? data, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        _idleTimer.Change(_options.DirectIdleTimeout, Timeout.InfiniteTimeSpan);
+
+        // The idle timer is not moved for every message (that takes the timer queue's lock): when it
+        // fires it looks at the last use and waits out the rest.
+        Volatile.Write(ref _lastUsed, _options.TimeProvider.GetTimestamp());
         var acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _acks[messageId] = acked;
         try
@@ -150,7 +155,8 @@ internal sealed class DirectLink : IAsyncDisposable
         {
             while (await _reader.ReadAsync(_closed.Token).ConfigureAwait(false) is { } frame)
             {
-                if (ServerFrames.Type(frame) == "ack"
+                // The reader checked that type is a string: compared in place, nothing allocated.
+                if (frame.GetProperty("type").ValueEquals("ack"u8)
                     && ServerFrames.OptionalString(frame, "messageId") is { } id
                     && _acks.TryGetValue(id, out var waiting))
                 {
@@ -174,9 +180,27 @@ internal sealed class DirectLink : IAsyncDisposable
         try
         {
             // Written whole or not at all: a cut-short frame would corrupt the link, so a write that
-            // does not finish in time closes it.
-            using var timeout = new CancellationTokenSource(_options.RequestTimeout);
-            await _stream.WriteAsync(frame, timeout.Token).ConfigureAwait(false);
+            // does not finish in time closes it. Most writes finish at once (the socket's buffer takes
+            // them), and only one that has to wait is timed: no timer for each frame.
+            var write = _stream.WriteAsync(frame, CancellationToken.None);
+            if (!write.IsCompleted)
+            {
+                var pending = write.AsTask();
+                try
+                {
+                    await pending.WaitAsync(_options.RequestTimeout, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (TimeoutException ex)
+                {
+                    Close();
+                    await pending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    throw new OperationCanceledException("A write to the peer did not finish in time.", ex);
+                }
+
+                return;
+            }
+
+            await write.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -186,6 +210,26 @@ internal sealed class DirectLink : IAsyncDisposable
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>Closes the link once it has been unused for DirectIdleTimeout; otherwise waits for the rest of it.</summary>
+    private void OnIdleTimer()
+    {
+        var unused = _options.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastUsed));
+        if (unused >= _options.DirectIdleTimeout)
+        {
+            Close();
+            return;
+        }
+
+        try
+        {
+            _idleTimer.Change(_options.DirectIdleTimeout - unused, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile.
         }
     }
 

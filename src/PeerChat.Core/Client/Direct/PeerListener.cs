@@ -135,13 +135,14 @@ internal sealed class PeerListener : IAsyncDisposable
                     return;
                 }
 
-                if (ServerFrames.Type(message) != "message" || ServerFrames.OptionalString(message, "messageId") is not { } id)
+                // The reader checked that type is a string: compared in place, nothing allocated.
+                if (!message.GetProperty("type").ValueEquals("message"u8) || ServerFrames.OptionalString(message, "messageId") is not { } id)
                 {
                     await WriteAsync(stream, FrameWriter.Error(null, ErrorCodes.BadFrame, "Expected a message frame with a messageId."), idle.Token).ConfigureAwait(false);
                     return;
                 }
 
-                _deliver(ReadMessage(message, peer));
+                _deliver(ServerFrames.PeerMessage(message, id, peer, _ownUserName(), _options.TimeProvider.GetUtcNow()));
                 await WriteAsync(stream, PeerFrames.Ack(id), idle.Token).ConfigureAwait(false);
 
                 // Past the peer's budget, the next frame waits in TCP's buffers, not in ours.
@@ -201,17 +202,6 @@ internal sealed class PeerListener : IAsyncDisposable
         await WriteAsync(stream, PeerFrames.Welcome(), cancellationToken).ConfigureAwait(false);
         return from;
     }
-
-    /// <summary>A peer's message; the sender is who the token was issued for, not what the frame claims.</summary>
-    private ChatMessage ReadMessage(JsonElement frame, string from) =>
-        ServerFrames.Message(frame, _options.TimeProvider.GetUtcNow()) with
-        {
-            Kind = MessageKind.Direct,
-            Route = MessageRoute.Direct,
-            From = from,
-            FromClientId = null,
-            To = _ownUserName(),
-        };
 
     private static async Task WriteAsync(Stream stream, byte[] frame, CancellationToken cancellationToken) =>
         await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);

@@ -128,38 +128,35 @@ internal static class ServerFrames
             ? (token, from, expiresAt)
             : null;
 
-    public static ChatMessage Message(JsonElement frame, DateTimeOffset receivedAt) => new(
+    public static ChatMessage Message(JsonElement frame, DateTimeOffset receivedAt) => MessageWith(
+        frame,
         receivedAt,
         OptionalString(frame, "kind") switch { "direct" => MessageKind.Direct, "room" => MessageKind.Room, _ => MessageKind.Broadcast },
         OptionalString(frame, "route") == "direct" ? MessageRoute.Direct : MessageRoute.Relay,
         OptionalString(frame, "messageId") ?? string.Empty,
         OptionalString(frame, "from") ?? string.Empty,
         OptionalString(frame, "fromClientId"),
-        OptionalString(frame, "to"),
+        OptionalString(frame, "to"));
+
+    /// <summary>
+    /// A <c>message</c> from a peer's direct link: who sent it to whom is what the link knows (the
+    /// token's user, this session), not what the frame claims, so those fields are not read.
+    /// </summary>
+    public static ChatMessage PeerMessage(JsonElement frame, string messageId, string from, string to, DateTimeOffset receivedAt) =>
+        MessageWith(frame, receivedAt, MessageKind.Direct, MessageRoute.Direct, messageId, from, fromClientId: null, to);
+
+    // The frame's content (text, data, time, room, offline) under the given kind, route and parties.
+    private static ChatMessage MessageWith(JsonElement frame, DateTimeOffset receivedAt, MessageKind kind, MessageRoute route, string messageId, string from, string? fromClientId, string? to) => new(
+        receivedAt,
+        kind,
+        route,
+        messageId,
+        from,
+        fromClientId,
+        to,
         OptionalString(frame, "text") ?? string.Empty,
         // A copy of data alone: the element would otherwise keep the whole frame (text and all) alive
         // for as long as the message waits in an inbox, twice what the inbox counts for it.
-        frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data.Clone() : null,
-        OptionalTime(frame, "sentAt") ?? receivedAt)
-    {
-        Room = OptionalString(frame, "room"),
-        Offline = frame.TryGetProperty("offline", out var offline) && offline.ValueKind == JsonValueKind.True,
-    };
-
-    /// <summary>
-    /// A <c>message</c> from a peer's direct link: the fields of <see cref="Message"/>, but who sent
-    /// it to whom is what the link knows (the token's user, this session), not what the frame claims,
-    /// so those fields are not read.
-    /// </summary>
-    public static ChatMessage PeerMessage(JsonElement frame, string messageId, string from, string to, DateTimeOffset receivedAt) => new(
-        receivedAt,
-        MessageKind.Direct,
-        MessageRoute.Direct,
-        messageId,
-        from,
-        FromClientId: null,
-        to,
-        OptionalString(frame, "text") ?? string.Empty,
         frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data.Clone() : null,
         OptionalTime(frame, "sentAt") ?? receivedAt)
     {

@@ -55,6 +55,8 @@ internal sealed partial class IrcConnection : IServerConnection
 
     public string ClientId { get; }
 
+    public int TableSlot { get; set; } = -1;
+
     public IPEndPoint RemoteEndPoint { get; }
 
     public IPAddress AddressGroup { get; }

@@ -139,7 +139,7 @@ public sealed partial class ChatServer
     /// <summary>Lists a new connection for the sweeps and the stop, and tells the event stream.</summary>
     internal void Register(IServerConnection connection)
     {
-        _connections[connection.ClientId] = connection;
+        _connections.Add(connection);
         Raise(new ClientConnectedEvent(Now, connection.ClientId, connection.Address));
 
         // A stop that began while this socket was being admitted must still reach it.

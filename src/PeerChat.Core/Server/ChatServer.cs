@@ -16,7 +16,7 @@ namespace PeerChat.Core.Server;
 /// </summary>
 public sealed partial class ChatServer : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, IServerConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ConnectionTable _connections = new();
     private readonly ConcurrentDictionary<IPAddress, int> _pendingByAddress = new();
     private readonly ConcurrentDictionary<IPAddress, int> _sessionsByAddress = new();
     // Connections whose RunAsync has not returned yet; when the server stops, the last one to end
@@ -221,7 +221,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private void SweepWriteDeadlines()
     {
         var now = TimeProvider.System.GetTimestamp();
-        foreach (var (_, connection) in _connections)
+        foreach (var connection in _connections)
         {
             connection.CheckWriteDeadline(now);
         }
@@ -230,7 +230,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private void SweepIdleWindows()
     {
         var now = Now.UtcTicks;
-        foreach (var (_, connection) in _connections)
+        foreach (var connection in _connections)
         {
             connection.CheckIdleWindow(now);
         }
@@ -258,7 +258,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         await _ircAcceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _webAcceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
-        foreach (var connection in _connections.Values)
+        foreach (var connection in _connections)
         {
             connection.RequestShutdown();
         }
@@ -271,7 +271,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         await _allEnded.Task.WaitAsync(Options.ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!_allEnded.Task.IsCompleted)
         {
-            foreach (var connection in _connections.Values)
+            foreach (var connection in _connections)
             {
                 connection.Abort(NoticeCodes.ServerShutdown);
             }
@@ -306,7 +306,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     // do raises no event: the server has stopped (see Raise).
     private void LeaveChatWithoutThem()
     {
-        foreach (var connection in _connections.Values)
+        foreach (var connection in _connections)
         {
             if (connection is IChatSession session && session.UserName is not null)
             {
@@ -399,7 +399,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     /// <summary>A connection of any protocol has ended (it has left the chat already).</summary>
     internal void OnConnectionEnded(IServerConnection connection, string? userName, string address, string reason)
     {
-        _connections.TryRemove(connection.ClientId, out _);
+        _connections.Remove(connection);
         Interlocked.Decrement(ref _connectionCount);
         Raise(new ClientDisconnectedEvent(Now, connection.ClientId, userName, address, reason));
     }

@@ -63,6 +63,8 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
 
     public string ClientId { get; }
 
+    public int TableSlot { get; set; } = -1;
+
     // The server's options and their clock, read through the server rather than held by every connection.
     private ChatServerOptions Options => _server.Options;
 

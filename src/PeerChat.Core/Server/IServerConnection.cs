@@ -10,6 +10,9 @@ internal interface IServerConnection
 {
     string ClientId { get; }
 
+    /// <summary>Where the server's <see cref="ConnectionTable"/> holds the connection; -1 while it holds it nowhere.</summary>
+    int TableSlot { get; set; }
+
     /// <summary>The remote end as <c>ip:port</c> (<c>[v6]:port</c>).</summary>
     string Address { get; }
 

@@ -80,14 +80,24 @@ switch (mode)
         Console.WriteLine(await PingPong.RunAsync(pingPongSystem, pingPongPairs, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture))));
         break;
     case "direct":
-        // Direct ping-pong between PeerChat clients brokered by a server already running: port, seconds, [pairs, 50 unless given].
-        var directPairs = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 50;
-        var directResult = await DirectPingPong.RunAsync(new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)), directPairs, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture)));
-        Console.WriteLine(directResult);
+        {
+            // Direct ping-pong between PeerChat clients brokered by a server already running: port, seconds, [pairs, 50 unless given].
+            var directPairs = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 50;
+            using var allocations = Environment.GetEnvironmentVariable("PEERCHAT_BENCH_ALLOCATIONS") == "1" ? new AllocationWatch() : null;
+            var directResult = await DirectPingPong.RunAsync(new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)), directPairs, TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture)));
+            Console.WriteLine(directResult);
 
-        // What the client library allocates (both ends of every pair, logins included), for profiling it.
-        Console.Error.WriteLine($"allocated {GC.GetTotalAllocatedBytes(precise: true)} bytes, gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}");
-        break;
+            // What the client library allocates (both ends of every pair, logins included), for profiling it;
+            // with PEERCHAT_BENCH_ALLOCATIONS=1, by type too (as serve's "alloc").
+            Console.Error.WriteLine($"allocated {GC.GetTotalAllocatedBytes(precise: true)} bytes, gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}");
+            if (allocations is not null)
+            {
+                Console.Error.WriteLine(allocations.Report());
+            }
+
+            break;
+        }
+
     case "send-loop":
         {
             // Direct sends one at a time from a blocked caller, as Send-PeerChatMessage makes them: port, rounds of 500.

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using PeerChat.Core.Client;
@@ -64,6 +67,46 @@ public sealed class DirectMessageTests
         Assert.Equal(("via auto", MessageRoute.Relay), (atBob.Text, atBob.Route));
         Assert.Equal(ErrorCodes.PeerUnavailable, direct.Code);
         Assert.False(bob.Events.TryRead(out var extra), $"the failed direct message arrived anyway: {extra}");
+    }
+
+    [Fact]
+    public async Task APeerThatNeverAcks_FailsTheDirectSendAfterRequestTimeout_AndAutoRelaysInstead()
+    {
+        // Bob's "client" welcomes direct links on a listener of the test's own and then reads
+        // without ever acking: the link must give up after RequestTimeout, not wait for ever.
+        await using var server = await TestServer.StartAsync();
+        using var bobsListener = new TcpListener(IPAddress.Loopback, 0);
+        bobsListener.Start();
+        var bobsPort = ((IPEndPoint)bobsListener.LocalEndpoint).Port;
+        using var bob = await server.LoginRawAsync("bob", $",\"peer\":{{\"port\":{bobsPort}}}");
+        var alice = await server.LoginAsync("alice", new ChatClientOptions { RequestTimeout = TimeSpan.FromMilliseconds(400) });
+        var silentPeer = Task.Run(async () =>
+        {
+            // Two links (the direct send's, then Auto's first try), each welcomed and left unanswered.
+            var held = new List<TcpClient>();
+            for (var i = 0; i < 2; i++)
+            {
+                held.Add(await bobsListener.AcceptTcpClientAsync().WaitAsync(TestServer.Patience));
+                await held[^1].GetStream().WriteAsync("{\"type\":\"peer_welcome\"}\n"u8.ToArray());
+            }
+
+            return held;
+        });
+
+        var started = Stopwatch.GetTimestamp();
+        var direct = await Assert.ThrowsAsync<ChatClientException>(() => alice.SendAsync("bob", "direct only", route: RoutePreference.Direct).WaitAsync(TestServer.Patience));
+        var waited = Stopwatch.GetElapsedTime(started);
+        var auto = await alice.SendAsync("bob", "via auto").WaitAsync(TestServer.Patience);
+        var relayed = await bob.ReadFrameAsync("message");
+        var links = await silentPeer.WaitAsync(TestServer.Patience);
+        links.ForEach(link => link.Dispose());
+
+        Assert.Equal(ErrorCodes.PeerUnavailable, direct.Code);
+        Assert.Contains("did not acknowledge", direct.Message, StringComparison.Ordinal);
+        Assert.True(waited >= TimeSpan.FromMilliseconds(400), $"gave up after {waited.TotalMilliseconds:0} ms, before RequestTimeout");
+        Assert.Equal(2, links.Count);
+        Assert.Equal(MessageRoute.Relay, auto.Route);
+        Assert.Equal("via auto", relayed.Str("text"));
     }
 
     [Fact]

@@ -74,10 +74,15 @@ public sealed partial class ChatClient
         }
     }
 
-    private async Task<SendReceipt> SendDirectAsync(string to, string messageId, string text, JsonElement? data, CancellationToken cancellationToken)
+    // Awaited once, by SendAsync: the state of a send that waits for its ack is reused by the next.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<SendReceipt> SendDirectAsync(string to, string messageId, string text, JsonElement? data, CancellationToken cancellationToken)
     {
         var from = Session?.UserName ?? throw new ChatClientException(ErrorCodes.NotAuthenticated, "Log in first.");
-        var link = await GetLinkAsync(to, from, cancellationToken).ConfigureAwait(false);
+        // An open link is taken as it is: no asynchronous step for the usual case.
+        var link = _links.TryGetValue(to, out var known) && known.IsCompletedSuccessfully && known.Result.IsOpen
+            ? known.Result
+            : await GetLinkAsync(to, from, cancellationToken).ConfigureAwait(false);
         TimeSpan roundTrip;
         try
         {
@@ -98,7 +103,7 @@ public sealed partial class ChatClient
     /// <summary>The open link to <paramref name="to"/>, or a new one; concurrent callers share one attempt.</summary>
     private async Task<DirectLink> GetLinkAsync(string to, string from, CancellationToken cancellationToken)
     {
-        var attempt = _links.GetOrAdd(to, _ => OpenLinkAsync(to, from));
+        var attempt = _links.GetOrAdd(to, static (to, state) => state.Client.OpenLinkAsync(to, state.From), (Client: this, From: from));
         try
         {
             var link = await attempt.WaitAsync(cancellationToken).ConfigureAwait(false);

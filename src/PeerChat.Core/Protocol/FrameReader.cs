@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace PeerChat.Core.Protocol;
@@ -20,6 +21,11 @@ public sealed class FrameReader : IAsyncDisposable
     }
 
     /// <summary>The next frame, or null when the other side closed. A bad or oversized line throws <see cref="BadFrameException"/>.</summary>
+    /// <remarks>
+    /// Awaited once, as every caller does: the state of a read that had to wait is then reused by
+    /// the next, where a direct link's reads (two frames a message) would each allocate it.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<JsonElement?> ReadAsync(CancellationToken cancellationToken)
     {
         while (true)

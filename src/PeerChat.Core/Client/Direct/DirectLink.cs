@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using PeerChat.Core.Chat;
 using PeerChat.Core.Protocol;
@@ -11,7 +12,8 @@ namespace PeerChat.Core.Client.Direct;
 
 /// <summary>
 /// The sender's side of a direct connection to one peer: opened with the token the server gave,
-/// reused for later messages, closed after DirectIdleTimeout unused. Each message waits for its ack.
+/// reused for later messages, closed after DirectIdleTimeout unused. Each message waits for its ack;
+/// one that is not acked within RequestTimeout closes the link (its timer checks, not one per message).
 /// </summary>
 internal sealed class DirectLink : IAsyncDisposable
 {
@@ -20,9 +22,12 @@ internal sealed class DirectLink : IAsyncDisposable
     private readonly FrameReader _reader;
     private readonly ChatClientOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _acks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PendingAck> _acks = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closed = new();
-    private readonly ITimer _idleTimer;
+
+    // Fires when the link may have been unused for DirectIdleTimeout, and at least every
+    // AckCheckInterval, so that a missing ack is found without a timer for every message.
+    private readonly ITimer _timer;
     private long _lastUsed;
     private Task _readLoop = Task.CompletedTask;
 
@@ -34,8 +39,11 @@ internal sealed class DirectLink : IAsyncDisposable
         _options = options;
         PeerUser = peerUser;
         _lastUsed = options.TimeProvider.GetTimestamp();
-        _idleTimer = options.TimeProvider.CreateTimer(static state => ((DirectLink)state!).OnIdleTimer(), this, options.DirectIdleTimeout, Timeout.InfiniteTimeSpan);
+        _timer = options.TimeProvider.CreateTimer(static state => ((DirectLink)state!).OnTimer(), this, NextCheck(options.DirectIdleTimeout), Timeout.InfiniteTimeSpan);
     }
+
+    // An ack later than RequestTimeout is noticed within a quarter of it more.
+    private TimeSpan AckCheckInterval => _options.RequestTimeout / 4;
 
     public string PeerUser { get; }
 
@@ -106,17 +114,26 @@ internal sealed class DirectLink : IAsyncDisposable
     }
 
     /// <summary>Sends one message and waits for its ack; returns the round-trip time.</summary>
-    public async Task<TimeSpan> SendAsync(string messageId, string fromUser, string text, JsonElement? data, CancellationToken cancellationToken)
+    /// <remarks>Awaited once by its one caller: the state of a send that waits is reused by the next.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<TimeSpan> SendAsync(string messageId, string fromUser, string text, JsonElement? data, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
 
-        // The idle timer is not moved for every message (that takes the timer queue's lock): when it
-        // fires it looks at the last use and waits out the rest.
-        Volatile.Write(ref _lastUsed, _options.TimeProvider.GetTimestamp());
-        var acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The link's timer is not moved for every message (that takes the timer queue's lock): when
+        // it fires it looks at the last use and at the acks still missing.
+        var sent = _options.TimeProvider.GetTimestamp();
+        Volatile.Write(ref _lastUsed, sent);
+        var acked = new PendingAck(sent);
         _acks[messageId] = acked;
         try
         {
+            // A close that went through the acks before this one was listed has failed the others only.
+            if (!IsOpen)
+            {
+                throw new IOException($"The direct connection to {PeerUser} closed.");
+            }
+
             var message = new StoredMessage(
                 messageId,
                 ConversationKey.Direct(fromUser, PeerUser),
@@ -129,10 +146,10 @@ internal sealed class DirectLink : IAsyncDisposable
                 _options.TimeProvider.GetUtcNow());
             var frame = ChatFrames.DirectMessage(message);
             await WriteAsync(frame, cancellationToken).ConfigureAwait(false);
-            await acked.Task.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            await (cancellationToken.CanBeCanceled ? acked.Task.WaitAsync(cancellationToken) : acked.Task).ConfigureAwait(false);
             return Stopwatch.GetElapsedTime(started);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             Close();
             throw new ChatClientException(ErrorCodes.PeerUnavailable, $"The direct connection to {PeerUser} failed: {ex.Message}", innerException: ex);
@@ -213,10 +230,23 @@ internal sealed class DirectLink : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the link once it has been unused for DirectIdleTimeout; otherwise waits for the rest of it.</summary>
-    private void OnIdleTimer()
+    /// <summary>
+    /// Closes the link when a message has waited RequestTimeout for its ack (the peer takes no more)
+    /// or when the link has been unused for DirectIdleTimeout; otherwise checks again later.
+    /// </summary>
+    private void OnTimer()
     {
-        var unused = _options.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastUsed));
+        var now = _options.TimeProvider.GetTimestamp();
+        foreach (var (_, pending) in _acks)
+        {
+            if (_options.TimeProvider.GetElapsedTime(pending.Sent, now) >= _options.RequestTimeout)
+            {
+                Close($"{PeerUser} did not acknowledge a message within {_options.RequestTimeout.TotalSeconds:0.###} s");
+                return;
+            }
+        }
+
+        var unused = _options.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastUsed), now);
         if (unused >= _options.DirectIdleTimeout)
         {
             Close();
@@ -225,7 +255,7 @@ internal sealed class DirectLink : IAsyncDisposable
 
         try
         {
-            _idleTimer.Change(_options.DirectIdleTimeout - unused, Timeout.InfiniteTimeSpan);
+            _timer.Change(NextCheck(_options.DirectIdleTimeout - unused), Timeout.InfiniteTimeSpan);
         }
         catch (ObjectDisposedException)
         {
@@ -233,7 +263,9 @@ internal sealed class DirectLink : IAsyncDisposable
         }
     }
 
-    private void Close()
+    private TimeSpan NextCheck(TimeSpan idleLeft) => idleLeft < AckCheckInterval ? idleLeft : AckCheckInterval;
+
+    private void Close(string? why = null)
     {
         lock (_acks)
         {
@@ -245,13 +277,19 @@ internal sealed class DirectLink : IAsyncDisposable
             _closed.Cancel();
         }
 
-        _idleTimer.Dispose();
+        _timer.Dispose();
         _socket.Dispose();
         _stream.Dispose();
         foreach (var waiting in _acks.Values)
         {
-            waiting.TrySetException(new IOException($"The direct connection to {PeerUser} closed."));
+            waiting.TrySetException(new IOException(why ?? $"The direct connection to {PeerUser} closed."));
         }
+    }
+
+    // A message waiting for its ack, and since when (a timestamp of the options' clock).
+    private sealed class PendingAck(long sent) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public long Sent => sent;
     }
 
     private static async Task DisposeQuietly(DirectLink? link, Socket socket)

@@ -86,6 +86,8 @@ internal static class PeerServers
             listener {port} 127.0.0.1
             # Mosquitto 2 lets anonymous clients in only while no listener is configured.
             allow_anonymous true
+            # max_connections stays the default (-1: no limit); the open-files limit it inherits (20,000
+            # here) holds the idle workload's 19,000 clients.
             """, dir => ["-c", Path.Combine(dir, "mosquitto.conf")], port => new MqttSystem { Server = Loopback(port) });
 
     private static async Task<(ChildProcess Process, ChatSystem System)> StartAsync(string command, string configName, Func<int, string> config, Func<string, string[]> arguments, Func<int, ChatSystem> system)

@@ -42,7 +42,22 @@ internal static class PeerServers
                 Ident = no
             """, dir => ["-n", "-f", Path.Combine(dir, "ngircd.conf")], port => new IrcSystem { Label = "ngIRCd", Server = Loopback(port) });
 
-    public static Task<(ChildProcess Process, ChatSystem System)> StartInspircdAsync() =>
+    public static Task<(ChildProcess Process, ChatSystem System)> StartInspircdAsync() => StartInspircdWithAsync(string.Empty, "not");
+
+    /// <summary>
+    /// InspIRCd for the idle workload, whose clients join channels of 1,000 and read nothing: each JOIN
+    /// goes to every member (1,000² / 2 lines a channel) and each joiner gets a NAMES list of all before
+    /// it, which would sit in unread send queues. Channel mode +u (auditorium), set on every new channel,
+    /// shows a member's join and quit to no one and lists in NAMES only the asker, as PeerChat tells no
+    /// one of a login (presence is asked for) and NATS and MQTT no one of a subscription.
+    /// </summary>
+    public static Task<(ChildProcess Process, ChatSystem System)> StartInspircdQuietChannelAsync() => StartInspircdWithAsync("""
+        <module name="auditorium">
+        <auditorium opvisible="no" opcansee="no" opercansee="no">
+        """, "notu");
+
+    /// <param name="defaultModes">A new channel's modes (Debian's, and the built-in default: "not").</param>
+    private static Task<(ChildProcess Process, ChatSystem System)> StartInspircdWithAsync(string modules, string defaultModes) =>
         StartAsync("inspircd", "inspircd.conf", port => $"""
             <server name="irc.bench.local" description="PeerChat benchmark peer" network="Localnet">
             <admin name="PeerChat benchmark" nick="bench" email="bench@localhost">
@@ -51,15 +66,18 @@ internal static class PeerServers
             # built-in default): after a burst of 10 commands a client is held to 1 a second (fakelag), which
             # the flood control of every other system here is lifted from too; recvq 8192: the fan-out
             # sender's 200 messages in flight (16 KiB) got it cut off ("RecvQ exceeded"). resolvehostnames
-            # is a lookup before registration. softsendq and hardsendq stay Debian's.
+            # is a lookup before registration. softsendq and hardsendq stay Debian's. localmax and globalmax
+            # 20,000: the idle workload's 19,000 clients, all from 127.0.0.1, and its warm-up's.
             <connect allow="*" timeout="60" threshold="1000000" commandrate="1000000000" pingfreq="120" hardsendq="262144" softsendq="8192" recvq="65536"
-                     localmax="5000" globalmax="5000" resolvehostnames="no">
+                     localmax="20000" globalmax="20000" resolvehostnames="no">
             <files motd="/etc/inspircd/inspircd.motd">
             <channels users="20" opers="60">
-            <options prefixquit="Quit: " syntaxhints="no" announcets="yes" hostintopic="yes" pingwarning="15" splitwhois="no" exemptchanops="">
+            <options defaultmodes="{defaultModes}" prefixquit="Quit: " syntaxhints="no" announcets="yes" hostintopic="yes" pingwarning="15" splitwhois="no" exemptchanops="">
             <security hideserver="" userstats="Pu" customversion="" flatlinks="no" hidesplits="no" hideulines="no" hidebans="no" maxtargets="20">
-            # Debian: softlimit 1024 (clients in all).
-            <performance quietbursts="yes" softlimit="5000" somaxconn="128" netbuffersize="10240">
+            # Debian: softlimit 1024 (clients in all); 20,000 for the idle workload (InspIRCd lowers it to
+            # its open-files limit, 20,000 here, if that is lower).
+            <performance quietbursts="yes" softlimit="20000" somaxconn="128" netbuffersize="10240">
+            {modules}
             """, dir => ["--runasroot", "--nofork", "--nopid", "--config", Path.Combine(dir, "inspircd.conf")], port => new IrcSystem { Label = "InspIRCd", Server = Loopback(port) });
 
     public static Task<(ChildProcess Process, ChatSystem System)> StartMosquittoAsync() =>
@@ -68,6 +86,8 @@ internal static class PeerServers
             listener {port} 127.0.0.1
             # Mosquitto 2 lets anonymous clients in only while no listener is configured.
             allow_anonymous true
+            # max_connections stays the default (-1: no limit); the open-files limit it inherits (20,000
+            # here) holds the idle workload's 19,000 clients.
             """, dir => ["-c", Path.Combine(dir, "mosquitto.conf")], port => new MqttSystem { Server = Loopback(port) });
 
     private static async Task<(ChildProcess Process, ChatSystem System)> StartAsync(string command, string configName, Func<int, string> config, Func<string, string[]> arguments, Func<int, ChatSystem> system)

@@ -196,14 +196,20 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
     Console.WriteLine($"WEBPORT {server.WebPort}");
 
     // "heap" asks for the live managed heap (after a full collection), which the idle workload
-    // reports beside the RSS; "store" the store writer's counters so far, for A/B runs by hand;
-    // anything else, or the end of stdin, stops the server.
+    // reports beside the RSS; "connections" for the count of connections held; "store" for the
+    // store writer's counters so far, for A/B runs by hand; anything else, or the end of stdin,
+    // stops the server.
     using var allocations = Environment.GetEnvironmentVariable("PEERCHAT_BENCH_ALLOCATIONS") == "1" ? new AllocationWatch() : null;
-    while (await Console.In.ReadLineAsync() is { } command && command is "heap" or "store" or "gc" or "alloc")
+    while (await Console.In.ReadLineAsync() is { } command && command is "heap" or "store" or "gc" or "alloc" or "connections")
     {
         if (command == "alloc")
         {
             Console.WriteLine(allocations?.Report() ?? "ALLOC (set PEERCHAT_BENCH_ALLOCATIONS=1)");
+        }
+        else if (command == "connections")
+        {
+            // How many connections the server holds (logged in or not), for the idle workload to wait until its warm-up's are gone.
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONNECTIONS {server.ConnectionCount}"));
         }
         else if (command == "heap")
         {
@@ -235,13 +241,27 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
     folder.Delete(recursive: true);
 }
 
-// Part of the idle workload run from several processes (each may hold 20,000 files).
+// Part of the idle workload run from several processes (each may hold 20,000 files): peerchat|nats|irc|mqtt,
+// the server's port, the first client's number and the count; the end of stdin disconnects them.
 static async Task IdleWorkerAsync(string system, int port, int first, int count)
 {
-    ChatSystem target = system == "nats"
-        ? new NatsSystem { Server = new IPEndPoint(IPAddress.Loopback, port) }
-        : new PeerChatSystem { Server = new IPEndPoint(IPAddress.Loopback, port) };
-    var (connections, elapsed) = await Idle.ConnectAsync(target, first, count);
+    var server = new IPEndPoint(IPAddress.Loopback, port);
+    ChatSystem target = system switch
+    {
+        "nats" => new NatsSystem { Server = server },
+        "mqtt" => new MqttSystem { Server = server },
+        _ => new PeerChatSystem { Server = server },
+    };
+
+    // IRC clients join channels of 1,000 (#idle0, #idle1, ...): InspIRCd's work for a JOIN grows with
+    // the channel (it walks the members to choose who sees it), so 19,000 joins into one channel take
+    // minutes, while the memory a member costs does not depend on the channel's size.
+    var ircChannels = Enumerable.Range(0, 20).Select(c => new IrcSystem { Label = "IRC", Server = server, Channel = $"#idle{c}" }).ToArray();
+    Func<int, ChatSystem> systemFor = system == "irc" ? i => ircChannels[i / 1_000] : _ => target;
+
+    // InspIRCd completes a registration in a timer that runs once a second: with 64 in flight it
+    // would take 19,000 clients five minutes, so IRC clients register 1,000 at a time.
+    var (connections, elapsed) = await Idle.ConnectAsync(systemFor, first, count, parallel: system == "irc" ? 1_000 : 64);
     Console.WriteLine($"READY {connections.Count} {elapsed.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
     await Console.In.ReadLineAsync();
     foreach (var connection in connections)
@@ -331,22 +351,7 @@ static async Task RunAllAsync(string[] options)
         report.AppendLine(await StoreBench.RunAsync(quick));
     }
 
-    report.AppendLine("### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run; a fresh server for each row)");
-    report.AppendLine();
-    report.AppendLine("| clients | system | connections/s | server RSS before MiB | server RSS after MiB | RSS bytes per connection | live managed heap bytes per connection |");
-    report.AppendLine("|---:|---|---:|---:|---:|---:|---:|");
-    foreach (var clients in quick ? [2000] : new[] { 10_000, 19_000 })
-    {
-        foreach (var start in new[] { Servers.StartPeerChatAsync, Servers.StartNatsAsync })
-        {
-            var (server, system) = await start();
-            using (server)
-            {
-                report.AppendLine(await Idle.MeasureRowAsync(server, system, clients));
-            }
-        }
-    }
-
+    report.AppendLine(await IdleTable.BuildAsync(quick));
     await PublishAsync(report);
 }
 

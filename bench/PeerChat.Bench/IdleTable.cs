@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace PeerChat.Bench;
+
+/// <summary>
+/// The idle table: PeerChat against nats-server, InspIRCd and Mosquitto (issue 18 names the last two),
+/// each row the median of three runs on a fresh server, the systems in a rotated order each time so
+/// that a slow spell of this shared machine touches all alike.
+/// </summary>
+internal static class IdleTable
+{
+    private static readonly Func<Task<(ChildProcess Process, ChatSystem System)>>[] Starters =
+        [Servers.StartPeerChatAsync, Servers.StartNatsAsync, PeerServers.StartInspircdQuietChannelAsync, PeerServers.StartMosquittoAsync];
+
+    public static async Task<string> BuildAsync(bool quick)
+    {
+        var runs = quick ? 1 : 3;
+        var started = Stopwatch.GetTimestamp();
+        var table = new StringBuilder();
+        table.AppendLine(CultureInfo.InvariantCulture, $"### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run; median of {runs} run(s), each on a fresh server, min–max in brackets)");
+        table.AppendLine();
+        table.AppendLine("RSS after warm-up: after 1,000 other clients connected, logged in (subscribed) and left, and the server held none of them;");
+        table.AppendLine("for PeerChat after a full collection too (its live-heap reading). NATS: SUB all and to.<name>. InspIRCd: registered and");
+        table.AppendLine("joined a channel of 1,000 (mode +u: a join is shown to no one). Mosquitto: clean session, subscribed to all and to/<name>.");
+        table.AppendLine();
+        table.AppendLine("| clients | system | connections/s | server RSS fresh MiB | after warm-up MiB | with the clients MiB | RSS bytes per connection from fresh | RSS bytes per connection after warm-up | live managed heap bytes per connection |");
+        table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var clients in quick ? [2000] : new[] { 10_000, 19_000 })
+        {
+            var results = Starters.Select(_ => new List<Idle.Run>()).ToArray();
+            var names = new string[Starters.Length];
+            for (var run = 0; run < runs; run++)
+            {
+                for (var k = 0; k < Starters.Length; k++)
+                {
+                    var i = (k + run) % Starters.Length;
+                    var (server, system) = await Starters[i]();
+                    using (server)
+                    {
+                        names[i] = system.Name;
+                        results[i].Add(await Idle.MeasureAsync(server, system, clients));
+                    }
+                }
+            }
+
+            for (var i = 0; i < Starters.Length; i++)
+            {
+                var r = results[i];
+                var heap = r[0].HeapPerConnection is null ? "—" : Spread(r.Select(x => x.HeapPerConnection ?? 0));
+                table.AppendLine(CultureInfo.InvariantCulture, $"| {clients} | {names[i]} | {Median(r.Select(x => x.ConnectionsPerSecond)):N0} | {Mib(r.Select(x => x.FreshRss))} | {Mib(r.Select(x => x.WarmRss))} | {Mib(r.Select(x => x.AfterRss))} | {Spread(r.Select(x => x.PerConnectionFromFresh))} | {Spread(r.Select(x => x.PerConnectionAfterWarmUp))} | {heap} |");
+            }
+        }
+
+        table.AppendLine();
+        table.AppendLine(CultureInfo.InvariantCulture, $"The table took {Stopwatch.GetElapsedTime(started).TotalMinutes:0.0} min.");
+        return table.ToString();
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string Mib(IEnumerable<long> bytes) => (Median(bytes.Select(b => (double)b)) / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>"median (min–max)", or the one value of a single run.</summary>
+    private static string Spread(IEnumerable<long> values)
+    {
+        var all = values.ToArray();
+        var median = Median(all.Select(v => (double)v)).ToString("N0", CultureInfo.InvariantCulture);
+        return all.Length == 1 ? median : string.Create(CultureInfo.InvariantCulture, $"{median} ({all.Min():N0}–{all.Max():N0})");
+    }
+}

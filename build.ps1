@@ -13,8 +13,9 @@
     Bench   runs bench/PeerChat.Bench against PeerChat and nats-server side by side; the table goes
             to out/bench/results.md. Needs nats-server (-Bootstrap installs it). -BenchArguments
             --peers (or --peers-only, --irc-only) adds ngIRCd, InspIRCd and Mosquitto, which
-            -Bootstrap installs too. --web-only: fan-out over WebSocket against plain peerchat/1,
-            and a slowloris on the web port.
+            -Bootstrap installs too; the idle table has InspIRCd and Mosquitto rows whenever they
+            are installed. --web-only: fan-out over WebSocket against plain peerchat/1, and a
+            slowloris on the web port.
     Serve   builds, then runs a server through Start-PeerChatServer in the foreground (port 4400,
             the user store ~/.peerchat/users.csv, or the settings of -ServerConfiguration) until Ctrl+C.
     Clean   removes out/ and the bin and obj folders of the solution's projects.

@@ -11,13 +11,17 @@ namespace PeerChat.Bench;
 /// </summary>
 internal static class IdleTable
 {
-    private static readonly Func<Task<(ChildProcess Process, ChatSystem System)>>[] Starters =
-        [Servers.StartPeerChatAsync, Servers.StartNatsAsync, PeerServers.StartInspircdQuietChannelAsync, PeerServers.StartMosquittoAsync];
+    // The peers' rows are left out (and the table says so) where their Debian package is not
+    // installed: build.ps1 requires them only for the peer workloads.
+    private static readonly (string? Command, Func<Task<(ChildProcess Process, ChatSystem System)>> Start)[] Systems =
+        [(null, Servers.StartPeerChatAsync), (null, Servers.StartNatsAsync), ("inspircd", PeerServers.StartInspircdQuietChannelAsync), ("mosquitto", PeerServers.StartMosquittoAsync)];
 
     public static async Task<string> BuildAsync(bool quick)
     {
         var runs = quick ? 1 : 3;
         var started = Stopwatch.GetTimestamp();
+        var missing = Systems.Where(s => s.Command is { } command && !IsInstalled(command)).Select(s => s.Command!).ToList();
+        var starters = Systems.Where(s => s.Command is null || !missing.Contains(s.Command)).Select(s => s.Start).ToArray();
         var table = new StringBuilder();
         table.AppendLine(CultureInfo.InvariantCulture, $"### Idle connections (logged in / subscribed, then still; PeerChat with HashIterations 1 for this run; median of {runs} run(s), each on a fresh server, min–max in brackets)");
         table.AppendLine();
@@ -29,14 +33,14 @@ internal static class IdleTable
         table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var clients in quick ? [2000] : new[] { 10_000, 19_000 })
         {
-            var results = Starters.Select(_ => new List<Idle.Run>()).ToArray();
-            var names = new string[Starters.Length];
+            var results = starters.Select(_ => new List<Idle.Run>()).ToArray();
+            var names = new string[starters.Length];
             for (var run = 0; run < runs; run++)
             {
-                for (var k = 0; k < Starters.Length; k++)
+                for (var k = 0; k < starters.Length; k++)
                 {
-                    var i = (k + run) % Starters.Length;
-                    var (server, system) = await Starters[i]();
+                    var i = (k + run) % starters.Length;
+                    var (server, system) = await starters[i]();
                     using (server)
                     {
                         names[i] = system.Name;
@@ -45,7 +49,7 @@ internal static class IdleTable
                 }
             }
 
-            for (var i = 0; i < Starters.Length; i++)
+            for (var i = 0; i < starters.Length; i++)
             {
                 var r = results[i];
                 var heap = r[0].HeapPerConnection is null ? "—" : Spread(r.Select(x => x.HeapPerConnection ?? 0));
@@ -54,6 +58,11 @@ internal static class IdleTable
         }
 
         table.AppendLine();
+        if (missing.Count > 0)
+        {
+            table.AppendLine(CultureInfo.InvariantCulture, $"Left out, not installed: {string.Join(", ", missing)} (build.ps1 Bench -Bootstrap installs them).");
+        }
+
         table.AppendLine(CultureInfo.InvariantCulture, $"The table took {Stopwatch.GetElapsedTime(started).TotalMinutes:0.0} min.");
         return table.ToString();
     }
@@ -73,4 +82,8 @@ internal static class IdleTable
         var median = Median(all.Select(v => (double)v)).ToString("N0", CultureInfo.InvariantCulture);
         return all.Length == 1 ? median : string.Create(CultureInfo.InvariantCulture, $"{median} ({all.Min():N0}–{all.Max():N0})");
     }
+
+    private static bool IsInstalled(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Append("/usr/sbin")
+            .Any(folder => folder.Length > 0 && File.Exists(Path.Combine(folder, command)));
 }

@@ -83,7 +83,8 @@ internal static class IdleTable
         return all.Length == 1 ? median : string.Create(CultureInfo.InvariantCulture, $"{median} ({all.Min():N0}–{all.Max():N0})");
     }
 
+    // Found as the peer is started: by name, on the PATH.
     private static bool IsInstalled(string command) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Append("/usr/sbin")
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
             .Any(folder => folder.Length > 0 && File.Exists(Path.Combine(folder, command)));
 }

@@ -21,10 +21,6 @@ internal sealed partial class ClientConnection : IChatSession
     private Queue<Task>? _pendingAnswers;
     private Task _lastAnswer = Task.CompletedTask;
 
-    // The offline queue is sent in batches that fit the outbound queue; the next batch follows the
-    // client's `received` of the last message of the one before (Seldom.OfflineLastSent and
-    // OfflineMore). Only the receive loop touches these.
-
     string IChatSession.UserName => UserName!;
 
     string IChatSession.SessionId => ClientId;

@@ -8,7 +8,6 @@ namespace PeerChat.Core.Server;
 
 internal sealed partial class ClientConnection
 {
-
     private ValueTask HandleRequestAsync(RequestFrame request)
     {
         // Messages may still wait for the store; anything else is answered after them. A `received`

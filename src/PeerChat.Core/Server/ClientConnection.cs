@@ -482,7 +482,9 @@ internal sealed partial class ClientConnection : IServerConnection, IThreadPoolW
         public string? PeerEndpoint;
         public string? PeerFingerprint;
 
-        // See ClientConnection.Chat: where the offline queue's next batch starts, and whether there is one.
+        // The offline queue is sent in batches that fit the outbound queue; the next batch follows
+        // the client's `received` of the last message of the one before (OfflineLastSent), when
+        // there is one (OfflineMore). Only the receive loop touches these.
         public string? OfflineLastSent;
         public bool OfflineMore;
 

@@ -21,12 +21,23 @@ internal static class Idle
     /// <summary>Each generator process holds at most this many connections (its open-files limit is 20,000).</summary>
     private const int PerWorker = 9_500;
 
-    /// <summary>One run on a fresh server: its RSS as started, after the warm-up, and with the clients connected.</summary>
-    public sealed record Run(int Clients, double ConnectionsPerSecond, long FreshRss, long WarmRss, long AfterRss, long? HeapPerConnection)
+    /// <summary>
+    /// One run on a fresh server: its RSS as started, after the warm-up, with the clients connected,
+    /// and once more after PeerChat's live-heap reading (a full collection; for the peers, which have
+    /// no collector, simply read again).
+    /// </summary>
+    public sealed record Run(int Clients, double ConnectionsPerSecond, long FreshRss, long WarmRss, long AfterRss, long CollectedRss, long? HeapPerConnection)
     {
         public long PerConnectionFromFresh => (AfterRss - FreshRss) / Clients;
 
         public long PerConnectionAfterWarmUp => (AfterRss - WarmRss) / Clients;
+
+        /// <summary>
+        /// Both readings after a full collection for PeerChat. The reading right after the logins
+        /// also holds the garbage allocated since the collector last ran, up to its gen0 budget (a
+        /// few MB whatever the count of clients); this one leaves that out on both sides.
+        /// </summary>
+        public long PerConnectionCollected => (CollectedRss - WarmRss) / Clients;
     }
 
     /// <summary>
@@ -79,7 +90,8 @@ internal static class Idle
             var elapsed = Stopwatch.GetElapsedTime(started);
             var after = ProcessStats.Memory(pid).Rss;
             long? heap = system is PeerChatSystem ? (await HeapAsync(server) - heapBefore) / clients : null;
-            return new Run(clients, clients / elapsed.TotalSeconds, fresh, before, after, heap);
+            var collected = ProcessStats.Memory(pid).Rss;
+            return new Run(clients, clients / elapsed.TotalSeconds, fresh, before, after, collected, heap);
         }
         finally
         {

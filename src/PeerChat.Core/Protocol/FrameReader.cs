@@ -21,12 +21,20 @@ public sealed class FrameReader : IAsyncDisposable
     }
 
     /// <summary>The next frame, or null when the other side closed. A bad or oversized line throws <see cref="BadFrameException"/>.</summary>
+    public ValueTask<JsonElement?> ReadAsync(CancellationToken cancellationToken) => ReadLineAsync(ParseFrame, closed: null, cancellationToken);
+
+    /// <summary>
+    /// Hands the next line (without its LF) to <paramref name="parse"/> while it lies in the buffer,
+    /// for a reader that takes a field or two without building a document (a direct link's acks);
+    /// <paramref name="closed"/> when the other side closed. An oversized line throws
+    /// <see cref="BadFrameException"/>; checking the line is <paramref name="parse"/>'s.
+    /// </summary>
     /// <remarks>
     /// Awaited once, as every caller does: the state of a read that had to wait is then reused by
     /// the next, where a direct link's reads (two frames a message) would each allocate it.
     /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<JsonElement?> ReadAsync(CancellationToken cancellationToken)
+    public async ValueTask<T> ReadLineAsync<T>(Func<ReadOnlySequence<byte>, T> parse, T closed, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -36,7 +44,7 @@ public sealed class FrameReader : IAsyncDisposable
             {
                 try
                 {
-                    return line.Length > _maxFrameBytes ? throw TooLarge() : Parse(line);
+                    return line.Length > _maxFrameBytes ? throw TooLarge() : parse(line);
                 }
                 finally
                 {
@@ -52,7 +60,7 @@ public sealed class FrameReader : IAsyncDisposable
             _reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
             {
-                return null;
+                return closed;
             }
         }
     }
@@ -61,14 +69,16 @@ public sealed class FrameReader : IAsyncDisposable
 
     private BadFrameException TooLarge() => new(ErrorCodes.FrameTooLarge, $"A frame longer than {_maxFrameBytes} bytes.");
 
-    private static JsonElement Parse(in ReadOnlySequence<byte> line) => JsonFrame.TryParse(line, out var frame) switch
+    private static JsonElement? ParseFrame(ReadOnlySequence<byte> line) => JsonFrame.TryParse(line, out var frame) is var fault && fault == FrameFault.None ? frame : throw Bad(fault);
+
+    /// <summary>The exception for a line that is not a frame, <paramref name="fault"/> being why.</summary>
+    public static BadFrameException Bad(FrameFault fault) => fault switch
     {
-        FrameFault.None => frame,
-        FrameFault.NotUtf8 => throw new BadFrameException(ErrorCodes.BadFrame, "A frame that is not valid UTF-8."),
+        FrameFault.NotUtf8 => new BadFrameException(ErrorCodes.BadFrame, "A frame that is not valid UTF-8."),
 
         // Valid JSON, but a string no reader can turn into text: refused here, where it enters,
         // rather than failing whoever reads the message later.
-        FrameFault.LoneSurrogate => throw new BadFrameException(ErrorCodes.BadFrame, "A frame with a string that escapes a lone surrogate (such as \\ud800)."),
-        _ => throw new BadFrameException(ErrorCodes.BadFrame, "A frame that is not a JSON object with a string 'type'."),
+        FrameFault.LoneSurrogate => new BadFrameException(ErrorCodes.BadFrame, "A frame with a string that escapes a lone surrogate (such as \\ud800)."),
+        _ => new BadFrameException(ErrorCodes.BadFrame, "A frame that is not a JSON object with a string 'type'."),
     };
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -23,6 +24,9 @@ internal sealed class DirectLink : IAsyncDisposable
     private readonly ChatClientOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, PendingAck> _acks = new(StringComparer.Ordinal);
+
+    // The acks' ids looked up as the chars read from the line, without a string for each.
+    private readonly ConcurrentDictionary<string, PendingAck>.AlternateLookup<ReadOnlySpan<char>> _ackLookup;
     private readonly CancellationTokenSource _closed = new();
 
     // Fires when the link may have been unused for DirectIdleTimeout, and at least every
@@ -36,11 +40,15 @@ internal sealed class DirectLink : IAsyncDisposable
         _socket = socket;
         _stream = stream;
         _reader = new FrameReader(_stream, options.MaxDirectFrameBytes);
+        _ackLookup = _acks.GetAlternateLookup<ReadOnlySpan<char>>();
         _options = options;
         PeerUser = peerUser;
         _lastUsed = options.TimeProvider.GetTimestamp();
         _timer = options.TimeProvider.CreateTimer(static state => ((DirectLink)state!).OnTimer(), this, NextCheck(options.DirectIdleTimeout), Timeout.InfiniteTimeSpan);
     }
+
+    // Longer than any id a sender makes (a prefix and a counter): a longer one waits for nothing here.
+    private const int MaxAckIdChars = 128;
 
     // An ack later than RequestTimeout is noticed within a quarter of it more.
     private TimeSpan AckCheckInterval => _options.RequestTimeout / 4;
@@ -170,15 +178,9 @@ internal sealed class DirectLink : IAsyncDisposable
     {
         try
         {
-            while (await _reader.ReadAsync(_closed.Token).ConfigureAwait(false) is { } frame)
+            Func<ReadOnlySequence<byte>, bool> takeAck = TakeAck;
+            while (await _reader.ReadLineAsync(takeAck, closed: false, _closed.Token).ConfigureAwait(false))
             {
-                // The reader checked that type is a string: compared in place, nothing allocated.
-                if (frame.GetProperty("type").ValueEquals("ack"u8)
-                    && ServerFrames.OptionalString(frame, "messageId") is { } id
-                    && _acks.TryGetValue(id, out var waiting))
-                {
-                    waiting.TrySetResult();
-                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or BadFrameException)
@@ -188,6 +190,42 @@ internal sealed class DirectLink : IAsyncDisposable
         finally
         {
             Close();
+        }
+    }
+
+    /// <summary>
+    /// Completes the send an ack line names, if one waits; true to read on. The line is read in
+    /// place and its id looked up as chars: an ack costs no document and no string.
+    /// </summary>
+    private bool TakeAck(ReadOnlySequence<byte> line)
+    {
+        Span<char> id = stackalloc char[MaxAckIdChars];
+        var fault = line.IsSingleSegment ? PeerFrames.ReadAck(line.FirstSpan, id, out var length) : ReadAckCopied(line, id, out length);
+        if (fault != FrameFault.None)
+        {
+            throw FrameReader.Bad(fault);
+        }
+
+        if (length >= 0 && _ackLookup.TryGetValue(id[..length], out var waiting))
+        {
+            waiting.TrySetResult();
+        }
+
+        return true;
+    }
+
+    // A line the pipe holds in two pieces (it crossed the end of a buffer) is read from one copy.
+    private static FrameFault ReadAckCopied(in ReadOnlySequence<byte> line, Span<char> id, out int length)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent((int)line.Length);
+        try
+        {
+            line.CopyTo(rented);
+            return PeerFrames.ReadAck(rented.AsSpan(0, (int)line.Length), id, out length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -69,10 +69,10 @@ public sealed class FrameReader : IAsyncDisposable
 
     private BadFrameException TooLarge() => new(ErrorCodes.FrameTooLarge, $"A frame longer than {_maxFrameBytes} bytes.");
 
-    private static JsonElement? ParseFrame(ReadOnlySequence<byte> line) => JsonFrame.TryParse(line, out var frame) is var fault && fault == FrameFault.None ? frame : throw Bad(fault);
+    private static JsonElement? ParseFrame(ReadOnlySequence<byte> line) => JsonFrame.TryParse(line, out var frame) is var fault && fault == FrameFault.None ? frame : throw BadFrame(fault);
 
     /// <summary>The exception for a line that is not a frame, <paramref name="fault"/> being why.</summary>
-    public static BadFrameException Bad(FrameFault fault) => fault switch
+    public static BadFrameException BadFrame(FrameFault fault) => fault switch
     {
         FrameFault.NotUtf8 => new BadFrameException(ErrorCodes.BadFrame, "A frame that is not valid UTF-8."),
 

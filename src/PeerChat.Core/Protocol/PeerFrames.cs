@@ -28,7 +28,7 @@ public static class PeerFrames
     /// <see cref="JsonFrame.TryParse(ReadOnlySpan{byte}, out JsonElement)"/>, in its order, with the
     /// reader alone, so that an ack builds no document. For an ack, <paramref name="length"/> chars of
     /// its messageId are decoded into <paramref name="messageId"/>; -1 for any other frame, or a
-    /// messageId that is not a string or is longer than <paramref name="messageId"/> (no id a sender made).
+    /// messageId that is not a string or does not fit <paramref name="messageId"/> (no id a sender makes).
     /// </summary>
     public static FrameFault ReadAck(ReadOnlySpan<byte> line, Span<char> messageId, out int length)
     {
@@ -38,11 +38,12 @@ public static class PeerFrames
             return FrameFault.NotUtf8;
         }
 
-        // Looked for first, and reported in TryParse's order below: a lone surrogate cannot be decoded.
+        // Looked for first, and reported in TryParse's order below: the reader throws where it
+        // decodes a lone surrogate, even to compare a name, so such a line is only checked.
         var loneSurrogate = JsonStrings.HasLoneSurrogate(line);
         var reader = new Utf8JsonReader(line);
         var isObject = false;
-        var valueRead = false;
+        var rootValueDone = false;
         var type = default(JsonTokenType);
         var isAck = false;
         try
@@ -53,9 +54,9 @@ public static class PeerFrames
                 if (reader.CurrentDepth == 0)
                 {
                     isObject |= reader.TokenType == JsonTokenType.StartObject;
-                    valueRead = reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray);
+                    rootValueDone = reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray);
                 }
-                else if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                else if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && !loneSurrogate)
                 {
                     // A name given twice counts as its last, as in a parsed frame.
                     if (reader.ValueTextEquals("type"u8))
@@ -67,7 +68,7 @@ public static class PeerFrames
                     else if (reader.ValueTextEquals("messageId"u8))
                     {
                         reader.Read();
-                        length = reader.TokenType != JsonTokenType.String || loneSurrogate ? -1
+                        length = reader.TokenType != JsonTokenType.String ? -1
                             : reader.ValueSpan.Length <= messageId.Length ? reader.CopyString(messageId)
 
                             // Escapes make an id longer on the wire than as text: seldom, so a string then.
@@ -80,7 +81,7 @@ public static class PeerFrames
         catch (JsonException)
         {
             length = -1;
-            return valueRead ? FrameFault.MoreThanOneValue : FrameFault.NotJson;
+            return rootValueDone ? FrameFault.MoreThanOneValue : FrameFault.NotJson;
         }
 
         var fault = loneSurrogate ? FrameFault.LoneSurrogate

@@ -203,7 +203,7 @@ internal sealed class DirectLink : IAsyncDisposable
         var fault = line.IsSingleSegment ? PeerFrames.ReadAck(line.FirstSpan, id, out var length) : ReadAckCopied(line, id, out length);
         if (fault != FrameFault.None)
         {
-            throw FrameReader.Bad(fault);
+            throw FrameReader.BadFrame(fault);
         }
 
         if (length >= 0 && _ackLookup.TryGetValue(id[..length], out var waiting))

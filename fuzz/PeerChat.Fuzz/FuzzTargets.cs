@@ -56,6 +56,7 @@ public static class FuzzTargets
         var buffer = new ReadOnlySequence<byte>(input);
         while (LineFramer.TryReadLine(ref buffer, out var line))
         {
+            ReadAsAnAck(line.ToArray());
             try
             {
                 Interpret(ServerFrames.Parse(line));
@@ -64,6 +65,33 @@ public static class FuzzTargets
             {
                 // A frame the client refuses, with a protocol error: as designed.
             }
+        }
+    }
+
+    /// <summary>
+    /// A direct link's sender reads its acks without a document (PeerFrames.ReadAck): it must judge
+    /// every line as the parse does, find the id the parsed ack has, and never throw.
+    /// </summary>
+    private static void ReadAsAnAck(byte[] line)
+    {
+        var expected = JsonFrame.TryParse(line, out var frame);
+        var id = new char[128];
+        var fault = PeerFrames.ReadAck(line, id, out var length);
+        if (fault != expected)
+        {
+            throw new InvalidOperationException($"ReadAck judged a line {fault}, the parse {expected}.");
+        }
+
+        var parsedId = expected == FrameFault.None && frame.GetProperty("type").ValueEquals("ack"u8)
+            && frame.TryGetProperty("messageId", out var messageId) && messageId.ValueKind == JsonValueKind.String
+            ? messageId.GetString()
+            : null;
+        var found = length >= 0 ? new string(id, 0, length) : null;
+
+        // An id longer than the buffer in UTF-8 is no id a sender made, and may be left unfound.
+        if (found != parsedId && (found is not null || Encoding.UTF8.GetByteCount(parsedId!) <= id.Length))
+        {
+            throw new InvalidOperationException($"ReadAck found the id '{found}', the parse '{parsedId}'.");
         }
     }
 

@@ -32,6 +32,7 @@ internal sealed partial class StoreWriter : IDisposable
     private readonly Checkpointer _checkpointer;
     private Statements _db;
     private RawStatement? _insertMessage;
+    private RawStatement? _addToMessageCount;
 
     // Committed groups whose callers are still being told, plus one held by the writer thread
     // while it runs: Stopped completes when both are done.
@@ -269,6 +270,7 @@ internal sealed partial class StoreWriter : IDisposable
             _db.Dispose();
             _db = new Statements(connection);
             _insertMessage = null;
+            _addToMessageCount = null;
         }
         catch (SqliteException)
         {

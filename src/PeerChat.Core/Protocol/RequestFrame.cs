@@ -133,7 +133,7 @@ public sealed partial class RequestFrame
 
         frame = new RequestFrame
         {
-            Type = fields.Type.GetString()!,
+            Type = TypeName(fields.Type),
             Id = id,
             User = StringOrNull(fields.User),
             Password = StringOrNull(fields.Password),
@@ -157,6 +157,14 @@ public sealed partial class RequestFrame
         error = string.Empty;
         return true;
     }
+
+    // The types of the frames sent most, one per message, as literals rather than a new string
+    // each time; any other type is read as it is.
+    private static string TypeName(JsonElement type) =>
+        type.ValueEquals("send"u8) ? "send"
+        : type.ValueEquals("broadcast"u8) ? "broadcast"
+        : type.ValueEquals("received"u8) ? "received"
+        : type.GetString()!;
 
     private static bool NotAString(JsonElement field, string name, out string error)
     {

@@ -13,6 +13,9 @@ internal sealed partial class ClientConnection : IChatSession
     // The key under which peerchat/1 renderings of a delivery are shared by every connection.
     private static readonly object PeerChatRendering = new();
 
+    // A direct message's: its frame as it is, without the wrapper a broadcast's queue entry needs.
+    private static readonly object PeerChatDirectRendering = new();
+
     // Answers to messages still waiting for the store, oldest first, and the last of them, which
     // each next answer waits for. Only the receive loop touches these.
     private const int MaxPendingAnswers = 256;
@@ -28,8 +31,9 @@ internal sealed partial class ClientConnection : IChatSession
     {
         // Rendered once for all connections; a broadcast or room message may be dropped by a reader
         // that fell behind, a direct message never is.
-        var frame = delivery.RenderedBy(PeerChatRendering, static (MessageDelivery d) => new BroadcastFrame(ChatFrames.Message(d.Message, d.RoomName, offline: false)));
-        return delivery.IsDirect ? Send(frame.Bytes) : SendBroadcast(frame);
+        return delivery.IsDirect
+            ? Send(delivery.RenderedBy(PeerChatDirectRendering, static (MessageDelivery d) => ChatFrames.Message(d.Message, d.RoomName, offline: false)))
+            : SendBroadcast(delivery.RenderedBy(PeerChatRendering, static (MessageDelivery d) => new BroadcastFrame(ChatFrames.Message(d.Message, d.RoomName, offline: false))));
     }
 
     void IChatSession.Notify(PresenceChange change) =>

@@ -63,6 +63,16 @@ public sealed partial class RequestFrame
     /// </summary>
     public static bool TryParse(in ReadOnlySequence<byte> line, out RequestFrame? frame, out string error)
     {
+        // A frame (nearly every line) is read in place, its document given back at once; any other
+        // line goes the way below, which says what is wrong with it.
+        if (line.IsSingleSegment && JsonFrame.TryParseInPlace(line.First, out var document))
+        {
+            using (document)
+            {
+                return TryRead(document.RootElement, out frame, out error);
+            }
+        }
+
         frame = null;
         var fault = JsonFrame.TryParse(line, out var root);
         error = fault switch
@@ -92,7 +102,9 @@ public sealed partial class RequestFrame
                 return false;
             }
 
-            id = fields.Id;
+            // Cloned, as data below: the document may be one read in place and given back once
+            // parsing returns. (From a document that owns its memory, Clone returns the element.)
+            id = fields.Id.Clone();
         }
 
         JsonElement? data = null;
@@ -104,7 +116,7 @@ public sealed partial class RequestFrame
                 return false;
             }
 
-            data = fields.Data;
+            data = fields.Data.Clone();
         }
 
         // Where these are given they must be strings: a "room" that is a number must not turn a

@@ -63,7 +63,7 @@ internal sealed partial class StoreWriter : IDisposable
     public Task<T> Enqueue<T>(Func<StoreWriter, T> work) => Enqueue(new WriteOperation<T>(work)).Task;
 
     /// <summary>Queues an append (the hot path: no delegate, no result) for the next group; completes after that group's commit.</summary>
-    public Task Append(ChatMessage message, string? queueFor) => Enqueue(new AppendOperation(message, queueFor)).Task;
+    public ValueTask Append(ChatMessage message, string? queueFor) => Enqueue(new AppendOperation(message, queueFor)).Task;
 
     /// <summary>Completes when the writer has run every operation queued before <see cref="Complete"/> and told their callers.</summary>
     public Task Stopped => _stopped.Task;

@@ -81,8 +81,10 @@ public sealed class SqliteMessageStore : IMessageStore
     {
         ArgumentNullException.ThrowIfNull(message);
 
-        // Not an async method: the writer's task as it is, without a state machine per message.
-        return new ValueTask(_writer.Append(message, queueFor).WaitAsync(cancellationToken));
+        // Not an async method: the writer's operation as it is, without a state machine per message
+        // (a Task only when the wait can be cancelled).
+        var appending = _writer.Append(message, queueFor);
+        return cancellationToken.CanBeCanceled ? new ValueTask(appending.AsTask().WaitAsync(cancellationToken)) : appending;
     }
 
     public async ValueTask ConfirmOfflineAsync(string user, string upToMessageId, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Sources;
 using Microsoft.Data.Sqlite;
 using PeerChat.Core.Chat;
 
@@ -63,19 +64,30 @@ internal sealed partial class StoreWriter
         protected override void Succeed() => _done.TrySetResult(_result!);
     }
 
-    /// <summary>An append, the operation of every message: its own class rather than a delegate and its closure.</summary>
-    private sealed class AppendOperation(ChatMessage message, string? queueFor) : WriteOperation
+    /// <summary>
+    /// An append, the operation of every message: its own class rather than a delegate and its
+    /// closure, and itself what its caller waits for (made once, never reused), rather than a
+    /// TaskCompletionSource and its Task beside it for every message.
+    /// </summary>
+    private sealed class AppendOperation(ChatMessage message, string? queueFor) : WriteOperation, IValueTaskSource
     {
         // Its caller goes on inline, in the group's one work item on the pool (never on the writer
         // thread): a broadcast's receipt is queued there, not from a work item of its own per message.
-        private readonly TaskCompletionSource _done = new();
+        private ManualResetValueTaskSourceCore<bool> _done;
 
-        public Task Task => _done.Task;
+        public ValueTask Task => new(this, _done.Version);
 
-        public override void Fail(Exception error) => _done.TrySetException(error);
+        public override void Fail(Exception error) => _done.SetException(error);
+
+        void IValueTaskSource.GetResult(short token) => _done.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _done.GetStatus(token);
+
+        void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _done.OnCompleted(continuation, state, token, flags);
 
         protected override void Run(StoreWriter writer) => writer.AppendMessage(message, queueFor);
 
-        protected override void Succeed() => _done.TrySetResult();
+        protected override void Succeed() => _done.SetResult(true);
     }
 }

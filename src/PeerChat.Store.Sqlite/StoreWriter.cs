@@ -32,6 +32,7 @@ internal sealed partial class StoreWriter : IDisposable
     private readonly Checkpointer _checkpointer;
     private Statements _db;
     private RawStatement? _insertMessage;
+    private RawStatement? _addToMessageCount;
 
     // Committed groups whose callers are still being told, plus one held by the writer thread
     // while it runs: Stopped completes when both are done.
@@ -62,7 +63,7 @@ internal sealed partial class StoreWriter : IDisposable
     public Task<T> Enqueue<T>(Func<StoreWriter, T> work) => Enqueue(new WriteOperation<T>(work)).Task;
 
     /// <summary>Queues an append (the hot path: no delegate, no result) for the next group; completes after that group's commit.</summary>
-    public Task Append(ChatMessage message, string? queueFor) => Enqueue(new AppendOperation(message, queueFor)).Task;
+    public ValueTask Append(ChatMessage message, string? queueFor) => Enqueue(new AppendOperation(message, queueFor)).Task;
 
     /// <summary>Completes when the writer has run every operation queued before <see cref="Complete"/> and told their callers.</summary>
     public Task Stopped => _stopped.Task;
@@ -269,6 +270,7 @@ internal sealed partial class StoreWriter : IDisposable
             _db.Dispose();
             _db = new Statements(connection);
             _insertMessage = null;
+            _addToMessageCount = null;
         }
         catch (SqliteException)
         {

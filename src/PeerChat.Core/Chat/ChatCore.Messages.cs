@@ -185,9 +185,11 @@ public sealed partial class ChatCore
             return new(Posted(ChatError.None, message, recipients));
         }
 
-        return Storing(stored, message, recipients);
+        return new(Storing(stored, message, recipients));
 
-        async ValueTask<PostResult> Storing(ValueTask stored, ChatMessage message, int recipients)
+        // A Task rather than a ValueTask: it completes later all but always, and a ValueTask's
+        // builder would keep a second copy of the result in the state made for every message.
+        async Task<PostResult> Storing(ValueTask stored, ChatMessage message, int recipients)
         {
             try
             {

@@ -33,9 +33,17 @@ public abstract class SharedDelivery
                 return (T)_firstRendering!;
             }
 
-            if (_otherRenderings?.Find(r => ReferenceEquals(r.Key, renderer)).Value is T known)
+            // A loop, not List.Find with a lambda: the lambda would capture renderer, and a closure
+            // of a parameter is made where the method begins, so every delivery made one.
+            if (_otherRenderings is { } others)
             {
-                return known;
+                foreach (var (other, rendering) in others)
+                {
+                    if (ReferenceEquals(other, renderer))
+                    {
+                        return (T)rendering;
+                    }
+                }
             }
 
             var rendered = render((TDelivery)this);

@@ -66,7 +66,7 @@ public static class ChatFrames
             w.WriteString("directId", directId);
         }
 
-        w.WriteString("sentAt", WireTime.Format(message.SentAt));
+        WireTime.WriteProperty(w, "sentAt", message.SentAt);
         if (offline)
         {
             w.WriteBoolean("offline", true);
@@ -112,7 +112,7 @@ public static class ChatFrames
             w.WriteString("event", c.Joined ? "joined" : "left");
             w.WriteString("user", c.UserName);
             w.WriteString("clientId", c.SessionId);
-            w.WriteString("at", WireTime.Format(c.At));
+            WireTime.WriteProperty(w, "at", c.At);
         });
 
     public static byte[] RoomEvent(RoomChange change) =>
@@ -121,7 +121,7 @@ public static class ChatFrames
             w.WriteString("event", c.Joined ? "joined" : "left");
             w.WriteString("room", c.RoomName);
             w.WriteString("user", c.UserName);
-            w.WriteString("at", WireTime.Format(c.At));
+            WireTime.WriteProperty(w, "at", c.At);
         });
 
     public static byte[] Joined(JsonElement? re, JoinResult join) =>
@@ -239,7 +239,7 @@ public static class ChatFrames
         w.WriteString("lastMessageId", lastMessageId);
         if (lastMessageAt is { } at)
         {
-            w.WriteString("lastMessageAt", WireTime.Format(at));
+            WireTime.WriteProperty(w, "lastMessageAt", at);
         }
         else
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -89,6 +90,45 @@ public static class JsonFrame
 
         frame = root;
         return FrameFault.None;
+    }
+
+    /// <summary>
+    /// For a frame read at once (the server's requests): a line that is a frame, as
+    /// <see cref="TryParse(ReadOnlySpan{byte}, out JsonElement)"/> has it, gives a document read in
+    /// place, on the line's memory and rented bookkeeping, where TryParse copies both into a
+    /// document of their own for every frame. The caller reads it before the line's memory is
+    /// reused and then disposes of it; an element it keeps must be a <see cref="JsonElement.Clone"/>.
+    /// Any other line gives false, and TryParse says what is wrong with it.
+    /// </summary>
+    public static bool TryParseInPlace(ReadOnlyMemory<byte> line, [NotNullWhen(true)] out JsonDocument? document)
+    {
+        document = null;
+        if (!Utf8.IsValid(line.Span))
+        {
+            return false;
+        }
+
+        // One value and nothing after it but whitespace, as TryParse checks.
+        JsonDocument parsed;
+        try
+        {
+            parsed = JsonDocument.Parse(line);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        var root = parsed.RootElement;
+        if (JsonStrings.HasLoneSurrogate(line.Span) || root.ValueKind != JsonValueKind.Object
+            || !root.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            parsed.Dispose();
+            return false;
+        }
+
+        document = parsed;
+        return true;
     }
 
     private static bool IsWhiteSpace(ReadOnlySpan<byte> rest)

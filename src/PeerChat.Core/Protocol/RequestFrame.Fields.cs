@@ -32,6 +32,15 @@ public sealed partial class RequestFrame
         public JsonElement Limit;
         public JsonElement UpTo;
 
+        /// <summary>Whether any field of <see cref="OtherFields"/> is given (absent ones read as its defaults).</summary>
+        public readonly bool HasOthers =>
+            User.ValueKind != JsonValueKind.Undefined || Password.ValueKind != JsonValueKind.Undefined
+            || Direct.ValueKind != JsonValueKind.Undefined || Presence.ValueKind != JsonValueKind.Undefined
+            || Receipts.ValueKind != JsonValueKind.Undefined || Peer.ValueKind != JsonValueKind.Undefined
+            || With.ValueKind != JsonValueKind.Undefined || Before.ValueKind != JsonValueKind.Undefined
+            || After.ValueKind != JsonValueKind.Undefined || Since.ValueKind != JsonValueKind.Undefined
+            || Limit.ValueKind != JsonValueKind.Undefined || UpTo.ValueKind != JsonValueKind.Undefined;
+
         public static Fields Read(JsonElement root)
         {
             var fields = default(Fields);

@@ -14,13 +14,8 @@ public sealed partial class RequestFrame
     /// <summary>The client's <c>id</c> (a string or a number), echoed as <c>re</c>; null when absent.</summary>
     public JsonElement? Id { get; init; }
 
-    public string? User { get; init; }
-    public string? Password { get; init; }
     public string? Text { get; init; }
     public string? To { get; init; }
-
-    /// <summary><c>activity</c> only (an extension): how many messages went over direct connections since the last report.</summary>
-    public long? Direct { get; init; }
 
     /// <summary><c>send</c> only (an extension): the id of a direct message this relayed copy stands for, passed on to the receiver.</summary>
     public string? DirectId { get; init; }
@@ -28,33 +23,61 @@ public sealed partial class RequestFrame
     /// <summary>The optional <c>data</c> object, delivered verbatim.</summary>
     public JsonElement? Data { get; init; }
 
-    /// <summary><c>login</c> with <c>"presence": true</c>: send this client joined/left events.</summary>
-    public bool Presence { get; init; }
-
-    /// <summary><c>login</c> with <c>"receipts": false</c>: no <c>sent</c> answer to a successful broadcast or send.</summary>
-    public bool Receipts { get; init; } = true;
-
     /// <summary>The room of <c>join</c>, <c>leave</c>, <c>broadcast</c>, <c>history</c> and <c>mark_read</c> (the rooms extension).</summary>
     public string? Room { get; init; }
 
+    public string? User => Others?.User;
+    public string? Password => Others?.Password;
+
+    /// <summary><c>activity</c> only (an extension): how many messages went over direct connections since the last report.</summary>
+    public long? Direct => Others?.Direct;
+
+    /// <summary><c>login</c> with <c>"presence": true</c>: send this client joined/left events.</summary>
+    public bool Presence => Others?.Presence ?? false;
+
+    /// <summary><c>login</c> with <c>"receipts": false</c>: no <c>sent</c> answer to a successful broadcast or send.</summary>
+    public bool Receipts => Others?.Receipts ?? true;
+
     /// <summary>The other user of a direct conversation, in <c>history</c> and <c>mark_read</c>.</summary>
-    public string? With { get; init; }
+    public string? With => Others?.With;
 
     /// <summary><c>history</c>'s cursors: a message id to page before or after, or a time (as sent; the handler reads it).</summary>
-    public string? Before { get; init; }
+    public string? Before => Others?.Before;
 
-    public string? After { get; init; }
+    public string? After => Others?.After;
 
-    public string? Since { get; init; }
+    public string? Since => Others?.Since;
 
     /// <summary><c>history</c>'s page size: null when absent, 0 when present but not a positive integer.</summary>
-    public int? Limit { get; init; }
+    public int? Limit => Others?.Limit;
 
     /// <summary>The message id of <c>received</c> and <c>mark_read</c>.</summary>
-    public string? UpTo { get; init; }
+    public string? UpTo => Others?.UpTo;
 
-    public int? PeerPort { get; init; }
-    public string? PeerFingerprint { get; init; }
+    public int? PeerPort => Others?.PeerPort;
+    public string? PeerFingerprint => Others?.PeerFingerprint;
+
+    // The fields of the other requests (login, history, read markers, direct links), apart: a
+    // request of those sent for every message (send, broadcast) has none of them, and is then
+    // half the size. Null when the frame has none of them.
+    private OtherFields? Others { get; init; }
+
+    private sealed class OtherFields
+    {
+        public string? User { get; init; }
+        public string? Password { get; init; }
+        public long? Direct { get; init; }
+        public bool Presence { get; init; }
+        public bool Receipts { get; init; } = true;
+        public string? With { get; init; }
+        public string? Before { get; init; }
+        public string? After { get; init; }
+        public string? Since { get; init; }
+        public int? Limit { get; init; }
+        public string? UpTo { get; init; }
+        public int? PeerPort { get; init; }
+        public string? PeerFingerprint { get; init; }
+    }
 
     /// <summary>
     /// Parses one line. A line that is not valid UTF-8, not JSON, not an object, has a string that
@@ -63,6 +86,16 @@ public sealed partial class RequestFrame
     /// </summary>
     public static bool TryParse(in ReadOnlySequence<byte> line, out RequestFrame? frame, out string error)
     {
+        // A frame (nearly every line) is read in place, its document given back at once; any other
+        // line goes the way below, which says what is wrong with it.
+        if (line.IsSingleSegment && JsonFrame.TryParseInPlace(line.First, out var document))
+        {
+            using (document)
+            {
+                return TryRead(document.RootElement, out frame, out error);
+            }
+        }
+
         frame = null;
         var fault = JsonFrame.TryParse(line, out var root);
         error = fault switch
@@ -92,7 +125,9 @@ public sealed partial class RequestFrame
                 return false;
             }
 
-            id = fields.Id;
+            // Cloned, as data below: the document may be one read in place and given back once
+            // parsing returns. (From a document that owns its memory, Clone returns the element.)
+            id = fields.Id.Clone();
         }
 
         JsonElement? data = null;
@@ -104,7 +139,7 @@ public sealed partial class RequestFrame
                 return false;
             }
 
-            data = fields.Data;
+            data = fields.Data.Clone();
         }
 
         // Where these are given they must be strings: a "room" that is a number must not turn a
@@ -133,30 +168,41 @@ public sealed partial class RequestFrame
 
         frame = new RequestFrame
         {
-            Type = fields.Type.GetString()!,
+            Type = TypeName(fields.Type),
             Id = id,
-            User = StringOrNull(fields.User),
-            Password = StringOrNull(fields.Password),
             Text = StringOrNull(fields.Text),
             To = StringOrNull(fields.To),
             DirectId = StringOrNull(fields.DirectId),
-            Direct = fields.Direct.ValueKind == JsonValueKind.Number && fields.Direct.TryGetInt64(out var directCount) && directCount >= 0 ? directCount : null,
             Data = data,
-            Presence = fields.Presence.ValueKind == JsonValueKind.True,
-            Receipts = fields.Receipts.ValueKind != JsonValueKind.False,
-            PeerPort = peerPort,
-            PeerFingerprint = peerFingerprint,
             Room = StringOrNull(fields.Room),
-            With = StringOrNull(fields.With),
-            Before = StringOrNull(fields.Before),
-            After = StringOrNull(fields.After),
-            Since = StringOrNull(fields.Since),
-            Limit = fields.Limit.ValueKind == JsonValueKind.Undefined ? null : PositiveInt(fields.Limit),
-            UpTo = StringOrNull(fields.UpTo),
+            Others = fields.HasOthers ? new OtherFields
+            {
+                User = StringOrNull(fields.User),
+                Password = StringOrNull(fields.Password),
+                Direct = fields.Direct.ValueKind == JsonValueKind.Number && fields.Direct.TryGetInt64(out var directCount) && directCount >= 0 ? directCount : null,
+                Presence = fields.Presence.ValueKind == JsonValueKind.True,
+                Receipts = fields.Receipts.ValueKind != JsonValueKind.False,
+                PeerPort = peerPort,
+                PeerFingerprint = peerFingerprint,
+                With = StringOrNull(fields.With),
+                Before = StringOrNull(fields.Before),
+                After = StringOrNull(fields.After),
+                Since = StringOrNull(fields.Since),
+                Limit = fields.Limit.ValueKind == JsonValueKind.Undefined ? null : PositiveInt(fields.Limit),
+                UpTo = StringOrNull(fields.UpTo),
+            } : null,
         };
         error = string.Empty;
         return true;
     }
+
+    // The types of the frames sent most, one per message, as literals rather than a new string
+    // each time; any other type is read as it is.
+    private static string TypeName(JsonElement type) =>
+        type.ValueEquals("send"u8) ? "send"
+        : type.ValueEquals("broadcast"u8) ? "broadcast"
+        : type.ValueEquals("received"u8) ? "received"
+        : type.GetString()!;
 
     private static bool NotAString(JsonElement field, string name, out string error)
     {

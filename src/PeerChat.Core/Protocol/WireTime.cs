@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace PeerChat.Core.Protocol;
 
@@ -7,26 +8,43 @@ public static class WireTime
 {
     private const string Pattern = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    // Every message frame carries one: written digit by digit, which is what Pattern gives (DateTime's
-    // years are 1 to 9999, always four digits) without the custom-format parser's cost per call.
+    /// <summary>The length of every time <see cref="Format"/> writes.</summary>
+    public const int Length = 24;
+
     public static string Format(DateTimeOffset time) =>
-        string.Create(24, time.UtcDateTime, static (text, utc) =>
-        {
-            Digits(text[..4], utc.Year);
-            text[4] = '-';
-            Digits(text.Slice(5, 2), utc.Month);
-            text[7] = '-';
-            Digits(text.Slice(8, 2), utc.Day);
-            text[10] = 'T';
-            Digits(text.Slice(11, 2), utc.Hour);
-            text[13] = ':';
-            Digits(text.Slice(14, 2), utc.Minute);
-            text[16] = ':';
-            Digits(text.Slice(17, 2), utc.Second);
-            text[19] = '.';
-            Digits(text.Slice(20, 3), utc.Millisecond);
-            text[23] = 'Z';
-        });
+        string.Create(Length, time, static (text, time) => Write(time, text));
+
+    /// <summary>
+    /// Writes a property whose value is <paramref name="time"/> as <see cref="Format"/> has it,
+    /// without a string per call: every message frame carries one.
+    /// </summary>
+    public static void WriteProperty(Utf8JsonWriter writer, string name, DateTimeOffset time)
+    {
+        Span<char> text = stackalloc char[Length];
+        Write(time, text);
+        writer.WriteString(name, text);
+    }
+
+    // Digit by digit, which is what Pattern gives (DateTime's years are 1 to 9999, always four
+    // digits) without the custom-format parser's cost per call.
+    private static void Write(DateTimeOffset time, Span<char> text)
+    {
+        var utc = time.UtcDateTime;
+        Digits(text[..4], utc.Year);
+        text[4] = '-';
+        Digits(text.Slice(5, 2), utc.Month);
+        text[7] = '-';
+        Digits(text.Slice(8, 2), utc.Day);
+        text[10] = 'T';
+        Digits(text.Slice(11, 2), utc.Hour);
+        text[13] = ':';
+        Digits(text.Slice(14, 2), utc.Minute);
+        text[16] = ':';
+        Digits(text.Slice(17, 2), utc.Second);
+        text[19] = '.';
+        Digits(text.Slice(20, 3), utc.Millisecond);
+        text[23] = 'Z';
+    }
 
     /// <summary>The same text through the custom format string (what <see cref="Format"/> must equal).</summary>
     internal static string FormatByPattern(DateTimeOffset time) =>

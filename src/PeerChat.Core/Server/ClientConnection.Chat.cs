@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using PeerChat.Core.Chat;
 using PeerChat.Core.Protocol;
@@ -13,6 +12,9 @@ internal sealed partial class ClientConnection : IChatSession
 {
     // The key under which peerchat/1 renderings of a delivery are shared by every connection.
     private static readonly object PeerChatRendering = new();
+
+    // A direct message's: its frame as it is, without the wrapper a broadcast's queue entry needs.
+    private static readonly object PeerChatDirectRendering = new();
 
     // Answers to messages still waiting for the store, oldest first, and the last of them, which
     // each next answer waits for. Only the receive loop touches these.
@@ -29,8 +31,9 @@ internal sealed partial class ClientConnection : IChatSession
     {
         // Rendered once for all connections; a broadcast or room message may be dropped by a reader
         // that fell behind, a direct message never is.
-        var frame = delivery.RenderedBy(PeerChatRendering, static (MessageDelivery d) => new BroadcastFrame(ChatFrames.Message(d.Message, d.RoomName, offline: false)));
-        return delivery.IsDirect ? Send(frame.Bytes) : SendBroadcast(frame);
+        return delivery.IsDirect
+            ? Send(delivery.RenderedBy(PeerChatDirectRendering, static (MessageDelivery d) => ChatFrames.Message(d.Message, d.RoomName, offline: false)))
+            : SendBroadcast(delivery.RenderedBy(PeerChatRendering, static (MessageDelivery d) => new BroadcastFrame(ChatFrames.Message(d.Message, d.RoomName, offline: false))));
     }
 
     void IChatSession.Notify(PresenceChange change) =>
@@ -83,7 +86,9 @@ internal sealed partial class ClientConnection : IChatSession
             return ValueTask.CompletedTask;
         }
 
-        return QueueAnswer(AnswerAfterAsync(_lastAnswer, posting, request, subject));
+        // As a Task: a post the store still has is one already (the chat core's async method), so no
+        // Task is made here, and the wait below keeps a reference rather than copies of the result.
+        return QueueAnswer(AnswerAfterAsync(_lastAnswer, posting.AsTask(), request, subject));
     }
 
     private ValueTask QueueAnswer(Task answer)
@@ -94,27 +99,18 @@ internal sealed partial class ClientConnection : IChatSession
         return _pendingAnswers.Count >= MaxPendingAnswers ? new ValueTask(_pendingAnswers.Dequeue()) : ValueTask.CompletedTask;
     }
 
-    // posting is waited for here, once, and nowhere else: no Task made of it per message. It is
-    // waited for first: the store completes appends in order, so once this one is stored the answer
-    // before it is normally out, and this resumes once per message rather than twice.
-    private async Task AnswerAfterAsync(Task previous, ValueTask<PostResult> posting, RequestFrame request, string? subject)
+    // posting is waited for here, once, and nowhere else. It is waited for first: the store
+    // completes appends in order, so once this one is stored the answer before it is normally out,
+    // and this resumes once per message rather than twice. Its failure is seen only after the answer
+    // before it, in order; the result is read once both are done, so this method's state (one per
+    // message waiting for the store) holds no copy of it.
+    private async Task AnswerAfterAsync(Task previous, Task<PostResult> posting, RequestFrame request, string? subject)
     {
-        PostResult posted = default;
-        ExceptionDispatchInfo? failed = null;
-        try
-        {
-            posted = await posting.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            failed = ExceptionDispatchInfo.Capture(ex);
-        }
-
+        await ((Task)posting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await previous.ConfigureAwait(false);
         try
         {
-            failed?.Throw();
-            AnswerPost(request, posted, subject);
+            AnswerPost(request, posting.GetAwaiter().GetResult(), subject);
         }
         catch (Exception ex)
         {

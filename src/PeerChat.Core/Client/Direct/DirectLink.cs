@@ -18,6 +18,9 @@ namespace PeerChat.Core.Client.Direct;
 /// </summary>
 internal sealed class DirectLink : IAsyncDisposable
 {
+    // Longer than any id a sender makes (a prefix and a counter): a longer one waits for nothing here.
+    private const int MaxAckIdChars = 128;
+
     private readonly Socket _socket;
     private readonly Stream _stream;
     private readonly FrameReader _reader;
@@ -46,9 +49,6 @@ internal sealed class DirectLink : IAsyncDisposable
         _lastUsed = options.TimeProvider.GetTimestamp();
         _timer = options.TimeProvider.CreateTimer(static state => ((DirectLink)state!).OnTimer(), this, NextCheck(options.DirectIdleTimeout), Timeout.InfiniteTimeSpan);
     }
-
-    // Longer than any id a sender makes (a prefix and a counter): a longer one waits for nothing here.
-    private const int MaxAckIdChars = 128;
 
     // An ack later than RequestTimeout is noticed within a quarter of it more.
     private TimeSpan AckCheckInterval => _options.RequestTimeout / 4;

@@ -74,10 +74,10 @@ public static class ChatFrames
     }
 
     /// <summary>The <c>sent</c> receipt; <c>queued</c> only when the message waits in an offline queue.</summary>
-    public static byte[] Sent(JsonElement? re, string messageId, int recipients, bool queued) =>
-        FrameWriter.Build("sent", (re, messageId, recipients, queued), static (w, s) =>
+    public static byte[] Sent(RequestFrame request, string messageId, int recipients, bool queued) =>
+        FrameWriter.Build("sent", (request, messageId, recipients, queued), static (w, s) =>
         {
-            FrameWriter.WriteRe(w, s.re);
+            s.request.WriteRe(w);
             w.WriteString("messageId", s.messageId);
             w.WriteNumber("recipients", s.recipients);
             if (s.queued)

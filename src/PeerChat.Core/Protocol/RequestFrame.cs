@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace PeerChat.Core.Protocol;
@@ -12,7 +14,14 @@ public sealed partial class RequestFrame
     public required string Type { get; init; }
 
     /// <summary>The client's <c>id</c> (a string or a number), echoed as <c>re</c>; null when absent.</summary>
-    public JsonElement? Id { get; init; }
+    public JsonElement? Id => IntegerId is { } id ? JsonSerializer.SerializeToElement(id) : OtherId;
+
+    // An id that is an integer written plainly (every ChatClient's) is kept as its value, and
+    // WriteRe writes the same text back: as a JsonElement it was a copy of the request's document
+    // (three objects) for every message. Any other id is that copy.
+    private long? IntegerId { get; init; }
+
+    private JsonElement? OtherId { get; init; }
 
     public string? Text { get; init; }
     public string? To { get; init; }
@@ -116,8 +125,13 @@ public sealed partial class RequestFrame
         frame = null;
         var fields = Fields.Read(root);
 
+        long? integerId = null;
         JsonElement? id = null;
-        if (fields.Id.ValueKind != JsonValueKind.Undefined)
+        if (IsPlainInteger(fields.Id, out var integer))
+        {
+            integerId = integer;
+        }
+        else if (fields.Id.ValueKind != JsonValueKind.Undefined)
         {
             if (fields.Id.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
             {
@@ -169,7 +183,8 @@ public sealed partial class RequestFrame
         frame = new RequestFrame
         {
             Type = TypeName(fields.Type),
-            Id = id,
+            IntegerId = integerId,
+            OtherId = id,
             Text = StringOrNull(fields.Text),
             To = StringOrNull(fields.To),
             DirectId = StringOrNull(fields.DirectId),
@@ -203,6 +218,31 @@ public sealed partial class RequestFrame
         : type.ValueEquals("broadcast"u8) ? "broadcast"
         : type.ValueEquals("received"u8) ? "received"
         : type.GetString()!;
+
+    /// <summary>Writes <c>"re": id</c> when the request carried an id, as <see cref="FrameWriter.WriteRe"/> writes <see cref="Id"/>.</summary>
+    public void WriteRe(Utf8JsonWriter writer)
+    {
+        if (IntegerId is { } id)
+        {
+            writer.WriteNumber("re", id);
+            return;
+        }
+
+        FrameWriter.WriteRe(writer, OtherId);
+    }
+
+    // A number whose text is exactly what writing its value gives back ("-0" is not; nor 1e3, 1.0).
+    private static bool IsPlainInteger(JsonElement id, out long value)
+    {
+        value = 0;
+        if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt64(out value))
+        {
+            return false;
+        }
+
+        Span<byte> text = stackalloc byte[20];
+        return Utf8Formatter.TryFormat(value, text, out var written) && JsonMarshal.GetRawUtf8Value(id).SequenceEqual(text[..written]);
+    }
 
     private static bool NotAString(JsonElement field, string name, out string error)
     {

@@ -173,7 +173,7 @@ internal sealed partial class ClientConnection : IChatSession
         {
             if (WantsReceipts)
             {
-                Send(ChatFrames.Sent(request.Id, result.MessageId!, result.Recipients, result.Queued));
+                Send(ChatFrames.Sent(request, result.MessageId!, result.Recipients, result.Queued));
             }
 
             return;

@@ -177,6 +177,11 @@ internal sealed partial class StoreWriter : IDisposable
     {
         try
         {
+            if (_checkpointer.WalLarge)
+            {
+                _checkpointer.CatchUp(_db.Connection);
+            }
+
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             _db.Execute("BEGIN IMMEDIATE");
             foreach (var operation in operations)

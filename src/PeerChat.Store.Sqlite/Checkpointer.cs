@@ -4,8 +4,9 @@ namespace PeerChat.Store.Sqlite;
 
 /// <summary>
 /// Copies the WAL back into the database file on a connection and thread of its own, so that the
-/// writer's commits never include a checkpoint (its copying and its fsync of the database file).
-/// PASSIVE: it never waits for the writer or a reader, and takes what it can; a later one takes the rest.
+/// writer's commits do not include a checkpoint (its copying and its fsync of the database file),
+/// except when the WAL has grown large (<see cref="WalLarge"/>). PASSIVE: it never waits for the
+/// writer or a reader, and takes what it can; a later one takes the rest.
 /// </summary>
 internal sealed class Checkpointer : IDisposable
 {
@@ -19,7 +20,7 @@ internal sealed class Checkpointer : IDisposable
     // The WAL then grew without bound (236 MB in 6 s of 50-pair ping-pong) and every commit wrote
     // to new file space, which costs the writer more CPU (allocating pages and blocks) than
     // writing over the WAL's old pages.
-    private const long LargeWalFrames = 16384;
+    public const long DefaultLargeWalFrames = 16384;
 
     private readonly SemaphoreSlim _nudged = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -27,13 +28,16 @@ internal sealed class Checkpointer : IDisposable
     private readonly Task _loop;
     private bool _walLarge;
 
+    /// <summary>How many WAL frames make the WAL large; lower only in tests, to reach it with little data.</summary>
+    public long LargeWalFrames { get; set; } = DefaultLargeWalFrames;
+
     public Checkpointer(string path)
     {
         _db = new Statements(Connections.OpenCheckpointer(path));
         _loop = Task.Factory.StartNew(Loop, TaskCreationOptions.LongRunning);
     }
 
-    /// <summary>The WAL has grown past <see cref="LargeWalFrames"/>: the writer should checkpoint once itself (<see cref="CatchUp"/>).</summary>
+    /// <summary>The WAL has grown to <see cref="LargeWalFrames"/>: the writer should checkpoint once itself (<see cref="CatchUp"/>).</summary>
     public bool WalLarge => Volatile.Read(ref _walLarge);
 
     /// <summary>

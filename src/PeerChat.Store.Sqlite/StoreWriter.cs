@@ -49,6 +49,9 @@ internal sealed partial class StoreWriter : IDisposable
         _thread.Start();
     }
 
+    /// <summary>The store's checkpointer (for tests).</summary>
+    public Checkpointer Checkpointer => _checkpointer;
+
     /// <summary>How many groups were committed and how many operations they held (for the benchmark).</summary>
     public long GroupsCommitted { get; private set; }
 

@@ -223,7 +223,7 @@ static async Task ServeAsync(int maxClients, int hashIterations, bool withStore,
         }
         else if (messageStore?.Writer is { } writer)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STORE groups {writer.GroupsCommitted} operations {writer.OperationsCommitted} work-ms {writer.WorkTicks * 1000 / Stopwatch.Frequency} commit-ms {writer.CommitTicks * 1000 / Stopwatch.Frequency}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STORE groups {writer.GroupsCommitted} operations {writer.OperationsCommitted} work-ms {writer.WorkTicks * 1000 / Stopwatch.Frequency} commit-ms {writer.CommitTicks * 1000 / Stopwatch.Frequency} catch-ups {writer.Checkpointer.CatchUps} catch-up-ms {writer.Checkpointer.CatchUpTicks * 1000 / Stopwatch.Frequency}"));
         }
     }
 

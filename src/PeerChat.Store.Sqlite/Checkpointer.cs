@@ -13,13 +13,14 @@ internal sealed class Checkpointer : IDisposable
     // Checkpointing after every group would copy the same hot pages over and over.
     private static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(200);
 
-    // Past this many frames (64 MiB of 4 KiB pages, the journal_size_limit) the writer is asked to
-    // finish the checkpoint itself (WalLarge), between two groups. The WAL starts over from its
-    // beginning only when a write begins with every frame checkpointed, which a checkpoint from
-    // this connection never sees under sustained load: the writer has always added frames since.
-    // The WAL then grew with every commit for as long as the load lasted (about 900 MB in 20 s of
-    // 50-pair ping-pong), past journal_size_limit, which applies only when the WAL starts over.
-    public const long DefaultLargeWalFrames = 16384;
+    // Past this many frames (about 32 MiB of 4 KiB pages) the writer is asked to finish the
+    // checkpoint itself (WalLarge), between two groups. The WAL starts over from its beginning only
+    // when a write begins with every frame checkpointed, which a checkpoint from this connection
+    // never sees under sustained load: the writer has always added frames since. The WAL then grew
+    // with every commit for as long as the load lasted (about 900 MB in 20 s of 50-pair ping-pong).
+    // Half the journal_size_limit (64 MiB), so that what the writer adds until this loop next looks
+    // (up to MinInterval and a checkpoint) still fits under it, and the file is reused, not cut back.
+    public const long DefaultLargeWalFrames = 8192;
 
     private readonly SemaphoreSlim _nudged = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -39,17 +40,27 @@ internal sealed class Checkpointer : IDisposable
     /// <summary>The WAL has grown to <see cref="LargeWalFrames"/>: the writer should checkpoint once itself (<see cref="CatchUp"/>).</summary>
     public bool WalLarge => Volatile.Read(ref _walLarge);
 
+    /// <summary>How many times the writer checkpointed (<see cref="CatchUp"/>), and the Stopwatch ticks it spent there, for the benchmark.</summary>
+    public long CatchUps { get; private set; }
+
+    public long CatchUpTicks { get; private set; }
+
     /// <summary>
     /// Called by the writer between groups, when <see cref="WalLarge"/>: a passive checkpoint on
-    /// its own connection, which no write can overtake, so that it takes every frame (but those a
-    /// reader still needs) and the next group's write starts the WAL over.
+    /// its own connection, which no write can overtake, so that it takes every frame and the next
+    /// group's write starts the WAL over. A read under way at that write keeps the WAL going on
+    /// instead (SQLite starts it over only with no reader in it); this loop then asks again.
     /// </summary>
     public void CatchUp(SqliteConnection writer)
     {
         Volatile.Write(ref _walLarge, false);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
-        // Raw, not a command: busy (this thread's checkpoint is under way) is an answer, not something to wait out.
+        // Raw, not a command: it returns a code and throws nothing, and busy (this loop's checkpoint
+        // is under way) is an answer, not something to wait out.
         SQLitePCL.raw.sqlite3_wal_checkpoint_v2(writer.Handle, null, SQLitePCL.raw.SQLITE_CHECKPOINT_PASSIVE, out _, out _);
+        CatchUpTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        CatchUps++;
     }
 
     /// <summary>Called by the writer after a commit: there is WAL to fold back.</summary>

@@ -46,10 +46,11 @@ internal static class Connections
 
             Execute(connection, "PRAGMA synchronous = FULL");
 
-            // The Checkpointer does it on its own connection, outside the writer's commits.
+            // The Checkpointer does it on its own connection, outside the writer's commits (the
+            // writer checkpoints only when the WAL has grown large: Checkpointer.WalLarge).
             Execute(connection, "PRAGMA wal_autocheckpoint = 0");
 
-            // The WAL file is cut back to this after a checkpoint, so that a burst does not leave it large.
+            // The WAL file is cut back to this when it starts over, so that a burst does not leave it large.
             Execute(connection, "PRAGMA journal_size_limit = 67108864");
             if (maxSizeBytes is { } max)
             {

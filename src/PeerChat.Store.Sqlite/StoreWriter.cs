@@ -101,6 +101,11 @@ internal sealed partial class StoreWriter : IDisposable
                     group.Add(operation);
                 }
 
+                if (_checkpointer.WalLarge)
+                {
+                    _checkpointer.CatchUp(_db.Connection);
+                }
+
                 RunGroup(group);
             }
         }
@@ -180,11 +185,6 @@ internal sealed partial class StoreWriter : IDisposable
     {
         try
         {
-            if (_checkpointer.WalLarge)
-            {
-                _checkpointer.CatchUp(_db.Connection);
-            }
-
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             _db.Execute("BEGIN IMMEDIATE");
             foreach (var operation in operations)

@@ -65,8 +65,9 @@ public sealed class DirectFloodTests
         await sending.WaitAsync(TestServer.Patience);
         var delivered = await ReadMessagesAsync(bob, 10);
 
-        // About 600 KB against 64 KB at once and 256 KB/s: over two seconds.
-        Assert.True(elapsed >= TimeSpan.FromSeconds(1.8), $"10 messages of 60 KB were acked in {elapsed.TotalMilliseconds:0} ms; the bucket allows 64 KB then 256 KB/s");
+        // About 600 KB against 64 KB at once and 256 KB/s. The 10th is read as soon as the 9 before
+        // it are paid for: 1.81 s at the least, where messages paced by count alone pass at once.
+        Assert.True(elapsed >= TimeSpan.FromSeconds(1.5), $"10 messages of 60 KB were acked in {elapsed.TotalMilliseconds:0} ms; the bucket allows 64 KB then 256 KB/s");
         Assert.Equal(10, delivered.Count);
     }
 

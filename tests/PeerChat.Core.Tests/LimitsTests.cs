@@ -222,8 +222,13 @@ public sealed class LimitsTests
             frames.Add(await raw.ReadFrameAsync());
         }
 
-        var limited = Assert.Single(frames, f => f.Type() == "error");
-        limited.AssertError(ErrorCodes.RateLimited);
+        // Announced once per flood, at its first pause. A flood ends when the bucket is full again,
+        // which takes 50 ms here: a receive loop held up that long (a busy machine) starts a second
+        // one, told again. A notice at every pause would be 25 of them.
+        var errors = frames.Where(f => f.Type() == "error").ToList();
+        Assert.InRange(errors.Count, 1, 5);
+        Assert.All(errors, e => e.AssertError(ErrorCodes.RateLimited));
+        var limited = errors[0];
         Assert.True(limited.GetProperty("retryAfterMs").GetInt64() > 0);
         Assert.Equal(Enumerable.Range(1, 30), frames.Where(f => f.Type() == "pong").Select(f => f.GetProperty("re").GetInt32()));
     }

@@ -97,8 +97,11 @@ public sealed class WebRefusalTests
         await using var _ = server;
         using var __ = bystander;
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Server.WebPort));
+
+        // Started before the connection: the server's 500 ms run from its accept, which can come
+        // before this side's connect returns.
         var clock = Stopwatch.StartNew();
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Server.WebPort));
 
         // Trickled a header at a time, never finished: each piece alone would reset a per-read timeout.
         await socket.SendAsync("GET / HTTP/1.1\r\n"u8.ToArray());

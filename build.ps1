@@ -382,7 +382,8 @@ function Invoke-Fuzz {
 function Invoke-Bench {
     Invoke-Native 'dotnet build of the benchmark' { dotnet build (Join-Path $repo 'bench/PeerChat.Bench') -c Release --nologo -v:q }
     # A cold start is measured with the module's assemblies as shipped: compiled ahead of time.
-    $arguments = if ($BenchArguments -contains '--cold' -and $BenchArguments -notcontains '--module') { @($BenchArguments) + @('--module', $moduleOut) } else { $BenchArguments }
+    # Typed: a lone argument would otherwise come out of the `if` as a string, which @ splats one character at a time.
+    [string[]] $arguments = if ($BenchArguments -contains '--cold' -and $BenchArguments -notcontains '--module') { @($BenchArguments) + @('--module', $moduleOut) } else { $BenchArguments }
     Invoke-Native 'the benchmark' { dotnet (Join-Path $repo 'bench/PeerChat.Bench/bin/Release/net10.0/PeerChat.Bench.dll') all @arguments }
 
     # The PowerShell workload, in a child pwsh that loads the built module.

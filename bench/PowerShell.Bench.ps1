@@ -86,7 +86,7 @@ try {
     "| Receive-PeerChatMessage -Wait in a loop: steady (median of 3) | $(& $rate $steadyReceive[1].Received $steadyReceive[1].Elapsed) messages/s ($($steadyReceive[1].Received) received) |"
 }
 finally {
-    if ($fast) { $fast.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+    if ($fast) { $null = $fast.DisposeAsync().AsTask().GetAwaiter().GetResult() }
     Get-PeerChatSession | Disconnect-PeerChat
     $server | Stop-PeerChatServer
     $server | Remove-Job

@@ -62,19 +62,30 @@ internal class PeerChatSystem : ChatSystem
         return null;
     }
 
-    private async Task<LineConnection> LoginAsync(string name, IPAddress? local)
+    /// <summary>
+    /// Signs up (an existing account is fine) and logs in; the logged-in connection, or null and the
+    /// server's answers when it refused (the connection is then closed).
+    /// </summary>
+    public async Task<(LineConnection? Connection, string Answer)> TryLoginAsync(string name, IPAddress? local = null)
     {
         var connection = await OpenAsync(local);
         await connection.ReadUntilAsync("\"hello\"");
         var receipts = Receipts ? string.Empty : ",\"receipts\":false";
         await connection.WriteAsync($"{{\"type\":\"signup\",\"id\":1,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n{{\"type\":\"login\",\"id\":2,\"user\":\"{name}\",\"password\":\"{Password}\"{receipts}}}\n");
         var answer = await connection.ReadUntilAsync("\"re\":2");
-        if (!answer.Contains("\"welcome\"", StringComparison.Ordinal))
+        if (answer.Contains("\"welcome\"", StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"Login of {name} failed: {answer}");
+            return (connection, answer);
         }
 
-        return connection;
+        await connection.DisposeAsync();
+        return (null, answer);
+    }
+
+    private async Task<LineConnection> LoginAsync(string name, IPAddress? local)
+    {
+        var (connection, answer) = await TryLoginAsync(name, local);
+        return connection ?? throw new InvalidOperationException($"Login of {name} failed: {answer}");
     }
 
     /// <summary>The connection peerchat/1 frames go over, before its <c>hello</c>.</summary>

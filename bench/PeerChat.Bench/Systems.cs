@@ -63,23 +63,42 @@ internal class PeerChatSystem : ChatSystem
     }
 
     /// <summary>
-    /// Signs up (an existing account is fine) and logs in; the logged-in connection, or null and the
-    /// server's answers when it refused (the connection is then closed).
+    /// Logs in, signing up first unless <paramref name="signUp"/> is false (an existing account is
+    /// fine); the logged-in connection, or null and the server's answer to the login when it refused
+    /// (the connection is then closed).
     /// </summary>
-    public async Task<(LineConnection? Connection, string Answer)> TryLoginAsync(string name, IPAddress? local = null)
+    public async Task<(LineConnection? Connection, string Answer)> TryLoginAsync(string name, IPAddress? local = null, bool signUp = true)
     {
         var connection = await OpenAsync(local);
-        await connection.ReadUntilAsync("\"hello\"");
-        var receipts = Receipts ? string.Empty : ",\"receipts\":false";
-        await connection.WriteAsync($"{{\"type\":\"signup\",\"id\":1,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n{{\"type\":\"login\",\"id\":2,\"user\":\"{name}\",\"password\":\"{Password}\"{receipts}}}\n");
-        var answer = await connection.ReadUntilAsync("\"re\":2");
-        if (answer.Contains("\"welcome\"", StringComparison.Ordinal))
+        try
         {
-            return (connection, answer);
-        }
+            await connection.ReadUntilAsync("\"hello\"");
+            var receipts = Receipts ? string.Empty : ",\"receipts\":false";
+            var signUpFrame = signUp ? $"{{\"type\":\"signup\",\"id\":1,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n" : string.Empty;
+            await connection.WriteAsync($"{signUpFrame}{{\"type\":\"login\",\"id\":2,\"user\":\"{name}\",\"password\":\"{Password}\"{receipts}}}\n");
+            var answer = await connection.ReadUntilAsync("\"re\":2");
+            if (answer.Contains("\"welcome\"", StringComparison.Ordinal))
+            {
+                return (connection, answer);
+            }
 
-        await connection.DisposeAsync();
-        return (null, answer);
+            await connection.DisposeAsync();
+            return (null, answer);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Signs up alone (no login, so nothing counts as a failed login); the server's answer.</summary>
+    public async Task<string> SignUpAsync(string name)
+    {
+        await using var connection = await OpenAsync(null);
+        await connection.ReadUntilAsync("\"hello\"");
+        await connection.WriteAsync($"{{\"type\":\"signup\",\"id\":1,\"user\":\"{name}\",\"password\":\"{Password}\"}}\n");
+        return await connection.ReadUntilAsync("\"re\":1");
     }
 
     private async Task<LineConnection> LoginAsync(string name, IPAddress? local)

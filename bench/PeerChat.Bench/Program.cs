@@ -425,10 +425,15 @@ static async Task WebAsync(StringBuilder report, bool quick)
 }
 
 // Relay ping-pong: PeerChat against nats-server, ngIRCd, InspIRCd and Mosquitto, all running through it.
+// Beside PeerChat's defaults, a server with neither of the two things no peer does (the durable
+// message store, the `sent` receipt), so that one run compares defaults and like with like.
 static async Task PeersPingPongAsync(StringBuilder report, bool quick)
 {
     var (peerchat, peerchatSystem) = await Servers.StartPeerChatAsync();
     using var ownedPeerChat = peerchat;
+    var (bare, bareServer) = await Servers.StartPeerChatWithAsync(typeof(FanOut).Assembly.Location, "--no-store");
+    using var ownedBare = bare;
+    var bareSystem = new PeerChatSystem { Server = bareServer.Server, Receipts = false, Label = "PeerChat, no store, no receipts" };
     var peers = new List<ChatSystem>();
     var processes = new List<ChildProcess>();
     try
@@ -440,7 +445,7 @@ static async Task PeersPingPongAsync(StringBuilder report, bool quick)
             peers.Add(system);
         }
 
-        report.AppendLine(await PeersPingPongTable.BuildAsync(peerchatSystem, peers, quick));
+        report.AppendLine(await PeersPingPongTable.BuildAsync([peerchatSystem, bareSystem], peers, quick));
         report.AppendLine();
     }
     finally

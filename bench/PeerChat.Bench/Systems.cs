@@ -32,7 +32,10 @@ internal class PeerChatSystem : ChatSystem
 {
     public const string Password = "bench password 1";
 
-    public override string Name => "PeerChat";
+    public override string Name => Label;
+
+    /// <summary>The name in the tables, when one table has more than one PeerChat configuration.</summary>
+    public string Label { get; init; } = "PeerChat";
 
     /// <summary>False: log in with <c>"receipts": false</c>, so a successful send gets no <c>sent</c> answer.</summary>
     public bool Receipts { get; init; } = true;

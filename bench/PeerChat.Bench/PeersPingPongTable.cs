@@ -6,8 +6,8 @@ namespace PeerChat.Bench;
 /// <summary>
 /// Relay ping-pong against every peer (issue 18): PeerChat by default (and in the configurations
 /// given beside it), and ngIRCd, InspIRCd, Mosquitto and nats-server each as its clients use it by
-/// default (PRIVMSG to a nick, PUBLISH QoS 0, PUB with verbose off), at 50 pairs and 1 pair. Runs interleaved, three of
-/// each, the median reported, as in <see cref="PingPongTable"/>.
+/// default (PRIVMSG to a nick, PUBLISH QoS 0, PUB with verbose off), at 50 pairs and 1 pair. Runs
+/// interleaved, three of each, the median reported, as in <see cref="PingPongTable"/>.
 /// </summary>
 internal static class PeersPingPongTable
 {

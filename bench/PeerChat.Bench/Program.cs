@@ -431,9 +431,9 @@ static async Task PeersPingPongAsync(StringBuilder report, bool quick)
 {
     var (peerchat, peerchatSystem) = await Servers.StartPeerChatAsync();
     using var ownedPeerChat = peerchat;
-    var (bare, bareServer) = await Servers.StartPeerChatWithAsync(typeof(FanOut).Assembly.Location, "--no-store");
+    var (bare, bareAsStarted) = await Servers.StartPeerChatWithAsync(typeof(FanOut).Assembly.Location, "--no-store");
     using var ownedBare = bare;
-    var bareSystem = new PeerChatSystem { Server = bareServer.Server, Receipts = false, Label = "PeerChat, no store, no receipts" };
+    var bareSystem = new PeerChatSystem { Server = bareAsStarted.Server, Receipts = false, Label = "PeerChat, no store, no receipts" };
     var peers = new List<ChatSystem>();
     var processes = new List<ChildProcess>();
     try
